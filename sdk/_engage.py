@@ -1,0 +1,275 @@
+"""Engage: ``context.personas``, membership events, and reading membership back.
+
+When a user enters a journey's "Send to destinations" step (or enters or leaves an audience),
+event destinations receive, exactly in the shape the Segment docs show:
+
+- track: ``{"type": "track", "event": "Audience Entered", "properties": {KEY: true}, ...}``
+- identify: ``{"type": "identify", "traits": {KEY: true}, ...}``
+
+each with the full ``context.personas`` object and an integrations object naming only the
+connected destinations. Audiences also send ``Audience Exited`` / ``KEY: false``; journey steps
+never do (a journey list is add-only). The docs print the value as the string ``"true"``; Segment's
+real payloads use the boolean, so destkit emits ``true`` and accepts both on input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from sdk._errors import InvalidEvent
+from sdk._keys import is_journey_key
+from sdk._messages import Alias, Group, Identify, Page, Screen, Track
+
+__all__ = [
+    "AUDIENCE_ENTERED",
+    "AUDIENCE_EXITED",
+    "ComputationClass",
+    "Membership",
+    "PersonasContext",
+    "integrations_for",
+    "membership_event",
+    "membership_of",
+    "user_identifiers",
+]
+
+AUDIENCE_ENTERED = "Audience Entered"
+AUDIENCE_EXITED = "Audience Exited"
+
+_TRUE_STRINGS = {"true"}
+_FALSE_STRINGS = {"false"}
+
+
+class ComputationClass(StrEnum):
+    """What computed the membership: an audience (journey steps too, as the docs show), a
+    journey step, or a computed trait."""
+
+    AUDIENCE = "audience"
+    JOURNEY_STEP = "journey_step"
+    COMPUTED_TRAIT = "computed_trait"
+    TRAIT = "trait"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonasContext:
+    """The ``context.personas`` object of an Engage event."""
+
+    computation_class: ComputationClass
+    computation_id: str
+    computation_key: str
+    space_id: str
+    namespace: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        """The wire form, with ``namespace`` defaulting to the space id as Engage sends it."""
+        return {
+            "computation_class": self.computation_class.value,
+            "computation_id": self.computation_id,
+            "computation_key": self.computation_key,
+            "namespace": self.namespace or self.space_id,
+            "space_id": self.space_id,
+        }
+
+    @property
+    def is_journey(self) -> bool:
+        """True when the computation is a journey step (its list is add-only)."""
+        return self.computation_class is ComputationClass.JOURNEY_STEP or is_journey_key(
+            self.computation_key
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PersonasContext:
+        """Read ``context.personas``; a missing or bad field is an ``InvalidEvent``."""
+        for name in ("computation_class", "computation_id", "computation_key", "space_id"):
+            value = data.get(name)
+            if not isinstance(value, str) or not value:
+                raise InvalidEvent(f"context.personas.{name}", "is required (a non-empty string)")
+        try:
+            computation_class = ComputationClass(data["computation_class"])
+        except ValueError:
+            allowed = ", ".join(c.value for c in ComputationClass)
+            raise InvalidEvent(
+                "context.personas.computation_class", f"must be one of {allowed}"
+            ) from None
+        namespace = data.get("namespace")
+        return cls(
+            computation_class=computation_class,
+            computation_id=data["computation_id"],
+            computation_key=data["computation_key"],
+            space_id=data["space_id"],
+            namespace=namespace if isinstance(namespace, str) else None,
+        )
+
+
+def integrations_for(destinations: Iterable[str] | None) -> dict[str, bool]:
+    """``{"All": false, "<Destination>": true, ...}``, or ``{}`` (everyone) when ``None``."""
+    if destinations is None:
+        return {}
+    integrations: dict[str, bool] = {"All": False}
+    for name in destinations:
+        integrations[name] = True
+    return integrations
+
+
+def membership_event(
+    call: Literal["track", "identify"],
+    personas: PersonasContext,
+    *,
+    user_id: str | None = None,
+    anonymous_id: str | None = None,
+    entered: bool = True,
+    destinations: Iterable[str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    message_id: str | None = None,
+    timestamp: datetime | None = None,
+) -> Track | Identify:
+    """The event a destination receives when a user enters (or leaves) a computation.
+
+    ``extra`` adds properties (track) or traits (identify) beside the key, as Trait Enrichment
+    does. A journey step never produces an exit: asking for one raises ``InvalidEvent``.
+    """
+    if not entered and personas.is_journey:
+        raise InvalidEvent(
+            "entered", "journey steps are add-only: users who enter a journey list never leave it"
+        )
+    values: dict[str, Any] = dict(extra or {})
+    values[personas.computation_key] = entered
+    common: dict[str, Any] = {
+        "user_id": user_id,
+        "anonymous_id": anonymous_id,
+        "context": {"personas": personas.to_dict()},
+        "integrations": integrations_for(destinations),
+    }
+    if message_id is not None:
+        common["message_id"] = message_id
+    if timestamp is not None:
+        common["timestamp"] = timestamp
+    if call == "track":
+        event = AUDIENCE_ENTERED if entered else AUDIENCE_EXITED
+        return Track(event=event, properties=values, **common)
+    return Identify(traits=values, **common)
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """What a membership event says: this user is (or is no longer) in the computation."""
+
+    personas: PersonasContext
+    member: bool
+    user_id: str | None
+    anonymous_id: str | None
+    #: The properties (track) or traits (identify) of the event, identifiers among them.
+    values: Mapping[str, Any]
+
+    @property
+    def key(self) -> str:
+        """The computation key (the step key of a journey)."""
+        return self.personas.computation_key
+
+    @property
+    def is_journey(self) -> bool:
+        """True for a journey step (add-only)."""
+        return self.personas.is_journey
+
+
+def _flag(value: Any, field_name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE_STRINGS | _FALSE_STRINGS:
+        return value.strip().lower() in _TRUE_STRINGS
+    raise InvalidEvent(
+        field_name, 'must be true or false (the boolean, or the string "true"/"false")'
+    )
+
+
+def membership_of(message: Track | Identify | Page | Screen | Group | Alias) -> Membership | None:
+    """Read a membership change from an Engage event; ``None`` when it is not one.
+
+    A track ``Audience Entered``/``Audience Exited`` or an identify carrying the computation key
+    as a trait is a membership event. Both ``true`` and ``"true"`` are accepted.
+    """
+    raw = message.personas
+    if not raw:
+        return None
+    personas = PersonasContext.from_dict(raw)
+    key = personas.computation_key
+    if isinstance(message, Track):
+        if message.event not in (AUDIENCE_ENTERED, AUDIENCE_EXITED):
+            return None
+        values = message.properties
+        if key in values:
+            member = _flag(values[key], f"properties.{key}")
+        else:
+            member = message.event == AUDIENCE_ENTERED
+        if member != (message.event == AUDIENCE_ENTERED):
+            raise InvalidEvent(f"properties.{key}", f"contradicts the event name {message.event!r}")
+    elif isinstance(message, Identify):
+        values = message.traits
+        if key not in values:
+            return None
+        member = _flag(values[key], f"traits.{key}")
+    else:
+        return None
+    return Membership(
+        personas=personas,
+        member=member,
+        user_id=message.user_id,
+        anonymous_id=message.anonymous_id,
+        values=values,
+    )
+
+
+# Where Segment messages carry identifiers, in the order connectors should look.
+_IDENTIFIER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "email": (("traits", "email"), ("properties", "email"), ("context", "traits", "email")),
+    "phone": (("traits", "phone"), ("properties", "phone"), ("context", "traits", "phone")),
+    "first_name": (
+        ("traits", "first_name"),
+        ("traits", "firstName"),
+        ("properties", "first_name"),
+        ("context", "traits", "first_name"),
+        ("context", "traits", "firstName"),
+    ),
+    "last_name": (
+        ("traits", "last_name"),
+        ("traits", "lastName"),
+        ("properties", "last_name"),
+        ("context", "traits", "last_name"),
+        ("context", "traits", "lastName"),
+    ),
+    "mobile_ad_id": (("context", "device", "advertisingId"),),
+    "country": (("traits", "address", "country"), ("context", "traits", "address", "country")),
+    "zip": (("traits", "address", "postal_code"), ("context", "traits", "address", "postal_code")),
+}
+
+
+def _dig(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = document
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def user_identifiers(message: Track | Identify | Page | Screen | Group | Alias) -> dict[str, str]:
+    """The identifiers a message carries: ``user_id``, ``anonymous_id``, ``email``, ``phone``,
+    ``mobile_ad_id`` (``context.device.advertisingId``), names, country and zip; first found wins
+    (event traits/properties, then ``context.traits``). Values are returned as given; list
+    connectors normalise and hash them."""
+    wire = message.to_wire()
+    found: dict[str, str] = {}
+    if message.user_id:
+        found["user_id"] = message.user_id
+    if message.anonymous_id:
+        found["anonymous_id"] = message.anonymous_id
+    for kind, paths in _IDENTIFIER_PATHS.items():
+        for path in paths:
+            value = _dig(wire, path)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+                found[kind] = str(value)
+                break
+    return found

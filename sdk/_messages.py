@@ -1,0 +1,312 @@
+"""Segment messages: track, identify, page, screen, group and alias.
+
+One discriminated union on ``type``. Wire names are camelCase (``userId``, ``messageId``...),
+Python names snake_case; unknown fields are kept and round-trip unchanged. Errors are reported
+as one line naming the field and the rule (``InvalidEvent``), never as a pydantic dump, and
+never with the offending value (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from sdk._errors import InvalidEvent, PayloadTooLarge
+
+__all__ = [
+    "MAX_BATCH_BYTES",
+    "MAX_MESSAGE_BYTES",
+    "Alias",
+    "BatchParseResult",
+    "Group",
+    "Identify",
+    "Message",
+    "MessageError",
+    "Page",
+    "Screen",
+    "Track",
+    "message_to_json",
+    "parse_batch",
+    "parse_message",
+]
+
+#: Segment refuses a single message larger than 32 KB serialized.
+MAX_MESSAGE_BYTES = 32 * 1024
+#: Segment refuses a batch larger than 500 KB serialized.
+MAX_BATCH_BYTES = 500 * 1024
+
+
+def _new_message_id() -> str:
+    return f"destkit-{uuid.uuid4()}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Base(BaseModel):
+    """Fields every Segment message has."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="allow",
+        str_strip_whitespace=False,
+    )
+
+    message_id: str = Field(default_factory=_new_message_id, min_length=1)
+    timestamp: datetime = Field(default_factory=_now)
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    integrations: dict[str, Any] = Field(default_factory=dict)
+    sent_at: datetime | None = None
+    received_at: datetime | None = None
+    original_timestamp: datetime | None = None
+
+    @model_validator(mode="after")
+    def _needs_an_identity(self) -> _Base:
+        if not (self.user_id or self.anonymous_id):
+            raise ValueError("one of userId or anonymousId is required")
+        return self
+
+    def to_wire(self) -> dict[str, Any]:
+        """The message as Segment's JSON document (camelCase, ``None`` fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    @property
+    def personas(self) -> dict[str, Any]:
+        """``context.personas``, or an empty dict when the message did not come from Engage."""
+        value = self.context.get("personas")
+        return value if isinstance(value, dict) else {}
+
+
+class Track(_Base):
+    """A user did something: ``event`` names it, ``properties`` describe it."""
+
+    type: Literal["track"] = "track"
+    event: str = Field(min_length=1)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Identify(_Base):
+    """Who the user is: ``traits`` are facts about them."""
+
+    type: Literal["identify"] = "identify"
+    traits: dict[str, Any] = Field(default_factory=dict)
+
+
+class Page(_Base):
+    """A web page view."""
+
+    type: Literal["page"] = "page"
+    name: str | None = None
+    category: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Screen(_Base):
+    """A mobile screen view."""
+
+    type: Literal["screen"] = "screen"
+    name: str | None = None
+    category: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Group(_Base):
+    """The user belongs to a group (an account, a company)."""
+
+    type: Literal["group"] = "group"
+    group_id: str = Field(min_length=1)
+    traits: dict[str, Any] = Field(default_factory=dict)
+
+
+class Alias(_Base):
+    """Merge two identities: ``previousId`` becomes ``userId``."""
+
+    type: Literal["alias"] = "alias"
+    previous_id: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _alias_needs_user_id(self) -> Alias:
+        if not self.user_id:
+            raise ValueError("alias needs userId (the new identity)")
+        return self
+
+
+Message: TypeAlias = Annotated[
+    Track | Identify | Page | Screen | Group | Alias, Field(discriminator="type")
+]
+"""Any Segment message, discriminated on ``type``."""
+
+MESSAGE_TYPES: tuple[str, ...] = ("track", "identify", "page", "screen", "group", "alias")
+
+_ADAPTER: TypeAdapter[Track | Identify | Page | Screen | Group | Alias] = TypeAdapter(Message)
+
+
+def _wire_name(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for position, part in enumerate(loc):
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif position == 0 and part in MESSAGE_TYPES:
+            continue  # the union's tag, not a field
+        else:
+            parts.append(("." if parts else "") + to_camel(part))
+    return "".join(parts) or "message"
+
+
+def _rule(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "missing":
+        return "is required"
+    if kind == "union_tag_not_found":
+        return "is required (one of " + ", ".join(MESSAGE_TYPES) + ")"
+    if kind == "union_tag_invalid":
+        return "must be one of " + ", ".join(MESSAGE_TYPES)
+    if kind == "string_too_short":
+        return "must not be empty"
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def _field_of(error: Mapping[str, Any]) -> str:
+    if error.get("type") in {"union_tag_not_found", "union_tag_invalid"}:
+        return "type"
+    loc = tuple(error.get("loc", ()))
+    if not loc or (len(loc) == 1 and loc[0] in MESSAGE_TYPES):
+        rule = str(error.get("msg", ""))
+        if "one of userId or anonymousId" in rule:
+            return "userId"
+        if "alias needs userId" in rule:
+            return "userId"
+    return _wire_name(loc)
+
+
+def invalid_event_from(error: ValidationError, prefix: str = "") -> InvalidEvent:
+    """Turn a pydantic error into one ``InvalidEvent`` line: the first problem, by field."""
+    errors = error.errors(include_input=False, include_url=False)
+    first = errors[0]
+    field_name = prefix + _field_of(first)
+    rule = _rule(first)
+    if len(errors) > 1:
+        rule += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return InvalidEvent(field_name, rule)
+
+
+def parse_message(
+    data: Mapping[str, Any] | str | bytes,
+) -> Track | Identify | Page | Screen | Group | Alias:
+    """Validate one message given as a mapping or JSON text.
+
+    Raises ``InvalidEvent`` (one line, naming the field) or ``PayloadTooLarge``.
+    """
+    if isinstance(data, (str, bytes)):
+        raw = data.encode() if isinstance(data, str) else data
+        if len(raw) > MAX_MESSAGE_BYTES:
+            raise PayloadTooLarge(
+                "message", f"is {len(raw)} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes"
+            )
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InvalidEvent(
+                "message", f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            ) from None
+    if not isinstance(data, Mapping):
+        raise InvalidEvent("message", "must be a JSON object")
+    try:
+        message = _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise invalid_event_from(exc) from None
+    return message
+
+
+def message_to_json(message: Track | Identify | Page | Screen | Group | Alias) -> bytes:
+    """Serialize a message for the wire, refusing one over Segment's 32 KB limit."""
+    raw = message.model_dump_json(exclude_none=True).encode()
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise PayloadTooLarge(
+            "message", f"is {len(raw)} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes"
+        )
+    return raw
+
+
+@dataclass(frozen=True)
+class MessageError:
+    """One bad message in a batch: where it was and what is wrong with it."""
+
+    index: int
+    error: InvalidEvent | PayloadTooLarge
+
+    def __str__(self) -> str:
+        return f"batch[{self.index}].{self.error.message}"
+
+
+@dataclass
+class BatchParseResult:
+    """The good messages of a batch, and every bad one with its index."""
+
+    messages: list[Track | Identify | Page | Screen | Group | Alias] = field(default_factory=list)
+    errors: list[MessageError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every message was valid."""
+        return not self.errors
+
+
+def parse_batch(document: Mapping[str, Any] | Iterable[Any] | str | bytes) -> BatchParseResult:
+    """Parse one message, a list of messages or a ``{"batch": [...]}`` document.
+
+    Bad messages are reported with their index; good ones are kept, never dropped because a
+    neighbour was bad.
+    """
+    if isinstance(document, (str, bytes)):
+        raw = document.encode() if isinstance(document, str) else document
+        try:
+            document = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InvalidEvent(
+                "batch", f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            ) from None
+    if isinstance(document, Mapping):
+        if "batch" in document:
+            items = document["batch"]
+            if not isinstance(items, list):
+                raise InvalidEvent("batch", "must be a list of messages")
+        else:
+            items = [document]
+    else:
+        items = list(document)
+    result = BatchParseResult()
+    for index, item in enumerate(items):
+        try:
+            if isinstance(item, Mapping):
+                size = len(json.dumps(item, separators=(",", ":"), default=str).encode())
+                if size > MAX_MESSAGE_BYTES:
+                    raise PayloadTooLarge(
+                        "message",
+                        f"is {size} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes",
+                    )
+            result.messages.append(parse_message(item))
+        except (InvalidEvent, PayloadTooLarge) as exc:
+            result.errors.append(MessageError(index, exc))
+    return result
