@@ -1,0 +1,1 @@
+"""Built-in destination connectors: one package per destination, each exposing ``destination``."""

@@ -1,0 +1,273 @@
+"""What a connector author writes: a :class:`Destination` with a settings model and actions.
+
+An :class:`Action` says which events it takes (a :class:`Subscription`), maps an event to its
+own typed payload (``map``), and delivers it (``perform``, and optionally ``perform_batch`` with
+:class:`BatchLimits`). Everything else (routing, journey rules, retries, batching, rate limits,
+timeouts, redaction, the lifecycle record) is the SDK's job.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel
+
+from sdk._engage import membership_of
+from sdk._errors import DeliveryError, InvalidEvent
+from sdk._messages import MESSAGE_TYPES, Alias, Group, Identify, Page, Screen, Track
+from sdk._retry import RetryPolicy
+from sdk._settings import DestinationSettings
+
+if TYPE_CHECKING:
+    from sdk._http import DestinationHTTP
+    from sdk._redaction import Redactor
+
+__all__ = [
+    "Action",
+    "AnyMessage",
+    "Authentication",
+    "BatchLimits",
+    "BatchResult",
+    "Context",
+    "Destination",
+    "DestinationKind",
+    "Subscription",
+]
+
+AnyMessage = Track | Identify | Page | Screen | Group | Alias
+SettingsT = TypeVar("SettingsT", bound=DestinationSettings)
+PayloadT = TypeVar("PayloadT")
+
+
+class DestinationKind(StrEnum):
+    """Event destinations receive events; list destinations receive batches of users who
+    qualify (journey lists are add-only); journey destinations enter users into a journey."""
+
+    EVENT = "event"
+    LIST = "list"
+    JOURNEY = "journey"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """Which events an action takes.
+
+    ``types``: message types; ``events``: track event names (``None`` = any);
+    ``membership``: only Engage membership events (an audience/journey entry or exit, as a
+    track ``Audience Entered``/``Exited`` or an identify carrying the computation key).
+    """
+
+    types: frozenset[str]
+    events: frozenset[str] | None = None
+    membership: bool = False
+
+    @classmethod
+    def of(
+        cls, *types: str, events: Iterable[str] | None = None, membership: bool = False
+    ) -> Subscription:
+        """``Subscription.of("track", events=["Audience Entered"])``."""
+        unknown = [t for t in types if t not in MESSAGE_TYPES]
+        if unknown or not types:
+            raise ValueError(f"types: must be among {', '.join(MESSAGE_TYPES)}")
+        return cls(frozenset(types), None if events is None else frozenset(events), membership)
+
+    def matches(self, message: AnyMessage) -> bool:
+        """True when this subscription takes the message."""
+        if message.type not in self.types:
+            return False
+        if (
+            self.events is not None
+            and isinstance(message, Track)
+            and message.event not in self.events
+        ):
+            return False
+        if self.membership:
+            try:
+                return membership_of(message) is not None
+            except InvalidEvent:
+                return True  # let the action report the bad membership event
+        return True
+
+    def describe(self) -> str:
+        """A readable condition, e.g. ``type = track and event = "Audience Entered"``."""
+        text = " or ".join(f"type = {t}" for t in sorted(self.types))
+        if self.events is not None:
+            names = " or ".join(f'"{e}"' for e in sorted(self.events))
+            text = f"({text}) and event = {names}"
+        if self.membership:
+            text += " and a membership event"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLimits:
+    """A batch never holds more than ``max_events`` payloads nor ``max_bytes`` of them."""
+
+    max_events: int
+    max_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_events < 1:
+            raise ValueError("max_events: must be at least 1")
+        if self.max_bytes is not None and self.max_bytes < 1:
+            raise ValueError("max_bytes: must be positive")
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Per-event results of one batch request (a multi-status answer).
+
+    Only the events marked failed with a retryable error are sent again; events that
+    succeeded are never sent twice.
+    """
+
+    size: int
+    errors: dict[int, DeliveryError] = field(default_factory=dict)
+
+    def fail(self, index: int, error: DeliveryError) -> None:
+        """Mark the payload at ``index`` (in the list given to ``perform_batch``) failed."""
+        if not 0 <= index < self.size:
+            raise IndexError(f"index {index} is outside a batch of {self.size}")
+        self.errors[index] = error
+
+    @property
+    def failed(self) -> int:
+        """How many payloads failed."""
+        return len(self.errors)
+
+
+class Context(Generic[SettingsT]):
+    """What an action's ``perform`` gets: the settings, an HTTP client, and shared state."""
+
+    def __init__(
+        self,
+        destination: Destination[SettingsT],
+        settings: SettingsT,
+        http: DestinationHTTP,
+        redactor: Redactor,
+        state: dict[str, Any],
+    ) -> None:
+        self.destination = destination
+        self.settings = settings
+        self.http = http
+        self.redactor = redactor
+        #: Survives across attempts and events of one delivery (e.g. a cached access token).
+        self.state = state
+
+    def add_secret(self, value: str) -> None:
+        """Mask ``value`` everywhere from now on (an access token obtained at run time)."""
+        self.redactor.add(value)
+
+
+class Action(Generic[SettingsT, PayloadT]):
+    """One thing a destination does with an event. Subclass and fill in ``map``/``perform``."""
+
+    #: Stable identifier (snake case), shown in lifecycles and ``destkit connectors``.
+    name: ClassVar[str]
+    #: One sentence saying what it does.
+    description: ClassVar[str] = ""
+    #: Which events it takes.
+    subscribe: ClassVar[Subscription]
+    #: Batch limits; ``None`` means the action sends one event per request.
+    batch: ClassVar[BatchLimits | None] = None
+
+    def map(self, event: AnyMessage, settings: SettingsT) -> PayloadT:
+        """Turn an event into this action's payload; raise ``InvalidEvent`` for bad input."""
+        raise NotImplementedError
+
+    async def perform(self, ctx: Context[SettingsT], payload: PayloadT) -> None:
+        """Deliver one payload. Raise a ``DeliveryError`` subclass on failure."""
+        raise NotImplementedError
+
+    async def perform_batch(
+        self, ctx: Context[SettingsT], payloads: Sequence[PayloadT]
+    ) -> BatchResult | None:
+        """Deliver a batch (only called when ``batch`` is set). Return per-event failures,
+        or ``None`` when every payload was accepted; raise to fail the whole batch."""
+        raise NotImplementedError
+
+    def batch_key(self, payload: PayloadT) -> Hashable:
+        """Payloads with different keys never share a batch (e.g. adds vs removals)."""
+        return None
+
+    def payload_size(self, payload: PayloadT) -> int:
+        """Bytes this payload adds to a batch (its compact JSON by default)."""
+        return len(json.dumps(self.payload_record(payload), separators=(",", ":"), default=str))
+
+    def payload_record(self, payload: PayloadT) -> Any:
+        """The payload as JSON for the lifecycle record."""
+        if isinstance(payload, BaseModel):
+            return payload.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return payload
+
+    @property
+    def batches(self) -> bool:
+        """True when the action declares batch limits."""
+        return self.batch is not None
+
+
+AuthScheme = Literal["none", "api_key", "basic", "bearer", "oauth2", "custom"]
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication(Generic[SettingsT]):
+    """How a destination authenticates, and an optional call that checks the credentials."""
+
+    scheme: AuthScheme = "none"
+    test: Callable[[Context[SettingsT]], Awaitable[None]] | None = None
+
+
+@dataclass(slots=True)
+class Destination(Generic[SettingsT]):
+    """A destination connector: the one definition that drives validation, the TUI form, the
+    docs, delivery and the contract suite."""
+
+    #: The name the integrations object uses (``"Braze"``); matched exactly.
+    name: str
+    #: Registry id and CLI name (``braze``).
+    slug: str
+    kind: DestinationKind
+    settings: type[SettingsT]
+    actions: Sequence[Action[SettingsT, Any]]
+    description: str = ""
+    #: Default base URL, or a function of the settings (regional endpoints).
+    base_url: str | Callable[[SettingsT], str] = ""
+    #: Headers added to every request (authentication), from the settings.
+    headers: Callable[[SettingsT], Mapping[str, str]] | None = None
+    authentication: Authentication[SettingsT] = field(default_factory=Authentication)
+    #: Requests per second this destination's API allows; ``None`` for no limit.
+    rate_limit: float | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: The vendor API version and reference the connector follows.
+    api_version: str = ""
+    docs_url: str = ""
+
+    def __post_init__(self) -> None:
+        names = [a.name for a in self.actions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"actions: duplicate action names in {self.slug}: {names}")
+        if not self.slug or not self.slug.replace("_", "").isalnum() or not self.slug.islower():
+            raise ValueError(f"slug: {self.slug!r} must be lower-case letters, digits and _")
+
+    def action_for(self, event: AnyMessage) -> Action[SettingsT, Any] | None:
+        """The first action whose subscription takes ``event``."""
+        for action in self.actions:
+            if action.subscribe.matches(event):
+                return action
+        return None
+
+    def base_url_for(self, settings: SettingsT) -> str:
+        """The base URL: the ``endpoint`` setting when given, else the destination's default."""
+        if settings.endpoint:
+            return settings.endpoint
+        if callable(self.base_url):
+            return self.base_url(settings)
+        return self.base_url
+
+    def headers_for(self, settings: SettingsT) -> dict[str, str]:
+        """The default headers for every request."""
+        return dict(self.headers(settings)) if self.headers is not None else {}

@@ -1,0 +1,258 @@
+"""HTTP for connectors: one pooled httpx client, explicit timeouts, every call recorded.
+
+A connector calls ``ctx.http.request(...)`` (or ``.post``/``.get``/...). The SDK waits for the
+rate limit, sends through httpx with its ``trace`` extension for timings, records the redacted
+request and response in the current attempt, and by default turns a non-2xx answer into the
+taxonomy's error (see :func:`sdk._retry.classify_status`), so connectors only handle what is
+special about their API.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+from sdk._errors import DeliveryError, RetryableError
+from sdk._lifecycle import (
+    MAX_RECORDED_BODY,
+    ErrorInfo,
+    Exchange,
+    RecordedRequest,
+    RecordedResponse,
+    Timings,
+)
+from sdk._ratelimit import RateLimiter
+from sdk._redaction import Redactor, quiet_http_loggers
+from sdk._retry import classify_status
+
+__all__ = ["DestinationHTTP", "Response", "make_timeout"]
+
+quiet_http_loggers()
+
+
+def make_timeout(total: float) -> httpx.Timeout:
+    """Explicit connect, read, write and pool timeouts within a total of ``total`` seconds."""
+    return httpx.Timeout(total, connect=min(total, 5.0), pool=min(total, 5.0))
+
+
+class Response:
+    """A destination's answer: the httpx response plus its parsed body."""
+
+    def __init__(self, raw: httpx.Response, data: Any, kind: str) -> None:
+        self.raw = raw
+        #: The parsed JSON body, the text, or ``None`` when empty.
+        self.data = data
+        #: ``json``, ``text``, ``empty`` or ``binary``.
+        self.kind = kind
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        return self.raw.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The response headers."""
+        return self.raw.headers
+
+    def json(self) -> Any:
+        """The parsed JSON body; ``None`` if the body was not JSON."""
+        return self.data if self.kind == "json" else None
+
+
+def _decode_body(content: bytes, headers: Mapping[str, str]) -> tuple[Any, str]:
+    if not content:
+        return None, "empty"
+    if headers.get("content-encoding", "").lower() == "gzip":
+        try:
+            content = gzip.decompress(content)
+        except OSError:
+            return f"<{len(content)} bytes of undecodable gzip>", "binary"
+    content_type = headers.get("content-type", "").lower()
+    if "x-www-form-urlencoded" in content_type:
+        return dict(parse_qsl(content.decode(errors="replace"), keep_blank_values=True)), "form"
+    try:
+        text = content.decode()
+    except UnicodeDecodeError:
+        return f"<{len(content)} bytes of binary data>", "binary"
+    stripped = text.strip()
+    if stripped[:1] in ("{", "[") or "json" in content_type:
+        try:
+            return json.loads(stripped), "json"
+        except json.JSONDecodeError:
+            pass
+    return text, "text"
+
+
+class _Trace:
+    """Collects httpx/httpcore trace events into :class:`Timings`."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.timings = Timings()
+        self._starts: dict[str, float] = {}
+
+    def __call__(self, name: str, info: Mapping[str, Any]) -> None:
+        now = (time.perf_counter() - self.t0) * 1000
+        if name.endswith(".started"):
+            self._starts[name[: -len(".started")]] = now
+            if name.endswith("receive_response_headers.started"):
+                self.timings.request_sent_ms = now
+        elif name.endswith(".complete"):
+            step = name[: -len(".complete")]
+            started = self._starts.get(step, now)
+            if step.endswith("connect_tcp") or step.endswith("connect_unix_socket"):
+                self.timings.connect_ms = now - started
+            elif step.endswith("start_tls"):
+                self.timings.tls_ms = now - started
+            elif step.endswith("receive_response_headers"):
+                self.timings.first_byte_ms = now
+
+    async def async_call(self, name: str, info: Mapping[str, Any]) -> None:
+        self(name, info)
+
+
+class DestinationHTTP:
+    """The HTTP face a connector sees; records every exchange into ``on_exchange``."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        base_url: str,
+        redactor: Redactor,
+        default_headers: Mapping[str, str] | None = None,
+        rate_limiter: RateLimiter | None = None,
+        timeout: float = 10.0,
+        on_exchange: Callable[[Exchange], None] | None = None,
+    ) -> None:
+        self._client = client
+        self.base_url = base_url.rstrip("/")
+        self.redactor = redactor
+        self._default_headers = dict(default_headers or {})
+        self._rate_limiter = rate_limiter
+        self._timeout = make_timeout(timeout)
+        self.on_exchange = on_exchange
+
+    def url(self, path: str) -> str:
+        """An absolute URL: ``path`` as is when absolute, else joined to the base URL."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def _record_request(self, request: httpx.Request) -> RecordedRequest:
+        body, kind = _decode_body(request.content, request.headers)
+        return RecordedRequest(
+            method=request.method,
+            url=self.redactor.url(str(request.url)),
+            headers=self.redactor.headers(request.headers.multi_items()),
+            body=_cap(self.redactor.value(body)),
+            body_kind=kind,
+        )
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | str | None = None,
+        data: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        raise_for_status: bool = True,
+    ) -> Response:
+        """Send one request; raise the taxonomy's error for a non-2xx answer unless told not to.
+
+        Network errors and timeouts always raise :class:`RetryableError`.
+        """
+        merged = {**self._default_headers, **(headers or {})}
+        request = self._client.build_request(
+            method,
+            self.url(path),
+            json=json,
+            content=content,
+            data=data,
+            params=params,
+            headers=merged,
+            timeout=self._timeout,
+        )
+        if self._rate_limiter is not None:
+            await self._rate_limiter.acquire()
+        trace = _Trace()
+        request.extensions["trace"] = trace.async_call
+        exchange = Exchange(request=self._record_request(request))
+        try:
+            raw = await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            error: DeliveryError = RetryableError(f"timed out: {type(exc).__name__}")
+            self._close(exchange, trace, error)
+            raise error from None
+        except httpx.TransportError as exc:
+            detail = self.redactor.text(str(exc)) or type(exc).__name__
+            error = RetryableError(f"network error: {type(exc).__name__}: {detail}")
+            self._close(exchange, trace, error)
+            raise error from None
+        data_, kind = _decode_body(raw.content, raw.headers)
+        exchange.response = RecordedResponse(
+            status=raw.status_code,
+            reason=raw.reason_phrase,
+            http_version=raw.http_version,
+            headers=self.redactor.headers(raw.headers.multi_items()),
+            body=_cap(self.redactor.value(data_)),
+            body_kind=kind,
+        )
+        response = Response(raw, data_, kind)
+        problem = classify_status(
+            raw.status_code, raw.reason_phrase, body=data_, headers=raw.headers
+        )
+        if problem is not None:
+            problem = _redacted(problem, self.redactor)
+        self._close(exchange, trace, problem if raise_for_status else None)
+        if raise_for_status and problem is not None:
+            raise problem
+        return response
+
+    def _close(self, exchange: Exchange, trace: _Trace, error: DeliveryError | None) -> None:
+        trace.timings.total_ms = (time.perf_counter() - trace.t0) * 1000
+        exchange.timings = trace.timings
+        if error is not None:
+            exchange.error = ErrorInfo.of(error)
+        if self.on_exchange is not None:
+            self.on_exchange(exchange)
+
+    async def get(self, path: str, **kwargs: Any) -> Response:
+        """``GET``; see :meth:`request`."""
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> Response:
+        """``POST``; see :meth:`request`."""
+        return await self.request("POST", path, **kwargs)
+
+    async def put(self, path: str, **kwargs: Any) -> Response:
+        """``PUT``; see :meth:`request`."""
+        return await self.request("PUT", path, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> Response:
+        """``DELETE``; see :meth:`request`."""
+        return await self.request("DELETE", path, **kwargs)
+
+
+def _cap(body: Any) -> Any:
+    if isinstance(body, str) and len(body) > MAX_RECORDED_BODY:
+        return body[:MAX_RECORDED_BODY] + f"... [cut: {len(body)} characters in all]"
+    return body
+
+
+def _redacted(error: DeliveryError, redactor: Redactor) -> DeliveryError:
+    masked = redactor.text(error.message)
+    if masked != error.message:
+        error.message = masked
+        error.args = (masked,)
+    return error

@@ -1,0 +1,484 @@
+"""The delivery runtime: validate, route, check journey rules, map, batch, send with retries,
+and record the lifecycle of every event.
+
+``AsyncDelivery`` is the core; ``Delivery`` is its synchronous twin with the same names and
+arguments. One delivery object holds one pooled httpx client, one rate limiter and one redactor
+for one destination with one set of settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+import httpx
+
+from sdk._destination import (
+    Action,
+    AnyMessage,
+    BatchLimits,
+    BatchResult,
+    Context,
+    Destination,
+    DestinationKind,
+)
+from sdk._engage import membership_of
+from sdk._errors import (
+    DeliveryError,
+    DestkitError,
+    InputError,
+    IntegrationError,
+    InvalidEvent,
+    ListRemovalRefused,
+    PayloadTooLarge,
+    RateLimited,
+)
+from sdk._http import DestinationHTTP
+from sdk._lifecycle import Attempt, ErrorInfo, Exchange, Lifecycle, Outcome, RetryDecision
+from sdk._messages import Track, message_to_json, parse_message
+from sdk._ratelimit import RateLimiter
+from sdk._redaction import Redactor
+from sdk._retry import RetryPolicy
+from sdk._routing import route
+from sdk._settings import DestinationSettings, load_settings, secret_values
+
+__all__ = ["AsyncDelivery", "Delivery"]
+
+SettingsT = TypeVar("SettingsT", bound=DestinationSettings)
+Sleep = Callable[[float], Awaitable[None]]
+Listener = Callable[[Lifecycle], None]
+
+
+class _Item:
+    """One event on its way: its lifecycle and its mapped payload."""
+
+    __slots__ = ("lifecycle", "payload")
+
+    def __init__(self, lifecycle: Lifecycle, payload: Any) -> None:
+        self.lifecycle = lifecycle
+        self.payload = payload
+
+
+class AsyncDelivery(Generic[SettingsT]):
+    """Delivers events to one destination, recording a :class:`Lifecycle` for each.
+
+    ``settings`` may be a settings instance or a mapping (validated, with environment
+    fallbacks). ``sleep`` and ``transport`` are injectable for tests; ``on_update`` is called
+    with a lifecycle every time it changes, so a UI can draw it as it fills in.
+    """
+
+    def __init__(
+        self,
+        destination: Destination[SettingsT],
+        settings: SettingsT | Mapping[str, Any] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        on_update: Listener | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        concurrency: int = 8,
+        batching: bool = True,
+    ) -> None:
+        self.destination = destination
+        if isinstance(settings, destination.settings):
+            self.settings: SettingsT = settings
+        else:
+            values = settings if isinstance(settings, Mapping) else {}
+            self.settings = load_settings(destination.settings, values, slug=destination.slug)
+        self.retry = retry or destination.retry
+        self.redactor = Redactor(secret_values(self.settings))
+        self._sleep = sleep
+        self._on_update = on_update
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            limits=httpx.Limits(max_connections=max(concurrency, 1) * 2),
+            follow_redirects=False,
+        )
+        self._limiter = (
+            RateLimiter(destination.rate_limit, burst=max(1, int(destination.rate_limit)))
+            if destination.rate_limit
+            else None
+        )
+        self._semaphore = asyncio.Semaphore(max(concurrency, 1))
+        self._state: dict[str, Any] = {}
+        self.batching = batching
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP client."""
+        await self._client.aclose()
+
+    # -- public calls -------------------------------------------------------------------
+
+    async def send(self, event: AnyMessage | Mapping[str, Any]) -> Lifecycle:
+        """Deliver one event and return its lifecycle."""
+        return (await self.send_many([event]))[0]
+
+    async def send_many(self, events: Iterable[AnyMessage | Mapping[str, Any]]) -> list[Lifecycle]:
+        """Deliver events, batching where the action allows; one lifecycle per event, in order."""
+        lifecycles: list[Lifecycle] = []
+        groups: dict[tuple[str, Hashable], tuple[Action[SettingsT, Any], list[_Item]]] = {}
+        for event in events:
+            lifecycle, prepared = self._prepare(event)
+            lifecycles.append(lifecycle)
+            if prepared is None:
+                continue
+            action, item = prepared
+            key = (action.name, action.batch_key(item.payload) if action.batches else id(item))
+            groups.setdefault(key, (action, []))[1].append(item)
+        jobs = []
+        for action, items in groups.values():
+            if action.batch is not None and self.batching:
+                for chunk in _chunks(items, action, action.batch):
+                    jobs.append(self._deliver(action, chunk, batched=len(chunk) > 1))
+            else:
+                jobs.extend(self._deliver(action, [item], batched=False) for item in items)
+        await asyncio.gather(*jobs)
+        return lifecycles
+
+    async def test_authentication(self) -> Lifecycle:
+        """Run the destination's credentials check once and record it."""
+        lifecycle = Lifecycle(
+            destination=self.destination.name,
+            slug=self.destination.slug,
+            event={},
+            action="test_authentication",
+        )
+        test = self.destination.authentication.test
+        if test is None:
+            lifecycle.finish(
+                Outcome.FAILED_PERMANENT,
+                ErrorInfo("NotSupported", "this destination has no test_authentication call"),
+            )
+            return lifecycle
+        attempt = Attempt(number=1)
+        lifecycle.attempts.append(attempt)
+        try:
+            await test(self._context(attempt, [lifecycle]))
+        except DestkitError as exc:
+            attempt.error = self._error_info(exc)
+            attempt.retry = RetryDecision("give up", "authentication checks are not retried")
+            lifecycle.finish(Outcome.FAILED_PERMANENT, attempt.error)
+        except Exception as exc:  # a connector bug must not crash the caller
+            attempt.error = self._error_info(IntegrationError(f"connector crashed: {exc!r}"))
+            lifecycle.finish(Outcome.FAILED_PERMANENT, attempt.error)
+        else:
+            attempt.retry = RetryDecision("done", "credentials accepted")
+            lifecycle.finish(Outcome.DELIVERED)
+        self._notify(lifecycle)
+        return lifecycle
+
+    # -- preparation: validate, route, journey rules, map ---------------------------------
+
+    def _prepare(
+        self, event: AnyMessage | Mapping[str, Any]
+    ) -> tuple[Lifecycle, tuple[Action[SettingsT, Any], _Item] | None]:
+        destination = self.destination
+        record = event.to_wire() if not isinstance(event, Mapping) else dict(event)
+        lifecycle = Lifecycle(
+            destination=destination.name,
+            slug=destination.slug,
+            event=self.redactor.value(record),
+        )
+        try:
+            message = parse_message(event) if isinstance(event, Mapping) else event
+            message_to_json(message)
+        except (InvalidEvent, PayloadTooLarge) as exc:
+            return self._refuse(lifecycle, exc), None
+        lifecycle.routing = route(message.integrations, destination.name).to_dict()
+        if not lifecycle.routing["delivered"]:
+            lifecycle.finish(Outcome.FILTERED)
+            self._notify(lifecycle)
+            return lifecycle, None
+        action = destination.action_for(message)
+        if action is None:
+            what = message.type + (f' "{message.event}"' if isinstance(message, Track) else "")
+            lifecycle.routing = {
+                "decision": "filtered at destination",
+                "delivered": False,
+                "reason": f"no action of {destination.name} subscribes to {what}",
+            }
+            lifecycle.finish(Outcome.FILTERED)
+            self._notify(lifecycle)
+            return lifecycle, None
+        lifecycle.action = action.name
+        try:
+            if destination.kind is DestinationKind.LIST:
+                membership = membership_of(message)
+                if membership is not None and membership.is_journey and not membership.member:
+                    raise ListRemovalRefused(
+                        f"{membership.key} is a journey step: journey lists are add-only, "
+                        "so a removal is never sent"
+                    )
+            payload = action.map(message, self.settings)
+        except (InputError, DeliveryError) as exc:
+            return self._refuse(lifecycle, exc), None
+        except Exception as exc:  # a connector bug must not lose the rest of the batch
+            crash = IntegrationError(f"{action.name}.map crashed: {type(exc).__name__}: {exc}")
+            return self._refuse(lifecycle, crash), None
+        lifecycle.payload = self.redactor.value(action.payload_record(payload))
+        self._notify(lifecycle)
+        return lifecycle, (action, _Item(lifecycle, payload))
+
+    def _refuse(self, lifecycle: Lifecycle, error: DestkitError) -> Lifecycle:
+        lifecycle.finish(Outcome.FAILED_PERMANENT, self._error_info(error))
+        self._notify(lifecycle)
+        return lifecycle
+
+    # -- delivery with retries ----------------------------------------------------------
+
+    def _context(self, attempt: Attempt, lifecycles: Sequence[Lifecycle]) -> Context[SettingsT]:
+        def on_exchange(exchange: Exchange) -> None:
+            attempt.exchanges.append(exchange)
+            for lifecycle in lifecycles:
+                self._notify(lifecycle)
+
+        settings = self.settings
+        http = DestinationHTTP(
+            self._client,
+            base_url=self.destination.base_url_for(settings),
+            redactor=self.redactor,
+            default_headers=self.destination.headers_for(settings),
+            rate_limiter=self._limiter,
+            timeout=settings.timeout,
+            on_exchange=on_exchange,
+        )
+        return Context(self.destination, settings, http, self.redactor, self._state)
+
+    async def _deliver(
+        self, action: Action[SettingsT, Any], items: list[_Item], *, batched: bool
+    ) -> None:
+        async with self._semaphore:
+            await self._attempt_loop(action, items, batched=batched, first_number=1)
+
+    async def _attempt_loop(
+        self,
+        action: Action[SettingsT, Any],
+        items: list[_Item],
+        *,
+        batched: bool,
+        first_number: int,
+    ) -> None:
+        pending = items
+        number = first_number - 1
+        wait = 0.0
+        started = time.monotonic()
+        while pending:
+            number += 1
+            if wait:
+                await self._sleep(wait)
+            attempt = Attempt(number=number, batch_size=len(pending), wait_before_s=wait)
+            lifecycles = [item.lifecycle for item in pending]
+            for lifecycle in lifecycles:
+                lifecycle.attempts.append(attempt)
+                self._notify(lifecycle)
+            errors = await self._perform(action, pending, attempt, lifecycles, batched=batched)
+            whole = errors.get(-1)
+            if whole is not None and whole.status == 413 and len(pending) > 1:
+                attempt.retry = RetryDecision(
+                    "split", f"413 for {len(pending)} events: sending the batch in two halves"
+                )
+                half = len(pending) // 2
+                await asyncio.gather(
+                    *(
+                        self._attempt_loop(
+                            action, part, batched=len(part) > 1, first_number=number + 1
+                        )
+                        for part in (pending[:half], pending[half:])
+                    )
+                )
+                return
+            retry_next: list[_Item] = []
+            retry_errors: list[DeliveryError] = []
+            for index, item in enumerate(pending):
+                error = errors.get(index, whole)
+                if error is None:
+                    item.lifecycle.finish(Outcome.DELIVERED)
+                elif not error.retryable:
+                    item.lifecycle.finish(Outcome.FAILED_PERMANENT, self._error_info(error))
+                else:
+                    retry_next.append(item)
+                    retry_errors.append(error)
+            if not retry_next:
+                reason = "delivered" if not errors else "no retryable failures"
+                attempt.retry = RetryDecision("done", reason)
+                pending = []
+            else:
+                representative = _longest_wait(retry_errors)
+                decision, reason, next_wait = self.retry.decide(
+                    number, representative, time.monotonic() - started
+                )
+                if len(retry_next) < len(pending):
+                    reason += f" ({len(retry_next)} of {len(pending)} events)"
+                attempt.retry = RetryDecision(decision, reason, next_wait)
+                if decision == "retry":
+                    pending, wait = retry_next, next_wait or 0.0
+                else:
+                    for item, error in zip(retry_next, retry_errors, strict=True):
+                        item.lifecycle.finish(Outcome.FAILED_RETRYABLE, self._error_info(error))
+                    pending = []
+            for lifecycle in lifecycles:
+                self._notify(lifecycle)
+
+    async def _perform(
+        self,
+        action: Action[SettingsT, Any],
+        pending: list[_Item],
+        attempt: Attempt,
+        lifecycles: list[Lifecycle],
+        *,
+        batched: bool,
+    ) -> dict[int, DeliveryError]:
+        """Run the action once; errors by payload index, or under -1 for the whole request."""
+        ctx = self._context(attempt, lifecycles)
+        try:
+            if batched:
+                result = await action.perform_batch(ctx, [item.payload for item in pending])
+            else:
+                await action.perform(ctx, pending[0].payload)
+                result = None
+        except DeliveryError as exc:
+            attempt.error = self._error_info(exc)
+            return {-1: exc}
+        except InputError as exc:
+            error = IntegrationError(exc.message)
+            attempt.error = self._error_info(exc)
+            return {-1: error}
+        except AssertionError:
+            raise  # a test's own assertion (respx's unmocked request), not a connector bug
+        except Exception as exc:  # a connector bug: permanent, recorded, never a crash
+            crash = IntegrationError(f"{action.name} crashed: {type(exc).__name__}: {exc}")
+            attempt.error = self._error_info(crash)
+            return {-1: crash}
+        if result is None or not isinstance(result, BatchResult) or not result.errors:
+            return {}
+        first = next(iter(result.errors.values()))
+        summary = f"{result.failed} of {len(pending)} events failed; first: {first.message}"
+        attempt.error = ErrorInfo(
+            type(first).__name__, self.redactor.text(summary), first.status, first.retryable
+        )
+        return dict(result.errors)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _error_info(self, error: BaseException) -> ErrorInfo:
+        message = error.message if isinstance(error, DestkitError) else str(error)
+        return ErrorInfo.of(error, self.redactor.text(message))
+
+    def _notify(self, lifecycle: Lifecycle) -> None:
+        if self._on_update is not None:
+            self._on_update(lifecycle)
+
+
+def _longest_wait(errors: list[DeliveryError]) -> DeliveryError:
+    rate_limited = [e for e in errors if isinstance(e, RateLimited) and e.retry_after is not None]
+    if rate_limited:
+        return max(rate_limited, key=lambda e: e.retry_after or 0.0)
+    return errors[0]
+
+
+def _chunks(
+    items: list[_Item], action: Action[Any, Any], limits: BatchLimits
+) -> Iterable[list[_Item]]:
+    """Split into batches that respect both limits; a payload alone over ``max_bytes`` is still
+    sent alone (the destination decides), never merged with others."""
+    chunk: list[_Item] = []
+    size = 0
+    for item in items:
+        item_size = action.payload_size(item.payload)
+        full = len(chunk) >= limits.max_events
+        too_big = limits.max_bytes is not None and chunk and size + item_size > limits.max_bytes
+        if full or too_big:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += item_size
+    if chunk:
+        yield chunk
+
+
+class Delivery(Generic[SettingsT]):
+    """The synchronous twin of :class:`AsyncDelivery`: same names, same arguments."""
+
+    def __init__(
+        self,
+        destination: Destination[SettingsT],
+        settings: SettingsT | Mapping[str, Any] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
+        on_update: Listener | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        concurrency: int = 8,
+        batching: bool = True,
+    ) -> None:
+        self._runner = asyncio.Runner()
+        async_sleep: Sleep = asyncio.sleep
+        if sleep is not None:
+            blocking = sleep
+
+            async def async_sleep(seconds: float) -> None:
+                blocking(seconds)
+
+        async def build() -> AsyncDelivery[SettingsT]:
+            return AsyncDelivery(
+                destination,
+                settings,
+                retry=retry,
+                sleep=async_sleep,
+                on_update=on_update,
+                transport=transport,
+                concurrency=concurrency,
+                batching=batching,
+            )
+
+        try:
+            self._async = self._runner.run(build())
+        except BaseException:
+            self._runner.close()
+            raise
+        self.destination = destination
+        self.settings = self._async.settings
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled HTTP client and the private event loop."""
+        try:
+            self._runner.run(self._async.aclose())
+        finally:
+            self._runner.close()
+
+    def send(self, event: AnyMessage | Mapping[str, Any]) -> Lifecycle:
+        """Deliver one event and return its lifecycle."""
+        return self._runner.run(self._async.send(event))
+
+    def send_many(self, events: Iterable[AnyMessage | Mapping[str, Any]]) -> list[Lifecycle]:
+        """Deliver events, batching where the action allows; one lifecycle per event."""
+        return self._runner.run(self._async.send_many(list(events)))
+
+    def test_authentication(self) -> Lifecycle:
+        """Run the destination's credentials check once and record it."""
+        return self._runner.run(self._async.test_authentication())

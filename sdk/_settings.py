@@ -1,0 +1,186 @@
+"""Destination settings: one pydantic model per connector, the single source of truth.
+
+The same model validates settings, builds the TUI's form, lists settings in ``destkit connectors``
+and the docs, and tells the redactor which values are secret (every ``SecretStr`` field).
+
+Values come from, in increasing precedence: environment variables named
+``DESTKIT_<SLUG>_<FIELD>`` (upper case, e.g. ``DESTKIT_BRAZE_API_KEY``), a settings file (JSON
+or YAML), and explicit ``KEY=VALUE`` pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from sdk._errors import InvalidSettings
+
+__all__ = [
+    "DestinationSettings",
+    "SettingField",
+    "env_var_name",
+    "load_settings",
+    "read_settings_file",
+    "secret_values",
+    "setting_fields",
+]
+
+SettingsT = TypeVar("SettingsT", bound="DestinationSettings")
+
+
+class DestinationSettings(BaseModel):
+    """Base of every connector's settings model.
+
+    ``endpoint`` overrides the destination's base URL (a regional endpoint, a proxy, respx or the
+    sandbox in tests); ``timeout`` is the total seconds allowed for one HTTP request.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    endpoint: str | None = Field(
+        default=None,
+        description="Base URL override (regional endpoint, proxy, or a test server).",
+        pattern=r"^https?://[^\s/]+",
+    )
+    timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Total seconds allowed for one HTTP request."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SettingField:
+    """One setting, as the TUI form and the docs show it."""
+
+    name: str
+    type: str
+    required: bool
+    secret: bool
+    default: Any
+    description: str
+    choices: tuple[str, ...] = ()
+
+
+def _type_name(annotation: Any) -> tuple[str, tuple[str, ...]]:
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    args = getattr(annotation, "__args__", ())
+    literal_values = tuple(str(a) for a in args if isinstance(a, (str, int)))
+    if "Literal" in str(annotation) and literal_values:
+        return "choice", literal_values
+    text = str(annotation).replace("typing.", "").replace("pydantic.types.", "")
+    if text.startswith("<class '"):
+        text = text[8:-2]
+    return text, ()
+
+
+def setting_fields(model: type[DestinationSettings]) -> list[SettingField]:
+    """The fields of a settings model, in declaration order, connector fields first."""
+    own: list[SettingField] = []
+    base: list[SettingField] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        secret = _is_secret(annotation)
+        type_name, choices = _type_name(annotation)
+        item = SettingField(
+            name=name,
+            type="secret" if secret else type_name,
+            required=info.is_required(),
+            secret=secret,
+            default=None if info.is_required() else info.get_default(call_default_factory=True),
+            description=info.description or "",
+            choices=choices,
+        )
+        (base if name in DestinationSettings.model_fields else own).append(item)
+    return own + base
+
+
+def _is_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    return any(arg is SecretStr for arg in getattr(annotation, "__args__", ()))
+
+
+def env_var_name(slug: str, field_name: str) -> str:
+    """``DESTKIT_<SLUG>_<FIELD>``: the environment variable a setting can come from."""
+    return f"DESTKIT_{slug}_{field_name}".upper().replace("-", "_")
+
+
+def read_settings_file(path: str | Path) -> dict[str, Any]:
+    """Read a JSON or YAML settings file into a mapping; errors name the file."""
+    file = Path(path)
+    try:
+        text = file.read_text()
+    except OSError as exc:
+        raise InvalidSettings("settings-file", f"cannot read {file}: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0]
+        raise InvalidSettings("settings-file", f"{file} is not valid: {first}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidSettings("settings-file", f"{file} must hold a mapping of setting names")
+    return data
+
+
+def load_settings(
+    model: type[SettingsT],
+    values: Mapping[str, Any] | None = None,
+    *,
+    slug: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> SettingsT:
+    """Validate settings for ``model``; with ``slug``, missing values are read from the env.
+
+    A problem is one ``InvalidSettings`` line naming the field; secrets never appear in it.
+    """
+    merged: dict[str, Any] = {}
+    if slug is not None:
+        env = os.environ if environ is None else environ
+        for name in model.model_fields:
+            var = env_var_name(slug, name)
+            if var in env:
+                merged[name] = env[var]
+    merged.update({k: v for k, v in (values or {}).items() if v is not None})
+    unknown = sorted(set(merged) - set(model.model_fields))
+    if unknown:
+        known = ", ".join(model.model_fields)
+        raise InvalidSettings(unknown[0], f"is not a setting of this destination (known: {known})")
+    try:
+        return model.model_validate(merged)
+    except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        first = errors[0]
+        field_name = ".".join(str(p) for p in first["loc"]) or "settings"
+        rule = "is required" if first["type"] == "missing" else first["msg"]
+        if len(errors) > 1:
+            rule += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        raise InvalidSettings(field_name, rule) from None
+
+
+def _walk_secrets(value: Any) -> Iterator[str]:
+    if isinstance(value, SecretStr):
+        secret = value.get_secret_value()
+        if secret:
+            yield secret
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _walk_secrets(getattr(value, name))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _walk_secrets(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _walk_secrets(item)
+
+
+def secret_values(settings: BaseModel) -> list[str]:
+    """Every secret value in the settings (``SecretStr`` fields, nested ones too)."""
+    return list(dict.fromkeys(_walk_secrets(settings)))
