@@ -1,0 +1,348 @@
+"""The ``destkit`` command line.
+
+Exit codes: 0 success (delivered), 1 delivery failed, 2 bad arguments or settings. Every error
+is one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn, TextIO
+
+from sdk._errors import DestkitError, InputError, InvalidSettings
+from sdk._keys import default_step_id, step_key
+from sdk._lifecycle import Lifecycle
+from sdk._registry import all_destinations, get_destination
+from sdk._render import render_lifecycle
+from sdk._runtime import Delivery
+from sdk._settings import env_var_name, read_settings_file, setting_fields
+from sdk._spaces import Space
+from sdk._testevents import (
+    DEFAULT_SPACE_ID,
+    TestEventSpec,
+    TestEventType,
+    build_test_event,
+    new_test_user_id,
+)
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} must look like KEY=VALUE")
+    return name.strip(), value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``destkit`` parser (also used to document the CLI)."""
+    parser = _Parser(prog="destkit", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    tester = sub.add_parser("tester", help="the interactive event tester (TUI)")
+    tester.add_argument("--destination", help="preselect a destination (slug or name)")
+    tester.add_argument("--settings-file", help="JSON or YAML file of settings")
+    tester.add_argument("--journey-file", help="open in journey mode with this journey file")
+
+    send = sub.add_parser("send", help="send one test event and print its lifecycle")
+    send.add_argument("--destination", required=True, help="slug or name (see destkit connectors)")
+    send.add_argument(
+        "--event-type",
+        required=True,
+        choices=[t.value for t in TestEventType],
+        help="which test event to build",
+    )
+    send.add_argument(
+        "--setting",
+        action="append",
+        type=_key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a destination setting (repeatable)",
+    )
+    send.add_argument("--settings-file", help="JSON or YAML file of settings")
+    send.add_argument("--payload", help="send this JSON message file instead of a built one")
+    send.add_argument("--journey", help="journey name (with --step)")
+    send.add_argument("--step", help="step name (with --journey)")
+    send.add_argument("--audience", help="audience name")
+    send.add_argument("--space", default=DEFAULT_SPACE_ID, help="space id (spa_...)")
+    send.add_argument("--user-id", help="test user id (generated when absent)")
+    send.add_argument("--json", action="store_true", help="print the lifecycle record as JSON")
+
+    key = sub.add_parser("key", help="print a journey step's key")
+    key.add_argument("--journey", required=True)
+    key.add_argument("--step", required=True)
+    key.add_argument("--space", default=DEFAULT_SPACE_ID)
+    key.add_argument("--step-id", help="the step's stable id (default: space/journey/step)")
+
+    payload = sub.add_parser("payload", help="print the event a destination receives")
+    payload.add_argument("--type", required=True, choices=["track", "identify"], dest="call")
+    payload.add_argument("--journey")
+    payload.add_argument("--step")
+    payload.add_argument("--audience")
+    payload.add_argument("--exited", action="store_true", help="audiences only: a user left")
+    payload.add_argument("--user-id", required=True)
+    payload.add_argument("--space", default=DEFAULT_SPACE_ID)
+    payload.add_argument(
+        "--destination", action="append", default=[], help="a connected destination (repeatable)"
+    )
+
+    connectors = sub.add_parser("connectors", help="list connectors, their kind and settings")
+    connectors.add_argument("--json", action="store_true")
+
+    contract = sub.add_parser("contract", help="run the contract suite against connectors")
+    contract.add_argument("connectors", nargs="*", help="slugs (default: all)")
+    contract.add_argument("--junit", help="write JUnit XML to this file")
+
+    sandbox = sub.add_parser("sandbox", help="run the sandbox destination with fault injection")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8787)
+    with contextlib.suppress(ImportError):
+        from sdk.testing._sandbox import add_fault_arguments
+
+        add_fault_arguments(sandbox)
+
+    journey = sub.add_parser("journey", help="journey files: preview a user's path")
+    journey_sub = journey.add_subparsers(
+        dest="journey_command", required=True, parser_class=_Parser
+    )
+    preview = journey_sub.add_parser("preview", help="preview a user's path through a journey")
+    preview.add_argument("file")
+    preview.add_argument("--user", required=True, help="user profile JSON file")
+    preview.add_argument("--journey", help="journey name (default: the first)")
+    preview.add_argument("--send", action="store_true", help="deliver the payloads")
+    preview.add_argument(
+        "--setting", action="append", type=_key_value, default=[], metavar="DEST.KEY=VALUE"
+    )
+    preview.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``destkit``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    handler = _COMMANDS[args.command]
+    try:
+        return handler(args)
+    except InputError as exc:
+        print(f"destkit: error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except DestkitError as exc:
+        print(f"destkit: error: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _cmd_key(args: argparse.Namespace) -> int:
+    space = Space(args.space)
+    step_id = args.step_id or default_step_id(space.id, args.journey, args.step)
+    print(step_key(args.journey, args.step, step_id))
+    return EXIT_OK
+
+
+def _cmd_payload(args: argparse.Namespace) -> int:
+    space = Space(args.space)
+    if args.audience and (args.journey or args.step):
+        raise InvalidSettings("audience", "give either --audience or --journey/--step, not both")
+    if args.audience:
+        audience = space.audience(args.audience, destinations=args.destination)
+        event = audience.event(args.call, user_id=args.user_id, entered=not args.exited)
+    else:
+        if not (args.journey and args.step):
+            raise InvalidSettings("journey", "--journey and --step are required (or --audience)")
+        if args.exited:
+            raise InvalidSettings(
+                "exited", "journey steps are add-only: they never send Audience Exited"
+            )
+        step = space.step(args.journey, args.step, destinations=args.destination)
+        event = step.event(args.call, user_id=args.user_id)
+    print(json.dumps(event.to_wire(), indent=2))
+    return EXIT_OK
+
+
+def _settings_values(args: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if getattr(args, "settings_file", None):
+        values.update(read_settings_file(args.settings_file))
+    for name, value in getattr(args, "setting", []):
+        values[name] = value
+    return values
+
+
+@contextlib.contextmanager
+def sandbox_endpoint(slug: str, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """For the sandbox destination without an endpoint, run the loopback server meanwhile."""
+    if slug != "sandbox" or values.get("endpoint") or _env_endpoint(slug):
+        yield values
+        return
+    from sdk.testing._sandbox import Sandbox
+
+    with Sandbox() as server:
+        yield {**values, "endpoint": server.url}
+
+
+def _env_endpoint(slug: str) -> str | None:
+    import os
+
+    return os.environ.get(env_var_name(slug, "endpoint"))
+
+
+def _cmd_send(args: argparse.Namespace) -> int:
+    destination = get_destination(args.destination)
+    values = _settings_values(args)
+    if args.payload:
+        try:
+            with open(args.payload, encoding="utf-8") as handle:
+                event: Any = json.load(handle)
+        except OSError as exc:
+            raise InvalidSettings(
+                "payload", f"cannot read {args.payload}: {exc.strerror}"
+            ) from None
+        except json.JSONDecodeError as exc:
+            raise InvalidSettings(
+                "payload", f"{args.payload} is not valid JSON: {exc.msg}"
+            ) from None
+    else:
+        spec = TestEventSpec(
+            event_type=TestEventType(args.event_type),
+            user_id=args.user_id or new_test_user_id(),
+            destination=destination.name,
+            journey=args.journey,
+            step=args.step,
+            audience=args.audience,
+            space_id=args.space,
+        )
+        event = build_test_event(spec)
+    with (
+        sandbox_endpoint(destination.slug, values) as settings,
+        Delivery(destination, settings) as delivery,
+    ):
+        lifecycle = delivery.send(event)
+    _print_lifecycle(lifecycle, as_json=args.json, out=sys.stdout)
+    return EXIT_OK if lifecycle.delivered else EXIT_FAILED
+
+
+def _print_lifecycle(lifecycle: Lifecycle, *, as_json: bool, out: TextIO) -> None:
+    print(lifecycle.to_json() if as_json else render_lifecycle(lifecycle), file=out)
+
+
+def _cmd_connectors(args: argparse.Namespace) -> int:
+    rows: list[dict[str, Any]] = []
+    for destination in all_destinations():
+        rows.append(
+            {
+                "slug": destination.slug,
+                "name": destination.name,
+                "kind": destination.kind.value,
+                "description": destination.description,
+                "api_version": destination.api_version,
+                "actions": [
+                    {
+                        "name": action.name,
+                        "subscribe": action.subscribe.describe(),
+                        "batch": None
+                        if action.batch is None
+                        else {
+                            "max_events": action.batch.max_events,
+                            "max_bytes": action.batch.max_bytes,
+                        },
+                    }
+                    for action in destination.actions
+                ],
+                "settings": [
+                    {
+                        "name": f.name,
+                        "type": f.type,
+                        "required": f.required,
+                        "secret": f.secret,
+                        "env": env_var_name(destination.slug, f.name),
+                        "description": f.description,
+                    }
+                    for f in setting_fields(destination.settings)
+                ],
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return EXIT_OK
+    for row in rows:
+        print(f"{row['slug']:<28} {row['kind']:<8} {row['name']}")
+        if row["description"]:
+            print(f"    {row['description']}")
+        settings = ", ".join(
+            f"{s['name']}{'*' if s['required'] else ''}{' (secret)' if s['secret'] else ''}"
+            for s in row["settings"]
+        )
+        print(f"    settings: {settings}")
+    print("\n* required; settings can also come from DESTKIT_<SLUG>_<SETTING> variables")
+    return EXIT_OK
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from sdk.testing._sandbox import faults_from_args, serve
+
+    try:
+        faults = faults_from_args(args)
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        print(f"destkit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    serve(args.host, args.port, faults)
+    return EXIT_OK
+
+
+def _cmd_contract(args: argparse.Namespace) -> int:
+    from sdk.testing._contract_cli import run_contract
+
+    return run_contract(args.connectors, junit=args.junit)
+
+
+def _cmd_tester(args: argparse.Namespace) -> int:
+    try:
+        from tester_tui.app import run_tester
+    except ImportError as exc:
+        print(f"destkit: error: the tester is not available: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return run_tester(
+        destination=args.destination,
+        settings_file=args.settings_file,
+        journey_file=args.journey_file,
+    )
+
+
+def _cmd_journey(args: argparse.Namespace) -> int:
+    from sdk._journey_cli import run_journey_command
+
+    return run_journey_command(args)
+
+
+_COMMANDS = {
+    "tester": _cmd_tester,
+    "send": _cmd_send,
+    "key": _cmd_key,
+    "payload": _cmd_payload,
+    "connectors": _cmd_connectors,
+    "contract": _cmd_contract,
+    "sandbox": _cmd_sandbox,
+    "journey": _cmd_journey,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
