@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from tenacity import RetryCallState, wait_exponential_jitter
+from tenacity import RetryCallState, wait_exponential, wait_random
 
 from sdk._errors import (
     DeliveryError,
@@ -125,12 +125,10 @@ class RetryPolicy:
 
     def backoff(self, attempt_number: int) -> float:
         """The jittered exponential wait after attempt ``attempt_number`` (1-based)."""
-        strategy = wait_exponential_jitter(
-            initial=self.initial_backoff,
-            max=self.max_backoff,
-            exp_base=self.multiplier,
-            jitter=self.jitter,
-        )
+        # tenacity strategies compose: capped exponential growth plus random jitter.
+        strategy = wait_exponential(
+            multiplier=self.initial_backoff, max=self.max_backoff, exp_base=self.multiplier
+        ) + wait_random(0, self.jitter)
         state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
         state.attempt_number = attempt_number
         return float(strategy(state))

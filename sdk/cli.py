@@ -308,9 +308,9 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_contract(args: argparse.Namespace) -> int:
-    from sdk.testing._contract_cli import run_contract
+    from sdk.testing._contract_cli import run_contract_command
 
-    return run_contract(args.connectors, junit=args.junit)
+    return run_contract_command(args.connectors, junit=args.junit)
 
 
 def _cmd_tester(args: argparse.Namespace) -> int:

@@ -1,0 +1,33 @@
+"""Testing tools for connectors: the contract suite, a mocked vendor API, and the sandbox.
+
+- :class:`Contract` / :class:`ContractTests`: declare a connector's contract and get the whole
+  suite in pytest with one subclass; ``destkit contract`` runs it without pytest.
+- :func:`mock_api`: respx-backed mock of every HTTP call, with fault injection.
+- ``Sandbox`` (``sdk.testing.sandbox``): a real HTTP server on loopback for end-to-end tests.
+"""
+
+from sdk.testing._contract import (
+    CHECKS,
+    Check,
+    CheckResult,
+    Contract,
+    ContractViolation,
+    run_contract,
+    sample_events,
+)
+from sdk.testing._mockapi import MockAPI, decoded_body, mock_api
+from sdk.testing._pytest_face import ContractTests
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "CheckResult",
+    "Contract",
+    "ContractTests",
+    "ContractViolation",
+    "MockAPI",
+    "decoded_body",
+    "mock_api",
+    "run_contract",
+    "sample_events",
+]
