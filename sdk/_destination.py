@@ -190,6 +190,11 @@ class Action(Generic[SettingsT, PayloadT]):
         or ``None`` when every payload was accepted; raise to fail the whole batch."""
         raise NotImplementedError
 
+    def batch_limits(self, settings: SettingsT) -> BatchLimits | None:
+        """The limits that apply with these settings (``batch`` unless a connector makes its
+        batch size a setting); ``None`` sends one event per request."""
+        return self.batch
+
     def batch_key(self, payload: PayloadT) -> Hashable:
         """Payloads with different keys never share a batch (e.g. adds vs removals)."""
         return None
@@ -203,11 +208,6 @@ class Action(Generic[SettingsT, PayloadT]):
         if isinstance(payload, BaseModel):
             return payload.model_dump(mode="json", by_alias=True, exclude_none=True)
         return payload
-
-    @property
-    def batches(self) -> bool:
-        """True when the action declares batch limits."""
-        return self.batch is not None
 
 
 AuthScheme = Literal["none", "api_key", "basic", "bearer", "oauth2", "custom"]

@@ -137,12 +137,14 @@ class AsyncDelivery(Generic[SettingsT]):
             if prepared is None:
                 continue
             action, item = prepared
-            key = (action.name, action.batch_key(item.payload) if action.batches else id(item))
+            batches = self.batching and action.batch_limits(self.settings) is not None
+            key = (action.name, action.batch_key(item.payload) if batches else id(item))
             groups.setdefault(key, (action, []))[1].append(item)
         jobs = []
         for action, items in groups.values():
-            if action.batch is not None and self.batching:
-                for chunk in _chunks(items, action, action.batch):
+            limits = action.batch_limits(self.settings) if self.batching else None
+            if limits is not None:
+                for chunk in _chunks(items, action, limits):
                     jobs.append(self._deliver(action, chunk, batched=len(chunk) > 1))
             else:
                 jobs.extend(self._deliver(action, [item], batched=False) for item in items)

@@ -349,13 +349,19 @@ def check_retries(contract: Contract) -> str | None:
 
 def check_batch_limits(contract: Contract) -> str | None:
     """Batches never exceed the connector's declared limits (nor the vendor's)."""
-    batching = [a for a in contract.destination.actions if a.batch is not None]
+    settings = load_settings(
+        contract.destination.settings, {**contract.settings, "endpoint": "https://contract.test"}
+    )
+    batching = [
+        (action, limits)
+        for action in contract.destination.actions
+        if (limits := action.batch_limits(settings)) is not None
+    ]
     if not batching:
         return "skipped: no action batches"
     samples = _accepted_samples(contract)
-    for action in batching:
-        assert action.batch is not None
-        limit = action.batch.max_events
+    for action, limits in batching:
+        limit = limits.max_events
         if contract.vendor_batch_limit is not None and limit > contract.vendor_batch_limit:
             raise ContractViolation(
                 f"action {action.name!r} declares batches of {limit} events but the vendor's "
@@ -403,7 +409,7 @@ def check_batch_limits(contract: Contract) -> str | None:
                     f"{count} events went out in {len(requests)} request(s); with "
                     f"max_events={limit} at least {minimum} are needed"
                 )
-            max_bytes = action.batch.max_bytes
+            max_bytes = limits.max_bytes
             if max_bytes is not None:
                 for request in requests:
                     body = decoded_body(request)
