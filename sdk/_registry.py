@@ -15,9 +15,11 @@ from typing import Any
 from sdk._destination import Destination
 from sdk._errors import UnknownDestination
 
-__all__ = ["all_destinations", "get_destination", "register"]
+__all__ = ["all_destinations", "broken_connectors", "get_destination", "register"]
 
 _registered: dict[str, Destination[Any]] = {}
+#: Connectors that failed to import, with the reason (shown instead of crashing).
+_broken: dict[str, str] = {}
 _discovered = False
 
 
@@ -40,7 +42,11 @@ def _discover() -> None:
         for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
             if not info.ispkg or info.name.startswith("_"):
                 continue
-            module = importlib.import_module(f"connectors.{info.name}")
+            try:
+                module = importlib.import_module(f"connectors.{info.name}")
+            except Exception as exc:  # one broken connector must not hide the others
+                _broken[info.name] = f"{type(exc).__name__}: {exc}"
+                continue
             destination = getattr(module, "destination", None)
             if isinstance(destination, Destination):
                 _registered.setdefault(destination.slug, destination)
@@ -64,4 +70,12 @@ def get_destination(name: str) -> Destination[Any]:
     for destination in _registered.values():
         if destination.name == name or destination.name.lower() == name.lower():
             return destination
+    if name in _broken:
+        raise UnknownDestination(f"{name} (it failed to load: {_broken[name]})")
     raise UnknownDestination(name, list(_registered))
+
+
+def broken_connectors() -> dict[str, str]:
+    """Connectors that failed to import, with the reason."""
+    _discover()
+    return dict(_broken)
