@@ -66,10 +66,14 @@ class Response:
         return self.data if self.kind == "json" else None
 
 
-def _decode_body(content: bytes, headers: Mapping[str, str]) -> tuple[Any, str]:
+def _decode_body(
+    content: bytes, headers: Mapping[str, str], *, encoded: bool = True
+) -> tuple[Any, str]:
+    """Parse a body for the record. ``encoded=False`` for a response, whose content httpx has
+    already decoded (its ``Content-Encoding`` header stays, but the bytes are plain)."""
     if not content:
         return None, "empty"
-    if headers.get("content-encoding", "").lower() == "gzip":
+    if encoded and headers.get("content-encoding", "").lower() == "gzip":
         try:
             content = gzip.decompress(content)
         except OSError:
@@ -194,23 +198,28 @@ class DestinationHTTP:
             error: DeliveryError = RetryableError(f"timed out: {type(exc).__name__}")
             self._close(exchange, trace, error)
             raise error from None
-        except httpx.TransportError as exc:
-            detail = self.redactor.text(str(exc)) or type(exc).__name__
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            # DecodingError: the body could not be decoded (a broken gzip stream), most
+            # likely a truncated transfer; recorded like a network error, not a crash.
+            detail = self.redactor.text(" ".join(str(exc).split())) or type(exc).__name__
             error = RetryableError(f"network error: {type(exc).__name__}: {detail}")
             self._close(exchange, trace, error)
             raise error from None
-        data_, kind = _decode_body(raw.content, raw.headers)
+        data_, kind = _decode_body(raw.content, raw.headers, encoded=False)
+        redacted_body = self.redactor.value(data_)
         exchange.response = RecordedResponse(
             status=raw.status_code,
             reason=raw.reason_phrase,
             http_version=raw.http_version,
             headers=self.redactor.headers(raw.headers.multi_items()),
-            body=_cap(self.redactor.value(data_)),
+            body=_cap(redacted_body),
             body_kind=kind,
         )
         response = Response(raw, data_, kind)
+        # Classified from the redacted body: the error message quotes it, and a vendor's
+        # error may echo credential-named fields whose values are not registered secrets.
         problem = classify_status(
-            raw.status_code, raw.reason_phrase, body=data_, headers=raw.headers
+            raw.status_code, raw.reason_phrase, body=redacted_body, headers=raw.headers
         )
         if problem is not None:
             problem = _redacted(problem, self.redactor)

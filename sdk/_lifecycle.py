@@ -5,7 +5,8 @@ Schema ``destkit.lifecycle/1`` (every field JSON-serializable, every secret alre
 
     {
       "schema": "destkit.lifecycle/1",
-      "id": "lc_...", "destination": "Braze", "slug": "braze", "action": "track_event",
+      "id": "lc_...", "destination": "Braze", "slug": "braze",
+      "action": "track_event" | null,       # null when no action took the event
       "started_at": ISO-8601, "finished_at": ISO-8601 | null, "duration_ms": float | null,
       "event": {...},                       # the input message, wire form
       "routing": {"decision": "delivered" | "filtered at destination", "delivered": bool,
@@ -20,11 +21,11 @@ Schema ``destkit.lifecycle/1`` (every field JSON-serializable, every secret alre
                          | null,
              "timings": {"connect_ms", "tls_ms", "request_sent_ms", "first_byte_ms",
                          "total_ms"},
-             "error": {"class", "message"} | null}
+             "error": {"class", "message", "status", "retryable"} | null}
           ],
           "error": {"class", "message", "status", "retryable"} | null,
-          "retry": {"decision": "done" | "retry" | "give up", "reason": str,
-                    "wait_s": float | null}
+          "retry": {"decision": "done" | "retry" | "give up" | "split", "reason": str,
+                    "wait_s": float | null} | null   # split: a 413 batch sent in halves
         }
       ],
       "outcome": "pending" | "delivered" | "filtered" | "failed: retryable exhausted"

@@ -13,13 +13,14 @@ them:
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
-__all__ = ["MASK", "Redactor", "quiet_http_loggers"]
+__all__ = ["MASK", "Redactor", "mask_text_pairs", "quiet_http_loggers"]
 
 MASK = "[REDACTED]"
 
@@ -44,6 +45,11 @@ _SECRET_NAME = re.compile(
 # Names that contain "token" but are not secrets.
 _NOT_SECRET_NAMES = {"token_type", "tokentype", "expires_in", "$token"}
 _MIN_SECRET_LENGTH = 4
+# ``name=value`` pairs inside free text (a URL in an error message or a log line).
+_TEXT_PAIR = re.compile(r"(?<![^?&;\s])([A-Za-z0-9_.\-\[\]]+)=([^&\s#\"'<>]*)")
+_B64_CHARS = "[A-Za-z0-9+/]"
+# Base64 cores shorter than this many characters are not looked for (false matches).
+_MIN_CORE_LENGTH = 8
 
 
 def is_secret_name(name: str) -> bool:
@@ -61,7 +67,9 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._cores: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._b64_pattern: re.Pattern[str] | None = None
         self.add(*secrets)
 
     def add(self, *secrets: str) -> None:
@@ -74,17 +82,47 @@ class Redactor:
                 if form not in self._secrets:
                     self._secrets.add(form)
                     added = True
+            for core in self._base64_cores(secret):
+                if core not in self._cores:
+                    self._cores.add(core)
+                    added = True
         if added:
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+            if self._cores:
+                cores = "|".join(re.escape(c) for c in sorted(self._cores, key=len, reverse=True))
+                # The whole base64 word around a core: "dXNlcjpzZWNyZXQ=" goes, not just a part.
+                self._b64_pattern = re.compile(f"{_B64_CHARS}*(?:{cores}){_B64_CHARS}*={{0,2}}")
 
     @staticmethod
     def _forms(secret: str) -> list[str]:
-        # A secret also shows up inside Basic credentials ("key:" or "user:key" base64-encoded).
+        # A secret also shows up inside Basic credentials ("key:" or "user:key" base64-encoded),
+        # percent-encoded in a URL, and escaped inside JSON text.
         forms = [secret]
         for wrapped in (f"{secret}:", f":{secret}"):
             forms.append(base64.b64encode(wrapped.encode()).decode().rstrip("="))
+        for encoded in (quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]):
+            if encoded != secret:
+                forms.append(encoded)
         return forms
+
+    @staticmethod
+    def _base64_cores(secret: str) -> list[str]:
+        """What base64 shows of ``secret`` wherever it sits in the encoded text.
+
+        Base64 encodes 3 bytes at a time, so a secret inside ``user:secret`` is encoded
+        differently depending on its offset modulo 3. For each of the three offsets, the
+        groups made of the secret's bytes alone are the same whatever surrounds them.
+        """
+        raw = secret.encode()
+        cores = []
+        for skip in range(3):
+            body = raw[skip:]
+            body = body[: len(body) // 3 * 3]
+            core = base64.b64encode(body).decode()
+            if len(core) >= _MIN_CORE_LENGTH:
+                cores.append(core)
+        return cores
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -92,10 +130,16 @@ class Redactor:
         return frozenset(self._secrets)
 
     def text(self, value: str) -> str:
-        """Mask every registered secret occurring in ``value``."""
-        if self._pattern is None or not value:
+        """Mask every registered secret occurring in ``value`` (raw, percent-encoded, JSON
+        escaped or inside base64), and the value of every credential-named ``name=value``
+        pair (a query string quoted in an error message)."""
+        if not value:
             return value
-        return self._pattern.sub(MASK, value)
+        if self._b64_pattern is not None:
+            value = self._b64_pattern.sub(MASK, value)
+        if self._pattern is not None:
+            value = self._pattern.sub(MASK, value)
+        return mask_text_pairs(value)
 
     def header(self, name: str, value: str) -> str:
         """Mask a header's value when its name is a credential, else any secret inside it."""
@@ -141,15 +185,50 @@ class Redactor:
         return value
 
 
+def mask_text_pairs(text: str) -> str:
+    """Mask the value of every credential-named ``name=value`` pair in free text."""
+    if "=" not in text:
+        return text
+
+    def mask(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(2)
+        if value and value != MASK and is_secret_name(name):
+            return f"{name}={MASK}"
+        return match.group(0)
+
+    return _TEXT_PAIR.sub(mask, text)
+
+
 def _maskable(value: Any) -> bool:
     # Mask scalar credentials; keep structure (e.g. {"token": {...}}) and booleans readable.
     return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
+class _PairRedactingFilter(logging.Filter):
+    """Masks credential-named query parameters in a record, should its logger be turned up."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logging's problem, never the caller's
+            return True
+        masked = mask_text_pairs(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+_FILTER = _PairRedactingFilter()
+
+
 def quiet_http_loggers() -> None:
     """httpx and httpcore log every request's full URL at INFO/DEBUG, query-string keys included.
 
-    destkit records requests itself, redacted, so their loggers are held at WARNING.
+    destkit records requests itself, redacted, so their loggers are held at WARNING; and should
+    an application turn them up again, credential-named query parameters are still masked.
     """
     for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

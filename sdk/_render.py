@@ -33,7 +33,8 @@ def render_lifecycle(lifecycle: Lifecycle, *, bodies: bool = True) -> str:
     if lifecycle.action:
         lines.append(f"Action       {lifecycle.action}")
     event = lifecycle.event
-    what = event.get("type", "?") + (f' "{event["event"]}"' if "event" in event else "")
+    # The event may be the invalid input itself (a numeric or missing type): never crash on it.
+    what = str(event.get("type") or "?") + (f' "{event["event"]}"' if "event" in event else "")
     who = event.get("userId") or event.get("anonymousId") or "?"
     if event:
         lines.append(f"Event        {what} for {who} ({event.get('messageId', '-')})")

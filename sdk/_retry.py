@@ -157,7 +157,13 @@ class RetryPolicy:
                 f"waiting {wait:.2f}s would pass max_elapsed={self.max_elapsed:g}s",
                 None,
             )
-        why = "Retry-After" if isinstance(error, RateLimited) and error.retry_after else "backoff"
+        # Name what actually set the wait: a Retry-After shorter than the backoff did not.
+        honoured = (
+            isinstance(error, RateLimited)
+            and error.retry_after is not None
+            and wait == min(error.retry_after, self.max_retry_after)
+        )
+        why = "Retry-After" if honoured else "backoff"
         return "retry", f"{type(error).__name__} is retryable; waiting ({why})", wait
 
 

@@ -38,7 +38,16 @@ from sdk._errors import (
 )
 from sdk._http import DestinationHTTP
 from sdk._lifecycle import Attempt, ErrorInfo, Exchange, Lifecycle, Outcome, RetryDecision
-from sdk._messages import Track, message_to_json, parse_message
+from sdk._messages import (
+    Alias,
+    Group,
+    Identify,
+    Page,
+    Screen,
+    Track,
+    message_to_json,
+    parse_message,
+)
 from sdk._ratelimit import RateLimiter
 from sdk._redaction import Redactor
 from sdk._retry import RetryPolicy
@@ -50,6 +59,7 @@ __all__ = ["AsyncDelivery", "Delivery"]
 SettingsT = TypeVar("SettingsT", bound=DestinationSettings)
 Sleep = Callable[[float], Awaitable[None]]
 Listener = Callable[[Lifecycle], None]
+_MESSAGE_CLASSES = (Track, Identify, Page, Screen, Group, Alias)
 
 
 class _Item:
@@ -98,7 +108,9 @@ class AsyncDelivery(Generic[SettingsT]):
             follow_redirects=False,
         )
         self._limiter = (
-            RateLimiter(destination.rate_limit, burst=max(1, int(destination.rate_limit)))
+            RateLimiter(
+                destination.rate_limit, burst=max(1, int(destination.rate_limit)), sleep=sleep
+            )
             if destination.rate_limit
             else None
         )
@@ -138,7 +150,15 @@ class AsyncDelivery(Generic[SettingsT]):
                 continue
             action, item = prepared
             batches = self.batching and action.batch_limits(self.settings) is not None
-            key = (action.name, action.batch_key(item.payload) if batches else id(item))
+            try:
+                key = (action.name, action.batch_key(item.payload) if batches else id(item))
+                hash(key)
+            except Exception as exc:  # a connector bug must not lose the other events
+                crash = IntegrationError(
+                    f"{action.name}.batch_key crashed: {type(exc).__name__}: {exc}"
+                )
+                self._refuse(lifecycle, crash)
+                continue
             groups.setdefault(key, (action, []))[1].append(item)
         jobs = []
         for action, items in groups.values():
@@ -189,14 +209,24 @@ class AsyncDelivery(Generic[SettingsT]):
         self, event: AnyMessage | Mapping[str, Any]
     ) -> tuple[Lifecycle, tuple[Action[SettingsT, Any], _Item] | None]:
         destination = self.destination
-        record = event.to_wire() if not isinstance(event, Mapping) else dict(event)
+        if isinstance(event, Mapping):
+            record: dict[str, Any] = dict(event)
+        elif isinstance(event, _MESSAGE_CLASSES):
+            record = event.to_wire()
+        else:
+            record = {}
         lifecycle = Lifecycle(
             destination=destination.name,
             slug=destination.slug,
             event=self.redactor.value(record),
         )
         try:
-            message = parse_message(event) if isinstance(event, Mapping) else event
+            if isinstance(event, Mapping):
+                message = parse_message(event)
+            elif isinstance(event, _MESSAGE_CLASSES):
+                message = event
+            else:  # a JSON array, a string...: one line, not a crash
+                raise InvalidEvent("message", "must be a JSON object")
             message_to_json(message)
         except (InvalidEvent, PayloadTooLarge) as exc:
             return self._refuse(lifecycle, exc), None
@@ -273,15 +303,25 @@ class AsyncDelivery(Generic[SettingsT]):
         *,
         batched: bool,
         first_number: int,
+        spent: float = 0.0,
     ) -> None:
         pending = items
         number = first_number - 1
         wait = 0.0
         started = time.monotonic()
+        # Seconds of waiting that did not pass on the clock: an injected sleep (tests, a
+        # simulated clock) returns at once, yet its waits count against ``max_elapsed``.
+        unslept = 0.0
+
+        def elapsed() -> float:
+            return spent + time.monotonic() - started + unslept
+
         while pending:
             number += 1
             if wait:
+                before = time.monotonic()
                 await self._sleep(wait)
+                unslept += max(0.0, wait - (time.monotonic() - before))
             attempt = Attempt(number=number, batch_size=len(pending), wait_before_s=wait)
             lifecycles = [item.lifecycle for item in pending]
             for lifecycle in lifecycles:
@@ -297,7 +337,11 @@ class AsyncDelivery(Generic[SettingsT]):
                 await asyncio.gather(
                     *(
                         self._attempt_loop(
-                            action, part, batched=len(part) > 1, first_number=number + 1
+                            action,
+                            part,
+                            batched=len(part) > 1,
+                            first_number=number + 1,
+                            spent=elapsed(),
                         )
                         for part in (pending[:half], pending[half:])
                     )
@@ -315,14 +359,22 @@ class AsyncDelivery(Generic[SettingsT]):
                     retry_next.append(item)
                     retry_errors.append(error)
             if not retry_next:
-                reason = "delivered" if not errors else "no retryable failures"
-                attempt.retry = RetryDecision("done", reason)
+                failed = [errors.get(i, whole) for i in range(len(pending))]
+                permanent = [error for error in failed if error is not None]
+                if not permanent:
+                    attempt.retry = RetryDecision("done", "delivered")
+                elif len(permanent) == len(pending):
+                    decision, reason, _ = self.retry.decide(number, permanent[0], elapsed())
+                    attempt.retry = RetryDecision(decision, reason)
+                else:
+                    attempt.retry = RetryDecision(
+                        "done",
+                        f"{len(permanent)} of {len(pending)} events failed, none retryable",
+                    )
                 pending = []
             else:
                 representative = _longest_wait(retry_errors)
-                decision, reason, next_wait = self.retry.decide(
-                    number, representative, time.monotonic() - started
-                )
+                decision, reason, next_wait = self.retry.decide(number, representative, elapsed())
                 if len(retry_next) < len(pending):
                     reason += f" ({len(retry_next)} of {len(pending)} events)"
                 attempt.retry = RetryDecision(decision, reason, next_wait)

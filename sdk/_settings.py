@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from sdk._errors import InvalidSettings
 
@@ -52,6 +53,24 @@ class DestinationSettings(BaseModel):
     timeout: float = Field(
         default=10.0, gt=0, le=300, description="Total seconds allowed for one HTTP request."
     )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_is_a_url(cls, value: str | None) -> str | None:
+        # The pattern only checks the start; a bad port or host would otherwise surface as
+        # a crash at the first request instead of a settings error.
+        if value is None:
+            return value
+        try:
+            url = httpx.URL(value)
+        except httpx.InvalidURL:
+            raise ValueError(_ENDPOINT_RULE) from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(_ENDPOINT_RULE)
+        return value
+
+
+_ENDPOINT_RULE = "must be an http(s) URL such as https://api.example.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +178,12 @@ def load_settings(
         errors = exc.errors(include_input=False, include_url=False)
         first = errors[0]
         field_name = ".".join(str(p) for p in first["loc"]) or "settings"
-        rule = "is required" if first["type"] == "missing" else first["msg"]
+        if first["type"] == "missing":
+            rule = "is required"
+        elif first["type"] == "string_pattern_mismatch" and field_name == "endpoint":
+            rule = _ENDPOINT_RULE
+        else:
+            rule = str(first["msg"]).removeprefix("Value error, ")
         if len(errors) > 1:
             rule += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         raise InvalidSettings(field_name, rule) from None

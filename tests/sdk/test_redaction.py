@@ -1,0 +1,458 @@
+"""Secrets never appear in a lifecycle record, an error message or a log line: on success and on
+every failure path, raw, percent-encoded, inside Basic credentials or a query string."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import httpx
+import pytest
+import respx
+from pydantic import SecretStr
+
+from sdk import (
+    MASK,
+    Action,
+    AnyMessage,
+    Context,
+    Delivery,
+    Destination,
+    DestinationKind,
+    DestinationSettings,
+    Lifecycle,
+    Redactor,
+    RetryPolicy,
+    Subscription,
+)
+
+ENDPOINT = "https://mock.test"
+URL = f"{ENDPOINT}/v1/track"
+KEY = "sk_live_9f8E7d/6c+5b=4aQ"
+PASSWORD = "pw-Tr0ub4dor&3-horse"
+USER = "acct"  # 4 characters: the key sits at an offset base64 does not align with
+
+
+def basic(user: str, secret: str) -> str:
+    return base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+class Settings(DestinationSettings):
+    api_key: SecretStr
+    password: SecretStr = SecretStr(PASSWORD)
+    username: str = USER
+
+
+class SendEverywhere(Action[Settings, dict[str, Any]]):
+    """Puts the key in a query string, a body field, free text and an uncommon header."""
+
+    name = "send_everywhere"
+    subscribe = Subscription.of("track", "identify")
+
+    def map(self, event: AnyMessage, settings: Settings) -> dict[str, Any]:
+        return {"user": event.user_id, "event": getattr(event, "event", None)}
+
+    async def perform(self, ctx: Context[Settings], payload: dict[str, Any]) -> None:
+        key = ctx.settings.api_key.get_secret_value()
+        await ctx.http.post(
+            "/v1/track",
+            params={"api_key": key, "page": "1"},
+            json={"event": payload, "client_secret": key, "note": f"sent with {key}"},
+            headers={"X-Forwarded-Credential": f"Basic {basic(ctx.settings.username, key)}"},
+        )
+
+
+destination: Destination[Settings] = Destination(
+    name="Redaction Test",
+    slug="redaction_test",
+    kind=DestinationKind.EVENT,
+    settings=Settings,
+    actions=[SendEverywhere()],
+    headers=lambda s: {
+        "Authorization": f"Basic {basic(s.username, s.password.get_secret_value())}",
+        "X-Api-Key": s.api_key.get_secret_value(),
+    },
+    retry=RetryPolicy(max_attempts=2, jitter=0.0),
+)
+
+EVENT = {"type": "track", "event": "Order Completed", "userId": "u-1"}
+
+
+def leaked_forms(secret: str) -> list[str]:
+    """Every spelling of a secret that would count as a leak."""
+    return [
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        basic(USER, secret),
+        basic("", secret).rstrip("="),
+        base64.b64encode(secret.encode()).decode().rstrip("="),
+    ]
+
+
+def assert_no_secret(text: str) -> None:
+    for secret in (KEY, PASSWORD):
+        for form in leaked_forms(secret):
+            assert form not in text, f"a form of a secret leaked: {form!r}"
+
+
+def send(side_effect: list[Any]) -> tuple[Lifecycle, respx.Route]:
+    with respx.mock() as mock:
+        route = mock.post(URL).mock(side_effect=side_effect)
+        with Delivery(
+            destination, {"endpoint": ENDPOINT, "api_key": KEY}, sleep=lambda s: None
+        ) as d:
+            lifecycle = d.send(EVENT)
+    return lifecycle, route
+
+
+def test_a_successful_send_shows_no_secret_but_sends_it() -> None:
+    lifecycle, route = send([httpx.Response(200, json={"ok": True, "echo": KEY})])
+
+    assert lifecycle.delivered
+    sent = route.calls.last.request
+    assert sent.headers["x-api-key"] == KEY  # the wire carries the real credentials
+    assert sent.url.params["api_key"] == KEY
+    text = lifecycle.to_json()
+    assert_no_secret(text)
+    request = lifecycle.to_dict()["attempts"][0]["exchanges"][0]["request"]
+    assert request["headers"]["authorization"] == f"Basic {MASK}"
+    assert request["headers"]["x-api-key"] == MASK
+    assert request["headers"]["x-forwarded-credential"] == f"Basic {MASK}"
+    assert "api_key=%5BREDACTED%5D" in request["url"] or f"api_key={MASK}" in request["url"]
+    assert "page=1" in request["url"]
+    assert request["body"] == {
+        "event": {"user": "u-1", "event": "Order Completed"},
+        "client_secret": MASK,
+        "note": f"sent with {MASK}",
+    }
+
+
+FAILURES: dict[str, list[Any]] = {
+    "401 echoing the key": [
+        httpx.Response(401, json={"message": f"invalid api key {KEY}", "key": KEY}),
+    ],
+    "401 echoing the Basic header as text": [
+        httpx.Response(
+            401,
+            text=f"Authorization: Basic {basic(USER, PASSWORD)} refused for {KEY}",
+            headers={"content-type": "text/plain"},
+        ),
+    ],
+    "500 echoing the key": [
+        httpx.Response(500, text=f"internal error with key={KEY}"),
+        httpx.Response(503, json={"error": {"message": f"down; retry with {quote(KEY)}"}}),
+    ],
+    "timeouts": [httpx.ReadTimeout(f"timed out reading {URL}?api_key={KEY}")] * 2,
+    "network error with the URL": [
+        httpx.ConnectError(f"cannot connect to {URL}?api_key={quote(KEY, safe='')}&page=1"),
+        httpx.ConnectError(f"cannot connect to {URL}?api_key={KEY}&page=1"),
+    ],
+    "400 echoing the key in JSON": [
+        httpx.Response(
+            400,
+            json={
+                "error": {"message": f"bad request: api_key {KEY} is not allowed here"},
+                "request": {"api_key": KEY, "headers": {"X-Api-Key": KEY}, "note": KEY},
+            },
+        ),
+    ],
+    "403 with an auth header echoed back": [
+        httpx.Response(
+            403,
+            json={"detail": f"forbidden for Basic {basic(USER, KEY)}"},
+            headers={"WWW-Authenticate": f'Basic realm="{KEY}"'},
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+def test_no_secret_on_any_failure_path(failure: str) -> None:
+    lifecycle, _ = send(FAILURES[failure])
+
+    assert not lifecycle.delivered
+    assert lifecycle.error is not None
+    assert_no_secret(lifecycle.to_json())
+    assert_no_secret(lifecycle.to_json(indent=None))
+    assert_no_secret(lifecycle.error.message)
+    assert "\n" not in lifecycle.error.message
+    for attempt in lifecycle.attempts:
+        for exchange in attempt.exchanges:
+            if exchange.error is not None:
+                assert_no_secret(exchange.error.message)
+
+
+def test_error_messages_are_masked_but_still_say_what_happened() -> None:
+    lifecycle, _ = send(FAILURES["401 echoing the key"])
+
+    assert lifecycle.error is not None
+    assert lifecycle.error.cls == "InvalidAuthentication"
+    assert lifecycle.error.message == f"HTTP 401 Unauthorized: invalid api key {MASK}"
+    response = lifecycle.to_dict()["attempts"][0]["exchanges"][0]["response"]
+    assert response["body"] == {"message": f"invalid api key {MASK}", "key": MASK}
+
+
+def test_a_network_error_message_keeps_the_url_without_the_key() -> None:
+    lifecycle, _ = send(FAILURES["network error with the URL"])
+
+    assert lifecycle.error is not None
+    assert lifecycle.error.message == (
+        f"network error: ConnectError: cannot connect to {URL}?api_key={MASK}&page=1"
+    )
+
+
+class UsesSettingsInBody(Action[Settings, dict[str, Any]]):
+    name = "body_credentials"
+    subscribe = Subscription.of("track")
+
+    def map(self, event: AnyMessage, settings: Settings) -> dict[str, Any]:
+        return {"user": event.user_id}
+
+    async def perform(self, ctx: Context[Settings], payload: dict[str, Any]) -> None:
+        await ctx.http.post(
+            "/v1/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": "rt-not-a-registered-secret",
+                "client_id": "client-123",
+                "client_secret": "cs-not-a-registered-secret",
+            },
+        )
+        await ctx.http.post(
+            "/v1/track",
+            params={"access_token": "at-query-unregistered", "page": "2"},
+            json={"user": payload["user"], "name": "Ada", "plan": "pro"},
+            headers={"X-Api-Key": "xk-unregistered", "X-Request-Id": "req-7"},
+        )
+
+
+def test_credential_named_headers_params_and_fields_are_masked_innocent_ones_stay() -> None:
+    dest = Destination(
+        name="Names",
+        slug="names",
+        kind=DestinationKind.EVENT,
+        settings=Settings,
+        actions=[UsesSettingsInBody()],
+    )
+    token_answer = {
+        "access_token": "at-unregistered-1234",
+        "refresh_token": "rt-unregistered-5678",
+        "token_type": "bearer",
+        "expires_in": 3600,
+        "scope": "events",
+    }
+    with respx.mock() as mock:
+        mock.post(f"{ENDPOINT}/v1/token").mock(return_value=httpx.Response(200, json=token_answer))
+        mock.post(f"{ENDPOINT}/v1/track").mock(return_value=httpx.Response(200))
+        with Delivery(dest, {"endpoint": ENDPOINT, "api_key": KEY}) as d:
+            lifecycle = d.send(EVENT)
+
+    assert lifecycle.delivered
+    token, track = (e.to_dict() for e in lifecycle.attempts[0].exchanges)
+    assert token["request"]["body_kind"] == "form"
+    assert token["request"]["body"] == {
+        "grant_type": "refresh_token",
+        "refresh_token": MASK,
+        "client_id": "client-123",
+        "client_secret": MASK,
+    }
+    assert token["response"]["body"] == {
+        "access_token": MASK,
+        "refresh_token": MASK,
+        "token_type": "bearer",
+        "expires_in": 3600,
+        "scope": "events",
+    }
+    assert track["request"]["headers"]["x-api-key"] == MASK
+    assert track["request"]["headers"]["x-request-id"] == "req-7"
+    assert "at-query-unregistered" not in track["request"]["url"]
+    assert "page=2" in track["request"]["url"]
+    assert track["request"]["body"] == {"user": "u-1", "name": "Ada", "plan": "pro"}
+    text = lifecycle.to_json()
+    for value in ("rt-not", "cs-not", "at-unregistered", "rt-unregistered", "xk-unregistered"):
+        assert value not in text
+
+
+class RuntimeToken(Action[Settings, dict[str, Any]]):
+    name = "runtime_token"
+    subscribe = Subscription.of("track")
+
+    def map(self, event: AnyMessage, settings: Settings) -> dict[str, Any]:
+        return {"user": event.user_id}
+
+    async def perform(self, ctx: Context[Settings], payload: dict[str, Any]) -> None:
+        if "token" not in ctx.state:
+            answer = await ctx.http.post("/oauth/token", json={"grant": "client"})
+            ctx.state["token"] = answer.data["tok"]
+            ctx.add_secret(ctx.state["token"])
+        token = ctx.state["token"]
+        await ctx.http.post(
+            f"/v1/sessions/{token}/events",
+            json={"session": token, **payload},
+            headers={"X-Session": token},
+        )
+
+
+def test_add_secret_masks_a_run_time_token_from_then_on() -> None:
+    token = "tok-RUNTIME-0123456789abcdef"
+    dest = Destination(
+        name="Runtime",
+        slug="runtime",
+        kind=DestinationKind.EVENT,
+        settings=Settings,
+        actions=[RuntimeToken()],
+    )
+    with respx.mock() as mock:
+        mock.post(f"{ENDPOINT}/oauth/token").mock(
+            return_value=httpx.Response(200, json={"tok": token})
+        )
+        events = mock.post(url__regex=rf"{ENDPOINT}/v1/sessions/.*").mock(
+            side_effect=[
+                httpx.Response(500, json={"message": f"session {token} busy"}),
+                httpx.Response(200, json={"session_echo": token}),
+            ]
+        )
+        with Delivery(dest, {"endpoint": ENDPOINT, "api_key": KEY}, sleep=lambda s: None) as d:
+            lifecycle = d.send(EVENT)
+
+    assert lifecycle.delivered
+    assert events.call_count == 2
+    assert events.calls.last.request.headers["x-session"] == token
+    later = lifecycle.attempts[-1].exchanges[-1].to_dict()
+    assert later["request"]["url"] == f"{ENDPOINT}/v1/sessions/{MASK}/events"
+    assert later["request"]["headers"]["x-session"] == MASK
+    assert later["request"]["body"] == {"session": MASK, "user": "u-1"}
+    assert later["response"]["body"] == {"session_echo": MASK}
+    assert lifecycle.attempts[0].error is not None
+    assert token not in lifecycle.attempts[0].error.message
+    # The token endpoint's answer came before add_secret: its field is not credential-named,
+    # so it is the one place the token may show; every exchange after it is masked.
+    after = lifecycle.to_json().replace(
+        str(lifecycle.attempts[0].exchanges[0].to_dict()["response"]["body"]), ""
+    )
+    assert after.count(token) <= 1
+
+
+@pytest.fixture
+def httpx_at_info() -> Iterator[None]:
+    logger = logging.getLogger("httpx")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def test_httpx_is_quiet_in_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    lifecycle, _ = send([httpx.Response(200)])
+
+    assert lifecycle.delivered
+    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+    for record in caplog.records:
+        message = record.getMessage()
+        assert "api_key=" not in message or f"api_key={MASK}" in message
+        assert_no_secret(message)
+
+
+def test_httpx_turned_up_again_still_masks_query_credentials(
+    caplog: pytest.LogCaptureFixture, httpx_at_info: None
+) -> None:
+    caplog.set_level(logging.INFO)
+    with respx.mock() as mock:
+        mock.get(url__startswith=ENDPOINT).mock(return_value=httpx.Response(200))
+        httpx.get(f"{ENDPOINT}/v1/x?access_token=at-plain-123&page=1")
+
+    messages = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert messages, "httpx logged nothing at INFO"
+    assert all("at-plain-123" not in m for m in messages)
+    assert any(f"access_token={MASK}" in m for m in messages)
+
+
+# -- the Redactor itself ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Authorization",
+        "X-Api-Key",
+        "api_key",
+        "apiKey",
+        "access_token",
+        "accessToken",
+        "client_secret",
+        "refresh_token",
+        "password",
+        "private_key",
+        "write_key",
+    ],
+)
+def test_credential_names_are_masked(name: str) -> None:
+    redactor = Redactor()
+
+    assert redactor.value({name: "v-123", "nested": [{name: "v-456"}]}) == {
+        name: MASK,
+        "nested": [{name: MASK}],
+    }
+    assert redactor.header(name, "v-123") in (MASK, f"Basic {MASK}")
+    assert MASK in redactor.url(f"https://x.test/p?{name}=v-123")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["name", "email", "event", "user_id", "token_type", "expires_in", "keyboard", "content-type"],
+)
+def test_innocent_names_stay(name: str) -> None:
+    redactor = Redactor()
+
+    assert redactor.value({name: "v-123"}) == {name: "v-123"}
+    assert redactor.header(name, "v-123") == "v-123"
+    assert redactor.url(f"https://x.test/p?{name}=v-123") == f"https://x.test/p?{name}=v-123"
+
+
+def test_a_bearer_header_keeps_its_scheme() -> None:
+    assert Redactor().header("Authorization", "Bearer abc.def") == f"Bearer {MASK}"
+
+
+def test_userinfo_in_a_url_is_masked() -> None:
+    assert Redactor().url("https://user:pw@x.test/p") == f"https://{MASK}@x.test/p"
+
+
+def test_short_values_are_not_treated_as_secrets() -> None:
+    redactor = Redactor(["abc"])
+
+    assert redactor.text("abcdef") == "abcdef"
+
+
+@pytest.mark.parametrize("user", ["", "a", "ab", "abc", "acct", "longer-user"])
+def test_a_secret_inside_basic_credentials_is_masked_at_every_offset(user: str) -> None:
+    redactor = Redactor([KEY])
+    encoded = basic(user, KEY)
+
+    masked = redactor.text(f"echo: Basic {encoded} end")
+
+    assert masked == f"echo: Basic {MASK} end"
+
+
+def test_booleans_and_structures_under_credential_names_stay_readable() -> None:
+    redactor = Redactor()
+    value = {"token": {"type": "bearer"}, "password_set": True}
+
+    assert redactor.value(value) == value
+
+
+def test_an_error_quoting_a_credential_named_field_is_masked() -> None:
+    body = {"errors": [{"field": "user", "access_token": "at-echo-unregistered"}]}
+    lifecycle, _ = send([httpx.Response(422, json=body)])
+
+    assert lifecycle.error is not None
+    assert lifecycle.error.cls == "PayloadValidationError"
+    assert "at-echo-unregistered" not in lifecycle.error.message
+    assert "at-echo-unregistered" not in lifecycle.to_json()
+    assert MASK in lifecycle.error.message
