@@ -1,0 +1,113 @@
+"""Segment: forward messages unchanged to the Segment HTTP Tracking API, so one space or
+workspace can chain into another.
+
+API followed: Segment HTTP Tracking API, ``POST /v1/batch``
+(https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/), checked
+2026-11: write key as HTTP Basic username with an empty password; at most 32 KB per message and
+500 KB per batch request; Segment answers ``200`` for every accepted request and ``400 Bad
+Request`` for payloads over those limits or invalid JSON; ``messageId`` deduplicates.
+
+| event | request |
+|---|---|
+| any message (one) | ``POST /v1/batch`` with ``{"batch": [message], "sentAt": ...}`` |
+| any messages (batched) | ``POST /v1/batch`` with up to 500 KB of messages |
+| test_authentication | ``POST /v1/batch`` with an empty batch (``{"batch": []}``) |
+
+Regions: ``us`` -> ``https://api.segment.io``, ``eu`` -> ``https://events.eu1.segmentapis.com``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+
+from sdk import (
+    MAX_BATCH_BYTES,
+    Action,
+    AnyMessage,
+    Authentication,
+    BatchLimits,
+    Context,
+    Destination,
+    DestinationKind,
+    DestinationSettings,
+    Subscription,
+)
+
+__all__ = ["SegmentSettings", "destination"]
+
+BASE_URLS = {"us": "https://api.segment.io", "eu": "https://events.eu1.segmentapis.com"}
+#: Room left in the 500 KB batch for the envelope (``{"batch": [...], "sentAt": ...}``).
+ENVELOPE_BYTES = 1024
+
+
+class SegmentSettings(DestinationSettings):
+    """Settings of the Segment destination."""
+
+    write_key: SecretStr = Field(description="Write key of the receiving source.")
+    region: Literal["us", "eu"] = Field(default="us", description="Data residency region.")
+    strip_integrations: bool = Field(
+        default=False,
+        description="Drop the integrations object, so the receiving workspace routes the "
+        "message to all of its destinations (journey events carry All: false).",
+    )
+
+
+class ForwardMessage(Action[SegmentSettings, dict[str, Any]]):
+    """Forward the message unchanged (its messageId keeps it deduplicated downstream)."""
+
+    name = "forward_message"
+    description = "Send every message, unchanged, to a Segment source."
+    subscribe = Subscription.of("track", "identify", "page", "screen", "group", "alias")
+    batch = BatchLimits(max_events=500, max_bytes=MAX_BATCH_BYTES - ENVELOPE_BYTES)
+
+    def map(self, event: AnyMessage, settings: SegmentSettings) -> dict[str, Any]:
+        message = event.to_wire()
+        if settings.strip_integrations:
+            message.pop("integrations", None)
+        return message
+
+    async def perform(self, ctx: Context[SegmentSettings], payload: dict[str, Any]) -> None:
+        await _post_batch(ctx, [payload])
+
+    async def perform_batch(
+        self, ctx: Context[SegmentSettings], payloads: Sequence[dict[str, Any]]
+    ) -> None:
+        await _post_batch(ctx, list(payloads))
+
+
+async def _post_batch(ctx: Context[SegmentSettings], messages: list[dict[str, Any]]) -> None:
+    sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    body = json.dumps({"batch": messages, "sentAt": sent_at}, separators=(",", ":"))
+    await ctx.http.post("/v1/batch", content=body, headers={"Content-Type": "application/json"})
+
+
+async def _test_authentication(ctx: Context[SegmentSettings]) -> None:
+    # Segment's tracking API accepts any key with 200; an empty batch at least proves the
+    # endpoint is reachable and the request well-formed.
+    await _post_batch(ctx, [])
+
+
+def _basic_auth(settings: SegmentSettings) -> dict[str, str]:
+    token = base64.b64encode(f"{settings.write_key.get_secret_value()}:".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+destination: Destination[SegmentSettings] = Destination(
+    name="Segment",
+    slug="segment",
+    kind=DestinationKind.EVENT,
+    settings=SegmentSettings,
+    actions=[ForwardMessage()],
+    description="Forwards messages unchanged to a Segment source (chain one space into another).",
+    base_url=lambda s: BASE_URLS[s.region],
+    headers=_basic_auth,
+    authentication=Authentication(scheme="basic", test=_test_authentication),
+    api_version="Segment HTTP Tracking API v1 (/v1/batch)",
+    docs_url="https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/",
+)

@@ -1,0 +1,125 @@
+"""Webhook: POST each event as JSON to a URL, optionally batched and signed.
+
+Signing follows the Standard Webhooks specification (https://www.standardwebhooks.com/):
+``webhook-id``, ``webhook-timestamp`` (unix seconds) and
+``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` with a ``whsec_`` secret.
+Receivers verify with any Standard Webhooks library, or ``sdk._signing.verify``.
+
+| event | request |
+|---|---|
+| any message, ``batch_size`` = 1 | ``POST {url}`` with the message as a JSON object |
+| messages, ``batch_size`` > 1 | ``POST {url}``, a JSON array of up to ``batch_size`` messages |
+| test_authentication | ``POST {url}`` with ``{"type": "destkit.ping"}`` (2xx = reachable) |
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from sdk import (
+    Action,
+    AnyMessage,
+    Authentication,
+    BatchLimits,
+    Context,
+    Destination,
+    DestinationKind,
+    DestinationSettings,
+    Subscription,
+)
+from sdk._signing import signature_headers
+
+__all__ = ["WebhookSettings", "destination"]
+
+#: Keep a webhook body under 1 MB, as most receivers (and proxies) accept.
+MAX_BODY_BYTES = 1_000_000
+
+
+class WebhookSettings(DestinationSettings):
+    """Settings of the webhook destination."""
+
+    url: str = Field(
+        description="Where to send events (http or https).", pattern=r"^https?://[^\s/]+"
+    )
+    method: Literal["POST", "PUT", "PATCH"] = Field(default="POST", description="HTTP method.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra headers sent with every request."
+    )
+    signing_secret: SecretStr | None = Field(
+        default=None, description="Standard Webhooks secret (whsec_<base64>); signs when set."
+    )
+    batch_size: int = Field(
+        default=1, ge=1, le=1000, description="Events per request; above 1 the body is an array."
+    )
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not name or any(ch in name for ch in " :\r\n"):
+                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+        return value
+
+
+class PostEvent(Action[WebhookSettings, dict[str, Any]]):
+    """POST the message as JSON (an array of messages when batching)."""
+
+    name = "post_event"
+    description = "Send each message, unchanged, as JSON."
+    subscribe = Subscription.of("track", "identify", "page", "screen", "group", "alias")
+
+    def batch_limits(self, settings: WebhookSettings) -> BatchLimits | None:
+        if settings.batch_size <= 1:
+            return None
+        return BatchLimits(max_events=settings.batch_size, max_bytes=MAX_BODY_BYTES)
+
+    def map(self, event: AnyMessage, settings: WebhookSettings) -> dict[str, Any]:
+        return event.to_wire()
+
+    async def perform(self, ctx: Context[WebhookSettings], payload: dict[str, Any]) -> None:
+        await _send(ctx, payload, message_id=str(payload.get("messageId", "")) or None)
+
+    async def perform_batch(
+        self, ctx: Context[WebhookSettings], payloads: Sequence[dict[str, Any]]
+    ) -> None:
+        await _send(ctx, list(payloads), message_id=None)
+
+
+async def _send(ctx: Context[WebhookSettings], body: Any, *, message_id: str | None) -> None:
+    settings = ctx.settings
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    headers: dict[str, str] = {"Content-Type": "application/json", **settings.headers}
+    if settings.signing_secret is not None:
+        headers.update(
+            signature_headers(
+                settings.signing_secret.get_secret_value(), content, msg_id=message_id
+            )
+        )
+    # ``endpoint``, when given, replaces ``url`` whole (a proxy, the sandbox, a test server).
+    target = settings.endpoint or settings.url
+    await ctx.http.request(settings.method, target, content=content, headers=headers)
+
+
+async def _ping(ctx: Context[WebhookSettings]) -> None:
+    await _send(ctx, {"type": "destkit.ping"}, message_id=None)
+
+
+def _default_headers(settings: WebhookSettings) -> Mapping[str, str]:
+    return {"User-Agent": "destkit-webhook/1"}
+
+
+destination: Destination[WebhookSettings] = Destination(
+    name="Webhook",
+    slug="webhook",
+    kind=DestinationKind.EVENT,
+    settings=WebhookSettings,
+    actions=[PostEvent()],
+    description="POSTs events as JSON to a URL; optional batching and Standard Webhooks signing.",
+    headers=_default_headers,
+    authentication=Authentication(scheme="custom", test=_ping),
+    api_version="Standard Webhooks v1 (https://github.com/standard-webhooks/standard-webhooks)",
+)

@@ -1,0 +1,123 @@
+"""Webhook connector: exact requests, Standard Webhooks signatures, batching, and the contract."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+
+import sdk
+from connectors.webhook import destination
+from connectors.webhook.contract import contract
+from sdk._signing import verify
+from sdk.testing import ContractTests
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+URL = "https://hooks.example.com/destkit"
+
+
+class TestWebhookContract(ContractTests):
+    contract = contract
+
+
+def _event(n: int = 0) -> sdk.Track:
+    step = sdk.Space("spa_hooks").step("First Purchase", "Opened Email", destinations=["Webhook"])
+    event = step.event("track", user_id=f"user-{n}")
+    assert isinstance(event, sdk.Track)
+    return event
+
+
+@respx.mock(assert_all_called=True)
+def test_posts_the_message_unchanged_and_signed(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(204))
+    event = _event()
+    settings = {"url": URL, "signing_secret": SECRET, "headers": {"X-Team": "growth"}}
+    with sdk.Delivery(destination, settings) as delivery:
+        lifecycle = delivery.send(event)
+    assert lifecycle.delivered
+    request = route.calls.last.request
+    assert request.method == "POST"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["x-team"] == "growth"
+    assert json.loads(request.content) == event.to_wire()
+    assert request.headers["webhook-id"] == event.message_id
+    # The signature verifies with the secret, over exactly the bytes sent.
+    verify(SECRET, dict(request.headers), request.content)
+    # ... and the lifecycle shows the signature masked.
+    recorded = lifecycle.attempts[0].exchanges[0].request.headers
+    assert recorded["webhook-signature"] == sdk.MASK
+    assert "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" not in lifecycle.to_json()
+
+
+@respx.mock(assert_all_called=True)
+def test_unsigned_when_no_secret(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(200))
+    with sdk.Delivery(destination, {"url": URL}) as delivery:
+        assert delivery.send(_event()).delivered
+    assert "webhook-signature" not in route.calls.last.request.headers
+
+
+@respx.mock(assert_all_called=True)
+def test_batches_are_json_arrays_within_batch_size(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(200))
+    events = [_event(n) for n in range(25)]
+    with sdk.Delivery(destination, {"url": URL, "batch_size": 10}) as delivery:
+        lifecycles = delivery.send_many(events)
+    assert all(lc.delivered for lc in lifecycles)
+    sizes = [len(json.loads(call.request.content)) for call in route.calls]
+    assert sizes == [10, 10, 5]
+    sent = [m["userId"] for call in route.calls for m in json.loads(call.request.content)]
+    assert sent == [f"user-{n}" for n in range(25)]
+
+
+@respx.mock(assert_all_called=True)
+def test_put_method_and_endpoint_override(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.put("http://127.0.0.1:9999/hook").mock(return_value=httpx.Response(200))
+    settings = {"url": URL, "method": "PUT", "endpoint": "http://127.0.0.1:9999/hook"}
+    with sdk.Delivery(destination, settings) as delivery:
+        assert delivery.send(_event()).delivered
+    assert route.called
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({}, "url"),
+        ({"url": "ftp://x"}, "url"),
+        ({"url": URL, "batch_size": 0}, "batch_size"),
+        ({"url": URL, "headers": {"Bad Header": "x"}}, "headers"),
+        ({"url": URL, "method": "GET"}, "method"),
+    ],
+)
+def test_broken_settings_name_the_field(settings: dict[str, object], field: str) -> None:
+    with pytest.raises(sdk.InvalidSettings) as info:
+        sdk.load_settings(destination.settings, settings)
+    assert info.value.field.startswith(field)
+    assert "\n" not in str(info.value)
+
+
+def test_a_bad_signing_secret_is_a_settings_error_without_the_secret() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        mock.post(URL).mock(return_value=httpx.Response(200))
+        settings = {"url": URL, "signing_secret": "whsec_!!!not-base64!!!"}
+        with sdk.Delivery(destination, settings) as delivery:
+            lifecycle = delivery.send(_event())
+    assert not lifecycle.delivered
+    assert lifecycle.error is not None
+    assert "signing_secret" in lifecycle.error.message
+    assert "not-base64" not in lifecycle.to_json()
+
+
+def test_sandbox_receives_signed_events_over_loopback() -> None:
+    from sdk.testing._sandbox import Sandbox
+
+    with Sandbox() as server:
+        settings = {"url": f"{server.url}/hooks/destkit", "signing_secret": SECRET}
+        with sdk.Delivery(destination, settings) as delivery:
+            lifecycle = delivery.send(_event())
+        assert lifecycle.delivered
+        received = server.requests[-1]
+        assert received.path == "/hooks/destkit"
+        verify(SECRET, received.headers, received.body)
