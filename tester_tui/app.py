@@ -1,0 +1,663 @@
+"""The event tester app: choose a destination, an event type and a test user, send, and watch the
+event's lifecycle fill in.
+
+``sdk`` is imported after the first frame is drawn (``_load_domain``), so the window appears at
+Textual's own speed; every piece of domain work is a call into ``sdk``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from textual import events, on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
+
+from tester_tui.keys import KEYS, bindings, help_rows
+from tester_tui.messages import DeliveryFinished, LifecycleUpdated, SandboxStarted
+from tester_tui.session import (
+    initial_settings,
+    new_event_ids,
+    payload_text,
+    request_as_curl,
+    split_settings_file,
+)
+from tester_tui.widgets.destination_picker import DestinationPicker
+from tester_tui.widgets.event_form import EventForm
+from tester_tui.widgets.lifecycle_view import LifecycleView
+from tester_tui.widgets.payload_editor import PayloadEditor
+from tester_tui.widgets.settings_form import SettingsForm
+
+if TYPE_CHECKING:
+    from sdk import Destination, DestinationSettings, Lifecycle, RetryPolicy
+
+__all__ = ["DestkitTester", "layout_mode", "run_tester"]
+
+
+class SandboxServer(Protocol):
+    """What the tester needs of ``sdk.testing._sandbox.Sandbox``."""
+
+    url: str
+
+    def start(self) -> Any: ...
+
+    def stop(self) -> Any: ...
+
+
+_PANES = ("setup", "payload", "lifecycle")
+MEDIUM_WIDTH = 110
+WIDE_WIDTH = 150
+
+
+def layout_mode(width: int) -> str:
+    """``narrow``, ``medium`` or ``wide`` for a terminal ``width`` columns wide."""
+    if width >= WIDE_WIDTH:
+        return "wide"
+    return "medium" if width >= MEDIUM_WIDTH else "narrow"
+
+
+def _default_sandbox() -> SandboxServer:
+    from sdk.testing._sandbox import Sandbox
+
+    return Sandbox()
+
+
+class DestkitTester(App[int]):
+    """The event tester. Arguments after ``journey_file`` are hooks for tests and embedding."""
+
+    TITLE = "destkit event tester"
+    CSS_PATH = Path(__file__).with_name("tester.tcss")  # absolute: subclasses live anywhere
+    # narrow: one pane at a time (tabs); medium: setup beside payload or lifecycle (tabs);
+    # wide: setup | payload | lifecycle.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"),
+        (MEDIUM_WIDTH, "-medium"),
+        (WIDE_WIDTH, "-wide"),
+    ]
+    AUTO_FOCUS = None  # the destination menu, once it is mounted
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings()
+
+    def __init__(
+        self,
+        *,
+        destination: str | None = None,
+        settings_file: str | None = None,
+        journey_file: str | None = None,
+        retry: RetryPolicy | None = None,
+        user_id: str | None = None,
+        stamp: Mapping[str, Any] | None = None,
+        sandbox: bool | Callable[[], SandboxServer] = True,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        """``retry`` overrides the destination's retry policy; ``user_id`` fixes the first test
+        user; ``stamp`` sets fields of every built event (tests fix ``messageId`` and
+        ``timestamp``); ``sandbox`` is False (no sandbox) or a factory; ``environ`` replaces
+        ``os.environ`` for ``DESTKIT_<SLUG>_<FIELD>`` pre-fills."""
+        super().__init__()
+        self.initial_destination = destination
+        self.settings_file = settings_file
+        self.journey_file = journey_file
+        self.retry = retry
+        self.initial_user_id = user_id
+        self.stamp = dict(stamp or {})
+        self._sandbox_factory: Callable[[], SandboxServer] | None = (
+            (_default_sandbox if sandbox is True else sandbox) if sandbox else None
+        )
+        self.environ = os.environ if environ is None else environ
+        self.destinations: dict[str, Destination[Any]] = {}
+        self.destination: Destination[Any] | None = None
+        self.settings_values: dict[str, dict[str, Any]] = {}
+        self._file_values: dict[str, dict[str, Any]] = {}
+        self.settings_error: str | None = None
+        self.form_error: str | None = None
+        self.history: list[Lifecycle] = []
+        self.lifecycle: Lifecycle | None = None
+        self.sending = False
+        self.sandbox: SandboxServer | None = None
+        self.sandbox_url: str | None = None
+        self.sandbox_error: str | None = None
+        self.ready = asyncio.Event()
+        self._event_ids = new_event_ids()
+        self._sandbox_settled = asyncio.Event()
+        self._loaded = False
+        self._loading_started = False
+        self.layout = ""
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Tabs(
+            Tab("Setup", id="tab-setup"),
+            Tab("Payload", id="tab-payload"),
+            Tab("Lifecycle", id="tab-lifecycle"),
+            id="pane-tabs",
+        )
+        with Horizontal(id="panes"):
+            with VerticalScroll(id="pane-setup", classes="pane -current"):
+                # The forms are mounted once sdk is loaded (after the first frame).
+                yield Static("Loading destinations…", id="setup-loading")
+            with Vertical(id="pane-payload", classes="pane"):
+                yield PayloadEditor(id="editor")
+            with Vertical(id="pane-lifecycle", classes="pane"):
+                yield LifecycleView(id="lifecycle")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pane-setup").border_title = "Setup"
+        self.query_one("#pane-payload").border_title = "Payload (JSON)"
+        self.query_one("#pane-lifecycle").border_title = "Event lifecycle"
+        self.query_one(PayloadEditor).set_send_state(False, "loading…")
+        self._apply_layout(self.size.width)
+        # Draw the first frame, then load sdk and the connectors.
+        self.call_after_refresh(self._start_loading)
+
+    def _start_loading(self) -> None:
+        if self._loading_started:
+            return
+        self._loading_started = True
+        self.run_worker(self._load_domain(), name="load", group="load", exit_on_error=True)
+
+    def on_unmount(self) -> None:
+        self.stop_sandbox()
+
+    @property
+    def picker(self) -> DestinationPicker:
+        return self.query_one(DestinationPicker)
+
+    @property
+    def settings_form(self) -> SettingsForm:
+        return self.query_one(SettingsForm)
+
+    @property
+    def event_form(self) -> EventForm:
+        return self.query_one(EventForm)
+
+    @property
+    def editor(self) -> PayloadEditor:
+        return self.query_one(PayloadEditor)
+
+    @property
+    def lifecycle_view(self) -> LifecycleView:
+        return self.query_one(LifecycleView)
+
+    # -- loading -----------------------------------------------------------------------------
+
+    async def _load_domain(self) -> None:
+        import sdk
+        from sdk._testevents import DEFAULT_SPACE_ID, TestEventType, new_test_user_id
+
+        self.destinations = {d.slug: d for d in sdk.all_destinations()}
+        setup = self.query_one("#pane-setup")
+        await setup.mount_all(
+            [
+                Static("Destination", classes="section-title -first"),
+                DestinationPicker(id="picker"),
+                Static("Settings", classes="section-title"),
+                SettingsForm(id="settings"),
+                Static("Event", classes="section-title"),
+                EventForm(id="event-form"),
+            ]
+        )
+        await self.query_one("#setup-loading").remove()
+        self.query_one("#destination").focus()
+        initial = (
+            "sandbox" if "sandbox" in self.destinations else next(iter(self.destinations), None)
+        )
+        if self.initial_destination:
+            try:
+                initial = sdk.get_destination(self.initial_destination).slug
+            except sdk.InputError as exc:
+                self.notify(exc.message, title="--destination", severity="error", timeout=8)
+        self._read_settings_file(initial)
+        if self._sandbox_factory is not None and "sandbox" in self.destinations:
+            self._start_sandbox()
+        else:
+            self._sandbox_settled.set()
+        self.picker.set_destinations(
+            [(f"{d.name} ({d.slug})", d.slug) for d in self.destinations.values()],
+            initial,
+        )
+        self.event_form.user_id = self.initial_user_id or new_test_user_id()
+        self.event_form.set_event_types(
+            [(t.label, t.value) for t in TestEventType],
+            TestEventType.AUDIENCE_ENTERED.value,
+            DEFAULT_SPACE_ID,
+        )
+        self._loaded = True
+        if initial is not None:
+            await self._choose(initial)
+        if self.journey_file:
+            self.action_journey()
+        await self._sandbox_settled.wait()
+        self.ready.set()
+
+    def _read_settings_file(self, initial: str | None) -> None:
+        if not self.settings_file:
+            return
+        from sdk import InputError, read_settings_file
+
+        try:
+            data = read_settings_file(self.settings_file)
+        except InputError as exc:
+            self.notify(exc.message, title="--settings-file", severity="error", timeout=8)
+            return
+        self._file_values = split_settings_file(data, set(self.destinations), initial)
+
+    async def _choose(self, slug: str) -> None:
+        if self.destination is not None and self.destination.slug == slug:
+            return
+        destination = self.destinations[slug]
+        self.destination = destination
+        values = self.settings_values.get(slug)
+        if values is None:
+            values = initial_settings(
+                destination, self.environ, self._file_values.get(slug, {}), self.sandbox_url
+            )
+        self.sub_title = destination.name
+        about = destination.description or destination.api_version or ""
+        self.picker.describe(f"{destination.kind.value} destination · {about}".strip(" ·"))
+        self.event_form.set_destination_name(destination.name)
+        await self.settings_form.load(destination, values)
+        if slug == "sandbox":
+            self._apply_sandbox_endpoint()
+        self._rebuild_payload()
+
+    # -- the sandbox -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="sandbox", exit_on_error=False)
+    def _start_sandbox(self) -> None:
+        assert self._sandbox_factory is not None
+        try:
+            server = self._sandbox_factory()
+            server.start()
+        except Exception as exc:  # ImportError while it is being written, a port in use...
+            self.post_message(SandboxStarted(None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.sandbox = server
+        if not self.is_running:
+            self.stop_sandbox()
+            return
+        self.post_message(SandboxStarted(server.url))
+
+    def stop_sandbox(self) -> None:
+        """Stop the in-process sandbox (idempotent)."""
+        server, self.sandbox = self.sandbox, None
+        if server is not None:
+            with contextlib.suppress(Exception):  # stopping must never crash the exit
+                server.stop()
+
+    def on_sandbox_started(self, message: SandboxStarted) -> None:
+        if message.url is None:
+            self.sandbox_error = message.error
+            self.notify(
+                f"the sandbox did not start ({message.error}); set its endpoint by hand",
+                title="Sandbox",
+                severity="error",
+                timeout=10,
+            )
+        else:
+            self.sandbox_url = message.url
+            self._apply_sandbox_endpoint()
+        self._sandbox_settled.set()
+        self._update_send_state()
+
+    def _apply_sandbox_endpoint(self) -> None:
+        """Point the sandbox destination at the running sandbox, unless an endpoint is set."""
+        if not self.is_running or not self._loaded:  # no form (yet, or any more)
+            return
+        url = self.sandbox_url
+        if url is None:
+            return
+        form = self.settings_form
+        if form.destination is not None and form.destination.slug == "sandbox":
+            form.set_value("endpoint", url, only_if_empty=True)
+        elif "sandbox" in self.settings_values:
+            self.settings_values["sandbox"].setdefault("endpoint", url)
+
+    # -- form -> payload ---------------------------------------------------------------------
+
+    def _rebuild_payload(self) -> None:
+        if not self.is_running:  # a message after the widgets are gone
+            return
+        if not self._loaded or self.destination is None:
+            return
+        from sdk import InputError
+
+        form = self.event_form
+        route = form.route
+        spec = form.spec(self.destination.name if route else None)
+        try:
+            text = payload_text(spec, route=route, ids=self._event_ids, stamp=self.stamp)
+        except InputError as exc:
+            self.form_error = exc.message
+            self._update_send_state()
+            return
+        self.form_error = None
+        self.editor.set_generated(text)
+        self._update_send_state()
+
+    def on_destination_picker_chosen(self, message: DestinationPicker.Chosen) -> None:
+        if not self.is_running:  # a message after the widgets are gone
+            return
+        if self._loaded:
+            self.run_worker(self._choose(message.slug), exclusive=True, group="choose")
+
+    def on_settings_form_changed(self, message: SettingsForm.Changed) -> None:
+        self.settings_values[message.slug] = message.values
+        self.settings_error = message.error
+        self._update_send_state()
+
+    def on_event_form_changed(self, _: EventForm.Changed) -> None:
+        self._rebuild_payload()
+
+    def on_payload_editor_validated(self, _: PayloadEditor.Validated) -> None:
+        self._update_send_state()
+
+    def send_blocker(self) -> str | None:
+        """Why Send is refused right now, or None when it may go."""
+        if not self._loaded:
+            return "loading…"
+        if self.sending:
+            return "sending…"
+        if self.destination is None:
+            return "choose a destination"
+        if self.settings_error:
+            return f"settings: {self.settings_error}"
+        if (
+            self.destination.slug == "sandbox"
+            and not self._sandbox_settled.is_set()
+            and not self.settings_form.values().get("endpoint")
+        ):
+            return "starting the sandbox…"
+        if self.form_error and not self.editor.dirty:
+            return self.form_error
+        return self.editor.error
+
+    def _update_send_state(self) -> None:
+        if not self.is_running:  # a message after the widgets are gone
+            return
+        blocker = self.send_blocker()
+        if blocker is None and self.destination is not None:
+            self.editor.set_send_state(True, f"to {self.destination.name}")
+        else:
+            self.editor.set_send_state(False, f"✗ {blocker}")
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def action_send(self) -> None:
+        """Send the payload, unless something refuses it (then say what)."""
+        blocker = self.send_blocker()
+        if blocker is not None:
+            self.notify(f"Send refused: {blocker}", severity="error")
+            return
+        assert self.destination is not None and self.editor.event is not None
+        settings = self.settings_form.settings()
+        self._deliver(self.destination, settings, self.editor.event, "send")
+
+    def action_check_credentials(self) -> None:
+        """Run the destination's ``test_authentication`` call."""
+        if self.destination is None or self.sending:
+            return
+        if self.settings_error:
+            self.notify(f"settings: {self.settings_error}", severity="error")
+            return
+        self._deliver(self.destination, self.settings_form.settings(), None, "auth")
+
+    @on(Button.Pressed, "#send")
+    def _send_pressed(self) -> None:
+        self.action_send()
+
+    @on(Button.Pressed, "#check-credentials")
+    def _check_pressed(self) -> None:
+        self.action_check_credentials()
+
+    @work(exclusive=True, group="delivery", exit_on_error=False)
+    async def _deliver(
+        self,
+        destination: Destination[Any],
+        settings: DestinationSettings,
+        event: dict[str, Any] | None,
+        kind: str,
+    ) -> None:
+        from sdk import AsyncDelivery, Redactor, secret_values
+
+        self.sending = True
+        self._update_send_state()
+        self._switch_pane("lifecycle")
+
+        def on_update(lifecycle: Lifecycle) -> None:
+            self.post_message(LifecycleUpdated(lifecycle))
+
+        try:
+            async with AsyncDelivery(
+                destination, settings, retry=self.retry, on_update=on_update
+            ) as delivery:
+                if kind == "auth":
+                    lifecycle = await delivery.test_authentication()
+                else:
+                    assert event is not None
+                    lifecycle = await delivery.send(event)
+        except Exception as exc:  # a connector or runtime bug must not take the UI down
+            text = Redactor(secret_values(settings)).text(f"{type(exc).__name__}: {exc}")
+            self.notify(text, title="Send crashed", severity="error", timeout=10)
+            return
+        finally:
+            self.sending = False
+            self._update_send_state()
+        self.post_message(DeliveryFinished(lifecycle, kind))
+
+    def on_lifecycle_updated(self, message: LifecycleUpdated) -> None:
+        if not self.is_running:  # a message after the widgets are gone
+            return
+        self.lifecycle = message.lifecycle
+        self.lifecycle_view.show(message.lifecycle)
+
+    def on_delivery_finished(self, message: DeliveryFinished) -> None:
+        lifecycle = message.lifecycle
+        self.history.append(lifecycle)
+        if message.kind == "send" and not self.editor.dirty:
+            self._event_ids = new_event_ids()  # the next send is a new message
+            self._rebuild_payload()
+        self.lifecycle = lifecycle
+        self.lifecycle_view.show(lifecycle)
+        response = lifecycle.last_response
+        if message.kind == "auth":
+            if lifecycle.delivered:
+                self.notify("credentials accepted", title="Check credentials")
+            else:
+                error = lifecycle.error.message if lifecycle.error else lifecycle.outcome.value
+                self.notify(error, title="Check credentials", severity="error")
+        elif lifecycle.delivered:
+            self.notify(response.status_line if response else "delivered", title="Delivered")
+        elif lifecycle.outcome.value == "filtered":
+            self.notify("filtered at destination", title="Not sent", severity="warning")
+        else:
+            detail = lifecycle.error.message if lifecycle.error else lifecycle.outcome.value
+            self.notify(detail, title=lifecycle.outcome.value, severity="error")
+
+    # -- other actions -----------------------------------------------------------------------
+
+    def action_new_user_id(self) -> None:
+        """A fresh test user id (the payload follows)."""
+        if not self._loaded:
+            return
+        from sdk._testevents import new_test_user_id
+
+        self._event_ids = new_event_ids()
+        self.event_form.user_id = new_test_user_id()
+
+    def action_toggle_route(self) -> None:
+        if not self._loaded:
+            return
+        self.event_form.route = not self.event_form.route
+
+    def action_rebuild_payload(self) -> None:
+        if not self.editor.rebuild():
+            self.notify("the payload already matches the form")
+
+    def action_save_lifecycle(self, path: str | None = None) -> None:
+        """Save the shown lifecycle as JSON (asks where unless ``path`` is given)."""
+        lifecycle = self.lifecycle
+        if lifecycle is None:
+            self.notify("nothing to save yet: send an event first", severity="warning")
+            return
+        if path is not None:
+            self._save(lifecycle, path)
+            return
+        from tester_tui.screens.save import SavePathScreen
+
+        def chosen(answer: str | None) -> None:
+            if answer:
+                self._save(lifecycle, answer)
+
+        self.push_screen(
+            SavePathScreen("Save the lifecycle as JSON to:", f"lifecycle-{lifecycle.id}.json"),
+            chosen,
+        )
+
+    def _save(self, lifecycle: Lifecycle, path: str) -> None:
+        target = Path(path).expanduser()
+        try:
+            target.write_text(lifecycle.to_json() + "\n", encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot write {target}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"saved to {target}", title="Lifecycle saved")
+
+    def curl_for_shown(self, *, unmask: bool = False) -> str | None:
+        """The shown request as curl; unmasked only when asked (needs the real settings)."""
+        exchange = self.lifecycle_view.selected_exchange()
+        if exchange is None or self.lifecycle is None:
+            return None
+        if not unmask:
+            return request_as_curl(exchange)
+        destination = self.destinations.get(self.lifecycle.slug)
+        if destination is None:
+            return None
+        return request_as_curl(exchange, destination, self.settings_values.get(destination.slug))
+
+    def action_copy_curl(self, unmask: bool = False) -> None:
+        """Copy the shown request as a curl command (secrets masked unless ``unmask``)."""
+        text = self.curl_for_shown(unmask=unmask)
+        if text is None:
+            self.notify("no request to copy yet: send an event first", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        how = "secrets UNMASKED" if unmask else "secrets masked"
+        self.notify(f"copied the request as curl ({how})", title="Copied")
+
+    def action_history(self) -> None:
+        from tester_tui.screens.history import HistoryScreen
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.reopen(index)
+
+        self.push_screen(HistoryScreen(list(self.history)), chosen)
+
+    def reopen(self, index: int) -> None:
+        """Show the ``index``-th lifecycle of the session history again."""
+        lifecycle = self.history[index]
+        self.lifecycle = lifecycle
+        self.lifecycle_view.show(lifecycle, reset=True)
+        self._switch_pane("lifecycle")
+
+    def action_help(self) -> None:
+        from tester_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_rows()))
+
+    def action_journey(self) -> None:
+        from tester_tui.screens.journey import journey_screen_or_reason
+
+        screen, reason = journey_screen_or_reason(self.journey_file)
+        if screen is None:
+            self.notify(
+                reason or "journey mode unavailable",
+                title="Journey mode",
+                severity="warning",
+                timeout=10,
+            )
+        else:
+            self.push_screen(screen)
+
+    # -- narrow layout ---------------------------------------------------------------------
+
+    def action_show_pane(self, name: str) -> None:
+        self._switch_pane(name)
+
+    def _switch_pane(self, name: str) -> None:
+        if name not in _PANES:
+            return
+        if name == "setup" and self.layout == "medium":
+            if self._loaded:
+                self.query_one("#destination").focus()  # always shown beside the others
+            return
+        self.query_one("#pane-tabs", Tabs).active = f"tab-{name}"
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_layout(event.size.width)
+
+    def _apply_layout(self, width: int) -> None:
+        mode = layout_mode(width)
+        if mode == self.layout:
+            return
+        self.layout = mode
+        tabs = self.query_one("#pane-tabs", Tabs)
+        if mode == "medium":
+            if tabs.active in ("", "tab-setup"):
+                tabs.active = "tab-payload"
+            tabs.hide("tab-setup")
+        else:
+            tabs.show("tab-setup")
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _pane_tab(self, event: Tabs.TabActivated) -> None:
+        name = (event.tab.id or "tab-setup").removeprefix("tab-")
+        for pane in _PANES:
+            self.query_one(f"#pane-{pane}").set_class(pane == name, "-current")
+
+    # -- command palette ---------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for key in KEYS:
+            name, _, argument = key.action.partition("(")
+            if argument:  # show_pane('...')
+                pane = argument.rstrip(")").strip("'\"")
+                callback: Callable[[], Any] = lambda p=pane: self._switch_pane(p)  # noqa: E731
+            else:
+                callback = getattr(self, f"action_{name}")
+            yield SystemCommand(f"{key.label} ({key.keys})", key.description, callback)
+        yield SystemCommand(
+            "Copy curl with secrets UNMASKED",
+            "Copy the request as curl with the real secret values from the settings",
+            lambda: self.action_copy_curl(unmask=True),
+        )
+
+
+def run_tester(
+    *,
+    destination: str | None = None,
+    settings_file: str | None = None,
+    journey_file: str | None = None,
+) -> int:
+    """Run the tester in the terminal; returns ``destkit tester``'s exit code."""
+    app = DestkitTester(
+        destination=destination, settings_file=settings_file, journey_file=journey_file
+    )
+    try:
+        app.run()
+    finally:
+        app.stop_sandbox()
+    return app.return_code or 0

@@ -1,0 +1,1 @@
+"""Screens of the event tester: help, history, save, journey."""

@@ -1,0 +1,61 @@
+"""The help screen: every key binding of the tester, from the same table the Footer and the
+command palette use, plus how the tester works in a few lines."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+__all__ = ["HelpScreen"]
+
+ABOUT = (
+    "Choose a destination and fill its settings; choose an event type (a test user id is "
+    "generated); check or edit the JSON payload; send. The lifecycle shows the routing "
+    "decision, every attempt with its status, the waits between retries, and the request and "
+    "response. Secrets are masked everywhere on screen and in saved records."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists ``(keys, description)`` rows."""
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        #help {
+            width: 76; max-width: 100%; height: auto; max-height: 90%;
+            border: thick $primary; background: $surface; padding: 0 1;
+        }
+        #help-title { text-style: bold; width: 1fr; content-align: center middle; }
+        #help-about { color: $text-muted; margin-bottom: 1; }
+        #help-close { color: $text-muted; width: 1fr; content-align: center middle; }
+        VerticalScroll { height: auto; max-height: 100%; }
+    }
+    """
+
+    AUTO_FOCUS = "#help-scroll"
+    BINDINGS = [
+        Binding("escape,f1,q", "app.pop_screen", "Close help"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for keys, description in self.rows:
+            table.add_row(keys, description)
+        with Vertical(id="help"):
+            yield Static("destkit event tester — keys", id="help-title")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(Text(ABOUT), id="help-about")
+                yield Static(table, id="help-keys")
+            yield Static("escape closes", id="help-close")
