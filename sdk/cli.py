@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TextIO
 from sdk._errors import DestkitError, InputError, InvalidSettings
 from sdk._keys import default_step_id, step_key
 from sdk._lifecycle import Lifecycle
-from sdk._registry import all_destinations, get_destination
+from sdk._registry import all_destinations, broken_connectors, get_destination
 from sdk._render import render_lifecycle
 from sdk._runtime import Delivery
 from sdk._settings import env_var_name, read_settings_file, setting_fields
@@ -45,8 +45,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _key_value(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"{text!r} must look like KEY=VALUE")
+    if not sep or not name.strip():
+        # The text is not echoed: it may be a secret typed without its "KEY=" part.
+        raise argparse.ArgumentTypeError("must look like KEY=VALUE (no '=' or no key found)")
     return name.strip(), value
 
 
@@ -279,9 +280,12 @@ def _cmd_connectors(args: argparse.Namespace) -> int:
                 ],
             }
         )
+    broken = broken_connectors()
+    for package, reason in sorted(broken.items()):
+        print(f"destkit: error: connector {package!r} failed to import: {reason}", file=sys.stderr)
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
-        return EXIT_OK
+        return EXIT_OK if not broken else EXIT_FAILED
     for row in rows:
         print(f"{row['slug']:<28} {row['kind']:<8} {row['name']}")
         if row["description"]:
@@ -292,7 +296,7 @@ def _cmd_connectors(args: argparse.Namespace) -> int:
         )
         print(f"    settings: {settings}")
     print("\n* required; settings can also come from DESTKIT_<SLUG>_<SETTING> variables")
-    return EXIT_OK
+    return EXIT_OK if not broken else EXIT_FAILED
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
@@ -303,7 +307,15 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     except (ValueError, argparse.ArgumentTypeError) as exc:
         print(f"destkit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    serve(args.host, args.port, faults)
+    try:
+        serve(args.host, args.port, faults)
+    except OSError as exc:
+        print(
+            f"destkit: error: --port: cannot listen on {args.host}:{args.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 
