@@ -13,6 +13,7 @@ them:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import re
@@ -42,6 +43,23 @@ _SECRET_NAME = re.compile(
     r"authorization|credential|private[_\-]?key|write[_\-]?key|session[_\-]?key)s?($|[_\-.])",
     re.IGNORECASE,
 )
+# Any credential word anywhere in a serialized document (a superset of what the two
+# name rules above catch, so a document without one has no credential-named field).
+_SECRET_WORDS = (
+    *(
+        f"{word}{sep}key"
+        for word in ("api", "private", "write", "session")
+        for sep in ("", "_", "-")
+    ),
+    "secret",
+    "token",
+    "passw",
+    "signature",
+    "auth",
+    "credential",
+    "session",
+    "cookie",
+)
 # Names that contain "token" but are not secrets.
 _NOT_SECRET_NAMES = {"token_type", "tokentype", "expires_in", "$token"}
 _MIN_SECRET_LENGTH = 4
@@ -52,6 +70,7 @@ _B64_CHARS = "[A-Za-z0-9+/]"
 _MIN_CORE_LENGTH = 8
 
 
+@functools.lru_cache(maxsize=8192)
 def is_secret_name(name: str) -> bool:
     """True when a header, query parameter or field name says it carries a credential."""
     lowered = name.lower()
@@ -70,6 +89,8 @@ class Redactor:
         self._cores: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self._b64_pattern: re.Pattern[str] | None = None
+        #: Literal forms searched for in a whole serialized document (cheaper than the regexes).
+        self._probes: tuple[str, ...] = ()
         self.add(*secrets)
 
     def add(self, *secrets: str) -> None:
@@ -87,6 +108,7 @@ class Redactor:
                     self._cores.add(core)
                     added = True
         if added:
+            self._probes = tuple(self._secrets | self._cores)
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
             if self._cores:
@@ -175,13 +197,36 @@ class Redactor:
         """A redacted deep copy of a JSON-like value."""
         if isinstance(value, str):
             return self.text(value)
+        if not isinstance(value, (Mapping, list, tuple)):
+            return value
+        try:
+            document = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):  # not plain JSON (dates, odd keys): walk all of it
+            return self._walk(value, True)
+        # One pass over the serialized document decides what the walk must do: whether any
+        # string can hold a registered secret, and whether anything looks credential-named.
+        holds_secret = any(probe in document for probe in self._probes)
+        lowered = document.lower()
+        if (
+            not holds_secret
+            and "=" not in document
+            and not any(w in lowered for w in _SECRET_WORDS)
+        ):
+            return json.loads(document)  # nothing to mask: a fast deep copy
+        return self._walk(value, holds_secret)
+
+    def _walk(self, value: Any, deep: bool) -> Any:
+        if isinstance(value, str):
+            return self.text(value) if deep else mask_text_pairs(value)
         if isinstance(value, Mapping):
             return {
-                key: (MASK if is_secret_name(str(key)) and _maskable(item) else self.value(item))
+                key: (
+                    MASK if is_secret_name(str(key)) and _maskable(item) else self._walk(item, deep)
+                )
                 for key, item in value.items()
             }
         if isinstance(value, (list, tuple)):
-            return [self.value(item) for item in value]
+            return [self._walk(item, deep) for item in value]
         return value
 
 

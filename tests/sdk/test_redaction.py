@@ -456,3 +456,28 @@ def test_an_error_quoting_a_credential_named_field_is_masked() -> None:
     assert "at-echo-unregistered" not in lifecycle.error.message
     assert "at-echo-unregistered" not in lifecycle.to_json()
     assert MASK in lifecycle.error.message
+
+
+def test_value_fast_path_returns_an_independent_copy() -> None:
+    from sdk._redaction import Redactor
+
+    redactor = Redactor(["sk_live_abcdef123456"])
+    original = {"properties": {"j_o_first_purchase__opened_email_dje83h": True}, "list": [1, 2]}
+    copy = redactor.value(original)
+    assert copy == original and copy is not original
+    copy["properties"]["extra"] = 1
+    copy["list"].append(3)
+    assert original == {
+        "properties": {"j_o_first_purchase__opened_email_dje83h": True},
+        "list": [1, 2],
+    }
+
+
+def test_value_masks_secret_in_an_otherwise_plain_document() -> None:
+    from sdk._redaction import MASK, Redactor
+
+    redactor = Redactor(["sk_live_abcdef123456"])
+    masked = redactor.value({"properties": {"note": "key is sk_live_abcdef123456 here"}})
+    assert masked == {"properties": {"note": f"key is {MASK} here"}}
+    masked = redactor.value({"context": {"callback": "https://x.test/?access_token=abc123def"}})
+    assert "abc123def" not in str(masked)
