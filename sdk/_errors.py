@@ -10,6 +10,7 @@ Callers catch at the level they care about:
     │   ├── InvalidJourney         a journey file breaks its schema
     │   ├── UnknownDestination     no connector of that name
     │   └── PayloadTooLarge        a message or batch over its size limit
+    ├── SkipEvent                  raised by an action's ``map``: not for this destination
     └── DeliveryError              raised by connectors, understood by the runtime
         ├── RetryableError         try again later (5xx, timeouts, network)
         │   └── RateLimited        try again after ``retry_after`` seconds
@@ -38,6 +39,7 @@ __all__ = [
     "PayloadValidationError",
     "RateLimited",
     "RetryableError",
+    "SkipEvent",
     "UnknownDestination",
 ]
 
@@ -89,6 +91,12 @@ class UnknownDestination(InputError):
 
 class PayloadTooLarge(InputError):
     """A message or batch is larger than the limit that applies to it."""
+
+
+class SkipEvent(DestkitError):
+    """Raised by an action's ``map`` for an event it takes by type but does not deliver
+    (an audience exit to a Canvas entry, say). The event is recorded as filtered at the
+    destination with this reason; no request is made and it is not an error."""
 
 
 class DeliveryError(DestkitError):

@@ -23,7 +23,6 @@ from sdk._destination import (
     BatchResult,
     Context,
     Destination,
-    DestinationKind,
 )
 from sdk._engage import membership_of
 from sdk._errors import (
@@ -35,6 +34,7 @@ from sdk._errors import (
     ListRemovalRefused,
     PayloadTooLarge,
     RateLimited,
+    SkipEvent,
 )
 from sdk._http import DestinationHTTP
 from sdk._lifecycle import Attempt, ErrorInfo, Exchange, Lifecycle, Outcome, RetryDecision
@@ -248,14 +248,24 @@ class AsyncDelivery(Generic[SettingsT]):
             return lifecycle, None
         lifecycle.action = action.name
         try:
-            if destination.kind is DestinationKind.LIST:
-                membership = membership_of(message)
-                if membership is not None and membership.is_journey and not membership.member:
-                    raise ListRemovalRefused(
-                        f"{membership.key} is a journey step: journey lists are add-only, "
-                        "so a removal is never sent"
-                    )
+            # Journey steps are add-only for every kind of destination: a journey never sends
+            # Audience Exited (nor KEY: false), so one that arrives is refused, never sent.
+            membership = membership_of(message)
+            if membership is not None and membership.is_journey and not membership.member:
+                raise ListRemovalRefused(
+                    f"{membership.key} is a journey step: journeys are add-only, "
+                    "so a removal or exit is never sent"
+                )
             payload = action.map(message, self.settings)
+        except SkipEvent as exc:
+            lifecycle.routing = {
+                "decision": "filtered at destination",
+                "delivered": False,
+                "reason": f"{action.name}: {exc.message}",
+            }
+            lifecycle.finish(Outcome.FILTERED)
+            self._notify(lifecycle)
+            return lifecycle, None
         except (InputError, DeliveryError) as exc:
             return self._refuse(lifecycle, exc), None
         except Exception as exc:  # a connector bug must not lose the rest of the batch

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from sdk._destination import Destination, DestinationKind
 from sdk._engage import AUDIENCE_ENTERED, AUDIENCE_EXITED, membership_of
-from sdk._errors import InvalidSettings
+from sdk._errors import InvalidSettings, SkipEvent
 from sdk._lifecycle import Lifecycle, Outcome
 from sdk._messages import Identify, Track, parse_message
 from sdk._redaction import Redactor, is_secret_name
@@ -175,10 +175,19 @@ def _takes(contract: Contract, event: Mapping[str, Any]) -> bool:
     action = contract.destination.action_for(message)
     if action is None:
         return False
-    if contract.destination.kind is DestinationKind.LIST:
-        membership = membership_of(message)
-        if membership is not None and membership.is_journey and not membership.member:
-            return False
+    membership = membership_of(message)
+    if membership is not None and membership.is_journey and not membership.member:
+        return False  # journeys are add-only: the runtime refuses these for every kind
+    try:
+        settings = load_settings(
+            contract.destination.settings,
+            {**contract.settings, "endpoint": "https://contract.test"},
+        )
+        action.map(message, settings)
+    except SkipEvent:
+        return False  # the action declines it on purpose (recorded as filtered)
+    except Exception:
+        return True  # let the checks that send it report what goes wrong
     return True
 
 
