@@ -1,0 +1,255 @@
+"""Braze: identify calls update user profiles (attributes), track calls record custom events,
+both through ``POST /users/track``, batched.
+
+API followed: Braze REST API, Track users ``POST /users/track``
+(https://www.braze.com/docs/api/endpoints/user_data/post_user_track/), checked 2026-11, with the
+user attributes, event and user alias objects (https://www.braze.com/docs/api/objects_filters/),
+errors (https://www.braze.com/docs/api/errors/) and rate limits
+(https://www.braze.com/docs/api/api_limits/):
+
+- ``Authorization: Bearer <REST API key>`` (the key needs the ``users.track`` permission); the
+  base URL is the instance's REST endpoint (``https://rest.iad-01.braze.com`` ...).
+- A request holds up to 75 attributes, 75 events and 75 purchases objects. This connector sends
+  at most 75 objects per request *in all* (attributes and events together), which is within the
+  documented per-array limits and within the older "75 objects per request" reading.
+- 3,000 requests per three seconds (1,000/s) per workspace; a ``429`` carries
+  ``X-RateLimit-Reset`` (epoch seconds).
+- Every object names its user by ``external_id`` or ``user_alias``. Users without a ``userId``
+  get ``{"alias_name": anonymousId, "alias_label": alias_label}``; their attributes objects carry
+  ``"_update_existing_only": false`` so Braze creates the alias-only profile (events sent to an
+  alias are always "update only" in Braze).
+- A ``201`` ``{"message": "success", "errors": [{"type", "input_array", "index"}]}`` is a partial
+  success: ``index`` counts within ``input_array`` (``attributes`` or ``events``), and each such
+  error fails only the event it points at; ``202`` ``{"message": "queued"}`` is accepted.
+
+| event | request |
+|---|---|
+| identify | ``POST /users/track``: ``{"attributes": [{"external_id", ...traits}]}`` |
+| identify with a journey/audience key | the key as a boolean custom attribute |
+| track (``Audience Entered``/``Exited`` too) | ``{"events": [{"external_id", "name", ...}]}`` |
+| track / identify, batched | one ``/users/track`` with both arrays, 75 objects in all |
+| exit of a journey step (``j_o_`` key false) | refused (``ListRemovalRefused``), never sent |
+| test_authentication | ``POST /users/track`` ``{}``: a ``400`` "no data" = key accepted |
+
+An event object is ``{"external_id", "name", "time" (ISO 8601), "app_id"?, "properties"}``.
+
+Traits map to Braze's standard attributes where Segment's spec names them (``firstName`` ->
+``first_name``, ``lastName`` -> ``last_name``, ``birthday`` -> ``dob``, ``avatar`` -> ``image_url``,
+``address.city`` -> ``home_city``, ``address.country`` -> ``country``); every other trait is a
+custom attribute of the same name. Membership track events also carry ``context.personas`` as
+the event property ``personas``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from connectors.braze._api import BrazeSettings, auth_headers, braze_error, post, rest_base_url
+from sdk import (
+    Action,
+    AnyMessage,
+    Authentication,
+    BatchLimits,
+    BatchResult,
+    Context,
+    Destination,
+    DestinationKind,
+    Identify,
+    InvalidEvent,
+    ListRemovalRefused,
+    PayloadValidationError,
+    Subscription,
+    Track,
+    membership_of,
+)
+
+__all__ = ["BrazeObject", "BrazeTrackSettings", "destination"]
+
+#: Objects per ``/users/track`` request, all arrays together (see the module docstring).
+MAX_OBJECTS = 75
+#: Braze: property and attribute names are 1-255 characters with no leading ``$``.
+MAX_NAME_LENGTH = 255
+_RENAMED_TRAITS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "birthday": "dob",
+    "avatar": "image_url",
+}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+Array = Literal["attributes", "events"]
+
+
+class BrazeTrackSettings(BrazeSettings):
+    """Settings of the Braze destination."""
+
+    app_id: str | None = Field(
+        default=None,
+        description="Optional app identifier (Settings > APIs and Identifiers) added to events.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BrazeObject:
+    """One object of a ``/users/track`` request: which array it goes in, and its body."""
+
+    array: Array
+    body: dict[str, Any]
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def _check_names(values: Mapping[str, Any], where: str, what: str) -> None:
+    for name in values:
+        if not name or len(name) > MAX_NAME_LENGTH or name.startswith("$"):
+            shown = name[:40] + ("..." if len(name) > 40 else "")
+            raise InvalidEvent(
+                f"{where}.{shown}",
+                f"Braze {what} names must be 1-{MAX_NAME_LENGTH} characters and not start with $",
+            )
+
+
+def _identity(event: AnyMessage, settings: BrazeSettings) -> dict[str, Any]:
+    if event.user_id:
+        return {"external_id": event.user_id}
+    # Parsing guarantees an anonymousId when there is no userId.
+    return {"user_alias": {"alias_name": event.anonymous_id, "alias_label": settings.alias_label}}
+
+
+def _attributes(traits: Mapping[str, Any]) -> dict[str, Any]:
+    """Traits as Braze attributes: Segment's spec names become Braze's standard attributes."""
+    attributes: dict[str, Any] = {}
+    for name, value in traits.items():
+        if name == "address" and isinstance(value, Mapping):
+            if value.get("city") is not None:
+                attributes["home_city"] = value["city"]
+            if value.get("country") is not None:
+                attributes["country"] = value["country"]
+            continue
+        target = _RENAMED_TRAITS.get(name, name)
+        if target == "dob" and isinstance(value, str) and _DATE.match(value):
+            value = value[:10]  # Braze's dob is YYYY-MM-DD
+        attributes[target] = value
+    return attributes
+
+
+class TrackUsers(Action[BrazeTrackSettings, BrazeObject]):
+    """Identify -> an attributes object; track -> an event object; sent through /users/track."""
+
+    name = "track_users"
+    description = (
+        "Send identify calls as user attributes and track calls as custom events through "
+        "/users/track, up to 75 objects per request."
+    )
+    subscribe = Subscription.of("track", "identify")
+    # Attributes and events share requests (one batch key), so the limit counts both.
+    batch = BatchLimits(max_events=MAX_OBJECTS)
+
+    def map(self, event: AnyMessage, settings: BrazeTrackSettings) -> BrazeObject:
+        assert isinstance(event, (Track, Identify))
+        membership = membership_of(event)
+        if membership is not None and membership.is_journey and not membership.member:
+            raise ListRemovalRefused(
+                f"{membership.key} is a journey step: a journey never removes a user, so an "
+                "exit is never sent"
+            )
+        identity = _identity(event, settings)
+        if isinstance(event, Identify):
+            _check_names(event.traits, "traits", "attribute")
+            attributes = _attributes(event.traits)
+            if membership is not None:
+                attributes[membership.key] = membership.member  # "true" arrives as True
+            body = {**attributes, **identity}
+            if "user_alias" in identity:
+                body["_update_existing_only"] = False
+            return BrazeObject("attributes", body)
+        _check_names(event.properties, "properties", "event property")
+        properties = dict(event.properties)
+        if membership is not None:
+            properties[membership.key] = membership.member
+            properties["personas"] = membership.personas.to_dict()
+        body = {**identity, "name": event.event, "time": _iso(event.timestamp)}
+        if settings.app_id:
+            body["app_id"] = settings.app_id
+        if properties:
+            body["properties"] = properties
+        return BrazeObject("events", body)
+
+    def payload_record(self, payload: BrazeObject) -> Any:
+        return {payload.array: payload.body}
+
+    async def perform(self, ctx: Context[BrazeTrackSettings], payload: BrazeObject) -> None:
+        result = await _track(ctx, [payload])
+        if result.errors:
+            raise result.errors[0]
+
+    async def perform_batch(
+        self, ctx: Context[BrazeTrackSettings], payloads: Sequence[BrazeObject]
+    ) -> BatchResult:
+        return await _track(ctx, payloads)
+
+
+async def _track(ctx: Context[BrazeTrackSettings], payloads: Sequence[BrazeObject]) -> BatchResult:
+    body: dict[str, list[dict[str, Any]]] = {}
+    # Braze counts ``index`` within each input array: remember where each object came from.
+    positions: dict[str, list[int]] = {}
+    for number, payload in enumerate(payloads):
+        body.setdefault(payload.array, []).append(payload.body)
+        positions.setdefault(payload.array, []).append(number)
+    response = await post(ctx, "/users/track", body)
+    result = BatchResult(len(payloads))
+    data = response.data if isinstance(response.data, Mapping) else {}
+    errors = data.get("errors")
+    for error in errors if isinstance(errors, list) else []:
+        if not isinstance(error, Mapping):
+            continue
+        array, index = error.get("input_array"), error.get("index")
+        slots = positions.get(array) if isinstance(array, str) else None
+        if slots is None or not isinstance(index, int) or not 0 <= index < len(slots):
+            continue  # not attributable to one event; the recorded response shows it
+        kind = ctx.redactor.text(" ".join(str(error.get("type", "rejected")).split()))[:200]
+        result.fail(
+            slots[index],
+            PayloadValidationError(
+                f"Braze rejected {array}[{index}]: {kind}", status=response.status_code
+            ),
+        )
+    return result
+
+
+async def _test_authentication(ctx: Context[BrazeTrackSettings]) -> None:
+    # Braze has no "who am I" endpoint. An empty /users/track is refused with 400 ("Valid data
+    # must be provided ...") once the key is accepted, and with 401 when it is not; it needs
+    # only the users.track permission the connector needs anyway, and writes nothing.
+    response = await ctx.http.post("/users/track", json={}, raise_for_status=False)
+    if response.status_code == 400:
+        return
+    error = braze_error(response, ctx.redactor)
+    if error is not None:
+        raise error
+
+
+destination: Destination[BrazeTrackSettings] = Destination(
+    name="Braze",
+    slug="braze",
+    kind=DestinationKind.EVENT,
+    settings=BrazeTrackSettings,
+    actions=[TrackUsers()],
+    description="Identify -> user attributes, track -> custom events, via Braze /users/track.",
+    base_url=rest_base_url,
+    headers=auth_headers,
+    authentication=Authentication(scheme="bearer", test=_test_authentication),
+    rate_limit=1000.0,  # 3,000 requests per three seconds
+    api_version="Braze REST API, POST /users/track (checked 2026-11)",
+    docs_url="https://www.braze.com/docs/api/endpoints/user_data/post_user_track/",
+)

@@ -1,0 +1,51 @@
+"""The Braze connector's contract, with Braze's recorded answers."""
+
+from __future__ import annotations
+
+import httpx
+
+from connectors.braze import MAX_OBJECTS, destination
+from sdk.testing import Contract, decoded_body
+
+#: Braze's answer to a /users/track without data (the authentication check relies on it).
+NO_DATA = {
+    "message": "Valid data must be provided in the 'attributes', 'events', or 'purchases' fields."
+}
+
+
+def _objects(body: object) -> dict[str, int]:
+    if not isinstance(body, dict):
+        return {}
+    return {
+        array: len(body[array])
+        for array in ("attributes", "events", "purchases")
+        if isinstance(body.get(array), list)
+    }
+
+
+def _respond(request: httpx.Request) -> httpx.Response:
+    counts = _objects(decoded_body(request))
+    if not any(counts.values()):
+        return httpx.Response(400, json=NO_DATA)
+    # The documented success: 201 with the number of objects queued per array.
+    body: dict[str, object] = {"message": "success"}
+    body.update({f"{array}_processed": count for array, count in counts.items() if count})
+    return httpx.Response(201, json=body)
+
+
+def _unauthorized(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(401, json={"message": "Invalid API Key"})
+
+
+def _count_events(request: httpx.Request) -> int:
+    return sum(_objects(decoded_body(request)).values())
+
+
+contract = Contract(
+    destination=destination,
+    settings={"api_key": "brz-rest-key-7c1d9e2a", "rest_endpoint": "US-03", "app_id": "app-1"},
+    respond=_respond,
+    auth_failure=_unauthorized,
+    count_events=_count_events,
+    vendor_batch_limit=MAX_OBJECTS,
+)
