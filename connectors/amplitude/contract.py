@@ -1,0 +1,43 @@
+"""The Amplitude connector's contract, with Amplitude's recorded answers (HTTP V2 API docs)."""
+
+from __future__ import annotations
+
+import httpx
+
+from connectors.amplitude import destination
+from sdk.testing import Contract, decoded_body
+
+
+def _count_events(request: httpx.Request) -> int:
+    body = decoded_body(request)
+    if isinstance(body, dict) and isinstance(body.get("events"), list):
+        return len(body["events"])
+    return 0
+
+
+def _respond(request: httpx.Request) -> httpx.Response:
+    # The documented 200 answer: {"code", "events_ingested", "payload_size_bytes", ...}.
+    return httpx.Response(
+        200,
+        json={
+            "code": 200,
+            "events_ingested": _count_events(request),
+            "payload_size_bytes": len(request.content),
+            "server_upload_time": 1396381378123,
+        },
+    )
+
+
+def _invalid_api_key(request: httpx.Request) -> httpx.Response:
+    # Amplitude reports a bad key as a 400 whose error names it ("Invalid API key").
+    return httpx.Response(400, json={"code": 400, "error": "Invalid API key"})
+
+
+contract = Contract(
+    destination=destination,
+    settings={"api_key": "amp-contract-key-7c0ffee1", "min_id_length": 5},
+    respond=_respond,
+    auth_failure=_invalid_api_key,
+    count_events=_count_events,
+    vendor_batch_limit=2000,
+)
