@@ -24,6 +24,7 @@ from sdk._engage import (
     integrations_for,
     membership_event,
     membership_of,
+    membership_values,
 )
 from sdk._errors import (
     DeliveryError,
@@ -210,6 +211,7 @@ __all__ = [
     "load_user_profile",
     "membership_event",
     "membership_of",
+    "membership_values",
     "message_to_json",
     "missing_settings",
     "parse_batch",

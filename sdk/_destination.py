@@ -200,8 +200,10 @@ class Action(Generic[SettingsT, PayloadT]):
         return None
 
     def payload_size(self, payload: PayloadT) -> int:
-        """Bytes this payload adds to a batch (its compact JSON by default)."""
-        return len(json.dumps(self.payload_record(payload), separators=(",", ":"), default=str))
+        """Bytes this payload adds to a batch: its compact JSON (non-ASCII counted escaped, an
+        upper bound) and the comma that separates it from the next one in a JSON array."""
+        record = self.payload_record(payload)
+        return len(json.dumps(record, separators=(",", ":"), default=str)) + 1
 
     def payload_record(self, payload: PayloadT) -> Any:
         """The payload as JSON for the lifecycle record."""

@@ -33,6 +33,7 @@ __all__ = [
     "integrations_for",
     "membership_event",
     "membership_of",
+    "membership_values",
     "user_identifiers",
 ]
 
@@ -222,27 +223,40 @@ def membership_of(message: Track | Identify | Page | Screen | Group | Alias) -> 
     )
 
 
+def membership_values(
+    message: Track | Identify,
+) -> tuple[dict[str, Any], Membership | None]:
+    """The event's properties (track) or traits (identify), with the computation key set to a
+    boolean when it is a membership event (``"true"`` arrives as ``True``), and the membership
+    (``None`` for an ordinary event). What an event destination sends as event properties or
+    user attributes, so a journey key becomes a boolean property/attribute everywhere."""
+    values = dict(message.properties if isinstance(message, Track) else message.traits)
+    membership = membership_of(message)
+    if membership is not None:
+        values[membership.key] = membership.member
+    return values, membership
+
+
+def _trait_paths(*names: str) -> tuple[tuple[str, ...], ...]:
+    """Where a trait may sit, in order: the event's traits (identify), its properties (track,
+    where Trait Enrichment puts profile traits), then ``context.traits``."""
+    roots = (("traits",), ("properties",), ("context", "traits"))
+    return tuple((*root, *name.split(".")) for root in roots for name in names)
+
+
 # Where Segment messages carry identifiers, in the order connectors should look.
 _IDENTIFIER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "email": (("traits", "email"), ("properties", "email"), ("context", "traits", "email")),
-    "phone": (("traits", "phone"), ("properties", "phone"), ("context", "traits", "phone")),
-    "first_name": (
-        ("traits", "first_name"),
-        ("traits", "firstName"),
-        ("properties", "first_name"),
-        ("context", "traits", "first_name"),
-        ("context", "traits", "firstName"),
-    ),
-    "last_name": (
-        ("traits", "last_name"),
-        ("traits", "lastName"),
-        ("properties", "last_name"),
-        ("context", "traits", "last_name"),
-        ("context", "traits", "lastName"),
-    ),
+    "email": _trait_paths("email"),
+    "phone": _trait_paths("phone"),
+    "first_name": _trait_paths("first_name", "firstName"),
+    "last_name": _trait_paths("last_name", "lastName"),
     "mobile_ad_id": (("context", "device", "advertisingId"),),
-    "country": (("traits", "address", "country"), ("context", "traits", "address", "country")),
-    "zip": (("traits", "address", "postal_code"), ("context", "traits", "address", "postal_code")),
+    "city": _trait_paths("address.city"),
+    "state": _trait_paths("address.state"),
+    "country": _trait_paths("address.country"),
+    "zip": _trait_paths("address.postal_code", "address.postalCode"),
+    "gender": _trait_paths("gender"),
+    "birthday": _trait_paths("birthday"),
 }
 
 
@@ -257,9 +271,10 @@ def _dig(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 def user_identifiers(message: Track | Identify | Page | Screen | Group | Alias) -> dict[str, str]:
     """The identifiers a message carries: ``user_id``, ``anonymous_id``, ``email``, ``phone``,
-    ``mobile_ad_id`` (``context.device.advertisingId``), names, country and zip; first found wins
-    (event traits/properties, then ``context.traits``). Values are returned as given; list
-    connectors normalise and hash them."""
+    ``mobile_ad_id`` (``context.device.advertisingId``), ``first_name``, ``last_name``, the
+    address parts ``city``, ``state``, ``country``, ``zip``, and ``gender``, ``birthday``.
+    First found wins: event traits, then properties, then ``context.traits``. Values are
+    returned as given (as text); list connectors normalise and hash them."""
     wire = message.to_wire()
     found: dict[str, str] = {}
     if message.user_id:

@@ -64,7 +64,6 @@ from sdk import (
     IntegrationError,
     InvalidAuthentication,
     InvalidEvent,
-    ListRemovalRefused,
     PayloadTooLarge,
     PayloadValidationError,
     RateLimited,
@@ -74,7 +73,7 @@ from sdk import (
     Subscription,
     Track,
     classify_status,
-    membership_of,
+    membership_values,
     parse_retry_after,
 )
 
@@ -221,23 +220,6 @@ def _base_event(event: AnyMessage, settings: AmplitudeSettings) -> dict[str, Any
     return out
 
 
-def _values_with_membership(
-    event: Track | Identify, values: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The properties/traits with the computation key as a boolean, and ``context.personas``."""
-    out = dict(values)
-    membership = membership_of(event)
-    if membership is None:
-        return out, None
-    if membership.is_journey and not membership.member:
-        raise ListRemovalRefused(
-            f"{membership.key} is a journey step: journey steps are add-only, so an exit is "
-            "never sent"
-        )
-    out[membership.key] = membership.member
-    return out, membership.personas.to_dict()
-
-
 _REVENUE_FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("revenue", ("revenue",), "number"),
     ("price", ("price",), "number"),
@@ -263,7 +245,7 @@ class TrackEvent(Action[AmplitudeSettings, dict[str, Any]]):
         if event.event.startswith("[Amplitude]") or event.event in RESERVED_EVENT_TYPES:
             raise InvalidEvent("event", "is an event name Amplitude reserves for its own use")
         payload = _base_event(event, settings)
-        properties, personas = _values_with_membership(event, event.properties)
+        properties, membership = membership_values(event)
         for name, keys, kind in _REVENUE_FIELDS:
             for key in keys:
                 value = properties.get(key)
@@ -271,8 +253,8 @@ class TrackEvent(Action[AmplitudeSettings, dict[str, Any]]):
                 if found is not None:
                     payload[name] = found
                     break
-        if personas is not None:
-            properties["personas"] = personas
+        if membership is not None:
+            properties["personas"] = membership.personas.to_dict()
         payload["event_type"] = event.event
         payload["event_properties"] = properties
         return payload
@@ -284,9 +266,6 @@ class TrackEvent(Action[AmplitudeSettings, dict[str, Any]]):
         self, ctx: Context[AmplitudeSettings], payloads: Sequence[dict[str, Any]]
     ) -> BatchResult | None:
         return await _upload_batch(ctx, payloads)
-
-    def payload_size(self, payload: dict[str, Any]) -> int:
-        return _size(payload)
 
 
 class IdentifyUser(Action[AmplitudeSettings, dict[str, Any]]):
@@ -303,7 +282,7 @@ class IdentifyUser(Action[AmplitudeSettings, dict[str, Any]]):
     def map(self, event: AnyMessage, settings: AmplitudeSettings) -> dict[str, Any]:
         assert isinstance(event, Identify)
         payload = _base_event(event, settings)
-        traits, _personas = _values_with_membership(event, event.traits)
+        traits, _membership = membership_values(event)
         # context.personas has no room here: a user property would be overwritten by the
         # next computation; the key itself is the user property.
         payload["event_type"] = "$identify"
@@ -318,9 +297,6 @@ class IdentifyUser(Action[AmplitudeSettings, dict[str, Any]]):
     ) -> BatchResult | None:
         return await _upload_batch(ctx, payloads)
 
-    def payload_size(self, payload: dict[str, Any]) -> int:
-        return _size(payload)
-
 
 def _limits(settings: AmplitudeSettings) -> BatchLimits:
     return BatchLimits(
@@ -330,11 +306,6 @@ def _limits(settings: AmplitudeSettings) -> BatchLimits:
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _size(payload: dict[str, Any]) -> int:
-    # The payload's bytes on the wire, plus the comma that separates it from the next one.
-    return len(_dumps(payload)) + 1
 
 
 # -- delivery -----------------------------------------------------------------------------------

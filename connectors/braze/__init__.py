@@ -62,11 +62,10 @@ from sdk import (
     DestinationKind,
     Identify,
     InvalidEvent,
-    ListRemovalRefused,
     PayloadValidationError,
     Subscription,
     Track,
-    membership_of,
+    membership_values,
 )
 
 __all__ = ["BrazeObject", "BrazeTrackSettings", "destination"]
@@ -157,26 +156,18 @@ class TrackUsers(Action[BrazeTrackSettings, BrazeObject]):
 
     def map(self, event: AnyMessage, settings: BrazeTrackSettings) -> BrazeObject:
         assert isinstance(event, (Track, Identify))
-        membership = membership_of(event)
-        if membership is not None and membership.is_journey and not membership.member:
-            raise ListRemovalRefused(
-                f"{membership.key} is a journey step: a journey never removes a user, so an "
-                "exit is never sent"
-            )
+        # Journey-step exits never get here: the runtime refuses them (journeys are add-only).
+        values, membership = membership_values(event)  # the key as a boolean
         identity = _identity(event, settings)
         if isinstance(event, Identify):
             _check_names(event.traits, "traits", "attribute")
-            attributes = _attributes(event.traits)
-            if membership is not None:
-                attributes[membership.key] = membership.member  # "true" arrives as True
-            body = {**attributes, **identity}
+            body = {**_attributes(values), **identity}
             if "user_alias" in identity:
                 body["_update_existing_only"] = False
             return BrazeObject("attributes", body)
         _check_names(event.properties, "properties", "event property")
-        properties = dict(event.properties)
+        properties = values
         if membership is not None:
-            properties[membership.key] = membership.member
             properties["personas"] = membership.personas.to_dict()
         body = {**identity, "name": event.event, "time": _iso(event.timestamp)}
         if settings.app_id:

@@ -73,7 +73,6 @@ from sdk import (
     Identify,
     IntegrationError,
     InvalidEvent,
-    ListRemovalRefused,
     PayloadTooLarge,
     PayloadValidationError,
     Response,
@@ -81,7 +80,7 @@ from sdk import (
     Subscription,
     Track,
     classify_status,
-    membership_of,
+    membership_values,
 )
 
 __all__ = ["MixpanelSettings", "destination"]
@@ -222,23 +221,6 @@ def insert_id(message_id: str) -> str:
     return hashlib.sha256(message_id.encode()).hexdigest()[:36]
 
 
-def _values_with_membership(
-    event: Track | Identify, values: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The properties/traits with the computation key as a boolean, and ``context.personas``."""
-    out = dict(values)
-    membership = membership_of(event)
-    if membership is None:
-        return out, None
-    if membership.is_journey and not membership.member:
-        raise ListRemovalRefused(
-            f"{membership.key} is a journey step: journey steps are add-only, so an exit is "
-            "never sent"
-        )
-    out[membership.key] = membership.member
-    return out, membership.personas.to_dict()
-
-
 def _ip(event: AnyMessage) -> str | None:
     ip = event.context.get("ip")
     return ip if isinstance(ip, str) and ip.strip() else None
@@ -246,11 +228,6 @@ def _ip(event: AnyMessage) -> str | None:
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _size(payload: dict[str, Any]) -> int:
-    # The payload's bytes on the wire, plus the comma that separates it from the next one.
-    return len(_dumps(payload)) + 1
 
 
 class ImportEvent(Action[MixpanelSettings, dict[str, Any]]):
@@ -266,9 +243,9 @@ class ImportEvent(Action[MixpanelSettings, dict[str, Any]]):
         distinct_id, user_id, anonymous_id = _identity(event)
         if event.timestamp < EARLIEST:
             raise InvalidEvent("timestamp", "must be on or after 1971-01-01 for Mixpanel")
-        properties, personas = _values_with_membership(event, event.properties)
-        if personas is not None:
-            properties["personas"] = personas
+        properties, membership = membership_values(event)
+        if membership is not None:
+            properties["personas"] = membership.personas.to_dict()
         properties.update(
             {
                 "time": int(event.timestamp.timestamp() * 1000),
@@ -309,9 +286,6 @@ class ImportEvent(Action[MixpanelSettings, dict[str, Any]]):
     ) -> BatchResult | None:
         return _result(len(payloads), await _import(ctx, payloads))
 
-    def payload_size(self, payload: dict[str, Any]) -> int:
-        return _size(payload)
-
 
 class SetProfile(Action[MixpanelSettings, dict[str, Any]]):
     """An identify call ``$set``s the traits on the user's Mixpanel profile (``/engage``)."""
@@ -324,7 +298,7 @@ class SetProfile(Action[MixpanelSettings, dict[str, Any]]):
     def map(self, event: AnyMessage, settings: MixpanelSettings) -> dict[str, Any]:
         assert isinstance(event, Identify)
         distinct_id, _user_id, _anonymous_id = _identity(event)
-        traits, _personas = _values_with_membership(event, event.traits)
+        traits, _membership = membership_values(event)
         # context.personas has no room on a profile: the next computation would overwrite
         # it. The key itself is the profile property.
         for reserved, names in RESERVED_TRAITS:
@@ -353,9 +327,6 @@ class SetProfile(Action[MixpanelSettings, dict[str, Any]]):
         self, ctx: Context[MixpanelSettings], payloads: Sequence[dict[str, Any]]
     ) -> BatchResult | None:
         return _result(len(payloads), await _engage(ctx, payloads))
-
-    def payload_size(self, payload: dict[str, Any]) -> int:
-        return _size(payload)
 
 
 def _result(size: int, errors: Mapping[int, DeliveryError]) -> BatchResult | None:

@@ -159,11 +159,12 @@ def test_max_events_splits_into_ceil_n_over_max_requests(max_events: int, count:
 
 
 def payload_bytes(payload: dict[str, Any]) -> int:
-    return len(json.dumps(payload, separators=(",", ":")))
+    """What a payload adds to a batch: its compact JSON and the comma after it."""
+    return len(json.dumps(payload, separators=(",", ":"))) + 1
 
 
 def padded(i: int, size: int) -> dict[str, Any]:
-    """An event whose payload is exactly ``size`` bytes of compact JSON."""
+    """An event whose payload adds exactly ``size`` bytes to a batch."""
     base = payload_bytes({"id": i, "pad": ""})
     return event(i, pad="x" * (size - base))
 
