@@ -1,0 +1,274 @@
+"""``destkit journey preview``: text and ``--json`` output of the example, one-line errors with
+exit code 2, and ``--send`` against the sandbox over loopback (exit 1 when a delivery fails)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sdk.cli import main
+from sdk.testing._sandbox import Faults, Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = str(ROOT / "examples" / "journeys" / "first_purchase.yaml")
+ELIGIBLE = str(ROOT / "examples" / "journeys" / "users" / "eligible.json")
+INELIGIBLE = str(ROOT / "examples" / "journeys" / "users" / "ineligible.json")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("DESTKIT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def server() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+def run(*args: str) -> int:
+    try:
+        return main(["journey", "preview", *args])
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert re.match(r"destkit( journey preview)?: error: ", lines[0]), lines[0]
+    assert out == ""
+    return lines[0]
+
+
+def send_settings(server: Sandbox) -> list[str]:
+    return [
+        "--setting",
+        f"Webhook.url={server.url}/hooks/journeys",
+        "--setting",
+        "segment.write_key=demo-write-key",
+        "--setting",
+        f"Segment.endpoint={server.url}",
+    ]
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def test_text_preview_of_the_eligible_user(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "User     user-1001, as of 2026-11-02T09:00:00Z" in out
+    assert "First Purchase (active): entered by its entry rule at 2026-11-02T09:00:00Z" in out
+    assert "steps[2].if_true[0]  send_to_journey  'Send to Loyalty Welcome'" in out
+    assert (
+        "entered: Loyalty Welcome (draft) at its first step; also continues in First Purchase"
+    ) in out
+    assert "| Loyalty Welcome (draft): entered by send_to_journey at 2026-11-03T07:15:00Z" in out
+    assert "scheduled entry (every Monday at 09:00 UTC) ignored" in out
+    assert "Entered  Loyalty Welcome (and continued in First Purchase)" in out
+    assert re.search(r"key j_o_first_purchase__opened_email_[a-z0-9]{6}\n", out)
+    for destination in ("Webhook: 5 events", "Sandbox: 4 events", "Segment: 1 event"):
+        assert f"  {destination}\n" in out
+    assert '"Webhook": true' in out and '"All": false' in out
+
+
+def test_text_preview_of_the_ineligible_user(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(EXAMPLE, "--user", INELIGIBLE) == 0
+    out = capsys.readouterr().out
+    assert "not eligible: for Loyalty Welcome (entry: trait loyalty_opt_in equals true;" in out
+    assert "continues in First Purchase only" in out
+    assert "Entered  no other journey (continued in First Purchase only)" in out
+    assert "Segment:" not in out
+
+
+def test_preview_of_a_named_draft_journey(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--journey", "Loyalty Welcome") == 0
+    out = capsys.readouterr().out
+    assert "Loyalty Welcome (draft): entered by its entry rule" in out
+    assert "draft journey: previewed; it enters no one until active" in out
+
+
+# -- json ---------------------------------------------------------------------------------------
+
+
+def test_json_preview(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--json") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["schema"] == "destkit.journey-preview/1"
+    assert document["space"] == {"id": "spa_demo_store", "name": "Demo Store"}
+    assert document["entered_journeys"] == ["Loyalty Welcome"]
+    assert list(document["destinations"]) == ["Webhook", "Sandbox", "Segment"]
+    for name, emissions in document["destinations"].items():
+        for emission in emissions:
+            assert emission["message"]["integrations"] == {"All": False, name: True}
+    assert "deliveries" not in document
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def test_a_missing_journey_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("nope.yaml", "--user", ELIGIBLE) == 2
+    assert one_error_line(capsys).startswith("destkit: error: journey file: cannot read nope.yaml")
+
+
+def test_an_invalid_journey_file_names_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = Path(EXAMPLE).read_text().replace("events: [track, identify]", "events: [page]", 1)
+    bad.write_text(text)
+    assert run(str(bad), "--user", ELIGIBLE) == 2
+    assert one_error_line(capsys) == (
+        "destkit: error: journeys[0].steps[1].destinations[0].events[0]: "
+        "must be 'track' or 'identify'"
+    )
+
+
+def test_an_invalid_user_file_names_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "user.json"
+    bad.write_text(json.dumps({"traits": {"plan": "pro"}}))
+    assert run(EXAMPLE, "--user", str(bad)) == 2
+    assert one_error_line(capsys) == (
+        "destkit: error: user.user_id: one of user_id or anonymous_id is required"
+    )
+
+
+def test_an_unknown_journey_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--journey", "Nope") == 2
+    assert one_error_line(capsys).startswith("destkit: error: journey: no journey named 'Nope'")
+
+
+def test_settings_without_send_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--setting", "Webhook.url=https://x.test") == 2
+    assert one_error_line(capsys) == ("destkit: error: setting: --setting is only used with --send")
+
+
+def test_a_setting_without_a_destination_is_refused_without_echoing_its_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--send", "--setting", "url=hunter2-secret") == 2
+    line = one_error_line(capsys)
+    assert "must look like DEST.KEY=VALUE" in line
+    assert "hunter2-secret" not in line
+
+
+def test_send_without_settings_names_the_missing_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--send") == 2
+    assert one_error_line(capsys) == (
+        "destkit: error: setting: missing Webhook.url, Segment.write_key to send this preview "
+        "(give --setting Webhook.url=VALUE or set DESTKIT_WEBHOOK_URL)"
+    )
+
+
+def test_send_takes_settings_from_the_environment(
+    server: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DESTKIT_WEBHOOK_URL", f"{server.url}/hooks/journeys")
+    assert run(EXAMPLE, "--user", INELIGIBLE, "--send") == 0  # no Segment for this user
+    assert "Summary  Webhook: 3 delivered, 1 filtered" in capsys.readouterr().out
+
+
+# -- --send over loopback -----------------------------------------------------------------------
+
+
+def test_send_delivers_each_destination_its_own_events(
+    server: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--send", *send_settings(server)) == 0
+    out = capsys.readouterr().out
+    assert "Delivery (30 lifecycles)" in out
+    assert "Summary  Webhook: 5 delivered, 5 filtered" in out
+    assert "Summary  Sandbox: 4 delivered, 6 filtered" in out
+    assert "Summary  Segment: 1 delivered, 9 filtered" in out
+    assert "filtered at destination" in out
+    requests = server.requests
+    hooks = [r.json for r in requests if r.path == "/hooks/journeys"]
+    assert len(hooks) == 5
+    assert all(body["integrations"] == {"All": False, "Webhook": True} for body in hooks)
+    segment = [m for r in requests if r.path == "/v1/batch" for m in r.json["batch"]]
+    assert [m["integrations"] for m in segment] == [{"All": False, "Segment": True}]
+    assert segment[0]["traits"]["email"] == "ada@old-mail.example"  # first_added
+    assert segment[0]["context"]["journey_context"]["source_journey"] == "First Purchase"
+
+
+def test_send_json_adds_the_lifecycles(server: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--send", "--json", *send_settings(server)) == 0
+    document = json.loads(capsys.readouterr().out)
+    deliveries = document["deliveries"]
+    assert len(deliveries) == 30
+    assert {d["schema"] for d in deliveries} == {"destkit.lifecycle/1"}
+    delivered = sorted(d["event"]["messageId"] for d in deliveries if d["outcome"] == "delivered")
+    emitted = sorted(
+        e["message"]["messageId"] for items in document["destinations"].values() for e in items
+    )
+    assert delivered == emitted
+    assert "demo-write-key" not in json.dumps(deliveries)
+
+
+def test_send_exits_1_when_a_delivery_fails(
+    server: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.set_faults(Faults(status=400))
+    assert run(EXAMPLE, "--user", INELIGIBLE, "--send", *send_settings(server)) == 1
+    out = capsys.readouterr().out
+    assert "failed: permanent" in out
+
+
+def test_the_installed_command_previews_the_example() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "sdk.cli", "journey", "preview", EXAMPLE, "--user", ELIGIBLE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Entered  Loyalty Welcome (and continued in First Purchase)" in completed.stdout
+
+
+# -- docs/journeys.md stays true -----------------------------------------------------------------
+
+DOCS = ROOT / "docs" / "journeys.md"
+
+
+def test_the_docs_preview_text_is_the_real_output(capsys: pytest.CaptureFixture[str]) -> None:
+    pasted = re.findall(r"```text\n(.*?)```", DOCS.read_text(), flags=re.DOTALL)[0]
+    head = pasted.split("\nPayloads")[0].splitlines()
+    assert run(EXAMPLE, "--user", ELIGIBLE) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[: len(head)] == head
+
+
+def test_the_docs_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+    import respx
+
+    [block] = re.findall(r"```python\n(.*?)```", DOCS.read_text(), flags=re.DOTALL)
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {"__name__": "docs_example"}
+    with respx.mock(assert_all_called=True) as api:
+        api.post(url__startswith="http://127.0.0.1:8787/").mock(
+            return_value=httpx.Response(200, json={"ok": True})
+        )
+        exec(compile(block, "docs/journeys.md", "exec", dont_inherit=True), namespace)
+    lifecycles = namespace["lifecycles"]
+    assert isinstance(lifecycles, list) and len(lifecycles) == 30
+    outcomes = {lc.outcome.value for lc in lifecycles}
+    assert outcomes == {"delivered", "filtered"}
