@@ -104,10 +104,12 @@ def audience_key(name: str) -> str:
     """An audience's key: its name in snake case, no prefix (``"VIP Users"`` -> ``vip_users``).
 
     A name that is empty after cleaning becomes ``audience``; one that starts with a digit gets
-    an ``a_`` prefix so it is a valid identifier everywhere.
+    an ``a_`` prefix so it is a valid identifier everywhere, and so does one that would start
+    with the journey prefix ``j_o_`` ("J O Fans"), which would make it look like an add-only
+    journey step.
     """
     key = snake_case(name, max_length=MAX_KEY_LENGTH - 2) or "audience"
-    if key[0].isdigit():
+    if key[0].isdigit() or key.startswith(JOURNEY_KEY_PREFIX):
         key = f"a_{key}"
     return key
 

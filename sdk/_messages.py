@@ -8,8 +8,9 @@ never with the offending value (it may be personal data).
 
 from __future__ import annotations
 
+import itertools
 import json
-import uuid
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import to_json
 
 from sdk._errors import InvalidEvent, PayloadTooLarge
 
@@ -50,8 +52,23 @@ MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 
 
-def _new_message_id() -> str:
-    return f"destkit-{uuid.uuid4()}"
+class _MessageIds:
+    """Unique message ids without a syscall per message: a random 64-bit prefix per process
+    (drawn again in a forked child) and a counter. ``destkit-<16 hex>-<counter hex>``."""
+
+    def __init__(self) -> None:
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self.prefix = f"destkit-{os.urandom(8).hex()}-"
+        self.counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter):x}"
+
+
+_new_message_id = _MessageIds()
 
 
 def _now() -> datetime:
@@ -232,6 +249,8 @@ def parse_message(
             ) from None
     if not isinstance(data, Mapping):
         raise InvalidEvent("message", "must be a JSON object")
+    else:
+        _check_size(data)
     try:
         message = _ADAPTER.validate_python(data)
     except ValidationError as exc:
@@ -239,9 +258,18 @@ def parse_message(
     return message
 
 
+def _check_size(data: Mapping[str, Any]) -> None:
+    """Refuse a message whose compact JSON (UTF-8) is over Segment's 32 KB limit."""
+    size = len(to_json(data, fallback=str))  # compact UTF-8 JSON, like the wire
+    if size > MAX_MESSAGE_BYTES:
+        raise PayloadTooLarge(
+            "message", f"is {size} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes"
+        )
+
+
 def message_to_json(message: Track | Identify | Page | Screen | Group | Alias) -> bytes:
     """Serialize a message for the wire, refusing one over Segment's 32 KB limit."""
-    raw = message.model_dump_json(exclude_none=True).encode()
+    raw = type(message).__pydantic_serializer__.to_json(message, exclude_none=True)
     if len(raw) > MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(
             "message", f"is {len(raw)} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes"
@@ -299,13 +327,8 @@ def parse_batch(document: Mapping[str, Any] | Iterable[Any] | str | bytes) -> Ba
     result = BatchParseResult()
     for index, item in enumerate(items):
         try:
-            if isinstance(item, Mapping):
-                size = len(json.dumps(item, separators=(",", ":"), default=str).encode())
-                if size > MAX_MESSAGE_BYTES:
-                    raise PayloadTooLarge(
-                        "message",
-                        f"is {size} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes",
-                    )
+            if not isinstance(item, Mapping):  # JSON text inside a batch is not a message
+                raise InvalidEvent("message", "must be a JSON object")
             result.messages.append(parse_message(item))
         except (InvalidEvent, PayloadTooLarge) as exc:
             result.errors.append(MessageError(index, exc))

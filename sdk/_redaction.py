@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
+from pydantic_core import PydanticSerializationError, from_json, to_json
+
 __all__ = ["MASK", "Redactor", "mask_text_pairs", "quiet_http_loggers"]
 
 MASK = "[REDACTED]"
@@ -60,6 +62,7 @@ _SECRET_WORDS = (
     "session",
     "cookie",
 )
+_WORDS = tuple(word.encode() for word in _SECRET_WORDS)
 # Names that contain "token" but are not secrets.
 _NOT_SECRET_NAMES = {"token_type", "tokentype", "expires_in", "$token"}
 _MIN_SECRET_LENGTH = 4
@@ -90,7 +93,7 @@ class Redactor:
         self._pattern: re.Pattern[str] | None = None
         self._b64_pattern: re.Pattern[str] | None = None
         #: Literal forms searched for in a whole serialized document (cheaper than the regexes).
-        self._probes: tuple[str, ...] = ()
+        self._probes: tuple[bytes, ...] = ()
         self.add(*secrets)
 
     def add(self, *secrets: str) -> None:
@@ -108,7 +111,7 @@ class Redactor:
                     self._cores.add(core)
                     added = True
         if added:
-            self._probes = tuple(self._secrets | self._cores)
+            self._probes = tuple(form.encode() for form in self._secrets | self._cores)
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
             if self._cores:
@@ -200,19 +203,15 @@ class Redactor:
         if not isinstance(value, (Mapping, list, tuple)):
             return value
         try:
-            document = json.dumps(value, ensure_ascii=False)
-        except (TypeError, ValueError):  # not plain JSON (dates, odd keys): walk all of it
+            document = to_json(value)  # compact UTF-8 JSON, in Rust: cheap enough per event
+        except PydanticSerializationError:  # not plain JSON (odd objects): walk all of it
             return self._walk(value, True)
         # One pass over the serialized document decides what the walk must do: whether any
         # string can hold a registered secret, and whether anything looks credential-named.
         holds_secret = any(probe in document for probe in self._probes)
         lowered = document.lower()
-        if (
-            not holds_secret
-            and "=" not in document
-            and not any(w in lowered for w in _SECRET_WORDS)
-        ):
-            return json.loads(document)  # nothing to mask: a fast deep copy
+        if not holds_secret and b"=" not in document and not any(w in lowered for w in _WORDS):
+            return from_json(document)  # nothing to mask: a fast deep copy
         return self._walk(value, holds_secret)
 
     def _walk(self, value: Any, deep: bool) -> Any:

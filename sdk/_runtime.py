@@ -222,12 +222,12 @@ class AsyncDelivery(Generic[SettingsT]):
         )
         try:
             if isinstance(event, Mapping):
-                message = parse_message(event)
+                message = parse_message(event)  # validates, and refuses one over 32 KB
             elif isinstance(event, _MESSAGE_CLASSES):
                 message = event
+                message_to_json(message)  # a message built in Python: size checked here
             else:  # a JSON array, a string...: one line, not a crash
                 raise InvalidEvent("message", "must be a JSON object")
-            message_to_json(message)
         except (InvalidEvent, PayloadTooLarge) as exc:
             return self._refuse(lifecycle, exc), None
         lifecycle.routing = route(message.integrations, destination.name).to_dict()

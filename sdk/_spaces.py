@@ -7,6 +7,7 @@ destination receiving.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -91,6 +92,10 @@ class JourneyStep:
     def personas(self) -> PersonasContext:
         """The ``context.personas`` object (``computation_class`` ``audience``, as Engage sends
         it for journey steps)."""
+        return self._personas
+
+    @functools.cached_property
+    def _personas(self) -> PersonasContext:  # immutable, so built once per step
         return PersonasContext(
             computation_class=ComputationClass.AUDIENCE,
             computation_id=self.audience_id,
@@ -112,7 +117,7 @@ class JourneyStep:
             self.personas(),
             user_id=user_id,
             anonymous_id=anonymous_id,
-            destinations=self.destinations or None,
+            destinations=self.destinations,
             extra=extra,
         )
 
@@ -129,6 +134,10 @@ class Audience:
 
     def personas(self) -> PersonasContext:
         """The ``context.personas`` object."""
+        return self._personas
+
+    @functools.cached_property
+    def _personas(self) -> PersonasContext:  # immutable, so built once per audience
         return PersonasContext(
             computation_class=ComputationClass.AUDIENCE,
             computation_id=self.id,
@@ -152,6 +161,6 @@ class Audience:
             user_id=user_id,
             anonymous_id=anonymous_id,
             entered=entered,
-            destinations=self.destinations or None,
+            destinations=self.destinations,
             extra=extra,
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import sdk
 from sdk import (
     AUDIENCE_ENTERED,
     AUDIENCE_EXITED,
@@ -336,3 +337,14 @@ def test_an_exit_with_a_contradicting_value_is_refused() -> None:
     }
     with pytest.raises(InvalidEvent, match=r"^properties\.vip: contradicts the event name"):
         membership_of(parse_message(document))
+
+
+def test_a_step_with_no_connected_destination_reaches_none() -> None:
+    """A step (or audience) connected to nothing sends to nobody: ``{"All": false}``, never the
+    empty object that would route it to every destination on the source."""
+    space = sdk.Space("spa_none")
+    step = space.step("First Purchase", "Opened Email")
+    audience = space.audience("Big Spenders")
+    for event in (step.event("track", user_id="u1"), audience.event("identify", user_id="u1")):
+        assert event.integrations == {"All": False}
+        assert not sdk.route(event.integrations, "Braze").delivered
