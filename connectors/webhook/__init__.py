@@ -14,6 +14,7 @@ Receivers verify with any Standard Webhooks library, or ``sdk._signing.verify``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -81,12 +82,25 @@ class PostEvent(Action[WebhookSettings, dict[str, Any]]):
         return event.to_wire()
 
     async def perform(self, ctx: Context[WebhookSettings], payload: dict[str, Any]) -> None:
-        await _send(ctx, payload, message_id=str(payload.get("messageId", "")) or None)
+        await _send(ctx, payload, message_id=_webhook_id([payload]))
 
     async def perform_batch(
         self, ctx: Context[WebhookSettings], payloads: Sequence[dict[str, Any]]
     ) -> None:
-        await _send(ctx, list(payloads), message_id=None)
+        await _send(ctx, list(payloads), message_id=_webhook_id(payloads))
+
+
+def _webhook_id(payloads: Sequence[Mapping[str, Any]]) -> str:
+    """The ``webhook-id``: the same on every retry, so receivers can deduplicate.
+
+    One message whose messageId is a valid webhook id (no ``.``, no white space) keeps it;
+    otherwise (a batch, or an id Standard Webhooks cannot sign) ``msg_`` and a digest of the
+    messageIds.
+    """
+    ids = [str(payload.get("messageId", "")) for payload in payloads]
+    if len(ids) == 1 and ids[0] and not any(ch == "." or ch.isspace() for ch in ids[0]):
+        return ids[0]
+    return "msg_" + hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32]
 
 
 async def _send(ctx: Context[WebhookSettings], body: Any, *, message_id: str | None) -> None:

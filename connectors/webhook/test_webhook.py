@@ -121,3 +121,36 @@ def test_sandbox_receives_signed_events_over_loopback() -> None:
         received = server.requests[-1]
         assert received.path == "/hooks/destkit"
         verify(SECRET, received.headers, received.body)
+
+
+@respx.mock(assert_all_called=True)
+def test_a_message_id_standard_webhooks_cannot_sign_gets_a_stable_digest_id(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post(URL).mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json={})]
+    )
+    settings = {"url": URL, "signing_secret": SECRET}
+    message = {"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "a.b c"}
+    with sdk.Delivery(destination, settings, sleep=lambda seconds: None) as delivery:
+        lifecycle = delivery.send(message)
+    assert lifecycle.delivered
+    first, second = (call.request for call in route.calls)
+    assert first.headers["webhook-id"].startswith("msg_")
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]  # the retry keeps it
+    verify(SECRET, dict(second.headers), second.content)
+
+
+@respx.mock(assert_all_called=True)
+def test_a_batch_is_signed_with_an_id_derived_from_its_messages(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(200, json={}))
+    settings = {"url": URL, "signing_secret": SECRET, "batch_size": 10}
+    with sdk.Delivery(destination, settings) as delivery:
+        lifecycles = delivery.send_many([_event(1), _event(2)])
+    assert all(lc.delivered for lc in lifecycles)
+    request = route.calls.last.request
+    assert len(json.loads(request.content)) == 2
+    assert request.headers["webhook-id"].startswith("msg_")
+    verify(SECRET, dict(request.headers), request.content)

@@ -3,7 +3,8 @@
 - :class:`Contract` / :class:`ContractTests`: declare a connector's contract and get the whole
   suite in pytest with one subclass; ``destkit contract`` runs it without pytest.
 - :func:`mock_api`: respx-backed mock of every HTTP call, with fault injection.
-- ``Sandbox`` (``sdk.testing.sandbox``): a real HTTP server on loopback for end-to-end tests.
+- :class:`Sandbox`: a real HTTP server on loopback for end-to-end tests (``with Sandbox() as
+  sandbox:``, a free port, ``sandbox.url``, ``sandbox.requests``), with :class:`Faults`.
 """
 
 from sdk.testing._contract import (
@@ -17,6 +18,7 @@ from sdk.testing._contract import (
 )
 from sdk.testing._mockapi import MockAPI, decoded_body, mock_api
 from sdk.testing._pytest_face import ContractTests
+from sdk.testing._sandbox import FaultError, Faults, RecordedRequest, Sandbox
 
 __all__ = [
     "CHECKS",
@@ -25,7 +27,11 @@ __all__ = [
     "Contract",
     "ContractTests",
     "ContractViolation",
+    "FaultError",
+    "Faults",
     "MockAPI",
+    "RecordedRequest",
+    "Sandbox",
     "decoded_body",
     "mock_api",
     "run_contract",

@@ -11,18 +11,16 @@ It gives every project that installs destkit:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from sdk.testing._mockapi import MockAPI, mock_api
+from sdk.testing._sandbox import Sandbox
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Any]:
+def sandbox() -> Iterator[Sandbox]:
     """A sandbox destination server on a free loopback port."""
-    from sdk.testing._sandbox import Sandbox
-
     with Sandbox() as server:
         yield server
 
