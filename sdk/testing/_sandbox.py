@@ -35,6 +35,7 @@ import gzip
 import json
 import math
 import random
+import re
 import socket
 import socketserver
 import sys
@@ -375,6 +376,21 @@ class _BadRequest(Exception):
     pass
 
 
+_VERSION_SEGMENT = re.compile(r"^/v\d+(\.\d+)?/")
+
+
+def _handshake(record: RecordedRequest) -> dict[str, Any]:
+    """Fields a client needs to go on with a multi-step flow, so connectors that need one can
+    be tried against the sandbox: an OAuth 2 token request (a form with ``grant_type``) gets an
+    ``access_token``; a ``...:create`` call (Google-style jobs) gets a ``resourceName``."""
+    if record.method == "POST" and "grant_type" in parse_qs(record.text):
+        return {"access_token": "sandbox-access-token", "token_type": "Bearer", "expires_in": 3599}
+    if record.method == "POST" and record.path.endswith(":create"):
+        collection = _VERSION_SEGMENT.sub("", record.path).removesuffix(":create").lstrip("/")
+        return {"resourceName": f"{collection}/1"}
+    return {}
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Answers any method: recorded and faulted, or a ``/_sandbox/`` control request."""
 
@@ -504,6 +520,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "json": record.json,
                     "body_bytes": len(record.body),
                 },
+                **_handshake(record),
             }
             text = f"ok request_id={record.request_id}\n"
         else:

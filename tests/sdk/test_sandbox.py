@@ -508,3 +508,20 @@ def test_serve_prints_traffic_without_secrets() -> None:
     assert lines[-1].startswith("sandbox stopped")
     for secret in ("top-secret", "k-456", "k-789"):
         assert secret not in out.getvalue()
+
+
+def test_handshake_answers_let_multi_step_flows_run() -> None:
+    """An OAuth token request gets an access token; a ``:create`` call gets a resourceName."""
+    import httpx
+
+    from sdk.testing import Sandbox
+
+    with Sandbox() as server:
+        token = httpx.post(
+            f"{server.url}/token", data={"grant_type": "refresh_token", "refresh_token": "r"}
+        ).json()
+        job = httpx.post(f"{server.url}/v26/customers/42/offlineUserDataJobs:create", json={})
+        plain = httpx.post(f"{server.url}/v1/event", json={"type": "track"}).json()
+    assert token["access_token"] == "sandbox-access-token" and token["token_type"] == "Bearer"
+    assert job.json()["resourceName"] == "customers/42/offlineUserDataJobs/1"
+    assert "access_token" not in plain and "resourceName" not in plain
