@@ -45,26 +45,26 @@ from sdk._errors import (
     UnknownDestination,
 )
 from sdk._http import DestinationHTTP, Response
-from sdk._journeys import (
+from sdk._journey_files import (
+    Journey,
+    JourneyFile,
+    load_journey_file,
+    load_user_profile,
+    parse_journey_file,
+    parse_user_profile,
+)
+from sdk._journey_payloads import Emission
+from sdk._journey_results import (
     JOURNEY_PREVIEW_SCHEMA,
     Criterion,
-    Emission,
-    Journey,
     JourneyEntry,
-    JourneyFile,
     JourneyRun,
     Preview,
     StepVisit,
-    UserProfile,
-    load_journey_file,
-    load_user_profile,
-    missing_settings,
-    parse_journey_file,
-    parse_user_profile,
-    preview,
-    send_preview,
-    send_preview_async,
 )
+from sdk._journey_run import preview
+from sdk._journey_send import missing_settings, send_preview, send_preview_async
+from sdk._journey_users import UserProfile
 from sdk._keys import (
     MAX_KEY_LENGTH,
     KeyRegistry,

@@ -16,16 +16,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sdk._errors import InvalidSettings
-from sdk._journeys import (
-    Emission,
-    JourneyRun,
-    Preview,
-    load_journey_file,
-    load_user_profile,
-    missing_settings,
-    preview,
-    send_preview,
-)
+from sdk._journey_conditions import show
+from sdk._journey_files import load_journey_file, load_user_profile
+from sdk._journey_payloads import Emission
+from sdk._journey_results import JourneyRun, Preview, iso
+from sdk._journey_run import preview
+from sdk._journey_send import missing_settings, send_preview
 from sdk._lifecycle import Lifecycle, Outcome
 from sdk._messages import Track
 from sdk._registry import get_destination
@@ -126,19 +122,17 @@ def _yes(flag: bool) -> str:
 def _render_run(run: JourneyRun, indent: str) -> list[str]:
     how = "its entry rule" if run.via == "entry" else "send_to_journey"
     verdict = "entered by" if run.eligible else "not eligible by"
-    lines = [f"{indent}{run.journey} ({run.status}): {verdict} {how} at {_at(run)}"]
+    lines = [f"{indent}{run.journey} ({run.status}): {verdict} {how} at {iso(run.entered_at)}"]
     inner = indent + "  "
     for criterion in run.criteria:
         lines.append(f"{inner}criterion  {criterion.rule}: {_yes(criterion.met)}")
     for note in run.notes:
         lines.append(f"{inner}note       {note}")
     if run.context:
-        context = json.dumps(run.context, ensure_ascii=False, default=str)
-        lines.append(f"{inner}context    {context}")
+        lines.append(f"{inner}context    {show(run.context)}")
     for number, visit in enumerate(run.path, start=1):
         lines.append(
-            f"{inner}{number}. {visit.path}  {visit.type}  {visit.name!r}  "
-            f"at {visit.at.isoformat().replace('+00:00', 'Z')}"
+            f"{inner}{number}. {visit.path}  {visit.type}  {visit.name!r}  at {iso(visit.at)}"
         )
         lines.append(f"{inner}     {visit.outcome}: {visit.detail}")
         if visit.key:
@@ -151,10 +145,6 @@ def _render_run(run: JourneyRun, indent: str) -> list[str]:
     return lines
 
 
-def _at(run: JourneyRun) -> str:
-    return run.entered_at.isoformat().replace("+00:00", "Z")
-
-
 def _describe(emission: Emission) -> str:
     message = emission.message
     what = f'track "{message.event}"' if isinstance(message, Track) else "identify"
@@ -164,7 +154,7 @@ def _describe(emission: Emission) -> str:
 def render_preview(result: Preview) -> str:
     """The preview as text: the path, the journeys entered, the payloads per destination."""
     space = f"{result.space_id} ({result.space_name})" if result.space_name else result.space_id
-    as_of = result.as_of.isoformat().replace("+00:00", "Z")
+    as_of = iso(result.as_of)
     lines = [
         f"Space    {space}",
         f"User     {result.user.label}, as of {as_of}",
