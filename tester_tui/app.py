@@ -53,6 +53,22 @@ class SandboxServer(Protocol):
 
 
 _PANES = ("setup", "payload", "lifecycle")
+# The tester's own actions: switched off while journey mode is open (it binds the same keys).
+_TESTER_ONLY_ACTIONS = frozenset(
+    {
+        "send",
+        "new_user_id",
+        "check_credentials",
+        "save_lifecycle",
+        "copy_curl",
+        "history",
+        "toggle_route",
+        "rebuild_payload",
+        "journey",
+        "show_pane",
+    }
+)
+_EXAMPLE_JOURNEY_FILE = "examples/journeys/first_purchase.yaml"
 MEDIUM_WIDTH = 110
 WIDE_WIDTH = 150
 
@@ -236,7 +252,7 @@ class DestkitTester(App[int]):
         if initial is not None:
             await self._choose(initial)
         if self.journey_file:
-            self.action_journey()
+            self.open_journey(self.journey_file)
         await self._sandbox_settled.wait()
         self.ready.set()
 
@@ -572,24 +588,61 @@ class DestkitTester(App[int]):
         self._switch_pane("lifecycle")
 
     def action_help(self) -> None:
-        from tester_tui.screens.help import HelpScreen
+        from tester_tui.screens.help import JOURNEY_ABOUT, HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(help_rows()))
+        if isinstance(self.screen, HelpScreen):
+            return
+        if self.journey_mode:
+            from tester_tui.keys import journey_help_rows
 
-    def action_journey(self) -> None:
-        from tester_tui.screens.journey import journey_screen_or_reason
-
-        screen, reason = journey_screen_or_reason(self.journey_file)
-        if screen is None:
-            self.notify(
-                reason or "journey mode unavailable",
-                title="Journey mode",
-                severity="warning",
-                timeout=10,
+            self.push_screen(
+                HelpScreen(
+                    journey_help_rows(), title="destkit journey mode — keys", about=JOURNEY_ABOUT
+                )
             )
         else:
-            self.push_screen(screen)
+            self.push_screen(HelpScreen(help_rows()))
+
+    # -- journey mode ------------------------------------------------------------------------
+
+    @property
+    def journey_mode(self) -> bool:
+        """True while the journey screen is open (under any dialog)."""
+        return any(getattr(screen, "journey_mode", False) for screen in self.screen_stack)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The tester's own keys are off in journey mode: the journey screen binds its own."""
+        return not (action in _TESTER_ONLY_ACTIONS and self.journey_mode)
+
+    def action_journey(self) -> None:
+        """Ask for a journey file's path, then open journey mode on it."""
+        if not self._loaded or self.journey_mode:
+            return
+        from tester_tui.screens.save import SavePathScreen
+
+        default = self.journey_file or ""
+        if not default and Path(_EXAMPLE_JOURNEY_FILE).is_file():
+            default = _EXAMPLE_JOURNEY_FILE
+
+        def chosen(answer: str | None) -> None:
+            if answer:
+                self.open_journey(answer)
+
+        self.push_screen(
+            SavePathScreen(
+                "Open a journey file (YAML or JSON):",
+                default,
+                hint="enter opens journey mode · escape cancels",
+            ),
+            chosen,
+        )
+
+    def open_journey(self, path: str) -> None:
+        """Open journey mode on ``path``; a bad file is shown there, as one line."""
+        from tester_tui.screens.journey import JourneyScreen
+
+        self.journey_file = path
+        self.push_screen(JourneyScreen(path))
 
     # -- narrow layout ---------------------------------------------------------------------
 
@@ -631,6 +684,9 @@ class DestkitTester(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if getattr(screen, "journey_mode", False):
+            yield from self._journey_commands(screen)
+            return
         for key in KEYS:
             name, _, argument = key.action.partition("(")
             if argument:  # show_pane('...')
@@ -644,6 +700,17 @@ class DestkitTester(App[int]):
             "Copy the request as curl with the real secret values from the settings",
             lambda: self.action_copy_curl(unmask=True),
         )
+
+    @staticmethod
+    def _journey_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from functools import partial
+
+        from tester_tui.keys import JOURNEY_KEYS
+
+        for key in JOURNEY_KEYS:
+            # The screen runs the action string itself: show_pane('path') included.
+            callback = partial(screen.run_action, key.action)
+            yield SystemCommand(f"{key.label} ({key.keys})", key.description, callback)
 
 
 def run_tester(

@@ -7,7 +7,15 @@ from typing import NamedTuple
 
 from textual.binding import Binding
 
-__all__ = ["KEYS", "Key", "bindings", "help_rows"]
+__all__ = [
+    "JOURNEY_KEYS",
+    "KEYS",
+    "Key",
+    "bindings",
+    "help_rows",
+    "journey_bindings",
+    "journey_help_rows",
+]
 
 
 class Key(NamedTuple):
@@ -44,6 +52,32 @@ _OTHER_KEYS = [
 ]
 
 
+# Journey mode (``destkit tester --journey-file FILE``, or ctrl+n in the tester). While it is
+# open, the tester's own keys above are switched off (``DestkitTester.check_action``) and these
+# take over; f1 and the command palette stay.
+JOURNEY_KEYS: list[Key] = [
+    Key("escape", "back", "Back", "Back to the event tester"),
+    Key("f5", "preview", "Preview", "Preview the user's path through the journey (no sending)"),
+    Key("ctrl+s", "send", "Send", "Send the preview's events to its destinations"),
+    Key("ctrl+r", "generated_user", "New user", "Use a generated minimal user with a new id"),
+    Key("ctrl+n", "open_file", "Open", "Open another journey file (edit the path, enter)"),
+    Key("ctrl+t", "check_credentials", "Creds", "Check the shown destination's credentials", False),
+    Key("ctrl+y", "copy_text", "Copy", "Copy the preview as the CLI prints it", False),
+    Key("f2", "show_pane('setup')", "Setup", "Show the file, user and journey tree", False),
+    Key("f3", "show_pane('path')", "Path", "Show the user's path", False),
+    Key("f4", "show_pane('payloads')", "Payloads", "Show the payloads per destination", False),
+    Key("f6", "show_pane('send')", "Send pane", "Show the settings and the deliveries", False),
+]
+
+_JOURNEY_OTHER_KEYS = [
+    ("enter (tree)", "On a journey: preview it; on a step: focus it (enter again: unfocus)"),
+    ("f1", "This help"),
+    ("ctrl+p", "Command palette: every journey-mode action by name"),
+    ("tab / shift+tab", "Move between fields and panes"),
+    ("ctrl+q", "Quit"),
+]
+
+
 def bindings() -> list[Binding]:
     """App bindings; priority, so they work while typing in an input or the editor."""
     return [
@@ -55,3 +89,23 @@ def bindings() -> list[Binding]:
 def help_rows() -> list[tuple[str, str]]:
     """``(keys, description)`` rows for the help screen."""
     return [(k.keys, k.description) for k in KEYS] + _OTHER_KEYS
+
+
+def journey_bindings() -> list[Binding]:
+    """Journey screen bindings; priority (except escape, which a menu or input may need)."""
+    return [
+        Binding(
+            k.keys,
+            k.action,
+            k.label,
+            show=k.footer,
+            priority=k.keys != "escape",
+            tooltip=k.description,
+        )
+        for k in JOURNEY_KEYS
+    ]
+
+
+def journey_help_rows() -> list[tuple[str, str]]:
+    """``(keys, description)`` rows for the help screen opened in journey mode."""
+    return [(k.keys, k.description) for k in JOURNEY_KEYS] + _JOURNEY_OTHER_KEYS

@@ -11,13 +11,22 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-__all__ = ["HelpScreen"]
+__all__ = ["ABOUT", "JOURNEY_ABOUT", "HelpScreen"]
 
 ABOUT = (
     "Choose a destination and fill its settings; choose an event type (a test user id is "
     "generated); check or edit the JSON payload; send. The lifecycle shows the routing "
     "decision, every attempt with its status, the waits between retries, and the request and "
     "response. Secrets are masked everywhere on screen and in saved records."
+)
+
+JOURNEY_ABOUT = (
+    "Journey mode: pick a journey in the tree (or the menu) and a test user (a user file, or a "
+    "generated user whose id you can edit), then preview (f5): the path the user takes, "
+    "whether each send-to-journey step enters them into the other journey and why, and every "
+    "payload each destination would receive. Fill the destinations' settings and send (ctrl+s): "
+    "each destination delivers its own events and filters out the others'. Nothing is sent "
+    "before you press ctrl+s."
 )
 
 
@@ -43,9 +52,17 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,q", "app.pop_screen", "Close help"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        rows: list[tuple[str, str]],
+        *,
+        title: str = "destkit event tester — keys",
+        about: str = ABOUT,
+    ) -> None:
         super().__init__()
         self.rows = rows
+        self.title_text = title
+        self.about = about
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
@@ -54,8 +71,8 @@ class HelpScreen(ModalScreen[None]):
         for keys, description in self.rows:
             table.add_row(keys, description)
         with Vertical(id="help"):
-            yield Static("destkit event tester — keys", id="help-title")
+            yield Static(self.title_text, id="help-title")
             with VerticalScroll(id="help-scroll"):
-                yield Static(Text(ABOUT), id="help-about")
+                yield Static(Text(self.about), id="help-about")
                 yield Static(table, id="help-keys")
             yield Static("escape closes", id="help-close")

@@ -1,4 +1,5 @@
-"""Ask where to save a lifecycle record as JSON."""
+"""Ask for a file path: where to save a lifecycle record as JSON, or which journey file to
+open."""
 
 from __future__ import annotations
 
@@ -29,16 +30,19 @@ class SavePathScreen(ModalScreen[str | None]):
     AUTO_FOCUS = "#save-path"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, default_path: str) -> None:
+    def __init__(
+        self, title: str, default_path: str, *, hint: str = "enter saves · escape cancels"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.default_path = default_path
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save"):
             yield Static(self.title_text)
             yield Input(self.default_path, id="save-path")
-            yield Static("enter saves · escape cancels", id="save-hint")
+            yield Static(self.hint, id="save-hint")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

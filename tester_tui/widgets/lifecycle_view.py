@@ -21,9 +21,19 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from sdk import Attempt, Exchange, Lifecycle
 
-__all__ = ["LifecycleView", "Palette", "attempt_line", "status_kind", "summary_text"]
+__all__ = [
+    "LifecycleView",
+    "Palette",
+    "attempt_line",
+    "badge",
+    "palette_of",
+    "status_kind",
+    "summary_text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,17 @@ class Palette:
     retry: str = "#ffa62b"
     fail: str = "#ba3c5b"
     muted: str = "grey62"
+
+
+def palette_of(app: App[Any]) -> Palette:
+    """The badge colours of ``app``'s current theme."""
+    theme = app.current_theme
+    default = Palette()
+    return Palette(
+        ok=theme.success or default.ok,
+        retry=theme.warning or default.retry,
+        fail=theme.error or default.fail,
+    )
 
 
 def status_kind(status: int | None, retryable: bool = False) -> str:
@@ -53,6 +74,9 @@ def _badge(label: str, kind: str, palette: Palette) -> Text:
         kind, palette.muted
     )
     return Text(f" {label} ", style=f"bold #000000 on {colour}")
+
+
+badge = _badge  # for the journey views: the same badges
 
 
 def _ms(value: float | None) -> str:
@@ -285,12 +309,7 @@ class LifecycleView(Vertical):
 
     @property
     def palette(self) -> Palette:
-        theme = self.app.current_theme
-        return Palette(
-            ok=theme.success or Palette.ok,
-            retry=theme.warning or Palette.retry,
-            fail=theme.error or Palette.fail,
-        )
+        return palette_of(self.app)
 
     def show(self, lifecycle: Lifecycle | None, *, reset: bool = False) -> None:
         """Draw ``lifecycle`` (or the empty state); ``reset`` follows the latest attempt again."""

@@ -342,15 +342,6 @@ async def test_step_key_user_id_and_hand_edits() -> None:
         assert "Edited By Hand" not in area.text
 
 
-async def test_journey_file_without_journey_api_says_unavailable(tmp_path: Path) -> None:
-    journey = tmp_path / "journey.yaml"
-    journey.write_text("journeys: []\n")
-    app = make_app(journey_file=str(journey))
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(app, pilot)
-        assert any("journey mode unavailable" in m for m in notifications(app))
-
-
 def test_run_tester_is_what_the_cli_calls() -> None:
     import inspect
 

@@ -7,8 +7,10 @@ Update with ``pytest tests/tui --snapshot-update`` after a deliberate change.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from sdk import (
@@ -21,7 +23,10 @@ from sdk import (
     RetryDecision,
     Timings,
 )
-from tests.tui.conftest import STAMP, USER, FixedSandbox, make_app, ready
+from tester_tui.screens.journey import JourneyScreen
+from tests.tui.conftest import STAMP, USER, FixedSandbox, make_app, ready, until
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _app() -> Any:
@@ -127,3 +132,23 @@ def test_help_screen(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(_app(), terminal_size=(120, 40), run_before=show)
+
+
+def test_journey_screen_narrow(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Journey mode at 80x24 after a preview of the example's eligible user: the Path pane."""
+    monkeypatch.chdir(ROOT)  # the file's path is shown relative to the working directory
+
+    async def show(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        app = pilot.app
+        await until(pilot, lambda: isinstance(app.screen, JourneyScreen))
+        screen = app.screen
+        assert isinstance(screen, JourneyScreen)
+        await pilot.press("f5")
+        await until(pilot, lambda: screen.document is not None)
+        await pilot.pause()
+
+    app = make_app(
+        sandbox=FixedSandbox, stamp=STAMP, journey_file="examples/journeys/first_purchase.yaml"
+    )
+    assert snap_compare(app, terminal_size=(80, 24), run_before=show)
