@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -30,14 +31,20 @@ from sdk import (
     Destination,
     DestinationKind,
     DestinationSettings,
+    InvalidSettings,
     Subscription,
 )
-from sdk._signing import signature_headers
+from sdk._signing import sign, signature_headers
 
 __all__ = ["WebhookSettings", "destination"]
 
 #: Keep a webhook body under 1 MB, as most receivers (and proxies) accept.
 MAX_BODY_BYTES = 1_000_000
+#: An HTTP header name is a token (RFC 9110 section 5.1).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: A header value httpx can send: visible ASCII, spaces and tabs. CR, LF or NUL would split or
+#: end the header; other controls and non-ASCII are refused by the HTTP client when sending.
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 class WebhookSettings(DestinationSettings):
@@ -59,10 +66,27 @@ class WebhookSettings(DestinationSettings):
 
     @field_validator("headers")
     @classmethod
-    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not name or any(ch in name for ch in " :\r\n"):
-                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+    def _valid_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if _HEADER_NAME.fullmatch(name) is None:
+                shown = "".join(c if c.isprintable() else "?" for c in name)[:60]
+                raise ValueError(f"header name {shown!r} is not a valid HTTP header name")
+            if _HEADER_VALUE.fullmatch(text) is None:
+                # The value is not echoed: a header may well carry a credential.
+                raise ValueError(
+                    f"the value of header {name!r} must be printable ASCII "
+                    "(no CR, LF, NUL or other control character)"
+                )
+        return value
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _decodable_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:  # signing once with the secret decodes it exactly as sending will
+                sign(value.get_secret_value(), "msg_check", 0, b"")
+            except InvalidSettings as exc:
+                raise ValueError(exc.rule) from None
         return value
 
 

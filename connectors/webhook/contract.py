@@ -28,4 +28,12 @@ contract = Contract(
     },
     respond=_respond,
     count_events=_count_events,
+    # The whole message is sent as it is, so every context.personas field reaches the receiver.
+    personas_fields=(
+        "computation_class",
+        "computation_id",
+        "computation_key",
+        "namespace",
+        "space_id",
+    ),
 )

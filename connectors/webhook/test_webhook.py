@@ -88,6 +88,9 @@ def test_put_method_and_endpoint_override(respx_mock: respx.MockRouter) -> None:
         ({"url": "ftp://x"}, "url"),
         ({"url": URL, "batch_size": 0}, "batch_size"),
         ({"url": URL, "headers": {"Bad Header": "x"}}, "headers"),
+        ({"url": URL, "headers": {"X-Ok": "a\r\nb"}}, "headers"),
+        ({"url": URL, "headers": {"Bad\x00Name": "x"}}, "headers"),
+        ({"url": URL, "signing_secret": "whsec_!!!"}, "signing_secret"),
         ({"url": URL, "method": "GET"}, "method"),
     ],
 )
@@ -98,16 +101,45 @@ def test_broken_settings_name_the_field(settings: dict[str, object], field: str)
     assert "\n" not in str(info.value)
 
 
-def test_a_bad_signing_secret_is_a_settings_error_without_the_secret() -> None:
+@pytest.mark.parametrize(
+    "secret",
+    ["whsec_!!!not-base64!!!", "whsec_", "   ", "whsec_notb@se64-secret-value"],
+)
+def test_a_bad_signing_secret_is_refused_at_load_time_without_the_secret(secret: str) -> None:
+    with pytest.raises(sdk.InvalidSettings) as info:
+        sdk.load_settings(destination.settings, {"url": URL, "signing_secret": secret})
+    message = str(info.value)
+    assert info.value.field == "signing_secret"
+    assert "\n" not in message
+    encoded = secret.strip().removeprefix("whsec_")
+    assert not encoded or encoded not in message  # the secret is never echoed
+    # ... so no delivery is even built: nothing is sent, no retries.
     with respx.mock(assert_all_called=False) as mock:
-        mock.post(URL).mock(return_value=httpx.Response(200))
-        settings = {"url": URL, "signing_secret": "whsec_!!!not-base64!!!"}
-        with sdk.Delivery(destination, settings) as delivery:
-            lifecycle = delivery.send(_event())
-    assert not lifecycle.delivered
-    assert lifecycle.error is not None
-    assert "signing_secret" in lifecycle.error.message
-    assert "not-base64" not in lifecycle.to_json()
+        route = mock.post(URL).mock(return_value=httpx.Response(200))
+        with pytest.raises(sdk.InvalidSettings):
+            sdk.Delivery(destination, {"url": URL, "signing_secret": secret})
+    assert not route.called
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["growth\r\nX-Injected: 1", "growth\n", "growth\r", "gro\x00wth", "gro\x1bwth", "café"],
+)
+def test_header_values_with_control_characters_are_refused(value: str) -> None:
+    with pytest.raises(sdk.InvalidSettings) as info:
+        sdk.load_settings(destination.settings, {"url": URL, "headers": {"X-Team": value}})
+    message = str(info.value)
+    assert info.value.field == "headers"
+    assert "\n" not in message and "\r" not in message
+    assert "no CR, LF, NUL" in message and "'X-Team'" in message
+    assert "growth" not in message and "café" not in message  # a value may be a credential
+
+
+def test_header_values_with_spaces_and_tabs_are_kept() -> None:
+    settings = sdk.load_settings(
+        destination.settings, {"url": URL, "headers": {"X-Team": "growth team\tA", "X-B": ""}}
+    )
+    assert settings.headers == {"X-Team": "growth team\tA", "X-B": ""}
 
 
 def test_sandbox_receives_signed_events_over_loopback() -> None:

@@ -9,6 +9,7 @@ what its API has room for); :func:`run_contract` runs every check and returns on
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -34,6 +35,7 @@ from sdk.testing._mockapi import MockAPI, Responder, decoded_body, mock_api
 
 __all__ = [
     "CHECKS",
+    "PERSONAS_FIELDS",
     "Check",
     "CheckResult",
     "Contract",
@@ -46,6 +48,16 @@ CONTRACT_SPACE = "spa_contract"
 OTHER_DESTINATION = "Some Other Destination"
 #: A fast policy for checks: real backoff shape, no real waiting (sleep is injected).
 CHECK_RETRY = RetryPolicy(max_attempts=4, max_elapsed=600, initial_backoff=0.5, jitter=0.1)
+#: The ``context.personas`` fields a request must carry unless the contract declares fewer.
+PERSONAS_FIELDS: tuple[str, ...] = ("computation_id", "computation_key", "space_id")
+_KNOWN_PERSONAS_FIELDS = frozenset(
+    {"computation_class", "computation_id", "computation_key", "namespace", "space_id"}
+)
+#: Statuses the SDK retries (Segment's rule: 408, 423, 429 and 5xx except 501), each answered
+#: once before the recorded success; 503 then 429 with ``Retry-After`` is checked on its own.
+RETRYABLE_CASES: tuple[int, ...] = (500, 502, 504, 408, 423)
+#: Statuses never retried: each must cause exactly one delivery request.
+NON_RETRYABLE_CASES: tuple[int, ...] = (400, 404, 422, 501)
 
 
 class ContractViolation(AssertionError):
@@ -56,19 +68,32 @@ def _auth_failure(request: httpx.Request) -> httpx.Response:
     return httpx.Response(401, json={"message": "Invalid credentials"})
 
 
+def _auth_forbidden(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(403, json={"message": "Forbidden"})
+
+
 @dataclass
 class Contract:
     """What a connector declares so the suite can check it.
 
     - ``settings``: sample settings (secrets included; ``endpoint`` is optional).
     - ``respond``: the vendor's recorded success answer for a request (may look at the path).
-    - ``auth_failure``: the vendor's recorded answer to bad credentials (401 by default).
+    - ``auth_failure``: the vendor's recorded answer to bad credentials (401 by default);
+      plain 401 and 403 answers are always checked as well.
     - ``samples``: extra sample events, beside those generated for the destination's kind.
     - ``count_events``: how many events an HTTP request carries (checks batch limits on the
-      wire); ``vendor_batch_limit``: the vendor's documented per-request maximum.
+      wire). Without it the check counts the longest JSON array in each body (a JSON object
+      without one is one event); a batching action whose bodies hold no JSON array fails the
+      check until the contract declares one.
+      ``vendor_batch_limit``: the vendor's documented per-request maximum.
     - ``personas_in_request``: whether the API has room for the step key and
       ``context.personas`` (list APIs identify the list by id instead: say ``False`` and why in
       ``personas_note``).
+    - ``personas_fields``: the ``context.personas`` fields whose values must reach the API
+      (:data:`PERSONAS_FIELDS` by default); a sequence for every call, or a mapping from the
+      call type (``"track"``, ``"identify"``) to a sequence, for an API with room for fewer on
+      some calls (a profile update keeps only the key as a trait, say). Calls the mapping
+      leaves out use the default.
     """
 
     destination: Destination[Any]
@@ -80,8 +105,28 @@ class Contract:
     vendor_batch_limit: int | None = None
     personas_in_request: bool = True
     personas_note: str = ""
+    personas_fields: Sequence[str] | Mapping[str, Sequence[str]] = PERSONAS_FIELDS
     #: Requests that are plumbing rather than delivery (an OAuth token call, a job creation).
     is_auxiliary: Callable[[httpx.Request], bool] = field(default=lambda request: False)
+
+    def required_personas_fields(self, call: str) -> tuple[str, ...]:
+        """The ``context.personas`` fields a ``call`` (track, identify) must carry to the API."""
+        declared = self.personas_fields
+        if isinstance(declared, str):
+            fields: tuple[str, ...] = (declared,)
+        elif isinstance(declared, Mapping):
+            chosen = declared.get(call, PERSONAS_FIELDS)
+            fields = (chosen,) if isinstance(chosen, str) else tuple(chosen)
+        else:
+            fields = tuple(declared)
+        unknown = sorted(set(fields) - _KNOWN_PERSONAS_FIELDS)
+        if unknown:
+            known = ", ".join(sorted(_KNOWN_PERSONAS_FIELDS))
+            raise ContractViolation(
+                f"personas_fields names {', '.join(unknown)}, not a context.personas field "
+                f"(known: {known})"
+            )
+        return fields
 
     def delivery(self, **kwargs: Any) -> Delivery[Any]:
         """A delivery with the contract's settings and an instant, recorded sleep."""
@@ -204,6 +249,37 @@ def _delivery_requests(contract: Contract, api: MockAPI) -> list[httpx.Request]:
     return [r for r in api.requests if not contract.is_auxiliary(r)]
 
 
+def _request_text(request: httpx.Request) -> str:
+    body = decoded_body(request)
+    body_text = "" if body is None else body if isinstance(body, str) else json.dumps(body)
+    return f"{request.url} {body_text}"
+
+
+def _longest_array(value: Any) -> int | None:
+    """The length of the longest JSON array in ``value`` (at any depth), None if it has none."""
+    longest: int | None = None
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            longest = max(longest or 0, len(item))
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return longest
+
+
+def _count_array_events(request: httpx.Request) -> int | None:
+    """The default event counter of the batch check: the length of the longest JSON array in
+    the request's body; 1 for a JSON object without any array (one event); None when the body
+    is not JSON (the contract must then declare ``count_events``)."""
+    body = decoded_body(request)
+    if isinstance(body, (list, dict)):
+        longest = _longest_array(body)
+        return 1 if longest is None else longest
+    return None
+
+
 # -- the checks ------------------------------------------------------------------------------
 
 
@@ -238,13 +314,18 @@ def check_authentication(contract: Contract) -> str | None:
             )
         if not api.requests:
             raise ContractViolation("test_authentication made no HTTP request")
-    with mock_api(contract.auth_failure) as api, contract.delivery() as delivery:
-        bad = delivery.test_authentication()
-        if bad.delivered or bad.error is None or bad.error.cls != "InvalidAuthentication":
-            raise ContractViolation(
-                "bad credentials were not reported as InvalidAuthentication: "
-                f"{_describe_lifecycle(bad)}"
-            )
+    failures: list[tuple[str, Responder]] = [("HTTP 401", _auth_failure)]
+    failures.append(("HTTP 403", _auth_forbidden))
+    if contract.auth_failure is not _auth_failure:
+        failures.append(("the recorded bad-credentials answer", contract.auth_failure))
+    for what, answer in failures:
+        with mock_api(answer) as api, contract.delivery() as delivery:
+            bad = delivery.test_authentication()
+            if bad.delivered or bad.error is None or bad.error.cls != "InvalidAuthentication":
+                raise ContractViolation(
+                    f"bad credentials ({what}) were not reported as InvalidAuthentication: "
+                    f"{_describe_lifecycle(bad)}"
+                )
     return None
 
 
@@ -266,11 +347,46 @@ def check_actions_send(contract: Contract) -> str | None:
                         f"action {action.name!r} did not deliver a sample "
                         f"{event['type']} event: {_describe_lifecycle(lifecycle)}"
                     )
-                if not _delivery_requests(contract, api):
+                requests = _delivery_requests(contract, api)
+                if not requests:
                     raise ContractViolation(
                         f"action {action.name!r} reported delivery without any request"
                     )
+                text = " ".join(_request_text(r) for r in requests)
+                if not any(marker in text for marker in _event_markers(event)):
+                    raise ContractViolation(
+                        f"action {action.name!r} delivered a sample {event['type']} event but "
+                        "no request carries it (neither its userId, anonymousId, messageId nor "
+                        "its email, plain or SHA-256 hashed)"
+                    )
     return None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _event_markers(event: Mapping[str, Any]) -> list[str]:
+    """What shows that a request carries ``event``: its ids, or its user's identifiers as a
+    list API sends them (normalised, and SHA-256 hashed)."""
+    markers: list[str] = []
+    for name in ("userId", "anonymousId", "messageId"):
+        value = event.get(name)
+        if isinstance(value, str) and value:
+            markers += [value, _sha256(value)]
+    emails = []
+    for where in ("traits", "properties"):
+        section = event.get(where)
+        if isinstance(section, Mapping):
+            emails.append(section.get("email"))
+    context = event.get("context")
+    if isinstance(context, Mapping) and isinstance(context.get("traits"), Mapping):
+        emails.append(context["traits"].get("email"))
+    for email in emails:
+        if isinstance(email, str) and email.strip():
+            normalised = email.strip().lower()
+            markers += [normalised, _sha256(normalised)]
+    return markers
 
 
 def check_filtered_events(contract: Contract) -> str | None:
@@ -323,27 +439,60 @@ def _first_sample(contract: Contract) -> dict[str, Any]:
     return samples[0]
 
 
+def _delivery_count(contract: Contract, api: MockAPI) -> int:
+    return len(_delivery_requests(contract, api))
+
+
 def check_retries(contract: Contract) -> str | None:
-    """Retryable statuses are retried and honour ``Retry-After``; others are not retried."""
+    """Retryable statuses are retried and honour ``Retry-After``; others are not retried.
+
+    Faults go to delivery requests only (not to an OAuth token call, say), and the requests the
+    mock API received are counted: a connector that loops inside ``perform`` is caught even
+    when its lifecycle shows one attempt.
+    """
     event = _first_sample(contract)
+
+    def is_delivery(request: httpx.Request) -> bool:
+        return not contract.is_auxiliary(request)
+
     with mock_api(contract.respond) as api, contract.delivery() as delivery:
-        api.fail_with(503)
-        api.fail_with(429, headers={"Retry-After": "7"})
+        clean = delivery.send(event)
+        per_send = _delivery_count(contract, api)
+    if not clean.delivered or per_send == 0:
+        raise ContractViolation(
+            f"the sample event was not delivered on the recorded success response: "
+            f"{_describe_lifecycle(clean)} ({per_send} delivery request(s))"
+        )
+    with mock_api(contract.respond) as api, contract.delivery() as delivery:
+        api.fail_with(503, where=is_delivery)
+        api.fail_with(429, headers={"Retry-After": "7"}, where=is_delivery)
         lifecycle = delivery.send(event)
         if not lifecycle.delivered:
             raise ContractViolation(
                 f"after 503 then 429 the event was not delivered: {_describe_lifecycle(lifecycle)}"
             )
-        if len(lifecycle.attempts) < 3:
+        if len(lifecycle.attempts) != 3:
             raise ContractViolation(
                 f"503 then 429 should take 3 attempts, not {len(lifecycle.attempts)}"
             )
         waited = lifecycle.attempts[2].wait_before_s
         if waited < 7:
             raise ContractViolation(f"Retry-After: 7 was not honoured (waited {waited:.2f}s)")
-    for status in (400, 404, 422):
+        _expect_requests(contract, api, 2 + per_send, "503 then 429", per_send)
+    for status in RETRYABLE_CASES:
         with mock_api(contract.respond) as api, contract.delivery() as delivery:
-            api.fail_with(status, times=10, json={"message": "rejected"})
+            api.fail_with(status, json={"message": "try again"}, where=is_delivery)
+            lifecycle = delivery.send(event)
+            if not lifecycle.delivered or len(lifecycle.attempts) != 2:
+                raise ContractViolation(
+                    f"HTTP {status} is retryable: one {status} then success should be delivered "
+                    f"in 2 attempts, got {_describe_lifecycle(lifecycle)} in "
+                    f"{len(lifecycle.attempts)}"
+                )
+            _expect_requests(contract, api, 1 + per_send, f"HTTP {status} once", per_send)
+    for status in NON_RETRYABLE_CASES:
+        with mock_api(contract.respond) as api, contract.delivery() as delivery:
+            api.fail_with(status, times=10, json={"message": "rejected"}, where=is_delivery)
             lifecycle = delivery.send(event)
             if len(lifecycle.attempts) != 1:
                 raise ContractViolation(
@@ -353,7 +502,24 @@ def check_retries(contract: Contract) -> str | None:
                 raise ContractViolation(
                     f"HTTP {status} should fail permanently, got {_describe_lifecycle(lifecycle)}"
                 )
+            sent = _delivery_count(contract, api)
+            if sent != 1:
+                raise ContractViolation(
+                    f"HTTP {status} is not retryable but the API received {sent} delivery "
+                    "requests (a retry inside perform?)"
+                )
     return None
+
+
+def _expect_requests(
+    contract: Contract, api: MockAPI, expected: int, what: str, per_send: int
+) -> None:
+    sent = _delivery_count(contract, api)
+    if sent != expected:
+        raise ContractViolation(
+            f"after {what} the API received {sent} delivery requests, not {expected} "
+            f"(one per failed attempt, then the {per_send} of a clean send)"
+        )
 
 
 def check_batch_limits(contract: Contract) -> str | None:
@@ -402,21 +568,20 @@ def check_batch_limits(contract: Contract) -> str | None:
                     )
             requests = _delivery_requests(contract, api)
             minimum = math.ceil(count / limit)
-            if contract.count_events is not None:
-                counts = [contract.count_events(r) for r in requests]
-                over = [c for c in counts if c > limit]
-                if over:
-                    raise ContractViolation(
-                        f"a request carried {max(over)} events, over max_events={limit}"
-                    )
-                if sum(counts) < count:
-                    raise ContractViolation(
-                        f"requests carried {sum(counts)} events in all, {count} were sent"
-                    )
-            elif len(requests) < minimum:
+            if len(requests) < minimum:
                 raise ContractViolation(
                     f"{count} events went out in {len(requests)} request(s); with "
                     f"max_events={limit} at least {minimum} are needed"
+                )
+            counts = _event_counts(contract, action.name, requests)
+            over = [c for c in counts if c > limit]
+            if over:
+                raise ContractViolation(
+                    f"a request carried {max(over)} events, over max_events={limit}"
+                )
+            if sum(counts) < count:
+                raise ContractViolation(
+                    f"requests carried {sum(counts)} events in all, {count} were sent"
                 )
             max_bytes = limits.max_bytes
             if max_bytes is not None:
@@ -429,6 +594,21 @@ def check_batch_limits(contract: Contract) -> str | None:
                             f"a request body of {size} bytes exceeds max_bytes={max_bytes}"
                         )
     return None
+
+
+def _event_counts(contract: Contract, action: str, requests: Sequence[httpx.Request]) -> list[int]:
+    """Events per request: the contract's ``count_events``, else the longest JSON array."""
+    if contract.count_events is not None:
+        return [contract.count_events(r) for r in requests]
+    bodies = [decoded_body(r) for r in requests]
+    if any(not isinstance(b, (list, dict)) for b in bodies) or all(
+        _longest_array(b) is None for b in bodies
+    ):
+        raise ContractViolation(
+            f"cannot count the events in action {action!r}'s requests (no JSON array in the "
+            "bodies): the Contract must declare count_events"
+        )
+    return [_count_array_events(r) or 0 for r in requests]
 
 
 def check_no_secret_leaks(contract: Contract) -> str | None:
@@ -502,13 +682,23 @@ def check_personas_reach_destination(contract: Contract) -> str | None:
     if not journey_events:
         raise ContractViolation("no journey step event is accepted by any action")
     for event, key in journey_events:
+        personas = event.get("context", {}).get("personas", {})
+        required = contract.required_personas_fields(event["type"])
+        what = f"an {event['type']} event" if event["type"] == "identify" else "a track event"
         with mock_api(contract.respond) as api, contract.delivery() as delivery:
             delivery.send(event)
-            text = " ".join(api.texts())
-            if key not in text:
-                raise ContractViolation(
-                    f"the step key {key} does not reach the destination for a {event['type']} event"
-                )
+            text = " ".join(_request_text(r) for r in _delivery_requests(contract, api))
+        if key not in text:
+            raise ContractViolation(f"the step key {key} does not reach the destination for {what}")
+        missing = [
+            name for name in required if not personas.get(name) or str(personas[name]) not in text
+        ]
+        if missing:
+            raise ContractViolation(
+                f"context.personas {', '.join(missing)} do not reach the destination for "
+                f"{what} (if the API has room for only some, declare the ones it carries in "
+                "the Contract's personas_fields)"
+            )
     return None
 
 
@@ -544,7 +734,7 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "authentication",
-        "test_authentication: 2xx passes, 401 is InvalidAuthentication",
+        "test_authentication: 2xx passes, 401 and 403 are InvalidAuthentication",
         check_authentication,
     ),
     Check("actions_send", "every action turns its sample events into requests", check_actions_send),
@@ -565,7 +755,7 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "personas_reach_destination",
-        "the step key and context.personas reach the API",
+        "the step key and the context.personas fields reach the API",
         check_personas_reach_destination,
     ),
     Check(

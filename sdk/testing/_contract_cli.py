@@ -1,10 +1,13 @@
 """``destkit contract [CONNECTOR ...] [--junit FILE]``: the contract suite for CI systems that
 just call a command. Prints a pass/fail table; exit 0 when every check passed (or was skipped),
-1 when one failed, 2 for an unknown connector or one that declares no contract."""
+1 when one failed, 2 for an unknown connector, one that declares no contract, or a ``--junit``
+path that cannot be written (checked before the suite runs)."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -15,7 +18,30 @@ from sdk._errors import UnknownDestination
 from sdk._registry import all_destinations, get_destination
 from sdk.testing._contract import CheckResult, Contract, run_contract
 
-__all__ = ["find_contract", "run_contract_command", "write_junit"]
+__all__ = ["find_contract", "junit_path_problem", "run_contract_command", "write_junit"]
+
+#: Characters XML 1.0 does not allow (C0 controls but tab, CR and LF; surrogates; U+FFFE/F).
+_XML_INVALID = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 disallows (an ANSI escape, a NUL...)."""
+    return _XML_INVALID.sub("", text)
+
+
+def junit_path_problem(path: str) -> str | None:
+    """Why a JUnit report cannot be written to ``path`` (one line), or None when it can."""
+    target = os.path.abspath(path)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        return f"{path} is a directory"
+    if not os.path.isdir(folder):
+        return f"cannot write {path}: the directory {folder} does not exist"
+    if os.path.exists(target) and not os.access(target, os.W_OK):
+        return f"cannot write {path}: permission denied"
+    if not os.path.exists(target) and not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write {path}: the directory {folder} is not writable"
+    return None
 
 
 def find_contract(slug: str) -> Contract:
@@ -47,7 +73,7 @@ def write_junit(results: Sequence[CheckResult], path: str) -> None:
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=f"contract.{connector}",
+            name=_xml_text(f"contract.{connector}"),
             tests=str(len(items)),
             failures=str(sum(r.status == "failed" for r in items)),
             skipped=str(sum(r.status == "skipped" for r in items)),
@@ -58,15 +84,16 @@ def write_junit(results: Sequence[CheckResult], path: str) -> None:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"contract.{connector}",
-                name=result.check,
+                classname=_xml_text(f"contract.{connector}"),
+                name=_xml_text(result.check),
                 time=f"{result.seconds:.3f}",
             )
+            message = _xml_text(result.message)
             if result.status == "failed":
-                failure = ET.SubElement(case, "failure", message=result.message)
-                failure.text = result.message
+                failure = ET.SubElement(case, "failure", message=message)
+                failure.text = message
             elif result.status == "skipped":
-                ET.SubElement(case, "skipped", message=result.message)
+                ET.SubElement(case, "skipped", message=message)
     tree = ET.ElementTree(root)
     ET.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)
@@ -81,15 +108,24 @@ def _table(results: Sequence[CheckResult], out: TextIO) -> None:
             current = result.connector
             print(f"\n{current}", file=out)
         line = f"  {marks[result.status]}  {result.check:<{width}}  {result.seconds * 1000:7.0f} ms"
-        if result.message:
-            line += f"  {result.message}"
+        if result.message:  # a terminal must not run escapes a connector's error carried
+            line += "  " + "".join(c if c.isprintable() else "?" for c in result.message)
         print(line, file=out)
 
 
 def run_contract_command(
-    slugs: Sequence[str], *, junit: str | None = None, out: TextIO = sys.stdout
+    slugs: Sequence[str], *, junit: str | None = None, out: TextIO | None = None
 ) -> int:
-    """Run the suite for ``slugs`` (all connectors when empty); returns the exit code."""
+    """Run the suite for ``slugs`` (all connectors when empty); returns the exit code.
+
+    The table goes to ``out`` (``sys.stdout`` as it is at the call, not at import).
+    """
+    out = sys.stdout if out is None else out
+    if junit:
+        problem = junit_path_problem(junit)
+        if problem is not None:
+            print(f"destkit: error: --junit: {problem}", file=sys.stderr)
+            return 2
     try:
         contracts = (
             [find_contract(slug) for slug in slugs]
@@ -108,6 +144,11 @@ def run_contract_command(
     skipped = sum(r.status == "skipped" for r in results)
     print(f"\n{passed} passed, {failed} failed, {skipped} skipped", file=out)
     if junit:
-        write_junit(results, junit)
+        try:
+            write_junit(results, junit)
+        except OSError as exc:  # the path went away while the suite ran
+            reason = exc.strerror or str(exc)
+            print(f"destkit: error: --junit: cannot write {junit}: {reason}", file=sys.stderr)
+            return 2
         print(f"JUnit XML written to {junit}", file=out)
     return 1 if failed else 0

@@ -37,9 +37,24 @@ def default_success(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"ok": True})
 
 
+@dataclass(frozen=True)
+class _Fault:
+    """A fault answer that only applies to the requests ``where`` selects."""
+
+    answer: Responder
+    where: Callable[[httpx.Request], bool]
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        return self.answer(request)
+
+
 @dataclass
 class MockAPI:
-    """The mocked API: ``faults`` are answered first, one per request, then ``respond``."""
+    """The mocked API: ``faults`` are answered first, one per request, then ``respond``.
+
+    A fault added with ``fail_with(..., where=...)`` is kept for the first request it selects;
+    requests it does not select (an OAuth token call, say) go past it.
+    """
 
     respond: Responder = default_success
     faults: list[Responder] = field(default_factory=list)
@@ -47,17 +62,28 @@ class MockAPI:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if self.faults:
-            return self.faults.pop(0)(request)
+        for index, fault in enumerate(self.faults):
+            if not isinstance(fault, _Fault) or fault.where(request):
+                del self.faults[index]
+                return fault(request)
         return self.respond(request)
 
-    def fail_with(self, status: int, *, times: int = 1, **kwargs: Any) -> None:
-        """Answer the next ``times`` requests with ``status`` (``headers=``, ``json=``...)."""
+    def fail_with(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        where: Callable[[httpx.Request], bool] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Answer the next ``times`` requests with ``status`` (``headers=``, ``json=``...);
+        with ``where``, only requests it selects get the fault."""
 
         def answer(request: httpx.Request) -> httpx.Response:
             return httpx.Response(status, **kwargs)
 
-        self.faults.extend([answer] * times)
+        fault: Responder = answer if where is None else _Fault(answer, where)
+        self.faults.extend([fault] * times)
 
     def texts(self) -> list[str]:
         """Every request as text (method, URL, headers, decoded body), for searching."""

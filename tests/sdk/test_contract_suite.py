@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -15,11 +17,14 @@ import sdk
 from sdk import (
     Action,
     AnyMessage,
+    Authentication,
     BatchLimits,
     Context,
+    DeliveryError,
     Destination,
     DestinationKind,
     DestinationSettings,
+    InvalidAuthentication,
     PayloadValidationError,
     RetryableError,
     Subscription,
@@ -86,8 +91,14 @@ class IgnoresChunking(Forward):
         await ctx.http.post("/v1/events", json={"events": list(hoard)})
 
 
+async def _ping(ctx: Context[Any]) -> None:
+    await ctx.http.get("/v1/me")
+
+
 def _destination(
-    action: Action[Any, Any], settings: type[DestinationSettings] = KeySettings
+    action: Action[Any, Any],
+    settings: type[DestinationSettings] = KeySettings,
+    authentication: Authentication | None = None,
 ) -> Destination[Any]:
     return Destination(
         name="Acme",
@@ -95,6 +106,7 @@ def _destination(
         kind=DestinationKind.EVENT,
         settings=settings,
         actions=[action],
+        authentication=authentication or Authentication(scheme="custom", test=_ping),
         base_url="https://api.acme.test",
         headers=lambda s: {
             "X-Api-Key": s.api_key.get_secret_value()
@@ -123,6 +135,8 @@ def test_a_good_connector_passes_every_check() -> None:
     assert failed == {}
     assert results["retries"].status == "passed"
     assert results["no_secret_leaks"].status == "passed"
+    assert results["authentication"].status == "passed"
+    assert results["personas_reach_destination"].status == "passed"
     assert results["journey_list_add_only"].status == "skipped"  # an event destination
 
 
@@ -230,3 +244,244 @@ def test_destkit_contract_unknown_connector_exits_2(capsys: pytest.CaptureFixtur
     assert main(["contract", "no-such-thing"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no connector named" in err[0]
+
+
+# -- the checks assert on what reached the API, not only on the lifecycle --------------------
+
+
+class LoopsOnRejection(Forward):
+    """Broken: retries a refused payload inside perform, so the lifecycle shows one attempt."""
+
+    async def perform(self, ctx: Context[Any], payload: dict[str, Any]) -> None:
+        for _ in range(4):
+            try:
+                await super().perform(ctx, payload)
+                return
+            except PayloadValidationError as exc:
+                last = exc
+        raise last
+
+
+class ResendsBacklog(Forward):
+    """Broken: keeps failed payloads and sends each again, alone, before the next one."""
+
+    async def perform(self, ctx: Context[Any], payload: dict[str, Any]) -> None:
+        backlog: list[dict[str, Any]] = ctx.state.setdefault("backlog", [])
+        try:
+            for old in backlog:
+                await super().perform(ctx, old)
+            await super().perform(ctx, payload)
+        except DeliveryError:
+            if payload not in backlog:
+                backlog.append(payload)
+            raise
+
+
+class GivesUpOnGatewayErrors(Forward):
+    """Broken: treats 500/502/504 as permanent (only 503 and 429 are retried)."""
+
+    async def perform(self, ctx: Context[Any], payload: dict[str, Any]) -> None:
+        try:
+            await super().perform(ctx, payload)
+        except RetryableError as exc:
+            if exc.status in (500, 502, 504):
+                raise PayloadValidationError(exc.message, status=exc.status) from None
+            raise
+
+
+class RetriesNotImplemented(Forward):
+    """Broken: retries a 501, which will never work."""
+
+    async def perform(self, ctx: Context[Any], payload: dict[str, Any]) -> None:
+        try:
+            await super().perform(ctx, payload)
+        except DeliveryError as exc:
+            if exc.status == 501:
+                raise RetryableError(exc.message, status=501) from None
+            raise
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        (LoopsOnRejection(), "HTTP 400 is not retryable but the API received 4 delivery requests"),
+        (ResendsBacklog(), "after 503 then 429 the API received 4 delivery requests, not 3"),
+        (GivesUpOnGatewayErrors(), "HTTP 500 is retryable"),
+        (RetriesNotImplemented(), "HTTP 501 is not retryable but was tried"),
+    ],
+)
+def test_the_retry_check_counts_requests_and_covers_every_status(
+    action: Action[Any, Any], expected: str
+) -> None:
+    contract = Contract(_destination(action), settings={"api_key": "acme-key-123456"})
+    result = _results(contract)["retries"]
+    assert result.status == "failed"
+    assert expected in result.message
+
+
+def test_retry_faults_skip_auxiliary_requests() -> None:
+    class TokenThenPost(Forward):
+        async def perform(self, ctx: Context[Any], payload: dict[str, Any]) -> None:
+            await ctx.http.post("/oauth/token", data={"grant_type": "client_credentials"})
+            await super().perform(ctx, payload)
+
+    contract = Contract(
+        _destination(TokenThenPost()),
+        settings={"api_key": "acme-key-123456"},
+        count_events=_count,
+        is_auxiliary=lambda request: request.url.path == "/oauth/token",
+    )
+    assert _results(contract)["retries"].status == "passed"
+
+
+async def _ping_ignoring_403(ctx: Context[Any]) -> None:
+    """Broken: a 403 (a revoked key, say) is taken for valid credentials."""
+    try:
+        await ctx.http.get("/v1/me")
+    except InvalidAuthentication as exc:
+        if exc.status != 403:
+            raise
+
+
+def test_the_authentication_check_tries_401_and_403() -> None:
+    destination = _destination(
+        Forward(), authentication=Authentication(scheme="custom", test=_ping_ignoring_403)
+    )
+    contract = Contract(destination, settings={"api_key": "acme-key-123456"}, count_events=_count)
+    result = _results(contract)["authentication"]
+    assert result.status == "failed"
+    assert "(HTTP 403) were not reported as InvalidAuthentication" in result.message
+
+
+class DropsPersonas(Forward):
+    """Broken: deletes context.personas (the step key still travels in properties)."""
+
+    def map(self, event: AnyMessage, settings: Any) -> dict[str, Any]:
+        wire = event.to_wire()
+        wire.get("context", {}).pop("personas", None)
+        return wire
+
+
+def test_a_connector_that_drops_context_personas_fails_the_personas_check() -> None:
+    contract = Contract(
+        _destination(DropsPersonas()), settings={"api_key": "acme-key-123456"}, count_events=_count
+    )
+    result = _results(contract)["personas_reach_destination"]
+    assert result.status == "failed"
+    assert "context.personas computation_id, space_id do not reach" in result.message
+    assert "personas_fields" in result.message
+
+
+class KeyOnlyOnIdentify(Forward):
+    """An API whose profile updates have room for the key only (a user trait)."""
+
+    def map(self, event: AnyMessage, settings: Any) -> dict[str, Any]:
+        wire = event.to_wire()
+        if wire["type"] == "identify":
+            wire.get("context", {}).pop("personas", None)
+        return wire
+
+
+def test_a_contract_may_declare_the_personas_fields_its_api_has_room_for() -> None:
+    base = {"api_key": "acme-key-123456"}
+    strict = Contract(_destination(KeyOnlyOnIdentify()), settings=base, count_events=_count)
+    assert "an identify event" in _results(strict)["personas_reach_destination"].message
+    declared = Contract(
+        _destination(KeyOnlyOnIdentify()),
+        settings=base,
+        count_events=_count,
+        personas_fields={"identify": ("computation_key",)},
+    )
+    assert _results(declared)["personas_reach_destination"].status == "passed"
+    # ... but what it declares for track is still held to the default.
+    dropping = Contract(
+        _destination(DropsPersonas()),
+        settings=base,
+        count_events=_count,
+        personas_fields={"identify": ("computation_key",)},
+    )
+    assert "a track event" in _results(dropping)["personas_reach_destination"].message
+    misspelt = Contract(
+        _destination(Forward()), settings=base, count_events=_count, personas_fields=["space"]
+    )
+    result = _results(misspelt)["personas_reach_destination"]
+    assert result.status == "failed"
+    assert "personas_fields names space, not a context.personas field" in result.message
+
+
+def test_the_batch_check_counts_events_without_count_events() -> None:
+    contract = Contract(_destination(IgnoresChunking()), settings={"api_key": "acme-key-123456"})
+    result = _results(contract)["batch_limits"]
+    assert result.status == "failed"
+    assert "a request carried 20 events, over max_events=10" in result.message
+    good = Contract(_destination(Batched()), settings={"api_key": "acme-key-123456"})
+    assert _results(good)["batch_limits"].status == "passed"
+
+
+class Batched(Forward):
+    batch = BatchLimits(max_events=10)
+
+
+class NDJSONBatches(Batched):
+    """Batches as newline-delimited JSON: no array the suite could count."""
+
+    async def perform_batch(self, ctx: Context[Any], payloads: Sequence[dict[str, Any]]) -> None:
+        hoard = ctx.state.setdefault("hoard", [])
+        hoard.extend(payloads)  # broken too, which only count_events can see
+        body = "\n".join(json.dumps(p) for p in hoard)
+        await ctx.http.post("/v1/ndjson", content=body.encode())
+
+
+def test_a_batch_the_suite_cannot_count_asks_for_count_events() -> None:
+    contract = Contract(_destination(NDJSONBatches()), settings={"api_key": "acme-key-123456"})
+    result = _results(contract)["batch_limits"]
+    assert result.status == "failed"
+    assert "the Contract must declare count_events" in result.message
+
+    def count_lines(request: httpx.Request) -> int:
+        return len(request.content.splitlines())
+
+    declared = Contract(
+        _destination(NDJSONBatches()),
+        settings={"api_key": "acme-key-123456"},
+        count_events=count_lines,
+    )
+    assert "over max_events=10" in _results(declared)["batch_limits"].message
+
+
+class SendsNothingUseful(Forward):
+    """Broken: reports delivery after a request that carries no event."""
+
+    async def perform(self, ctx: Context[Any], payload: dict[str, Any]) -> None:
+        await ctx.http.post("/v1/events", json={})
+
+
+def test_actions_send_requires_the_event_in_the_request() -> None:
+    contract = Contract(_destination(SendsNothingUseful()), settings={"api_key": "acme-key-1234"})
+    result = _results(contract)["actions_send"]
+    assert result.status == "failed"
+    assert "no request carries it" in result.message
+
+
+def test_actions_send_accepts_hashed_list_rows() -> None:
+    class HashedRows(Action[KeySettings, dict[str, Any]]):
+        name = "sync"
+        subscribe = Subscription.of("track", "identify", membership=True)
+
+        def map(self, event: AnyMessage, settings: KeySettings) -> dict[str, Any]:
+            email = str(event.context["traits"]["email"]).strip().lower()
+            return {"rows": [[hashlib.sha256(email.encode()).hexdigest()]]}
+
+        async def perform(self, ctx: Context[KeySettings], payload: dict[str, Any]) -> None:
+            await ctx.http.post("/lists/1/users", json=payload)
+
+    destination = Destination(
+        name="Lists",
+        slug="lists",
+        kind=DestinationKind.LIST,
+        settings=KeySettings,
+        actions=[HashedRows()],
+        base_url="https://lists.test",
+    )
+    results = _results(Contract(destination, settings={"api_key": "list-key-123456"}))
+    assert results["actions_send"].status == "passed", results["actions_send"].message

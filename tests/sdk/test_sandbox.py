@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import base64
 import email.utils
+import errno
 import gzip
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -303,6 +305,8 @@ def test_control_endpoints(sb: Sandbox, client: httpx.Client) -> None:
     ("body", "field"),
     [
         ({"latency": -1}, "latency"),
+        ({"latency": 1e12}, "latency"),
+        ({"latency": 3600.5}, "latency"),
         ({"status": 700}, "status"),
         ({"status": "503"}, "status"),
         ({"failure_rate": 2}, "failure_rate"),
@@ -394,6 +398,37 @@ def test_stop_frees_the_port_and_its_threads() -> None:
         assert httpx.get(f"{again.url}/x").status_code == 200
 
 
+def test_latency_is_capped_at_an_hour() -> None:
+    expected = "latency: must be between 0 and 3600, got 1000000000000.0"
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        Faults(latency=1e12).validate()
+    with pytest.raises(ValueError, match=r"^latency: "):
+        Sandbox(faults=Faults(latency=float(10**9)))
+    assert Faults(latency=3600).validate().latency == 3600
+    with Sandbox() as server, httpx.Client(base_url=server.url, timeout=5.0) as http:
+        refused = http.put("/_sandbox/faults", json={"latency": 1e12})
+        assert refused.status_code == 400 and refused.json()["field"] == "latency"
+        assert http.post("/v1/event").status_code == 200  # the plan was left unchanged
+
+
+@pytest.mark.parametrize("port", [-1, 65536, 70000, True, "8787", 1.5])
+def test_a_port_outside_0_to_65535_is_refused(port: Any) -> None:
+    with pytest.raises(ValueError, match=r"^port: must be ") as caught:
+        Sandbox(port=port)
+    assert "\n" not in str(caught.value)
+    out = io.StringIO()
+    with pytest.raises(OSError, match="must be") as refused:
+        serve("127.0.0.1", port, Faults(), out=out, stop=threading.Event())
+    assert refused.value.errno == errno.EINVAL
+    assert out.getvalue() == ""  # refused before listening: nothing printed
+
+
+def test_ports_0_and_65535_are_accepted() -> None:
+    assert Sandbox(port=65535).host == "127.0.0.1"
+    with Sandbox(port=0) as server:
+        assert 0 < server.port <= 65535
+
+
 def test_start_on_a_busy_port_names_it() -> None:
     with Sandbox() as first, pytest.raises(OSError, match=f"{first.port}"):
         Sandbox(port=first.port).start()
@@ -453,6 +488,7 @@ def test_faults_from_args_good_values() -> None:
         (["--sequence", "503,,200"], "sequence"),
         (["--failure-status", "42"], "failure-status"),
         (["--latency", "-1"], "latency"),
+        (["--latency", "1e12"], "latency"),
         (["--retry-after", "soon"], "retry-after"),
         (["--body", "xml"], "body"),
     ],
@@ -470,6 +506,7 @@ def test_bad_option_values_name_the_option(argv: list[str], option: str) -> None
         ({"status": "abc"}, "--status"),
         ({"sequence": "503,x"}, "--sequence"),
         ({"latency": "-0.1"}, "--latency"),
+        ({"latency": "1e12"}, "--latency"),
         ({"body": "xml"}, "--body"),
     ],
 )
