@@ -105,7 +105,13 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class BatchLimits:
-    """A batch never holds more than ``max_events`` payloads nor ``max_bytes`` of them."""
+    """A batch never holds more than ``max_events`` payloads nor ``max_bytes`` of them.
+
+    ``max_bytes`` bounds the batch's payloads as one compact JSON array, brackets and commas
+    included (``[p1,p2]`` is ``2 + len(p1) + 1 + len(p2)`` bytes): a connector wrapping the
+    array in an envelope leaves room for it. A payload that would be over ``max_bytes`` even
+    alone (as ``[p]``) is never sent: its event fails with ``PayloadTooLarge``.
+    """
 
     max_events: int
     max_bytes: int | None = None
@@ -200,10 +206,12 @@ class Action(Generic[SettingsT, PayloadT]):
         return None
 
     def payload_size(self, payload: PayloadT) -> int:
-        """Bytes this payload adds to a batch: its compact JSON (non-ASCII counted escaped, an
-        upper bound) and the comma that separates it from the next one in a JSON array."""
+        """Bytes of this payload's compact JSON, as counted against ``BatchLimits.max_bytes``
+        (the runtime adds the array's brackets and commas). Non-ASCII is counted escaped:
+        exact for ASCII, an upper bound for a UTF-8 body. Override it when the action sends
+        its payloads in another form."""
         record = self.payload_record(payload)
-        return len(json.dumps(record, separators=(",", ":"), default=str)) + 1
+        return len(json.dumps(record, separators=(",", ":"), default=str))
 
     def payload_record(self, payload: PayloadT) -> Any:
         """The payload as JSON for the lifecycle record."""
@@ -271,5 +279,6 @@ class Destination(Generic[SettingsT]):
         return self.base_url
 
     def headers_for(self, settings: SettingsT) -> dict[str, str]:
-        """The default headers for every request."""
+        """The default headers for every request (the runtime turns a crash here into a
+        failed delivery of the events it was for)."""
         return dict(self.headers(settings)) if self.headers is not None else {}

@@ -5,10 +5,15 @@ rate limit, sends through httpx with its ``trace`` extension for timings, record
 request and response in the current attempt, and by default turns a non-2xx answer into the
 taxonomy's error (see :func:`sdk._retry.classify_status`), so connectors only handle what is
 special about their API.
+
+``timeout`` is a total per request: httpx's per-phase timeouts (connect, read, write, pool)
+restart with every byte, so a server trickling its answer could hold a request far longer; a
+deadline around sending and reading the whole body enforces the total.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import time
@@ -37,7 +42,10 @@ quiet_http_loggers()
 
 
 def make_timeout(total: float) -> httpx.Timeout:
-    """Explicit connect, read, write and pool timeouts within a total of ``total`` seconds."""
+    """Explicit connect, read, write and pool timeouts within a total of ``total`` seconds.
+
+    These bound each phase only; :class:`DestinationHTTP` enforces the total itself.
+    """
     return httpx.Timeout(total, connect=min(total, 5.0), pool=min(total, 5.0))
 
 
@@ -135,14 +143,19 @@ class DestinationHTTP:
         rate_limiter: RateLimiter | None = None,
         timeout: float = 10.0,
         on_exchange: Callable[[Exchange], None] | None = None,
+        on_rate_limit_wait: Callable[[float], None] | None = None,
     ) -> None:
         self._client = client
         self.base_url = base_url.rstrip("/")
         self.redactor = redactor
         self._default_headers = dict(default_headers or {})
         self._rate_limiter = rate_limiter
+        #: Total seconds allowed for one request, from sending it to reading its whole body.
+        self.total_timeout = timeout
         self._timeout = make_timeout(timeout)
         self.on_exchange = on_exchange
+        #: Called with the seconds each request waited for the rate limiter.
+        self.on_rate_limit_wait = on_rate_limit_wait
 
     def url(self, path: str) -> str:
         """An absolute URL: ``path`` as is when absolute, else joined to the base URL."""
@@ -174,7 +187,8 @@ class DestinationHTTP:
     ) -> Response:
         """Send one request; raise the taxonomy's error for a non-2xx answer unless told not to.
 
-        Network errors and timeouts always raise :class:`RetryableError`.
+        Network errors and timeouts always raise :class:`RetryableError`; so does an answer
+        not complete within the total timeout.
         """
         merged = {**self._default_headers, **(headers or {})}
         request = self._client.build_request(
@@ -188,14 +202,27 @@ class DestinationHTTP:
             timeout=self._timeout,
         )
         if self._rate_limiter is not None:
-            await self._rate_limiter.acquire()
+            waited = await self._rate_limiter.acquire()
+            if self.on_rate_limit_wait is not None:
+                self.on_rate_limit_wait(waited)
         trace = _Trace()
         request.extensions["trace"] = trace.async_call
         exchange = Exchange(request=self._record_request(request))
         try:
-            raw = await self._client.send(request)
+            # send() reads the whole body (no streaming), so the deadline covers all of it.
+            async with asyncio.timeout(self.total_timeout):
+                raw = await self._client.send(request)
+        except TimeoutError:
+            error: DeliveryError = RetryableError(
+                f"timed out: no complete answer within the total timeout of "
+                f"{self.total_timeout:g}s (the server was still sending)"
+                if trace.timings.first_byte_ms is not None
+                else f"timed out: no answer within the total timeout of {self.total_timeout:g}s"
+            )
+            self._close(exchange, trace, error)
+            raise error from None
         except httpx.TimeoutException as exc:
-            error: DeliveryError = RetryableError(f"timed out: {type(exc).__name__}")
+            error = RetryableError(f"timed out: {type(exc).__name__}")
             self._close(exchange, trace, error)
             raise error from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -219,7 +246,11 @@ class DestinationHTTP:
         # Classified from the redacted body: the error message quotes it, and a vendor's
         # error may echo credential-named fields whose values are not registered secrets.
         problem = classify_status(
-            raw.status_code, raw.reason_phrase, body=redacted_body, headers=raw.headers
+            raw.status_code,
+            raw.reason_phrase,
+            body=redacted_body,
+            headers=raw.headers,
+            redactor=self.redactor,
         )
         if problem is not None:
             problem = _redacted(problem, self.redactor)

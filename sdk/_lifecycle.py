@@ -15,6 +15,7 @@ Schema ``destkit.lifecycle/1`` (every field JSON-serializable, every secret alre
       "attempts": [                         # one per try; a batch's attempts are shared by
         {                                   # every event it carried
           "number": 1, "batch_size": 1, "started_at": ISO-8601, "wait_before_s": 0.0,
+          "rate_limit_wait_s": 0.0,         # queued behind the destination's rate limit
           "exchanges": [                    # the HTTP calls the try made (usually one)
             {"request": {"method", "url", "headers", "body", "body_kind"},
              "response": {"status", "reason", "http_version", "headers", "body", "body_kind"}
@@ -32,6 +33,10 @@ Schema ``destkit.lifecycle/1`` (every field JSON-serializable, every secret alre
                  | "failed: permanent",
       "error": {"class", "message", "status", "retryable"} | null
     }
+
+``wait_before_s`` is the retry wait (backoff or ``Retry-After``) before the attempt started;
+``rate_limit_wait_s`` the seconds its requests then waited for the destination's own rate limit
+(``rate_limit``), summed over its exchanges. Neither counts in an exchange's ``timings``.
 
 ``body_kind`` is ``json`` (body is the parsed value), ``text``, ``form`` (a mapping), ``empty`` or
 ``binary`` (a size note). Bodies larger than :data:`MAX_RECORDED_BODY` are cut, with a note.
@@ -238,6 +243,8 @@ class Attempt:
     exchanges: list[Exchange] = field(default_factory=list)
     error: ErrorInfo | None = None
     retry: RetryDecision | None = None
+    #: Seconds this attempt's requests waited for the destination's rate limit.
+    rate_limit_wait_s: float = 0.0
 
     @property
     def last_response(self) -> RecordedResponse | None:
@@ -254,6 +261,7 @@ class Attempt:
             "batch_size": self.batch_size,
             "started_at": self.started_at,
             "wait_before_s": round(self.wait_before_s, 3),
+            "rate_limit_wait_s": round(self.rate_limit_wait_s, 3),
             "exchanges": [e.to_dict() for e in self.exchanges],
             "error": None if self.error is None else self.error.to_dict(),
             "retry": None if self.retry is None else self.retry.to_dict(),

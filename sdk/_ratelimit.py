@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import Awaitable, Callable
 
@@ -10,7 +11,14 @@ __all__ = ["RateLimiter"]
 
 
 class RateLimiter:
-    """A token bucket: ``rate`` requests per second, with bursts of up to ``burst``.
+    """A sliding-window limit: at most ``burst`` requests start within any ``burst / rate``
+    seconds, so ``rate`` requests per second in the long run.
+
+    ``burst=1`` spaces requests evenly, ``1 / rate`` apart. ``burst=rate`` (a whole number) lets
+    a full second's worth go at once and then waits for the window to slide: either way no
+    sliding one-second window ever holds more than ``rate`` requests. (A token bucket with
+    ``burst`` tokens does not keep that bound: a full bucket plus a second of refill lets
+    ``burst + rate`` requests into one second.)
 
     ``acquire()`` waits until a request may start. The clock and sleep are injectable so tests
     can check the spacing without waiting for it.
@@ -30,30 +38,58 @@ class RateLimiter:
             raise ValueError("burst: must be at least 1")
         self.rate = rate
         self.burst = burst
+        #: Seconds within which at most ``burst`` requests start.
+        self.window = burst / rate
         self._clock = clock
         self._sleep = sleep
-        self._tokens = float(burst)
-        self._updated = clock()
+        # Start times of the last ``burst`` requests, oldest first.
+        self._starts: collections.deque[float] = collections.deque(maxlen=burst)
+        # Seconds an injected sleep waited without the clock showing it (a test's sleep that
+        # returns at once): they count as passed, so waits do not pile up across calls.
+        self._unslept = 0.0
         self._lock = asyncio.Lock()
-        #: Total seconds spent waiting for a token (shown in benchmarks and the lifecycle).
+        #: Total seconds spent waiting (shown in benchmarks and the lifecycle).
         self.waited = 0.0
 
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
+    @classmethod
+    def per_second(
+        cls,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> RateLimiter:
+        """The limiter for an API allowing ``rate`` requests per second: never more than
+        ``rate`` in any sliding one-second window.
+
+        ``rate`` at or above 1 goes in bursts of ``floor(rate)`` per one-second window (a
+        fraction of a request per second cannot be sent without a window over the bound);
+        below 1, one request per ``1 / rate`` seconds (0.5: one every two seconds).
+        """
+        if rate >= 1:
+            burst = int(rate)
+            return cls(float(burst), burst, clock=clock, sleep=sleep)
+        return cls(rate, 1, clock=clock, sleep=sleep)
+
+    def _now(self) -> float:
+        return self._clock() + self._unslept
 
     async def acquire(self) -> float:
-        """Wait for a token; returns the seconds waited."""
+        """Wait until a request may start; returns the seconds waited."""
         async with self._lock:
-            self._refill()
+            now = self._now()
             waited = 0.0
-            if self._tokens < 1:
-                waited = (1 - self._tokens) / self.rate
-                await self._sleep(waited)
-                self._refill()
-                # An injected sleep may not advance the clock: take the token regardless.
-                self._tokens = max(self._tokens, 1.0)
-            self._tokens -= 1
+            if len(self._starts) == self.burst:
+                ready = self._starts[0] + self.window
+                if ready > now:
+                    waited = ready - now
+                    before = self._clock()
+                    await self._sleep(waited)
+                    advanced = self._clock() - before
+                    if advanced < waited / 2:  # the sleep was simulated: take it as passed
+                        self._unslept += waited - advanced
+                    # A real sleep may wake a hair early: the start counts as on time.
+                    now = max(self._now(), ready)
+            self._starts.append(now)
             self.waited += waited
             return waited

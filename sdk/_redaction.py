@@ -39,6 +39,8 @@ _SECRET_HEADERS = {
     "developer-token",
     "webhook-signature",
 }
+# Headers whose value is a URL: masked as one (credential-named query parameters, user info).
+_URL_HEADERS = {"location", "content-location"}
 # A name is secret when one of its words is one of these (api_key, accessToken, client-secret).
 _SECRET_NAME = re.compile(
     r"(^|[_\-.]|(?<=[a-z]))(api[_\-]?key|apikey|secret|token|password|passwd|signature|"
@@ -173,6 +175,8 @@ class Redactor:
             if rest and scheme.lower() in {"bearer", "basic", "token", "oauth"}:
                 return f"{scheme} {MASK}"
             return MASK
+        if name.lower() in _URL_HEADERS:
+            return self.url(value)
         return self.text(value)
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -3,11 +3,15 @@
 Classification follows Segment's rules for destination calls: retry 408, 423, 429 and every
 5xx except 501, plus network errors and timeouts; never retry any other 4xx. 401/403 are an
 authentication failure, 413 a payload too large (a batch is split), other 4xx a payload
-validation failure.
+validation failure. A 3xx is a permanent failure too: redirects are not followed (a POST
+redirected elsewhere has not been delivered, and following it could send credentials to another
+host), so the error names the status and the redacted ``Location`` to put in the endpoint.
 
 Waits come from tenacity: exponential backoff with jitter, bounded by attempts and by total time
 (a retry whose wait would overrun the time budget is not made). A ``Retry-After`` (seconds or an
-HTTP-date) is honoured: the wait is the larger of the capped ``Retry-After`` and the backoff.
+HTTP-date) is honoured: the wait is the larger of the capped ``Retry-After`` and the backoff. A
+429 is :class:`RateLimited`; a retryable 5xx with ``Retry-After`` stays a
+:class:`RetryableError` (a server error, not a rate limit) that carries the wait.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sdk._errors import (
     RateLimited,
     RetryableError,
 )
+from sdk._redaction import Redactor
 
 __all__ = [
     "NON_RETRYABLE_5XX",
@@ -79,12 +84,26 @@ def _describe(body: Any) -> str:
     return ""
 
 
+_BASELINE = Redactor()
+
+
 def classify_status(
-    status: int, reason: str = "", *, body: Any = None, headers: Mapping[str, str] | None = None
+    status: int,
+    reason: str = "",
+    *,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    redactor: Redactor | None = None,
 ) -> DeliveryError | None:
-    """The error a response with this status means, or ``None`` for 2xx/3xx."""
-    if status < 400:
+    """The error a response with this status means, or ``None`` for a 2xx.
+
+    A 3xx is an :class:`IntegrationError` naming the ``Location``, masked by ``redactor`` (by
+    default only credential-named query parameters and user info are masked).
+    """
+    if status < 300:
         return None
+    if status < 400:
+        return _redirect(status, reason, headers, redactor or _BASELINE)
     detail = _describe(body)
     text = f"HTTP {status} {reason}".strip() + (f": {detail}" if detail else "")
     if status == 429:
@@ -92,13 +111,26 @@ def classify_status(
         return RateLimited(text, retry_after=retry_after, status=status)
     if status in RETRYABLE_4XX or (status >= 500 and status not in NON_RETRYABLE_5XX):
         retry_after = parse_retry_after((headers or {}).get("retry-after"))
-        if retry_after is not None:
-            return RateLimited(text, retry_after=retry_after, status=status)
-        return RetryableError(text, status=status)
+        return RetryableError(text, status=status, retry_after=retry_after)
     if status in (401, 403):
         return InvalidAuthentication(text, status=status)
     if 400 <= status < 500:
         return PayloadValidationError(text, status=status)
+    return IntegrationError(text, status=status)
+
+
+def _redirect(
+    status: int, reason: str, headers: Mapping[str, str] | None, redactor: Redactor
+) -> IntegrationError:
+    # No 3xx means delivered for a POST: a redirect (http -> https, a moved endpoint) is not
+    # followed, and a 304 or a 300 has no body the destination kept.
+    location = " ".join(((headers or {}).get("location") or "").split())
+    text = f"HTTP {status} {reason}".strip()
+    if location:
+        text += f": redirected to {redactor.url(location)}; redirects are not followed"
+        text += ", so set the endpoint to where the destination now answers"
+    else:
+        text += ": a redirect (no Location) is not a delivery"
     return IntegrationError(text, status=status)
 
 
@@ -136,7 +168,7 @@ class RetryPolicy:
     def wait_for(self, attempt_number: int, error: DeliveryError) -> float:
         """The wait before the next attempt: backoff, or a longer capped ``Retry-After``."""
         wait = self.backoff(attempt_number)
-        if isinstance(error, RateLimited) and error.retry_after is not None:
+        if isinstance(error, RetryableError) and error.retry_after is not None:
             wait = max(wait, min(error.retry_after, self.max_retry_after))
         return wait
 
@@ -159,7 +191,7 @@ class RetryPolicy:
             )
         # Name what actually set the wait: a Retry-After shorter than the backoff did not.
         honoured = (
-            isinstance(error, RateLimited)
+            isinstance(error, RetryableError)
             and error.retry_after is not None
             and wait == min(error.retry_after, self.max_retry_after)
         )

@@ -2,15 +2,17 @@
 and record the lifecycle of every event.
 
 ``AsyncDelivery`` is the core; ``Delivery`` is its synchronous twin with the same names and
-arguments. One delivery object holds one pooled httpx client, one rate limiter and one redactor
-for one destination with one set of settings.
+arguments (called inside a running event loop, a notebook's say, it runs on a worker thread).
+One delivery object holds one pooled httpx client, one rate limiter and one redactor for one
+destination with one set of settings.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -33,7 +35,7 @@ from sdk._errors import (
     InvalidEvent,
     ListRemovalRefused,
     PayloadTooLarge,
-    RateLimited,
+    RetryableError,
     SkipEvent,
 )
 from sdk._http import DestinationHTTP
@@ -57,7 +59,9 @@ from sdk._settings import DestinationSettings, load_settings, secret_values
 __all__ = ["AsyncDelivery", "Delivery"]
 
 SettingsT = TypeVar("SettingsT", bound=DestinationSettings)
+T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
 Listener = Callable[[Lifecycle], None]
 _MESSAGE_CLASSES = (Track, Identify, Page, Screen, Group, Alias)
 
@@ -76,8 +80,12 @@ class AsyncDelivery(Generic[SettingsT]):
     """Delivers events to one destination, recording a :class:`Lifecycle` for each.
 
     ``settings`` may be a settings instance or a mapping (validated, with environment
-    fallbacks). ``sleep`` and ``transport`` are injectable for tests; ``on_update`` is called
-    with a lifecycle every time it changes, so a UI can draw it as it fills in.
+    fallbacks). ``sleep``, ``clock`` (monotonic seconds) and ``transport`` are injectable for
+    tests; ``on_update`` is called with a lifecycle every time it changes, so a UI can draw it
+    as it fills in.
+
+    With ``rate_limit`` set, no sliding one-second window ever carries more than that many
+    requests (see :meth:`RateLimiter.per_second`); each attempt records its wait for it.
     """
 
     def __init__(
@@ -91,6 +99,7 @@ class AsyncDelivery(Generic[SettingsT]):
         transport: httpx.AsyncBaseTransport | None = None,
         concurrency: int = 8,
         batching: bool = True,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.destination = destination
         if isinstance(settings, destination.settings):
@@ -101,6 +110,7 @@ class AsyncDelivery(Generic[SettingsT]):
         self.retry = retry or destination.retry
         self.redactor = Redactor(secret_values(self.settings))
         self._sleep = sleep
+        self._clock = clock
         self._on_update = on_update
         self._client = httpx.AsyncClient(
             transport=transport,
@@ -108,9 +118,7 @@ class AsyncDelivery(Generic[SettingsT]):
             follow_redirects=False,
         )
         self._limiter = (
-            RateLimiter(
-                destination.rate_limit, burst=max(1, int(destination.rate_limit)), sleep=sleep
-            )
+            RateLimiter.per_second(destination.rate_limit, clock=clock, sleep=sleep)
             if destination.rate_limit
             else None
         )
@@ -143,13 +151,25 @@ class AsyncDelivery(Generic[SettingsT]):
         """Deliver events, batching where the action allows; one lifecycle per event, in order."""
         lifecycles: list[Lifecycle] = []
         groups: dict[tuple[str, Hashable], tuple[Action[SettingsT, Any], list[_Item]]] = {}
+        limits_of: dict[str, BatchLimits | None] = {}
         for event in events:
             lifecycle, prepared = self._prepare(event)
             lifecycles.append(lifecycle)
             if prepared is None:
                 continue
             action, item = prepared
-            batches = self.batching and action.batch_limits(self.settings) is not None
+            if action.name not in limits_of:
+                try:
+                    limits_of[action.name] = (
+                        action.batch_limits(self.settings) if self.batching else None
+                    )
+                except Exception as exc:  # a connector bug must not lose the other events
+                    crash = IntegrationError(
+                        f"{action.name}.batch_limits crashed: {type(exc).__name__}: {exc}"
+                    )
+                    self._refuse(lifecycle, crash)
+                    continue
+            batches = limits_of[action.name] is not None
             try:
                 key = (action.name, action.batch_key(item.payload) if batches else id(item))
                 hash(key)
@@ -162,9 +182,9 @@ class AsyncDelivery(Generic[SettingsT]):
             groups.setdefault(key, (action, []))[1].append(item)
         jobs = []
         for action, items in groups.values():
-            limits = action.batch_limits(self.settings) if self.batching else None
+            limits = limits_of[action.name]
             if limits is not None:
-                for chunk in _chunks(items, action, limits):
+                for chunk in _chunks(self._sized(items, action, limits), limits):
                     jobs.append(self._deliver(action, chunk, batched=len(chunk) > 1))
             else:
                 jobs.extend(self._deliver(action, [item], batched=False) for item in items)
@@ -189,7 +209,15 @@ class AsyncDelivery(Generic[SettingsT]):
         attempt = Attempt(number=1)
         lifecycle.attempts.append(attempt)
         try:
-            await test(self._context(attempt, [lifecycle]))
+            ctx = self._context(attempt, [lifecycle])
+        except DestkitError as exc:  # headers or base_url crashed: nothing was sent
+            attempt.error = self._error_info(exc)
+            attempt.retry = RetryDecision("give up", f"{type(exc).__name__} is not retryable")
+            lifecycle.finish(Outcome.FAILED_PERMANENT, attempt.error)
+            self._notify(lifecycle)
+            return lifecycle
+        try:
+            await test(ctx)
         except DestkitError as exc:
             attempt.error = self._error_info(exc)
             attempt.retry = RetryDecision("give up", "authentication checks are not retried")
@@ -283,22 +311,44 @@ class AsyncDelivery(Generic[SettingsT]):
     # -- delivery with retries ----------------------------------------------------------
 
     def _context(self, attempt: Attempt, lifecycles: Sequence[Lifecycle]) -> Context[SettingsT]:
+        """The context of one attempt. The destination's ``base_url`` and ``headers`` functions
+        run here: a crash in one is raised as an :class:`IntegrationError` naming it."""
+
         def on_exchange(exchange: Exchange) -> None:
             attempt.exchanges.append(exchange)
             for lifecycle in lifecycles:
                 self._notify(lifecycle)
 
+        def on_rate_limit_wait(seconds: float) -> None:
+            attempt.rate_limit_wait_s += seconds
+
         settings = self.settings
+        base_url = self._connector_call("base_url", self.destination.base_url_for, settings)
+        headers = self._connector_call("headers", self.destination.headers_for, settings)
         http = DestinationHTTP(
             self._client,
-            base_url=self.destination.base_url_for(settings),
+            base_url=base_url,
             redactor=self.redactor,
-            default_headers=self.destination.headers_for(settings),
+            default_headers=headers,
             rate_limiter=self._limiter,
             timeout=settings.timeout,
             on_exchange=on_exchange,
+            on_rate_limit_wait=on_rate_limit_wait,
         )
         return Context(self.destination, settings, http, self.redactor, self._state)
+
+    def _connector_call(self, what: str, call: Callable[[SettingsT], T], settings: SettingsT) -> T:
+        try:
+            return call(settings)
+        except DestkitError:
+            raise  # raised on purpose (InvalidSettings...): its message is meant to be read
+        except Exception as exc:
+            # These functions handle credentials: their exception text may quote one in a form
+            # the redactor cannot know (a slice, a decoded value), so only its class is shown.
+            raise IntegrationError(
+                f"{self.destination.slug}: the destination's {what} function crashed "
+                f"({type(exc).__name__}); nothing was sent"
+            ) from None
 
     async def _deliver(
         self, action: Action[SettingsT, Any], items: list[_Item], *, batched: bool
@@ -318,20 +368,20 @@ class AsyncDelivery(Generic[SettingsT]):
         pending = items
         number = first_number - 1
         wait = 0.0
-        started = time.monotonic()
+        started = self._clock()
         # Seconds of waiting that did not pass on the clock: an injected sleep (tests, a
         # simulated clock) returns at once, yet its waits count against ``max_elapsed``.
         unslept = 0.0
 
         def elapsed() -> float:
-            return spent + time.monotonic() - started + unslept
+            return spent + self._clock() - started + unslept
 
         while pending:
             number += 1
             if wait:
-                before = time.monotonic()
+                before = self._clock()
                 await self._sleep(wait)
-                unslept += max(0.0, wait - (time.monotonic() - before))
+                unslept += max(0.0, wait - (self._clock() - before))
             attempt = Attempt(number=number, batch_size=len(pending), wait_before_s=wait)
             lifecycles = [item.lifecycle for item in pending]
             for lifecycle in lifecycles:
@@ -407,8 +457,8 @@ class AsyncDelivery(Generic[SettingsT]):
         batched: bool,
     ) -> dict[int, DeliveryError]:
         """Run the action once; errors by payload index, or under -1 for the whole request."""
-        ctx = self._context(attempt, lifecycles)
         try:
+            ctx = self._context(attempt, lifecycles)
             if batched:
                 result = await action.perform_batch(ctx, [item.payload for item in pending])
             else:
@@ -438,6 +488,36 @@ class AsyncDelivery(Generic[SettingsT]):
 
     # -- helpers ------------------------------------------------------------------------
 
+    def _sized(
+        self, items: list[_Item], action: Action[SettingsT, Any], limits: BatchLimits
+    ) -> list[tuple[_Item, int]]:
+        """Items with their JSON size; one too large to send even alone fails here."""
+        limit = limits.max_bytes
+        if limit is None:
+            return [(item, 0) for item in items]
+        sized: list[tuple[_Item, int]] = []
+        for item in items:
+            try:
+                size = action.payload_size(item.payload)
+            except Exception as exc:  # a connector bug must not lose the other events
+                crash = IntegrationError(
+                    f"{action.name}.payload_size crashed: {type(exc).__name__}: {exc}"
+                )
+                self._refuse(item.lifecycle, crash)
+                continue
+            if size + 2 > limit:  # even alone, as "[payload]"
+                self._refuse(
+                    item.lifecycle,
+                    PayloadTooLarge(
+                        "payload",
+                        f"{size + 2} bytes (as a batch of one) is over {action.name}'s "
+                        f"max_bytes={limit}; not sent",
+                    ),
+                )
+                continue
+            sized.append((item, size))
+        return sized
+
     def _error_info(self, error: BaseException) -> ErrorInfo:
         message = error.message if isinstance(error, DestkitError) else str(error)
         return ErrorInfo.of(error, self.redactor.text(message))
@@ -448,34 +528,38 @@ class AsyncDelivery(Generic[SettingsT]):
 
 
 def _longest_wait(errors: list[DeliveryError]) -> DeliveryError:
-    rate_limited = [e for e in errors if isinstance(e, RateLimited) and e.retry_after is not None]
-    if rate_limited:
-        return max(rate_limited, key=lambda e: e.retry_after or 0.0)
+    asked = [e for e in errors if isinstance(e, RetryableError) and e.retry_after is not None]
+    if asked:
+        return max(asked, key=lambda e: e.retry_after or 0.0)
     return errors[0]
 
 
-def _chunks(
-    items: list[_Item], action: Action[Any, Any], limits: BatchLimits
-) -> Iterable[list[_Item]]:
-    """Split into batches that respect both limits; a payload alone over ``max_bytes`` is still
-    sent alone (the destination decides), never merged with others."""
+def _chunks(sized: list[tuple[_Item, int]], limits: BatchLimits) -> Iterable[list[_Item]]:
+    """Split into batches that respect both limits, in order. Sizes are exact for a JSON
+    array: ``[`` plus each payload followed by ``,`` or ``]``, so ``1 + sum(size + 1)``."""
     chunk: list[_Item] = []
-    size = 0
-    for item in items:
-        item_size = action.payload_size(item.payload)
+    array = 1  # "["
+    for item, item_size in sized:
         full = len(chunk) >= limits.max_events
-        too_big = limits.max_bytes is not None and chunk and size + item_size > limits.max_bytes
+        too_big = (
+            limits.max_bytes is not None and chunk and array + item_size + 1 > limits.max_bytes
+        )
         if full or too_big:
             yield chunk
-            chunk, size = [], 0
+            chunk, array = [], 1
         chunk.append(item)
-        size += item_size
+        array += item_size + 1
     if chunk:
         yield chunk
 
 
 class Delivery(Generic[SettingsT]):
-    """The synchronous twin of :class:`AsyncDelivery`: same names, same arguments."""
+    """The synchronous twin of :class:`AsyncDelivery`: same names, same arguments.
+
+    It runs its own event loop. Called from a thread where an event loop is already running (a
+    Jupyter notebook, an async web handler), it runs that loop on a worker thread and blocks
+    until the call is done, rather than refusing.
+    """
 
     def __init__(
         self,
@@ -488,8 +572,10 @@ class Delivery(Generic[SettingsT]):
         transport: httpx.AsyncBaseTransport | None = None,
         concurrency: int = 8,
         batching: bool = True,
+        clock: Clock = time.monotonic,
     ) -> None:
         self._runner = asyncio.Runner()
+        self._worker: concurrent.futures.ThreadPoolExecutor | None = None
         async_sleep: Sleep = asyncio.sleep
         if sleep is not None:
             blocking = sleep
@@ -507,15 +593,41 @@ class Delivery(Generic[SettingsT]):
                 transport=transport,
                 concurrency=concurrency,
                 batching=batching,
+                clock=clock,
             )
 
         try:
-            self._async = self._runner.run(build())
+            self._async = self._run(build())
         except BaseException:
-            self._runner.close()
+            self._shutdown()
             raise
         self.destination = destination
         self.settings = self._async.settings
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run on the private loop: here, or on the worker thread when this thread already
+        runs an event loop (``asyncio.Runner.run`` refuses to nest)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            if self._worker is None:
+                return self._runner.run(coroutine)
+        if self._worker is None:
+            # One worker, kept: the loop, and the pooled connections bound to it, stay on it.
+            self._worker = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="destkit-delivery"
+            )
+        return self._worker.submit(self._runner.run, coroutine).result()
+
+    def _shutdown(self) -> None:
+        try:
+            if self._worker is not None:
+                self._worker.submit(self._runner.close).result()
+            else:
+                self._runner.close()
+        finally:
+            if self._worker is not None:
+                self._worker.shutdown(wait=True)
 
     def __enter__(self) -> Self:
         return self
@@ -531,18 +643,18 @@ class Delivery(Generic[SettingsT]):
     def close(self) -> None:
         """Close the pooled HTTP client and the private event loop."""
         try:
-            self._runner.run(self._async.aclose())
+            self._run(self._async.aclose())
         finally:
-            self._runner.close()
+            self._shutdown()
 
     def send(self, event: AnyMessage | Mapping[str, Any]) -> Lifecycle:
         """Deliver one event and return its lifecycle."""
-        return self._runner.run(self._async.send(event))
+        return self._run(self._async.send(event))
 
     def send_many(self, events: Iterable[AnyMessage | Mapping[str, Any]]) -> list[Lifecycle]:
         """Deliver events, batching where the action allows; one lifecycle per event."""
-        return self._runner.run(self._async.send_many(list(events)))
+        return self._run(self._async.send_many(list(events)))
 
     def test_authentication(self) -> Lifecycle:
         """Run the destination's credentials check once and record it."""
-        return self._runner.run(self._async.test_authentication())
+        return self._run(self._async.test_authentication())

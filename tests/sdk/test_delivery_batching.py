@@ -111,6 +111,8 @@ def event(i: int, **properties: Any) -> dict[str, Any]:
 
 def sent_ids(call: Any) -> list[int]:
     body = json.loads(call.request.content)
+    if isinstance(body, list):
+        return [p["id"] for p in body]
     if "events" in body:
         return [p["id"] for p in body["events"]]
     return [body["id"]]
@@ -159,54 +161,113 @@ def test_max_events_splits_into_ceil_n_over_max_requests(max_events: int, count:
 
 
 def payload_bytes(payload: dict[str, Any]) -> int:
-    """What a payload adds to a batch: its compact JSON and the comma after it."""
-    return len(json.dumps(payload, separators=(",", ":"))) + 1
+    """A payload's compact JSON size."""
+    return len(json.dumps(payload, separators=(",", ":")))
 
 
 def padded(i: int, size: int) -> dict[str, Any]:
-    """An event whose payload adds exactly ``size`` bytes to a batch."""
+    """An event whose payload's compact JSON is exactly ``size`` bytes."""
     base = payload_bytes({"id": i, "pad": ""})
     return event(i, pad="x" * (size - base))
 
 
-def test_a_batch_exactly_at_max_bytes_is_sent_whole() -> None:
+def array_bytes(payloads: list[Any]) -> int:
+    """The bytes of the payloads sent as one compact JSON array."""
+    return len(json.dumps(payloads, separators=(",", ":")).encode())
+
+
+class SendArray(SendBatch):
+    """A batching action whose request body is the bare JSON array of its payloads."""
+
+    name = "send_array"
+
+    async def perform(self, ctx: Context[Settings], payload: dict[str, Any]) -> None:
+        await ctx.http.post("/v1/one", json=[payload])
+
+    async def perform_batch(
+        self, ctx: Context[Settings], payloads: Sequence[dict[str, Any]]
+    ) -> None:
+        await ctx.http.post("/v1/batch", json=list(payloads))
+
+
+array_destination = make_destination(SendArray())
+
+
+def bodies(*routes: respx.Route) -> list[bytes]:
+    return [call.request.content for route in routes for call in route.calls]
+
+
+def test_a_batch_whose_array_body_is_exactly_max_bytes_is_sent_whole() -> None:
     events = [padded(i, 100) for i in range(3)]
-    _, batch, one, _ = deliver(events, settings={"max_events": 100, "max_bytes": 300})
+    limit = 2 + 3 * 100 + 2  # "[" p "," p "," p "]"
+    _, batch, one, _ = deliver(
+        events, settings={"max_events": 100, "max_bytes": limit}, dest=array_destination
+    )
 
     assert batch.call_count == 1
     assert one.call_count == 0
-    assert sent_ids(batch.calls[0]) == [0, 1, 2]
-    payloads = json.loads(batch.calls[0].request.content)["events"]
-    assert sum(payload_bytes(p) for p in payloads) == 300
+    (body,) = bodies(batch)
+    assert len(body) == limit
+    assert [p["id"] for p in json.loads(body)] == [0, 1, 2]
 
 
-def test_one_byte_over_max_bytes_splits_the_batch() -> None:
+def test_one_byte_under_the_array_body_splits_the_batch() -> None:
     events = [padded(i, 100) for i in range(3)]
-    _, batch, one, _ = deliver(events, settings={"max_events": 100, "max_bytes": 299})
+    limit = 2 + 3 * 100 + 2 - 1
+    _, batch, one, _ = deliver(
+        events, settings={"max_events": 100, "max_bytes": limit}, dest=array_destination
+    )
 
     assert [sent_ids(c) for c in batch.calls] == [[0, 1]]
+    assert len(bodies(batch)[0]) == 2 + 2 * 100 + 1
     assert [sent_ids(c) for c in one.calls] == [[2]]
+    assert all(len(body) <= limit for body in bodies(batch, one))
 
 
 def test_byte_limit_is_never_exceeded_with_mixed_sizes() -> None:
-    sizes = [40, 90, 60, 100, 20, 75, 100, 33, 67]
+    sizes = [40, 90, 60, 100, 20, 75, 100, 33, 67, 98, 99]
     events = [padded(i, size) for i, size in enumerate(sizes)]
-    _, batch, one, _ = deliver(events, settings={"max_events": 100, "max_bytes": 200})
+    lifecycles, batch, one, _ = deliver(
+        events, settings={"max_events": 100, "max_bytes": 200}, dest=array_destination
+    )
 
     sent: list[int] = []
-    for call in list(batch.calls) + list(one.calls):
-        ids = sent_ids(call)
-        assert sum(sizes[i] for i in ids) <= 200
-        sent.extend(ids)
+    for body in bodies(batch, one):
+        payloads = json.loads(body)
+        assert len(body) == array_bytes(payloads) <= 200
+        sent.extend(p["id"] for p in payloads)
     assert sorted(sent) == list(range(len(sizes)))
+    assert all(lc.delivered for lc in lifecycles)
+    # in order, each batch as full as the limit allows: 1 + (40+1) + (90+1) + (60+1) = 194
+    assert [sent_ids(c) for c in batch.calls] == [[0, 1, 2], [3, 4, 5], [6, 7], [8, 9]]
 
 
-def test_a_payload_alone_over_max_bytes_is_sent_alone() -> None:
-    events = [padded(0, 50), padded(1, 500), padded(2, 50)]
-    _, batch, one, _ = deliver(events, settings={"max_events": 100, "max_bytes": 200})
+def test_a_payload_alone_at_max_bytes_is_sent() -> None:
+    events = [padded(0, 198)]  # "[" + 198 + "]" == 200
+    lifecycles, batch, one, _ = deliver(
+        events, settings={"max_events": 100, "max_bytes": 200}, dest=array_destination
+    )
 
-    assert [sent_ids(c) for c in one.calls] == [[0], [1], [2]]
-    assert batch.call_count == 0
+    assert [len(b) for b in bodies(batch, one)] == [200]
+    assert lifecycles[0].delivered
+
+
+def test_a_payload_alone_over_max_bytes_fails_and_the_others_are_delivered() -> None:
+    events = [padded(0, 50), padded(1, 199), padded(2, 50)]
+    lifecycles, batch, one, _ = deliver(
+        events, settings={"max_events": 100, "max_bytes": 200}, dest=array_destination
+    )
+
+    assert [[p["id"] for p in json.loads(b)] for b in bodies(batch, one)] == [[0, 2]]
+    first, big, last = lifecycles
+    assert first.delivered and last.delivered
+    assert big.outcome == "failed: permanent"
+    assert big.attempts == []  # never sent
+    assert big.error is not None
+    assert big.error.cls == "PayloadTooLarge"
+    assert big.error.message == (
+        "payload: 201 bytes (as a batch of one) is over send_array's max_bytes=200; not sent"
+    )
 
 
 # -- multi-status answers --------------------------------------------------------------------

@@ -22,8 +22,11 @@ from sdk import (
     DestinationKind,
     DestinationSettings,
     Lifecycle,
+    RateLimited,
+    RetryableError,
     RetryPolicy,
     Subscription,
+    classify_status,
 )
 from sdk._retry import now_http_date
 
@@ -153,12 +156,29 @@ def test_a_retry_after_shorter_than_the_backoff_waits_the_backoff() -> None:
     assert retry is not None and retry.reason.endswith("waiting (backoff)")
 
 
-def test_retry_after_on_a_503_is_honoured() -> None:
+def test_retry_after_on_a_503_is_honoured_as_a_server_error_not_a_rate_limit() -> None:
     lifecycle, _, sleeps = send([httpx.Response(503, headers={"Retry-After": "3"}), ok()])
 
     assert sleeps == [3.0]
-    assert lifecycle.attempts[0].error is not None
-    assert lifecycle.attempts[0].error.status == 503
+    first = lifecycle.attempts[0]
+    assert first.error is not None
+    assert (first.error.cls, first.error.status, first.error.retryable) == (
+        "RetryableError",
+        503,
+        True,
+    )
+    assert first.retry is not None and first.retry.wait_s == 3.0
+    assert first.retry.reason == "RetryableError is retryable; waiting (Retry-After)"
+    assert lifecycle.delivered
+
+
+def test_a_503_with_retry_after_carries_the_wait_and_a_429_is_rate_limited() -> None:
+    server = classify_status(503, "Service Unavailable", headers={"retry-after": "3"})
+    assert type(server) is RetryableError
+    assert server.retry_after == 3.0
+    limited = classify_status(429, "Too Many Requests", headers={"retry-after": "3"})
+    assert type(limited) is RateLimited
+    assert limited.retry_after == 3.0
 
 
 def test_retry_after_as_an_http_date_sets_the_wait() -> None:

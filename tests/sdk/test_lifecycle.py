@@ -82,6 +82,7 @@ ATTEMPT = {
     "batch_size": int,
     "started_at": ISO,
     "wait_before_s": NUMBER,
+    "rate_limit_wait_s": NUMBER,
     "exchanges": [EXCHANGE],
     "error": Optional(ERROR),
     "retry": Optional(

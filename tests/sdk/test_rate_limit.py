@@ -1,5 +1,5 @@
-"""The rate limit: requests are spaced at 1/rate, checked with a fake clock and a fake sleep
-(the sleeps are counted, never timed)."""
+"""The rate limit: no sliding one-second window carries more than ``rate`` requests, checked
+with a fake clock and a fake sleep (the sleeps are counted, never timed)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from sdk import (
     DestinationKind,
     DestinationSettings,
     RateLimiter,
+    RetryPolicy,
     Subscription,
 )
 
@@ -63,24 +64,64 @@ async def test_requests_are_spaced_at_one_over_the_rate(rate: float) -> None:
     assert limiter.waited == pytest.approx(5 / rate)
 
 
-async def test_a_burst_goes_at_once_then_the_rate_applies() -> None:
+def busiest_second(times: list[float]) -> int:
+    """The most requests any sliding one-second window ``[t, t + 1)`` holds."""
+    # The busiest window can always be slid to start at a request.
+    return max(sum(1 for u in times if t <= u < t + 1 - 1e-9) for t in times)
+
+
+@pytest.mark.parametrize(
+    ("rate", "allowed"), [(1.0, 1), (4.0, 4), (10.0, 10), (2.5, 2), (0.5, 1), (1000.0, 1000)]
+)
+async def test_no_sliding_second_ever_carries_more_than_the_rate(rate: float, allowed: int) -> None:
+    time = FakeTime()
+    limiter = RateLimiter.per_second(rate, clock=time.clock, sleep=time.sleep)
+    times: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        times.append(time.now)
+
+    count = max(3 * allowed, 6)
+    await asyncio.gather(*(one() for _ in range(count)))
+    time.now += 0.3  # an idle gap, then more: the window keeps sliding, never resets
+    await asyncio.gather(*(one() for _ in range(count)))
+
+    assert busiest_second(times) == allowed
+    # and the full allowed rate is used: ``count`` requests take count / allowed windows
+    window = 1.0 if rate >= 1 else 1 / rate
+    assert times[count - 1] - times[0] == pytest.approx((count / allowed - 1) * window)
+
+
+async def test_a_whole_rate_goes_a_second_at_a_time() -> None:
+    time = FakeTime()
+    limiter = RateLimiter.per_second(4.0, clock=time.clock, sleep=time.sleep)
+
+    times = await starts(limiter, time, 12)
+
+    assert times == pytest.approx([100.0] * 4 + [101.0] * 4 + [102.0] * 4)
+    assert time.sleeps == pytest.approx([1.0, 1.0])
+
+
+async def test_a_burst_is_at_most_burst_requests_per_burst_over_rate_seconds() -> None:
     time = FakeTime()
     limiter = RateLimiter(2.0, burst=3, clock=time.clock, sleep=time.sleep)
 
-    times = await starts(limiter, time, 6)
+    times = await starts(limiter, time, 7)
 
-    assert times == pytest.approx([100.0, 100.0, 100.0, 100.5, 101.0, 101.5])
+    # a token bucket would let 100.5 and 101.0 follow the burst: 5 requests in one second
+    assert times == pytest.approx([100.0] * 3 + [101.5] * 3 + [103.0])
 
 
-async def test_idle_time_refills_the_bucket_up_to_the_burst() -> None:
+async def test_idle_time_frees_the_window_up_to_the_burst() -> None:
     time = FakeTime()
     limiter = RateLimiter(1.0, burst=2, clock=time.clock, sleep=time.sleep)
     await starts(limiter, time, 2)
-    time.now += 60  # a long pause earns at most ``burst`` tokens
+    time.now += 60  # a long pause frees at most ``burst`` requests
 
     times = await starts(limiter, time, 3)
 
-    assert times == pytest.approx([160.0, 160.0, 161.0])
+    assert times == pytest.approx([160.0, 160.0, 162.0])
 
 
 async def test_a_partly_refilled_bucket_waits_only_the_rest() -> None:
@@ -160,21 +201,66 @@ def events(count: int) -> list[dict[str, Any]]:
     return [{"type": "track", "event": "E", "userId": f"u-{i}"} for i in range(count)]
 
 
-@pytest.mark.parametrize(("rate", "count", "expected_sleeps"), [(1.0, 5, 4), (2.0, 6, 4)])
+class SyncFakeTime(FakeTime):
+    def sleep_now(self, seconds: float) -> None:  # Delivery's sleep is blocking
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize(("rate", "count", "expected_sleeps"), [(1.0, 5, 4), (2.0, 6, 2)])
 def test_a_rate_limited_destination_waits_between_requests(
     rate: float, count: int, expected_sleeps: int
 ) -> None:
-    sleeps: list[float] = []
+    time = SyncFakeTime()
     with respx.mock() as mock:
         route = mock.post(f"{ENDPOINT}/v1/track").mock(return_value=httpx.Response(200))
-        with Delivery(limited(rate), {"endpoint": ENDPOINT}, sleep=sleeps.append) as delivery:
+        with Delivery(
+            limited(rate), {"endpoint": ENDPOINT}, sleep=time.sleep_now, clock=time.clock
+        ) as delivery:
             lifecycles = delivery.send_many(events(count))
 
     assert route.call_count == count
     assert all(lc.delivered for lc in lifecycles)
-    # the burst (int(rate) requests) goes at once; every later request waits ~1/rate
-    assert len(sleeps) == expected_sleeps
-    assert sleeps == pytest.approx([1 / rate] * expected_sleeps, abs=0.05)
+    # a second's worth (rate requests) goes at once; then the window slides a second on
+    assert time.sleeps == pytest.approx([1.0] * expected_sleeps)
+
+
+def test_an_injected_sleep_that_does_not_move_the_clock_still_spaces_requests() -> None:
+    sleeps: list[float] = []
+    with respx.mock() as mock:
+        route = mock.post(f"{ENDPOINT}/v1/track").mock(return_value=httpx.Response(200))
+        with Delivery(limited(1.0), {"endpoint": ENDPOINT}, sleep=sleeps.append) as delivery:
+            lifecycles = delivery.send_many(events(4))
+
+    assert route.call_count == 4
+    assert all(lc.delivered for lc in lifecycles)
+    # each wait is about a second (less what the real clock ran meanwhile), never piling up
+    assert len(sleeps) == 3
+    assert all(0.5 < s <= 1.0 for s in sleeps)
+
+
+def test_a_destination_at_4_per_second_never_sends_8_in_one_second() -> None:
+    time = SyncFakeTime()
+    sent: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(time.now)
+        return httpx.Response(200)
+
+    with respx.mock() as mock:
+        mock.post(f"{ENDPOINT}/v1/track").mock(side_effect=answer)
+        with Delivery(
+            limited(4.0), {"endpoint": ENDPOINT}, sleep=time.sleep_now, clock=time.clock
+        ) as delivery:
+            lifecycles = delivery.send_many(events(12))
+
+    assert all(lc.delivered for lc in lifecycles)
+    assert sorted(sent) == pytest.approx([100.0] * 4 + [101.0] * 4 + [102.0] * 4)
+    assert busiest_second(sent) == 4
+    # the time queued behind the limit is in each attempt's record
+    waits = sorted(lc.attempts[0].rate_limit_wait_s for lc in lifecycles)
+    assert waits == pytest.approx([0.0] * 10 + [1.0, 1.0])
+    assert {lc.to_dict()["attempts"][0]["rate_limit_wait_s"] for lc in lifecycles} == {0.0, 1.0}
 
 
 def test_no_rate_limit_means_no_waiting() -> None:
@@ -188,20 +274,24 @@ def test_no_rate_limit_means_no_waiting() -> None:
 
 
 async def test_retries_wait_for_the_rate_limit_as_well() -> None:
-    sleeps: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
+    time = FakeTime()
     with respx.mock() as mock:
         route = mock.post(f"{ENDPOINT}/v1/track").mock(
             side_effect=[httpx.Response(503), httpx.Response(200)]
         )
-        async with AsyncDelivery(limited(1.0), {"endpoint": ENDPOINT}, sleep=sleep) as delivery:
+        async with AsyncDelivery(
+            limited(1.0),
+            {"endpoint": ENDPOINT},
+            retry=RetryPolicy(jitter=0.0),
+            sleep=time.sleep,
+            clock=time.clock,
+        ) as delivery:
             lifecycle = await delivery.send(events(1)[0])
 
     assert route.call_count == 2
     assert lifecycle.delivered
-    (backoff, token) = sleeps  # the retry's backoff, then the limiter's wait for a token
-    assert 0.5 <= backoff <= 1.0
-    assert token == pytest.approx(1.0, abs=0.05)
+    # the retry's 0.5 s backoff, then the rest of the limiter's second
+    assert time.sleeps == pytest.approx([0.5, 0.5])
+    first, second = lifecycle.attempts
+    assert second.wait_before_s == 0.5
+    assert (first.rate_limit_wait_s, second.rate_limit_wait_s) == (0.0, pytest.approx(0.5))

@@ -481,3 +481,13 @@ def test_value_masks_secret_in_an_otherwise_plain_document() -> None:
     assert masked == {"properties": {"note": f"key is {MASK} here"}}
     masked = redactor.value({"context": {"callback": "https://x.test/?access_token=abc123def"}})
     assert "abc123def" not in str(masked)
+
+
+def test_a_location_header_is_redacted_as_a_url() -> None:
+    redactor = Redactor(["location-secret-1"])
+
+    masked = redactor.header(
+        "Location", "https://user:pw@h.test/in/location-secret-1?api_key=abc123&page=2"
+    )
+
+    assert masked == "https://[REDACTED]@h.test/in/[REDACTED]?api_key=[REDACTED]&page=2"
