@@ -24,6 +24,9 @@ Every message is a single line so a CLI, a log and the TUI can show it as is.
 
 from __future__ import annotations
 
+import copy
+from typing import Self
+
 __all__ = [
     "DeliveryError",
     "DestkitError",
@@ -111,21 +114,41 @@ class DeliveryError(DestkitError):
         self.status = status
         super().__init__(message)
 
+    def reworded(self, message: str) -> Self:
+        """The same error (its class, status and any wait) with another message.
+
+        For a connector that words an error from the vendor's own answer while keeping the
+        SDK's classification of its status: ``classify_status(...).reworded(vendor_text)``.
+        """
+        clone = copy.copy(self)
+        DestkitError.__init__(clone, message)
+        return clone
+
 
 class RetryableError(DeliveryError):
-    """A transient failure: the runtime tries again with backoff."""
+    """A transient failure: the runtime tries again with backoff.
+
+    ``retry_after`` is the wait in seconds the destination asked for (a ``503`` with
+    ``Retry-After``), when it asked; the runtime waits at least that long (capped).
+    """
 
     retryable = True
 
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status=status)
+
 
 class RateLimited(RetryableError):
-    """The destination asked us to slow down; ``retry_after`` is its wait in seconds."""
+    """The destination asked us to slow down (a ``429``); ``retry_after`` is its wait in
+    seconds."""
 
     def __init__(
         self, message: str, *, retry_after: float | None = None, status: int | None = 429
     ) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, status=status)
+        super().__init__(message, status=status, retry_after=retry_after)
 
 
 class InvalidAuthentication(DeliveryError):

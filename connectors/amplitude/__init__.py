@@ -8,14 +8,21 @@ https://amplitude.com/docs/apis/analytics/http-api-batching-retries), checked 20
   ``Content-Type: application/json``; the api key travels in the body (masked in every lifecycle
   record: it is a ``SecretStr`` setting and ``api_key`` is a credential-named field);
 - each event needs ``event_type`` and one of ``user_id``/``device_id`` (at least 5 characters
-  unless ``min_id_length`` says otherwise; placeholders such as ``"null"`` are refused with a
-  400); ``time`` in milliseconds since epoch; ``insert_id`` deduplicates for 7 days;
+  unless ``min_id_length`` says otherwise: "if an event contains a device ID or user ID that's
+  too short, the ID value is removed from the event", and an event left with neither is
+  rejected with a 400; placeholders such as ``"null"`` are refused with a 400). So a short or
+  placeholder id is left out here, the lifecycle payload's ``dropped`` names it, and only an
+  event left with neither id is refused; ``time`` in milliseconds since epoch; ``insert_id``
+  deduplicates for 7 days;
   ``$identify`` with ``user_properties: {"$set": {...}}`` updates user properties; event names
   ``[Amplitude] ...`` are reserved;
 - at most 2,000 events and under 1 MB per request (413 above: split and retry);
-- ``400`` carries ``events_with_invalid_fields`` / ``events_with_missing_fields`` (field ->
-  indices), ``silenced_events``, ``throttled_events``, ``exceeded_daily_quota_devices``: the
-  whole request is rejected, so the named events fail and the rest are sent again at once;
+- ``400`` carries ``events_with_invalid_fields`` / ``events_with_missing_fields`` /
+  ``events_with_invalid_id_lengths`` (field -> indices, e.g. ``{"user_id": [0]}`` with
+  ``"error": "Invalid id length for user_id or device_id"``), ``silenced_devices`` (device
+  ids) and ``silenced_events`` (indices), ``throttled_events``,
+  ``exceeded_daily_quota_devices``: the whole request is rejected, so the named events fail
+  and the rest are sent again at once;
 - ``429`` carries ``eps_threshold``, ``throttled_users``/``throttled_devices``/
   ``throttled_events`` (pause those users/devices for 30 s) and
   ``exceeded_daily_quota_users``/``exceeded_daily_quota_devices`` (not retried today);
@@ -43,8 +50,10 @@ Amplitude's HTTP V2 API has no credentials-check call, so there is no ``test_aut
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr
@@ -134,6 +143,36 @@ class AmplitudeSettings(DestinationSettings):
     )
 
 
+@dataclass(slots=True)
+class AmplitudeEvent:
+    """One event of the ``events`` array, and the ids left out of it (field -> why)."""
+
+    event: dict[str, Any]
+    dropped: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+class _AmplitudeAction(Action[AmplitudeSettings, AmplitudeEvent]):
+    """What both actions share: the record, the limits and the upload."""
+
+    batch = BatchLimits(max_events=MAX_EVENTS, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES)
+
+    def batch_limits(self, settings: AmplitudeSettings) -> BatchLimits | None:
+        return _limits(settings)
+
+    def payload_record(self, payload: AmplitudeEvent) -> Any:
+        if payload.dropped:
+            return {**payload.event, "dropped": payload.dropped}
+        return payload.event
+
+    async def perform(self, ctx: Context[AmplitudeSettings], payload: AmplitudeEvent) -> None:
+        await _upload_one(ctx, payload.event)
+
+    async def perform_batch(
+        self, ctx: Context[AmplitudeSettings], payloads: Sequence[AmplitudeEvent]
+    ) -> BatchResult | None:
+        return await _upload_batch(ctx, [payload.event for payload in payloads])
+
+
 # -- mapping ------------------------------------------------------------------------------------
 
 
@@ -174,35 +213,40 @@ _CONTEXT_FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
-def _checked_id(value: str | None, field: str, minimum: int) -> str | None:
-    """The id, or ``None`` when Amplitude would drop it; raises for a placeholder value."""
+def _id_problem(value: str | None, minimum: int) -> str | None:
+    """Why Amplitude would not keep this id (``None`` when it is fine or absent)."""
     if value is None:
         return None
     if value.strip().lower() in INVALID_IDS:
-        raise InvalidEvent(field, "is a placeholder value that Amplitude rejects (e.g. null)")
+        return "a placeholder Amplitude rejects (e.g. null)"
     if len(value) < minimum:
+        return f"shorter than {minimum} characters"
+    return None
+
+
+def _base_event(event: AnyMessage, settings: AmplitudeSettings) -> AmplitudeEvent:
+    minimum = settings.min_id_length or DEFAULT_MIN_ID_LENGTH
+    ids = {"user_id": ("userId", event.user_id), "device_id": ("anonymousId", event.anonymous_id)}
+    out: dict[str, Any] = {}
+    dropped: dict[str, str] = {}
+    problems: list[str] = []
+    for name, (wire_name, value) in ids.items():
+        problem = _id_problem(value, minimum)
+        if problem is not None:
+            # Amplitude removes a too-short id from the event, so it is left out here, and
+            # the lifecycle record says so; only an event left with neither id is refused.
+            dropped[name] = f"{wire_name} is {problem}: left out"
+            problems.append(f"{wire_name} is {problem}")
+        elif value is not None:
+            out[name] = value
+        else:
+            problems.append(f"{wire_name} is missing")
+    if not out:
         raise InvalidEvent(
-            field,
-            f"must be at least {minimum} characters for Amplitude (set min_id_length to allow "
+            "userId, anonymousId",
+            f"Amplitude needs one of them ({'; '.join(problems)}; set min_id_length to allow "
             "shorter ids)",
         )
-    return value
-
-
-def _base_event(event: AnyMessage, settings: AmplitudeSettings) -> dict[str, Any]:
-    minimum = settings.min_id_length or DEFAULT_MIN_ID_LENGTH
-    user_id = _checked_id(event.user_id, "userId", minimum)
-    try:
-        device_id = _checked_id(event.anonymous_id, "anonymousId", minimum)
-    except InvalidEvent:
-        if user_id is None:
-            raise
-        device_id = None  # Amplitude would drop it too; the user_id still identifies the user
-    out: dict[str, Any] = {}
-    if user_id is not None:
-        out["user_id"] = user_id
-    if device_id is not None:
-        out["device_id"] = device_id
     out["time"] = int(event.timestamp.timestamp() * 1000)
     out["insert_id"] = event.message_id
     context = event.context
@@ -217,7 +261,7 @@ def _base_event(event: AnyMessage, settings: AmplitudeSettings) -> dict[str, Any
         out["idfa"] = advertising_id
     elif advertising_id and device_type == "android":
         out["adid"] = advertising_id
-    return out
+    return AmplitudeEvent(out, dropped)
 
 
 _REVENUE_FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -229,22 +273,19 @@ _REVENUE_FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
-class TrackEvent(Action[AmplitudeSettings, dict[str, Any]]):
+class TrackEvent(_AmplitudeAction):
     """A track call becomes an Amplitude event (``event_type`` = the event name)."""
 
     name = "track_event"
     description = "Send a track call as an Amplitude event (HTTP V2 API)."
     subscribe = Subscription.of("track")
-    batch = BatchLimits(max_events=MAX_EVENTS, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES)
 
-    def batch_limits(self, settings: AmplitudeSettings) -> BatchLimits | None:
-        return _limits(settings)
-
-    def map(self, event: AnyMessage, settings: AmplitudeSettings) -> dict[str, Any]:
+    def map(self, event: AnyMessage, settings: AmplitudeSettings) -> AmplitudeEvent:
         assert isinstance(event, Track)
         if event.event.startswith("[Amplitude]") or event.event in RESERVED_EVENT_TYPES:
             raise InvalidEvent("event", "is an event name Amplitude reserves for its own use")
-        payload = _base_event(event, settings)
+        mapped = _base_event(event, settings)
+        payload = mapped.event
         properties, membership = membership_values(event)
         for name, keys, kind in _REVENUE_FIELDS:
             for key in keys:
@@ -257,45 +298,26 @@ class TrackEvent(Action[AmplitudeSettings, dict[str, Any]]):
             properties["personas"] = membership.personas.to_dict()
         payload["event_type"] = event.event
         payload["event_properties"] = properties
-        return payload
-
-    async def perform(self, ctx: Context[AmplitudeSettings], payload: dict[str, Any]) -> None:
-        await _upload_one(ctx, payload)
-
-    async def perform_batch(
-        self, ctx: Context[AmplitudeSettings], payloads: Sequence[dict[str, Any]]
-    ) -> BatchResult | None:
-        return await _upload_batch(ctx, payloads)
+        return mapped
 
 
-class IdentifyUser(Action[AmplitudeSettings, dict[str, Any]]):
+class IdentifyUser(_AmplitudeAction):
     """An identify call becomes an ``$identify`` event that ``$set``s the traits."""
 
     name = "identify_user"
     description = "Set user properties with an Amplitude $identify event (HTTP V2 API)."
     subscribe = Subscription.of("identify")
-    batch = BatchLimits(max_events=MAX_EVENTS, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES)
 
-    def batch_limits(self, settings: AmplitudeSettings) -> BatchLimits | None:
-        return _limits(settings)
-
-    def map(self, event: AnyMessage, settings: AmplitudeSettings) -> dict[str, Any]:
+    def map(self, event: AnyMessage, settings: AmplitudeSettings) -> AmplitudeEvent:
         assert isinstance(event, Identify)
-        payload = _base_event(event, settings)
+        mapped = _base_event(event, settings)
+        payload = mapped.event
         traits, _membership = membership_values(event)
         # context.personas has no room here: a user property would be overwritten by the
         # next computation; the key itself is the user property.
         payload["event_type"] = "$identify"
         payload["user_properties"] = {"$set": traits}
-        return payload
-
-    async def perform(self, ctx: Context[AmplitudeSettings], payload: dict[str, Any]) -> None:
-        await _upload_one(ctx, payload)
-
-    async def perform_batch(
-        self, ctx: Context[AmplitudeSettings], payloads: Sequence[dict[str, Any]]
-    ) -> BatchResult | None:
-        return await _upload_batch(ctx, payloads)
+        return mapped
 
 
 def _limits(settings: AmplitudeSettings) -> BatchLimits:
@@ -399,6 +421,12 @@ def _indices(value: Any) -> set[int]:
     return {item for item in value if isinstance(item, int) and not isinstance(item, bool)}
 
 
+def _strings(value: Any) -> set[str]:
+    if not isinstance(value, list):
+        return set()
+    return {item for item in value if isinstance(item, str)}
+
+
 def _keys(value: Any) -> set[str]:
     return {str(key) for key in value} if isinstance(value, Mapping) else set()
 
@@ -416,6 +444,7 @@ def _event_verdicts(
     for key, rule in (
         ("events_with_invalid_fields", "has a value Amplitude rejects as invalid"),
         ("events_with_missing_fields", "is required by Amplitude"),
+        ("events_with_invalid_id_lengths", "has a length Amplitude rejects"),
     ):
         fields = body.get(key)
         if not isinstance(fields, Mapping):
@@ -426,7 +455,13 @@ def _event_verdicts(
                     verdicts[position] = PayloadValidationError(
                         f"{field}: {rule} (HTTP {status} {key})", status=status
                     )
-    for position in _indices(body.get("silenced_events")):
+    silenced_devices = _strings(body.get("silenced_devices"))
+    silenced = _indices(body.get("silenced_events")) | {
+        position
+        for position, event in enumerate(sent)
+        if event.get("device_id") is not None and event.get("device_id") in silenced_devices
+    }
+    for position in sorted(silenced):
         if 0 <= position < len(sent):
             verdicts.setdefault(
                 position,

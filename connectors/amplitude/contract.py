@@ -40,4 +40,7 @@ contract = Contract(
     auth_failure=_invalid_api_key,
     count_events=_count_events,
     vendor_batch_limit=2000,
+    # An $identify event has room only for user properties: the key is one ($set KEY: true);
+    # context.personas would be overwritten by the next computation, so it is not sent.
+    personas_fields={"identify": ("computation_key",)},
 )

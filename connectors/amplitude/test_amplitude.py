@@ -288,6 +288,57 @@ def test_400_fails_exactly_the_named_events_and_resends_the_others(
 
 
 @respx.mock(assert_all_called=True)
+def test_400_invalid_id_lengths_fail_only_the_named_events(respx_mock: respx.MockRouter) -> None:
+    # The answer Amplitude gives for an id under min_id_length (its SDKs parse this field
+    # like events_with_invalid_fields): only the named events fail, the others are resent.
+    rejected = {
+        "code": 400,
+        "error": "Invalid id length for user_id or device_id",
+        "events_with_invalid_id_lengths": {"user_id": [1], "device_id": [3]},
+    }
+    route = respx_mock.post(US).mock(
+        side_effect=[httpx.Response(400, json=rejected), httpx.Response(200, json=OK)]
+    )
+    with sdk.Delivery(destination, {"api_key": KEY}) as delivery:
+        lifecycles = delivery.send_many(_events(5))
+    assert [lc.delivered for lc in lifecycles] == [True, False, True, False, True]
+    resent = [e["insert_id"] for e in _body(route.calls[1].request)["events"]]
+    assert resent == ["msg-0", "msg-2", "msg-4"]
+    user, device = lifecycles[1].error, lifecycles[3].error
+    assert user is not None and device is not None
+    assert user.cls == device.cls == "PayloadValidationError"
+    assert user.message == (
+        "user_id: has a length Amplitude rejects (HTTP 400 events_with_invalid_id_lengths)"
+    )
+    assert device.message.startswith("device_id: has a length Amplitude rejects")
+    assert lifecycles[1].outcome is sdk.Outcome.FAILED_PERMANENT
+
+
+@respx.mock(assert_all_called=True)
+def test_400_every_per_event_field_in_one_answer(respx_mock: respx.MockRouter) -> None:
+    rejected = {
+        "code": 400,
+        "error": "Request rejected",
+        "events_with_invalid_fields": {"time": [0]},
+        "events_with_missing_fields": {"event_type": [1]},
+        "events_with_invalid_id_lengths": {"user_id": [2]},
+        "silenced_devices": ["silenced-device-9"],
+        "silenced_events": [3],
+    }
+    events = _events(6)
+    events[4]["anonymousId"] = "silenced-device-9"  # named only among silenced_devices
+    route = respx_mock.post(US).mock(
+        side_effect=[httpx.Response(400, json=rejected), httpx.Response(200, json=OK)]
+    )
+    with sdk.Delivery(destination, {"api_key": KEY}) as delivery:
+        lifecycles = delivery.send_many(events)
+    assert [lc.delivered for lc in lifecycles] == [False, False, False, False, False, True]
+    assert [e["insert_id"] for e in _body(route.calls[1].request)["events"]] == ["msg-5"]
+    messages = [lc.error.message.split(":")[0] for lc in lifecycles[:5] if lc.error]
+    assert messages == ["time", "event_type", "user_id", "device_id", "device_id"]
+
+
+@respx.mock(assert_all_called=True)
 def test_400_with_only_the_first_bad_index_converges(respx_mock: respx.MockRouter) -> None:
     # The docs say each field lists the index of the *first* event with the problem: a later
     # bad event is named only when the request is sent again without the first.
@@ -468,11 +519,18 @@ def test_5xx_is_retried(status: int) -> None:
     [
         (
             {"type": "track", "event": "X", "userId": "u1"},
-            "userId: must be at least 5 characters for Amplitude",
+            "userId, anonymousId: Amplitude needs one of them (userId is shorter than 5 "
+            "characters; anonymousId is missing; set min_id_length to allow shorter ids)",
+        ),
+        (
+            {"type": "track", "event": "X", "userId": "u1", "anonymousId": "a1"},
+            "userId, anonymousId: Amplitude needs one of them (userId is shorter than 5 "
+            "characters; anonymousId is shorter than 5 characters;",
         ),
         (
             {"type": "track", "event": "X", "anonymousId": "null"},
-            "anonymousId: is a placeholder value",
+            "userId, anonymousId: Amplitude needs one of them (userId is missing; anonymousId "
+            "is a placeholder Amplitude rejects (e.g. null);",
         ),
         (
             {"type": "track", "event": "[Amplitude] Revenue", "userId": "user-20391"},
@@ -506,6 +564,43 @@ def test_a_short_anonymous_id_is_left_out_when_the_user_id_is_valid(
     sent = _body(route.calls.last.request)["events"][0]
     assert sent["user_id"] == "user-20391"
     assert "device_id" not in sent
+
+
+@pytest.mark.parametrize("call", ["track", "identify"])
+@respx.mock(assert_all_called=True)
+def test_a_short_user_id_is_left_out_when_the_anonymous_id_is_valid(
+    call: str, respx_mock: respx.MockRouter
+) -> None:
+    # Amplitude: "If an event contains a device ID or user ID that's too short, the ID value is
+    # removed from the event"; sent as is, Amplitude refuses the whole request instead (400
+    # events_with_invalid_id_lengths {"user_id": [0]}).
+    route = respx_mock.post(US).mock(return_value=httpx.Response(200, json=OK))
+    event: dict[str, Any] = {"type": call, "userId": "u42", "anonymousId": "anon-7f3c2a"}
+    if call == "track":
+        event["event"] = "Order Completed"
+    with sdk.Delivery(destination, {"api_key": KEY}) as delivery:
+        lifecycle = delivery.send(event)
+    assert lifecycle.delivered
+    sent = _body(route.calls.last.request)["events"][0]
+    assert sent["device_id"] == "anon-7f3c2a"
+    assert "user_id" not in sent
+    assert "dropped" not in sent
+    # The lifecycle says what was left out (without the id itself).
+    assert lifecycle.payload["dropped"] == {
+        "user_id": "userId is shorter than 5 characters: left out"
+    }
+    assert "u42" not in json.dumps(lifecycle.payload)
+
+
+@respx.mock(assert_all_called=True)
+def test_min_id_length_keeps_a_short_user_id(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(US).mock(return_value=httpx.Response(200, json=OK))
+    event = {"type": "track", "event": "X", "userId": "u42", "anonymousId": "anon-7f3c2a"}
+    with sdk.Delivery(destination, {"api_key": KEY, "min_id_length": 3}) as delivery:
+        lifecycle = delivery.send(event)
+    assert lifecycle.delivered
+    assert _body(route.calls.last.request)["events"][0]["user_id"] == "u42"
+    assert "dropped" not in lifecycle.payload
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,15 @@ errors (https://www.braze.com/docs/api/errors/) and rate limits
   ``"_update_existing_only": false`` so Braze creates the alias-only profile (events sent to an
   alias are always "update only" in Braze).
 - A ``201`` ``{"message": "success", "errors": [{"type", "input_array", "index"}]}`` is a partial
-  success: ``index`` counts within ``input_array`` (``attributes`` or ``events``), and each such
-  error fails only the event it points at; ``202`` ``{"message": "queued"}`` is accepted.
+  success: "any data not affected by an error in the errors array will still be processed"
+  (Track users, "Successful message with non-fatal errors"). ``index`` counts within
+  ``input_array`` (``attributes`` or ``events``). An event object named there is not recorded:
+  that event fails. An attributes object named there had the rest of its attributes applied,
+  so when the error's ``type`` names one of the attributes sent (``'gender' is not valid``) the
+  identify counts as delivered, and the refused attribute is logged as a warning and stays in
+  the recorded response; an error that names the object's identity
+  (``external_id``/``user_alias``/``braze_id``) or no attribute of it fails the identify.
+  ``202`` ``{"message": "queued"}`` is accepted.
 
 | event | request |
 |---|---|
@@ -38,10 +45,23 @@ Traits map to Braze's standard attributes where Segment's spec names them (``fir
 ``address.city`` -> ``home_city``, ``address.country`` -> ``country``); every other trait is a
 custom attribute of the same name. Membership track events also carry ``context.personas`` as
 the event property ``personas``.
+
+Two standard attributes take only some values (user attributes object, "Braze user profile
+fields"): ``gender`` is "M", "F", "O" (other), "N" (not applicable), "P" (prefer not to say) or
+null (unknown), and ``country`` is an ISO-3166-1 alpha-2 code. Segment's free-form ``gender``
+(``male``, ``Female``, ``non-binary``, ``prefer not to say``...) is converted to those letters; a
+value that is none of them (``unknown`` included: the REST object has no letter for it) is left
+out rather than sent as a custom attribute (``gender`` is a reserved name, and another name
+would be a guess). A ``country`` that is a 2-letter code (``us``, ``U.S.``, ``UK`` -> ``GB``) is
+sent upper-cased; anything else (a country name) is left out. Either way the lifecycle
+payload's ``dropped`` names the trait and why (never its value). ``null`` passes through: it
+removes the attribute, as Braze documents.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,13 +82,17 @@ from sdk import (
     DestinationKind,
     Identify,
     InvalidEvent,
+    InvalidIdentifier,
     PayloadValidationError,
     Subscription,
     Track,
     membership_values,
 )
+from sdk._identifiers import normalize_country
 
 __all__ = ["BrazeObject", "BrazeTrackSettings", "destination"]
+
+log = logging.getLogger(__name__)
 
 #: Objects per ``/users/track`` request, all arrays together (see the module docstring).
 MAX_OBJECTS = 75
@@ -81,6 +105,27 @@ _RENAMED_TRAITS = {
     "avatar": "image_url",
 }
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: Segment's free-form gender -> Braze's letters ("M", "F", "O", "N", "P"; null is unknown).
+_GENDERS = {
+    "m": "M",
+    "male": "M",
+    "man": "M",
+    "f": "F",
+    "female": "F",
+    "woman": "F",
+    "o": "O",
+    "other": "O",
+    "non binary": "O",
+    "nonbinary": "O",
+    "n": "N",
+    "not applicable": "N",
+    "p": "P",
+    "prefer not to say": "P",
+}
+_BRAZE_GENDERS = "M, F, O, N, P"
+#: Keys of an attributes object that name its user: an error about one fails the identify.
+_IDENTITY_KEYS = frozenset({"external_id", "user_alias", "braze_id"})
+_QUOTED = re.compile(r"'([^']+)'")
 Array = Literal["attributes", "events"]
 
 
@@ -99,6 +144,8 @@ class BrazeObject:
 
     array: Array
     body: dict[str, Any]
+    #: Traits left out of the body (name -> why), shown in the lifecycle record only.
+    dropped: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _iso(moment: datetime) -> str:
@@ -125,21 +172,57 @@ def _identity(event: AnyMessage, settings: BrazeSettings) -> dict[str, Any]:
     return {"user_alias": {"alias_name": event.anonymous_id, "alias_label": settings.alias_label}}
 
 
-def _attributes(traits: Mapping[str, Any]) -> dict[str, Any]:
-    """Traits as Braze attributes: Segment's spec names become Braze's standard attributes."""
+def _gender(value: Any) -> str | None:
+    """Braze's gender letter for a Segment gender, or ``None`` when there is none."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.strip().lower().replace("_", " ").replace("-", " ").split())
+    return _GENDERS.get(text)
+
+
+def _country(value: Any) -> str | None:
+    """An ISO-3166-1 alpha-2 code, upper-cased as Braze's examples write it (``GB``)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return normalize_country(value).upper()
+    except InvalidIdentifier:
+        return None
+
+
+def _attributes(traits: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Traits as Braze attributes (Segment's spec names become Braze's standard attributes),
+    and the traits left out because Braze's standard field would not take them."""
     attributes: dict[str, Any] = {}
+    dropped: dict[str, str] = {}
+
+    def put(source: str, target: str, value: Any) -> None:
+        if value is not None and target == "gender":
+            letter = _gender(value)
+            if letter is None:
+                dropped[source] = f"not a gender Braze takes ({_BRAZE_GENDERS}): left out"
+                return
+            value = letter
+        elif value is not None and target == "country":
+            code = _country(value)
+            if code is None:
+                dropped[source] = "not an ISO-3166-1 alpha-2 country code: left out"
+                return
+            value = code
+        attributes[target] = value
+
     for name, value in traits.items():
         if name == "address" and isinstance(value, Mapping):
             if value.get("city") is not None:
                 attributes["home_city"] = value["city"]
             if value.get("country") is not None:
-                attributes["country"] = value["country"]
+                put("address.country", "country", value["country"])
             continue
         target = _RENAMED_TRAITS.get(name, name)
         if target == "dob" and isinstance(value, str) and _DATE.match(value):
             value = value[:10]  # Braze's dob is YYYY-MM-DD
-        attributes[target] = value
-    return attributes
+        put(name, target, value)
+    return attributes, dropped
 
 
 class TrackUsers(Action[BrazeTrackSettings, BrazeObject]):
@@ -161,10 +244,11 @@ class TrackUsers(Action[BrazeTrackSettings, BrazeObject]):
         identity = _identity(event, settings)
         if isinstance(event, Identify):
             _check_names(event.traits, "traits", "attribute")
-            body = {**_attributes(values), **identity}
+            attributes, dropped = _attributes(values)
+            body = {**attributes, **identity}
             if "user_alias" in identity:
                 body["_update_existing_only"] = False
-            return BrazeObject("attributes", body)
+            return BrazeObject("attributes", body, dropped)
         _check_names(event.properties, "properties", "event property")
         properties = values
         if membership is not None:
@@ -177,6 +261,8 @@ class TrackUsers(Action[BrazeTrackSettings, BrazeObject]):
         return BrazeObject("events", body)
 
     def payload_record(self, payload: BrazeObject) -> Any:
+        if payload.dropped:
+            return {payload.array: payload.body, "dropped": payload.dropped}
         return {payload.array: payload.body}
 
     async def perform(self, ctx: Context[BrazeTrackSettings], payload: BrazeObject) -> None:
@@ -209,13 +295,40 @@ async def _track(ctx: Context[BrazeTrackSettings], payloads: Sequence[BrazeObjec
         if slots is None or not isinstance(index, int) or not 0 <= index < len(slots):
             continue  # not attributable to one event; the recorded response shows it
         kind = ctx.redactor.text(" ".join(str(error.get("type", "rejected")).split()))[:200]
+        number = slots[index]
+        refused = _refused_attribute(payloads[number], kind)
+        if refused is not None:
+            # Braze processed the rest of this attributes object ("any data not affected by
+            # an error ... will still be processed"): the identify was applied but for one
+            # attribute, so it is not failed; the warning and the recorded response say so.
+            log.warning(
+                "%s: Braze applied %s[%d] except the attribute %s: %s",
+                ctx.destination.slug,
+                array,
+                index,
+                refused,
+                kind,
+            )
+            continue
         result.fail(
-            slots[index],
+            number,
             PayloadValidationError(
                 f"Braze rejected {array}[{index}]: {kind}", status=response.status_code
             ),
         )
     return result
+
+
+def _refused_attribute(payload: BrazeObject, kind: str) -> str | None:
+    """The one attribute of an attributes object that a non-fatal error is about, if its
+    ``type`` quotes one that was sent (and not the object's identity); else ``None``."""
+    if payload.array != "attributes":
+        return None
+    named = set(_QUOTED.findall(kind))
+    if not named or named & _IDENTITY_KEYS:
+        return None
+    sent = [name for name in named if name in payload.body]
+    return sent[0] if len(sent) == 1 and len(named) == 1 else None
 
 
 async def _test_authentication(ctx: Context[BrazeTrackSettings]) -> None:

@@ -48,4 +48,7 @@ contract = Contract(
     auth_failure=_unauthorized,
     count_events=_count_events,
     vendor_batch_limit=MAX_OBJECTS,
+    # An attributes object is the user's profile: the key is a boolean custom attribute, and
+    # context.personas would be overwritten by the next computation, so it is not sent there.
+    personas_fields={"identify": ("computation_key",)},
 )

@@ -230,6 +230,93 @@ def test_plain_track_and_identify_follow_the_braze_objects(respx_mock: respx.Moc
 
 
 @pytest.mark.parametrize(
+    ("gender", "letter"),
+    [
+        ("male", "M"),
+        ("Female", "F"),
+        (" MAN ", "M"),
+        ("woman", "F"),
+        ("other", "O"),
+        ("non-binary", "O"),
+        ("not_applicable", "N"),
+        ("Prefer not to say", "P"),
+        ("m", "M"),
+        ("F", "F"),
+        ("p", "P"),
+        (None, None),  # null removes the attribute (user attributes object)
+    ],
+)
+@respx.mock(assert_all_called=True)
+def test_gender_is_sent_as_brazes_letter(
+    gender: str | None, letter: str | None, respx_mock: respx.MockRouter
+) -> None:
+    # User attributes object: gender is "M", "F", "O" (other), "N" (not applicable),
+    # "P" (prefer not to say) or nil (unknown).
+    route = respx_mock.post(URL).mock(return_value=_created(attributes=1))
+    [lifecycle] = _send([{"type": "identify", "userId": "u1", "traits": {"gender": gender}}])
+    assert lifecycle.delivered
+    assert _body(route)["attributes"] == [{"gender": letter, "external_id": "u1"}]
+    assert "dropped" not in lifecycle.payload
+
+
+@pytest.mark.parametrize("gender", ["unknown", "U", "robot", "", 3])
+@respx.mock(assert_all_called=True)
+def test_a_gender_braze_does_not_take_is_left_out_and_noted(
+    gender: object, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.post(URL).mock(return_value=_created(attributes=1))
+    traits = {"gender": gender, "plan": "pro"}
+    [lifecycle] = _send([{"type": "identify", "userId": "u1", "traits": traits}])
+    assert lifecycle.delivered
+    assert _body(route)["attributes"] == [{"plan": "pro", "external_id": "u1"}]
+    assert lifecycle.payload["dropped"] == {
+        "gender": "not a gender Braze takes (M, F, O, N, P): left out"
+    }
+
+
+@pytest.mark.parametrize(
+    ("country", "code"),
+    [("GB", "GB"), ("us", "US"), (" U.S. ", "US"), ("UK", "GB"), ("fr", "FR"), (None, None)],
+)
+@respx.mock(assert_all_called=True)
+def test_a_two_letter_country_goes_to_brazes_country(
+    country: str | None, code: str | None, respx_mock: respx.MockRouter
+) -> None:
+    # Braze: "Country codes must be passed to Braze in the ISO-3166-1 alpha-2 standard".
+    route = respx_mock.post(URL).mock(return_value=_created(attributes=1))
+    traits = {"address": {"city": "London", "country": country}}
+    [lifecycle] = _send([{"type": "identify", "userId": "u1", "traits": traits}])
+    assert lifecycle.delivered
+    attributes = _body(route)["attributes"][0]
+    if code is None:
+        assert "country" not in attributes  # address.country null: nothing to send
+    else:
+        assert attributes["country"] == code
+    assert attributes["home_city"] == "London"
+
+
+@pytest.mark.parametrize(
+    ("traits", "source"),
+    [
+        ({"address": {"country": "United Kingdom", "city": "London"}}, "address.country"),
+        ({"address": {"country": "GBR", "city": "London"}}, "address.country"),
+        ({"country": "Deutschland", "address": {"city": "London"}}, "country"),
+    ],
+)
+@respx.mock(assert_all_called=True)
+def test_a_country_that_is_not_a_code_stays_out_of_brazes_country(
+    traits: dict[str, Any], source: str, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.post(URL).mock(return_value=_created(attributes=1))
+    [lifecycle] = _send([{"type": "identify", "userId": "u1", "traits": traits}])
+    assert lifecycle.delivered
+    assert _body(route)["attributes"] == [{"home_city": "London", "external_id": "u1"}]
+    assert lifecycle.payload["dropped"] == {
+        source: "not an ISO-3166-1 alpha-2 country code: left out"
+    }
+
+
+@pytest.mark.parametrize(
     ("event", "field"),
     [
         ({"type": "identify", "userId": "u", "traits": {"$plan": "pro"}}, "traits.$plan"),
@@ -387,6 +474,56 @@ def test_partial_success_fails_exactly_the_events_braze_names(
         "Braze rejected events[1]: 'name' is required"
     )
     assert all(len(lc.attempts) == 1 for lc in lifecycles)  # never re-sent
+
+
+@respx.mock(assert_all_called=True)
+def test_a_non_fatal_error_about_one_attribute_keeps_the_identify_delivered(
+    respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Track users, "Successful message with non-fatal errors": "any data not affected by an
+    # error in the errors array will still be processed": Braze applied the other attributes.
+    answer = {
+        "message": "success",
+        "attributes_processed": 2,
+        "errors": [{"type": "'plan' is not valid", "input_array": "attributes", "index": 1}],
+    }
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(201, json=answer))
+    events = [
+        {"type": "identify", "userId": f"u{n}", "traits": {"plan": "pro", "first_name": "Ada"}}
+        for n in range(2)
+    ]
+    with caplog.at_level("WARNING"):
+        lifecycles = _send(events)
+    assert len(route.calls) == 1
+    assert [lc.delivered for lc in lifecycles] == [True, True]
+    assert "Braze applied attributes[1] except the attribute plan: 'plan' is not valid" in (
+        caplog.text
+    )
+    response = lifecycles[1].last_response
+    assert response is not None and response.body["errors"][0]["type"] == "'plan' is not valid"
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "'external_id' or 'braze_id' or 'user_alias' is required",  # the object's identity
+        "'country' is not valid",  # names no attribute that was sent
+        "invalid attributes object",  # names no attribute at all
+    ],
+)
+@respx.mock(assert_all_called=True)
+def test_a_non_fatal_error_about_the_whole_attributes_object_fails_it(
+    kind: str, respx_mock: respx.MockRouter
+) -> None:
+    answer = {
+        "message": "success",
+        "errors": [{"type": kind, "input_array": "attributes", "index": 0}],
+    }
+    respx_mock.post(URL).mock(return_value=httpx.Response(201, json=answer))
+    [lifecycle] = _send([{"type": "identify", "userId": "u1", "traits": {"plan": "pro"}}])
+    assert lifecycle.outcome is sdk.Outcome.FAILED_PERMANENT
+    assert lifecycle.error is not None
+    assert lifecycle.error.message == f"Braze rejected attributes[0]: {kind}"
 
 
 @respx.mock(assert_all_called=True)

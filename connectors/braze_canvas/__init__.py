@@ -37,9 +37,17 @@ errors (https://www.braze.com/docs/api/errors/) and rate limits
 The request: ``{"canvas_id": canvas_id, "recipients": [{"external_user_id": userId,
 "canvas_entry_properties": {...}}], "broadcast": false}``.
 
-``canvas_entry_properties`` carries the source journey's context: the event's properties (track)
-or traits (identify), the step key among them as ``true``, and ``personas`` (``computation_class``,
-``computation_id``, ``computation_key``, ``namespace``, ``space_id``).
+``canvas_entry_properties`` carries the source journey's context ("The context of the source
+Canvas is always passed to the destination Canvas", Send to Destination FAQ): the entries of
+``context.journey_context`` (what a user entered into this journey by another one brings along:
+``source_space_id``, ``source_journey``, ``source_step``, ``source_step_id``,
+``source_step_key``, ``entered_at`` and the send_to_journey step's own ``context``), each at the
+top level, so the Canvas reads them as ``{{canvas_entry_properties.${source_journey}}}`` (or
+``{{context.${...}}}``); then the event's properties (track) or traits (identify), which win over
+a journey-context entry of the same name; then the step key as ``true`` and ``personas``
+(``computation_class``, ``computation_id``, ``computation_key``, ``namespace``, ``space_id``),
+which nothing overrides. The context object is limited to 50 KB by Braze; Segment's 32 KB
+message limit keeps it under that.
 """
 
 from __future__ import annotations
@@ -122,7 +130,14 @@ class EnterCanvas(Action[BrazeCanvasSettings, dict[str, Any]]):
             }
         else:  # unreachable for a parsed message; kept so bad input never crashes
             raise PayloadValidationError("userId: is required (or anonymousId, sent as user_alias)")
-        properties = dict(membership.values)
+        journey_context = event.context.get("journey_context")
+        if journey_context is not None and not isinstance(journey_context, Mapping):
+            raise InvalidEvent(
+                "context.journey_context", "must be an object (the source journey's context)"
+            )
+        # The source journey's context first, so the event's own values and the step's key
+        # and personas always win over an entry of the same name.
+        properties = {**(journey_context or {}), **membership.values}
         properties[membership.key] = True  # "true" arrives as the string in the docs' examples
         properties["personas"] = membership.personas.to_dict()
         recipient[settings.entry_properties_field] = properties

@@ -88,6 +88,140 @@ def test_a_journey_step_entry_enters_the_canvas_with_the_source_context(
     assert KEY not in lifecycle.to_json()
 
 
+# -- the source journey's context ("The context of the source Canvas is always passed") ------
+
+SOURCE_CONTEXT = {
+    "source_space_id": "spa_src",
+    "source_journey": "First Purchase",
+    "source_step": "Send to Loyalty Welcome",
+    "source_step_id": "stp_send_to_loyalty",
+    "source_step_key": "j_o_first_purchase__send_to_loyalty_welcome_abc123",
+    "entered_at": "2026-11-02T09:00:00Z",
+    "offer_code": "WELCOME10",
+}
+
+
+@pytest.mark.parametrize("field", ["canvas_entry_properties", "context"])
+@pytest.mark.parametrize("call", ["track", "identify"])
+@respx.mock(assert_all_called=True)
+def test_the_source_journey_context_reaches_the_canvas(
+    call: str, field: str, respx_mock: respx.MockRouter
+) -> None:
+    # sdk._journey_payloads.emit puts it in context.journey_context for a user that another
+    # journey sent on; Braze reads it as {{canvas_entry_properties.${offer_code}}}.
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(201, json=SENT))
+    step = _step()
+    event = step.event(call, user_id="u1", extra={"plan": "pro"})  # type: ignore[arg-type]
+    event.context["journey_context"] = dict(SOURCE_CONTEXT)
+    [lifecycle] = _send([event], {**SETTINGS, "entry_properties_field": field})
+    assert lifecycle.delivered
+    [recipient] = _body(route)["recipients"]
+    assert recipient == {
+        "external_user_id": "u1",
+        field: {
+            **SOURCE_CONTEXT,
+            "plan": "pro",
+            step.key: True,
+            "personas": _personas(step),
+        },
+    }
+
+
+@respx.mock(assert_all_called=True)
+def test_the_key_personas_and_event_values_win_over_the_source_context(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(201, json=SENT))
+    step = _step()
+    event = step.event("track", user_id="u1", extra={"offer_code": "FROM-EVENT"})
+    event.context["journey_context"] = {
+        **SOURCE_CONTEXT,
+        "personas": "from the source",
+        step.key: "from the source",
+    }
+    [lifecycle] = _send([event])
+    assert lifecycle.delivered
+    properties = _body(route)["recipients"][0]["canvas_entry_properties"]
+    assert properties["offer_code"] == "FROM-EVENT"
+    assert properties[step.key] is True
+    assert properties["personas"] == _personas(step)
+    assert properties["source_journey"] == "First Purchase"
+
+
+def test_a_journey_context_that_is_not_an_object_is_refused() -> None:
+    step = _step()
+    wire = step.event("track", user_id="u1").to_wire()
+    wire["context"]["journey_context"] = "First Purchase"
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post(URL)
+        [lifecycle] = _send([wire])
+    assert not route.called
+    assert lifecycle.error is not None and lifecycle.error.cls == "InvalidEvent"
+    assert lifecycle.error.message == (
+        "context.journey_context: must be an object (the source journey's context)"
+    )
+
+
+@respx.mock(assert_all_called=True)
+def test_journey_to_journey_send_carries_the_source_context_end_to_end(
+    respx_mock: respx.MockRouter,
+) -> None:
+    # A journey file: Canvas 1 sends the user on to Canvas 2, whose first step enters the
+    # Braze Canvas; the preview's payloads are delivered as the event tester does.
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(201, json=SENT))
+    journeys = {
+        "space": {"id": "spa_j2j"},
+        "journeys": [
+            {
+                "name": "Canvas 1",
+                "status": "active",
+                "entry": {"event": "Signed Up"},
+                "steps": [
+                    {
+                        "type": "send_to_journey",
+                        "name": "Send to Canvas 2",
+                        "journey": "Canvas 2",
+                        "context": {"offer_code": "WELCOME10"},
+                    }
+                ],
+            },
+            {
+                "name": "Canvas 2",
+                "status": "draft",
+                "entry": {"type": "real_time", "event": "Order Completed"},
+                "steps": [
+                    {
+                        "type": "send_to_destinations",
+                        "name": "Enter Braze Canvas",
+                        "destinations": [{"name": "Braze Canvas", "events": ["track"]}],
+                    }
+                ],
+            },
+        ],
+    }
+    user = {
+        "user_id": "u-ordered",
+        "as_of": "2026-11-02T09:00:00Z",
+        "events": [
+            {"event": "Signed Up", "timestamp": "2026-10-31T09:00:00Z"},
+            {"event": "Order Completed", "timestamp": "2026-11-01T09:00:00Z"},
+        ],
+    }
+    result = sdk.preview(journeys, user, journey="Canvas 1")
+    lifecycles = sdk.send_preview(result, {"Braze Canvas": SETTINGS}, sleep=lambda s: None)
+    assert [lc.outcome for lc in lifecycles] == [sdk.Outcome.DELIVERED]
+    [recipient] = _body(route)["recipients"]
+    properties = recipient["canvas_entry_properties"]
+    assert properties["offer_code"] == "WELCOME10"
+    assert properties["source_journey"] == "Canvas 1"
+    assert properties["source_step"] == "Send to Canvas 2"
+    assert properties["source_space_id"] == "spa_j2j"
+    assert properties["source_step_key"].startswith("j_o_canvas_1__send_to_canvas_2_")
+    assert properties["entered_at"] == "2026-11-02T09:00:00Z"
+    assert properties["personas"]["space_id"] == "spa_j2j"
+    assert properties[properties["personas"]["computation_key"]] is True
+
+
 @respx.mock(assert_all_called=True)
 def test_an_identify_with_the_key_trait_true_enters_too(respx_mock: respx.MockRouter) -> None:
     route = respx_mock.post(URL).mock(return_value=httpx.Response(201, json=SENT))

@@ -13,6 +13,17 @@ Limiting". What the connector relies on:
   (``session_id``, ``batch_seq``, ``last_batch_flag``, ``estimated_num_total``) and the
   ``access_token`` (sent in the JSON body, never in the URL); ``appsecret_proof`` when an app
   secret is set. "Only a maximum of 10000 at a time".
+- One upload session per batch the runtime hands over (up to 10,000 users of one audience and
+  one operation), sent in requests of ``batch_size`` users. Every request of the session
+  carries the same ``session_id``, ``batch_seq`` 1, 2, 3... in order, ``last_batch_flag: true``
+  on the last request only, and ``estimated_num_total`` = the users in the whole session (the
+  session fields of the users edge; the sessions edge, ``/{audience_id}/sessions``, reports
+  ``num_received``/``num_invalid_entries`` per ``session_id``). The ``session_id`` is a
+  positive 63-bit hash of the operation, the audience id and the batch's message ids: a retry
+  of the same batch reuses it, while any other upload (the same user removed, then added
+  again, or a later batch) gets a new one. When request k > 1 of a session fails, the users of
+  requests 1..k-1 stay delivered and those of k and after fail with that error (retried, when
+  retryable, as a new session of their own).
 - The answer: ``{"audience_id", "session_id", "num_received", "num_invalid_entries",
   "invalid_entry_samples": {string: string}}``. Invalid entries are not lost: a row whose value
   appears among the samples (or every row when all were invalid, or the one row of a single-user
@@ -100,6 +111,9 @@ DEFAULT_API_VERSION = "v25.0"
 #: "You can add an unlimited number of records for an audience, but only a maximum of 10000 at
 #: a time" (Custom Audience Users reference).
 MAX_USERS_PER_REQUEST = 10_000
+#: Users in one upload session (one batch of the runtime, whose contract holds a batch to the
+#: vendor's per-request maximum): requests of ``batch_size`` users share its session.
+MAX_USERS_PER_SESSION = MAX_USERS_PER_REQUEST
 
 MatchKey = Literal[
     "EMAIL",
@@ -184,7 +198,8 @@ class FacebookCustomAudiencesSettings(DestinationSettings):
         default=MAX_USERS_PER_REQUEST,
         ge=1,
         le=MAX_USERS_PER_REQUEST,
-        description="Users per request (Meta takes at most 10,000).",
+        description="Users per request (Meta takes at most 10,000); the requests of one "
+        "upload session share its session_id.",
     )
 
     @field_validator("audience_id")
@@ -220,6 +235,8 @@ class AudienceMember:
     row: dict[str, str]
     #: Identifiers left out because they could not be normalised: name -> rule broken.
     skipped: dict[str, str] = field(default_factory=dict)
+    #: The event's messageId: what makes one upload session different from another.
+    message_id: str = ""
 
 
 def _meta_row(
@@ -296,7 +313,8 @@ class SyncAudience(Action[FacebookCustomAudiencesSettings, AudienceMember]):
     subscribe = Subscription.of("track", "identify", membership=True)
 
     def batch_limits(self, settings: FacebookCustomAudiencesSettings) -> BatchLimits:
-        return BatchLimits(max_events=settings.batch_size)
+        # One batch is one upload session, sent in requests of ``batch_size`` users.
+        return BatchLimits(max_events=MAX_USERS_PER_SESSION)
 
     def map(self, event: AnyMessage, settings: FacebookCustomAudiencesSettings) -> AudienceMember:
         membership = membership_of(event)
@@ -319,6 +337,7 @@ class SyncAudience(Action[FacebookCustomAudiencesSettings, AudienceMember]):
             key=membership.key,
             row=row,
             skipped=skipped,
+            message_id=event.message_id,
         )
 
     def batch_key(self, payload: AudienceMember) -> Hashable:
@@ -360,37 +379,55 @@ def _auth_params(settings: FacebookCustomAudiencesSettings) -> dict[str, str]:
     return params
 
 
-def _session_id(schema: list[str], data: list[list[str]]) -> int:
-    """A positive 63-bit id derived from the batch, the same when the same batch is retried."""
-    digest = hashlib.sha256(json.dumps([schema, data], separators=(",", ":")).encode()).digest()
+def _session_id(members: Sequence[AudienceMember]) -> int:
+    """A positive 63-bit id for one upload session: the operation, the audience and the
+    batch's message ids. A retry of the same batch gets the same id; any other upload (another
+    batch, the same user removed and then added again) gets another."""
+    first = members[0]
+    seed = [first.operation, first.audience_id, sorted(m.message_id for m in members)]
+    digest = hashlib.sha256(json.dumps(seed, separators=(",", ":")).encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1 or 1
 
 
 async def _upload(
     ctx: Context[FacebookCustomAudiencesSettings], members: list[AudienceMember]
 ) -> BatchResult:
-    """One users-edge call for members sharing an audience and an operation."""
+    """One upload session for members sharing an audience and an operation, in requests of
+    ``batch_size`` users that share its ``session_id``."""
     settings = ctx.settings
     first = members[0]
     present = {key for member in members for key in member.row}
     schema: list[str] = [key for key in SCHEMA_ORDER if key in present]
-    data = [[member.row.get(key, "") for key in schema] for member in members]
-    body: dict[str, Any] = {
-        "payload": {"schema": schema, "data": data},
-        "session": {
-            "session_id": _session_id(schema, data),
-            "batch_seq": 1,
-            "last_batch_flag": True,
-            "estimated_num_total": len(data),
-        },
-        **_auth_params(settings),
-    }
+    session_id = _session_id(members)
+    size = settings.batch_size
+    chunks = [members[start : start + size] for start in range(0, len(members), size)]
     method = "POST" if first.operation == "add" else "DELETE"
     path = f"/{settings.api_version}/{first.audience_id}/users"
-    response = await ctx.http.request(method, path, json=body, raise_for_status=False)
-    if response.status_code >= 400 or _graph_error_body(response) is not None:
-        raise _graph_error(response)
-    return _invalid_entries(ctx, response, members, data)
+    result = BatchResult(len(members))
+    for seq, chunk in enumerate(chunks, start=1):
+        offset = (seq - 1) * size
+        data = [[member.row.get(key, "") for key in schema] for member in chunk]
+        body: dict[str, Any] = {
+            "payload": {"schema": schema, "data": data},
+            "session": {
+                "session_id": session_id,
+                "batch_seq": seq,
+                "last_batch_flag": seq == len(chunks),
+                "estimated_num_total": len(members),
+            },
+            **_auth_params(settings),
+        }
+        response = await ctx.http.request(method, path, json=body, raise_for_status=False)
+        if response.status_code >= 300 or _graph_error_body(response) is not None:
+            error = _graph_error(response)
+            if seq == 1:
+                raise error  # nothing of the session was taken: the whole batch failed
+            for index in range(offset, len(members)):
+                result.fail(index, error)
+            return result
+        for index, problem in _invalid_entries(ctx, response, chunk, data).errors.items():
+            result.fail(offset + index, problem)
+    return result
 
 
 def _as_int(value: Any) -> int | None:
@@ -409,7 +446,8 @@ def _invalid_entries(
     members: list[AudienceMember],
     data: list[list[str]],
 ) -> BatchResult:
-    """Fail the rows Meta counted invalid, where the answer lets us tell which they are."""
+    """Fail the rows Meta counted invalid in one request (indices and ``payload.data[i]`` in
+    that request), where the answer lets us tell which they are."""
     result = BatchResult(len(members))
     answer = response.json()
     if not isinstance(answer, dict):
@@ -524,15 +562,8 @@ def _by_status(response: Response, text: str) -> DeliveryError:
     """An error of the class the HTTP status means (the SDK's rules), worded as ``text``."""
     status = response.status_code
     problem = classify_status(status, response.raw.reason_phrase, headers=response.headers)
-    if isinstance(problem, RateLimited):
-        return RateLimited(text, retry_after=problem.retry_after, status=status)
-    if isinstance(problem, RetryableError):
-        return RetryableError(text, status=status)
-    if isinstance(problem, InvalidAuthentication):
-        return InvalidAuthentication(text, status=status)
-    if isinstance(problem, PayloadValidationError):
-        return PayloadValidationError(text, status=status)
-    return IntegrationError(text, status=status)  # 501, or an error object in a 2xx answer
+    # No problem by status: an error object in a 2xx answer, reported as such.
+    return (problem or IntegrationError(text, status=status)).reworded(text)
 
 
 async def _test_authentication(ctx: Context[FacebookCustomAudiencesSettings]) -> None:
@@ -543,7 +574,7 @@ async def _test_authentication(ctx: Context[FacebookCustomAudiencesSettings]) ->
         params={"fields": "id,name" if settings.audience_id else "id", **_auth_params(settings)},
         raise_for_status=False,
     )
-    if response.status_code >= 400 or _graph_error_body(response) is not None:
+    if response.status_code >= 300 or _graph_error_body(response) is not None:
         raise _graph_error(response)
 
 

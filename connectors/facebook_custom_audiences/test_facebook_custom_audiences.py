@@ -198,6 +198,10 @@ def test_batches_hold_at_most_10000_users(respx_mock: respx.MockRouter) -> None:
     assert sorted(sizes) == [1, 10_000]
     sent = {row[1] for n in range(len(route.calls)) for row in _body(route, n)["payload"]["data"]}
     assert sent == {f"u{n}" for n in range(10_001)}
+    # Two batches are two upload sessions, each complete in its one request.
+    sessions = [_body(route, n)["session"] for n in range(len(route.calls))]
+    assert len({session["session_id"] for session in sessions}) == 2
+    assert all(s["batch_seq"] == 1 and s["last_batch_flag"] is True for s in sessions)
 
 
 @respx.mock(assert_all_called=True)
@@ -379,6 +383,121 @@ def test_unattributable_invalid_entries_are_logged(
     assert response is not None and response.body["num_invalid_entries"] == 2
 
 
+# -- upload sessions ------------------------------------------------------------------------
+
+
+def _users(count: int, *, entered: bool = True) -> list[dict[str, Any]]:
+    audience = _audience()
+    return [
+        {
+            **audience.event(
+                "track", user_id=f"u{n}", entered=entered, extra={"email": f"{n}@example.com"}
+            ).to_wire(),
+            "messageId": f"m-{n}",
+        }
+        for n in range(count)
+    ]
+
+
+@respx.mock(assert_all_called=True)
+def test_add_remove_and_add_again_are_three_sessions(respx_mock: respx.MockRouter) -> None:
+    # The same user, the same rows: before, all three went out with one session_id, each
+    # closing it (last_batch_flag true), so Meta could take the later ones for the first.
+    added = respx_mock.post(USERS_URL).mock(return_value=httpx.Response(200, json=OK))
+    removed = respx_mock.delete(USERS_URL).mock(return_value=httpx.Response(200, json=OK))
+    audience = _audience()
+    with sdk.Delivery(destination, SETTINGS, sleep=lambda s: None) as delivery:
+        for entered in (True, False, True):
+            event = audience.event("track", user_id="u1", entered=entered, extra=ADA)
+            assert delivery.send(event).delivered
+    bodies = [_body(added, 0), _body(removed, 0), _body(added, 1)]
+    assert bodies[0]["payload"] == bodies[2]["payload"] == bodies[1]["payload"]
+    sessions = [body["session"] for body in bodies]
+    assert len({session["session_id"] for session in sessions}) == 3
+    for session in sessions:
+        assert session["batch_seq"] == 1
+        assert session["last_batch_flag"] is True
+        assert session["estimated_num_total"] == 1
+        assert 0 < session["session_id"] < 2**63
+
+
+@respx.mock(assert_all_called=True)
+def test_a_retried_batch_keeps_its_session_id(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(USERS_URL).mock(
+        side_effect=[
+            _graph_error(2, status=500, is_transient=True),
+            httpx.Response(200, json={**OK, "num_received": 3}),
+        ]
+    )
+    lifecycles = _send(_users(3))
+    assert all(lc.delivered for lc in lifecycles)
+    assert len(route.calls) == 2
+    assert _body(route, 0)["session"] == _body(route, 1)["session"]
+    assert _body(route, 0)["payload"] == _body(route, 1)["payload"]
+
+
+@respx.mock(assert_all_called=True)
+def test_a_session_in_several_requests_shares_its_id(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(USERS_URL).mock(return_value=httpx.Response(200, json=OK))
+    lifecycles = _send(_users(5), {**SETTINGS, "batch_size": 2})
+    assert all(lc.delivered for lc in lifecycles)
+    bodies = [_body(route, n) for n in range(len(route.calls))]
+    assert [len(body["payload"]["data"]) for body in bodies] == [2, 2, 1]
+    sessions = [body["session"] for body in bodies]
+    assert len({session["session_id"] for session in sessions}) == 1
+    assert [session["batch_seq"] for session in sessions] == [1, 2, 3]
+    assert [session["last_batch_flag"] for session in sessions] == [False, False, True]
+    assert {session["estimated_num_total"] for session in sessions} == {5}
+    assert [body["payload"]["schema"] for body in bodies] == [["EMAIL", "EXTERN_ID"]] * 3
+    rows = [row[1] for body in bodies for row in body["payload"]["data"]]
+    assert rows == [f"u{n}" for n in range(5)]
+    # One session, one batch: every user's lifecycle shows the three requests of it.
+    assert len(lifecycles[0].attempts) == 1
+    assert len(lifecycles[0].attempts[0].exchanges) == 3
+
+
+@respx.mock(assert_all_called=True)
+def test_invalid_entries_of_a_later_request_fail_their_own_users(
+    respx_mock: respx.MockRouter,
+) -> None:
+    respx_mock.post(USERS_URL).mock(
+        side_effect=[
+            httpx.Response(200, json={**OK, "num_received": 2}),
+            httpx.Response(
+                200,
+                json={
+                    **OK,
+                    "num_received": 2,
+                    "num_invalid_entries": 1,
+                    "invalid_entry_samples": {sha("3@example.com"): "Invalid hash format"},
+                },
+            ),
+        ]
+    )
+    lifecycles = _send(_users(4), {**SETTINGS, "batch_size": 2})
+    assert [lc.delivered for lc in lifecycles] == [True, True, True, False]
+    error = lifecycles[3].error
+    assert error is not None and error.message == "payload.data[1]: Invalid hash format"
+
+
+@respx.mock(assert_all_called=True)
+def test_a_failed_later_request_fails_only_the_users_not_taken(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.delete(USERS_URL).mock(
+        side_effect=[
+            httpx.Response(200, json={**OK, "num_received": 2}),
+            _graph_error(100, message="Invalid parameter"),
+        ]
+    )
+    lifecycles = _send(_users(5, entered=False), {**SETTINGS, "batch_size": 2})
+    assert len(route.calls) == 2  # the third request of the session is never made
+    assert [lc.delivered for lc in lifecycles] == [True, True, False, False, False]
+    for lifecycle in lifecycles[2:]:
+        assert lifecycle.error is not None and lifecycle.error.cls == "PayloadValidationError"
+        assert len(lifecycle.attempts) == 1
+
+
 def _graph_error(code: int, status: int = 400, **extra: Any) -> httpx.Response:
     error = {"message": f"error {code}", "type": "OAuthException", "code": code}
     error.update(extra)
@@ -521,3 +640,30 @@ def test_settings_need_an_audience() -> None:
         sdk.load_settings(destination.settings, {**SETTINGS, "batch_size": 10_001})
     with pytest.raises(sdk.InvalidSettings, match=r"^access_token: is required$"):
         sdk.load_settings(destination.settings, {"audience_id": AUDIENCE})
+
+
+# -- answers that are not success --------------------------------------------------------------
+
+
+@respx.mock(assert_all_called=True)
+def test_a_redirect_is_a_permanent_failure_not_a_delivery(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(USERS_URL).mock(
+        return_value=httpx.Response(302, headers={"location": "https://example.com/moved"})
+    )
+    (lifecycle,) = _send(_audience().event("track", user_id="u1", extra=ADA))
+    assert not lifecycle.delivered
+    assert lifecycle.error is not None and lifecycle.error.cls == "IntegrationError"
+    assert len(route.calls) == 1 and len(lifecycle.attempts) == 1
+
+
+@respx.mock(assert_all_called=True)
+def test_a_5xx_keeps_its_retry_after(respx_mock: respx.MockRouter) -> None:
+    respx_mock.post(USERS_URL).mock(
+        side_effect=[
+            httpx.Response(503, text="down for maintenance", headers={"retry-after": "17"}),
+            httpx.Response(200, json=OK),
+        ]
+    )
+    (lifecycle,) = _send(_audience().event("track", user_id="u1", extra=ADA))
+    assert lifecycle.delivered and len(lifecycle.attempts) == 2
+    assert lifecycle.attempts[1].wait_before_s >= 17

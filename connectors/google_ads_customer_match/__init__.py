@@ -12,7 +12,10 @@ partial-failure guide and the quota guide. What the connector relies on:
   ``client_id``, ``client_secret``, ``refresh_token``) -> ``{"access_token", "expires_in"}``,
   cached for the delivery and fetched again, once, when the API answers 401 UNAUTHENTICATED.
   Every API call carries ``Authorization: Bearer``, ``developer-token`` and, when set,
-  ``login-customer-id``.
+  ``login-customer-id``. The token URL is ``oauth_url`` when set; else ``{endpoint}/token``
+  only when ``endpoint`` is a loopback host (``localhost``, ``127.0.0.0/8``, ``::1``: the
+  sandbox or a local fake, which serve both); else Google's, even with an ``endpoint``: a
+  proxy or gateway set as ``endpoint`` must not receive the refresh token and client secret.
 - Per batch (one user list, adds or removals):
   ``POST /{v}/customers/{cid}/offlineUserDataJobs:create`` with ``{"job": {"type":
   "CUSTOMER_MATCH_USER_LIST", "customerMatchUserListMetadata": {"userList":
@@ -55,6 +58,7 @@ Neither the step key nor ``context.personas`` has a place in the API: the key ch
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
 import time
@@ -62,6 +66,7 @@ import unicodedata
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
@@ -175,7 +180,7 @@ class GoogleAdsCustomerMatchSettings(DestinationSettings):
         default=None,
         pattern=r"^https?://[^\s/]+",
         description="OAuth token URL; default https://oauth2.googleapis.com/token, or "
-        "{endpoint}/token when endpoint is set.",
+        "{endpoint}/token when endpoint is a loopback address (localhost, 127.0.0.0/8, ::1).",
     )
     batch_size: int = Field(
         default=RECOMMENDED_PER_REQUEST,
@@ -418,10 +423,28 @@ class SyncUserList(Action[GoogleAdsCustomerMatchSettings, ListMember]):
 # -- OAuth -------------------------------------------------------------------------------------
 
 
+def _is_loopback(url: str) -> bool:
+    """True when ``url``'s host is ``localhost``, in ``127.0.0.0/8`` or ``::1``."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host.rstrip(".").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _token_url(settings: GoogleAdsCustomerMatchSettings) -> str:
+    """Where the refresh token goes: ``oauth_url``; else ``{endpoint}/token`` for a loopback
+    ``endpoint`` only (a real proxy must not see the refresh token); else Google's."""
     if settings.oauth_url:
         return settings.oauth_url
-    if settings.endpoint:
+    if settings.endpoint and _is_loopback(settings.endpoint):
         return f"{settings.endpoint.rstrip('/')}/token"
     return TOKEN_URL
 
@@ -451,7 +474,7 @@ async def _access_token(
         )
         answer = response.json()
         token = answer.get("access_token") if isinstance(answer, dict) else None
-        if response.status_code >= 400 or not isinstance(token, str) or not token:
+        if response.status_code >= 300 or not isinstance(token, str) or not token:
             raise _token_error(response)
         ctx.add_secret(token)
         expires_in = answer.get("expires_in")
@@ -467,7 +490,7 @@ def _token_error(response: Response) -> DeliveryError:
         text = f"OAuth token refresh refused: {answer['error']}"
         if answer.get("error_description"):
             text += f" ({answer['error_description']})"
-    elif status < 400:
+    elif status < 300:
         return InvalidAuthentication("OAuth token endpoint answered without an access_token")
     else:
         text = f"OAuth token refresh failed: HTTP {status} {response.raw.reason_phrase}".strip()
@@ -503,7 +526,7 @@ async def _call(
         response = await ctx.http.request(
             method, path, json=body, headers=_headers(ctx.settings, token), raise_for_status=False
         )
-    if response.status_code >= 400:
+    if response.status_code >= 300:
         raise _ads_error(response)
     return response
 
@@ -695,15 +718,8 @@ def _by_status(response: Response, text: str) -> DeliveryError:
     """An error of the class the HTTP status means (the SDK's rules), worded as ``text``."""
     status = response.status_code
     problem = classify_status(status, response.raw.reason_phrase, headers=response.headers)
-    if isinstance(problem, RateLimited):
-        return RateLimited(text, retry_after=problem.retry_after, status=status)
-    if isinstance(problem, RetryableError):
-        return RetryableError(text, status=status)
-    if isinstance(problem, InvalidAuthentication):
-        return InvalidAuthentication(text, status=status)
-    if isinstance(problem, PayloadValidationError):
-        return PayloadValidationError(text, status=status)
-    return IntegrationError(text, status=status)
+    # No problem by status: an error object in a 2xx answer, reported as such.
+    return (problem or IntegrationError(text, status=status)).reworded(text)
 
 
 async def _test_authentication(ctx: Context[GoogleAdsCustomerMatchSettings]) -> None:

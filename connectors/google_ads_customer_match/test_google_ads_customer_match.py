@@ -357,7 +357,8 @@ def test_a_revoked_refresh_token_is_invalid_authentication(
 
 @respx.mock(assert_all_called=True)
 def test_authentication_lists_accessible_customers(respx_mock: respx.MockRouter) -> None:
-    token = respx_mock.post("https://proxy.test/token").mock(return_value=_token())
+    # A proxy as endpoint gets the API calls, never the refresh token: that goes to Google.
+    token = respx_mock.post(TOKEN_URL).mock(return_value=_token())
     listed = respx_mock.get("https://proxy.test/v26/customers:listAccessibleCustomers").mock(
         return_value=httpx.Response(200, json={"resourceNames": [f"customers/{CID}"]})
     )
@@ -366,6 +367,80 @@ def test_authentication_lists_accessible_customers(respx_mock: respx.MockRouter)
     assert lifecycle.delivered and token.called
     assert listed.calls.last.request.headers["developer-token"] == DEV_TOKEN
     _assert_no_secret(lifecycle)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://proxy.test",
+        "https://ads-gateway.example.com:8443/google",
+        "http://10.0.0.5:8080",
+        "https://localhost.example.com",  # a name that merely starts with localhost
+        "https://127.0.0.1.nip.io",
+    ],
+)
+@respx.mock(assert_all_called=True)
+def test_a_non_loopback_endpoint_never_receives_the_refresh_token(
+    endpoint: str, respx_mock: respx.MockRouter
+) -> None:
+    google_token = respx_mock.post(TOKEN_URL).mock(return_value=_token())
+    proxied = respx_mock.route(url__startswith=endpoint).mock(
+        side_effect=lambda request: (
+            httpx.Response(404)
+            if request.url.path.endswith("/token")
+            else httpx.Response(200, json={"resourceName": JOB})
+        )
+    )
+    _send(_audience().event("track", user_id="u1", extra=ADA), {**SETTINGS, "endpoint": endpoint})
+    assert google_token.called
+    assert proxied.called  # the API calls go through the proxy
+    for call in proxied.calls:
+        assert not call.request.url.path.endswith("/token")
+        assert REFRESH not in call.request.content.decode()
+        assert CLIENT_SECRET not in call.request.content.decode()
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://127.0.0.1:8765",
+        "http://127.3.4.5:9000",
+        "http://localhost:8765",
+        "http://[::1]:8765",
+    ],
+)
+@respx.mock(assert_all_called=True)
+def test_a_loopback_endpoint_serves_the_token_too(
+    endpoint: str, respx_mock: respx.MockRouter
+) -> None:
+    # The sandbox and local fakes answer /token themselves.
+    local_token = respx_mock.post(f"{endpoint}/token").mock(return_value=_token())
+    listed = respx_mock.get(f"{endpoint}/v26/customers:listAccessibleCustomers").mock(
+        return_value=httpx.Response(200, json={"resourceNames": [f"customers/{CID}"]})
+    )
+    with sdk.Delivery(destination, {**SETTINGS, "endpoint": endpoint}) as delivery:
+        lifecycle = delivery.test_authentication()
+    assert lifecycle.delivered
+    assert local_token.called and listed.called
+
+
+@pytest.mark.parametrize("endpoint", [None, "https://proxy.test", "http://127.0.0.1:8765"])
+@respx.mock(assert_all_called=True)
+def test_an_explicit_oauth_url_always_wins(
+    endpoint: str | None, respx_mock: respx.MockRouter
+) -> None:
+    base = endpoint or "https://googleads.googleapis.com"
+    token = respx_mock.post("https://sso.example.com/oauth2/token").mock(return_value=_token())
+    listed = respx_mock.get(f"{base}/v26/customers:listAccessibleCustomers").mock(
+        return_value=httpx.Response(200, json={"resourceNames": [f"customers/{CID}"]})
+    )
+    settings = {**SETTINGS, "oauth_url": "https://sso.example.com/oauth2/token"}
+    if endpoint:
+        settings["endpoint"] = endpoint
+    with sdk.Delivery(destination, settings) as delivery:
+        lifecycle = delivery.test_authentication()
+    assert lifecycle.delivered
+    assert token.called and listed.called
 
 
 # -- partial failures and errors ---------------------------------------------------------------
@@ -610,3 +685,25 @@ def test_settings_are_validated() -> None:
         sdk.load_settings(
             destination.settings, {k: v for k, v in SETTINGS.items() if k != "refresh_token"}
         )
+
+
+@respx.mock(assert_all_called=False)
+def test_a_redirect_is_a_permanent_failure_not_a_delivery(respx_mock: respx.MockRouter) -> None:
+    google = Google(respx_mock)
+    google.create.mock(
+        return_value=httpx.Response(302, headers={"location": "https://example.com/moved"})
+    )
+    (lifecycle,) = _send(_audience().event("track", user_id="u1", extra=ADA))
+    assert not lifecycle.delivered
+    assert lifecycle.error is not None and lifecycle.error.cls == "IntegrationError"
+    assert len(google.create.calls) == 1 and not google.add.called and not google.run.called
+
+
+@respx.mock(assert_all_called=False)
+def test_a_token_endpoint_redirect_is_not_a_token(respx_mock: respx.MockRouter) -> None:
+    google = Google(respx_mock)
+    google.token.mock(return_value=httpx.Response(302, headers={"location": "https://x.test/"}))
+    (lifecycle,) = _send(_audience().event("track", user_id="u1", extra=ADA))
+    assert not lifecycle.delivered
+    assert lifecycle.error is not None and lifecycle.error.cls == "IntegrationError"
+    assert "HTTP 302" in lifecycle.error.message and not google.create.called

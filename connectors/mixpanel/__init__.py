@@ -8,7 +8,10 @@ Profile Limits" and "400 Bad Request"), checked 2026-11:
   ``{"event", "properties": {"time", "distinct_id", "$insert_id", ...}}``; at most 2,000 events
   per request; the size cap is 2 MB (the documented 413 says "request exceeds max limit of
   2097152 bytes"; a newer page says 10 MB: destkit keeps to 2 MB); ``time`` in s or ms since
-  epoch, not before 1971-01-01; fewer than 255 properties per event; ``$insert_id`` at most 36
+  epoch, not before 1971-01-01 nor more than one hour in the future ("400 Bad Request":
+  "Mixpanel rejects events dated before 1971-01-01 or more than one hour in the future,
+  measured on Mixpanel's servers"; the future rule is checked on this machine's clock);
+  fewer than 255 properties per event; ``$insert_id`` at most 36
   bytes of letters, digits and ``-`` (other message ids are hashed: the first 36 hex digits of
   their SHA-256, stable across retries); placeholder ids (``null``, ``anonymous``, ``0``...)
   are refused;
@@ -54,7 +57,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
@@ -99,6 +102,8 @@ MAX_PROPERTIES = 255
 #: Requests one /engage batch may spend bisecting a refused batch.
 MAX_ENGAGE_REQUESTS = 32
 EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+#: Mixpanel's /import refuses an event timestamped more than this far in the future.
+MAX_FUTURE = timedelta(hours=1)
 #: Values Mixpanel refuses for distinct_id and $insert_id.
 INVALID_IDS = frozenset(
     {
@@ -197,6 +202,11 @@ def _filled(value: Any) -> bool:
 # -- mapping ------------------------------------------------------------------------------------
 
 
+def _now() -> datetime:
+    """The current time (a function, so tests can move the clock)."""
+    return datetime.now(UTC)
+
+
 def _checked_id(value: str | None, field: str) -> str | None:
     if value is not None and value.strip().lower() in INVALID_IDS:
         raise InvalidEvent(field, "is a placeholder value that Mixpanel rejects (e.g. null)")
@@ -241,14 +251,23 @@ class ImportEvent(Action[MixpanelSettings, dict[str, Any]]):
     def map(self, event: AnyMessage, settings: MixpanelSettings) -> dict[str, Any]:
         assert isinstance(event, Track)
         distinct_id, user_id, anonymous_id = _identity(event)
-        if event.timestamp < EARLIEST:
+        # A timestamp without an offset is read as UTC (comparing it with an aware one would
+        # raise, and .timestamp() would read it in the machine's local zone).
+        moment = event.timestamp
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if moment < EARLIEST:
             raise InvalidEvent("timestamp", "must be on or after 1971-01-01 for Mixpanel")
+        if moment > _now() + MAX_FUTURE:
+            raise InvalidEvent(
+                "timestamp", "must be no more than one hour in the future for Mixpanel"
+            )
         properties, membership = membership_values(event)
         if membership is not None:
             properties["personas"] = membership.personas.to_dict()
         properties.update(
             {
-                "time": int(event.timestamp.timestamp() * 1000),
+                "time": int(moment.timestamp() * 1000),
                 "distinct_id": distinct_id,
                 "$insert_id": insert_id(event.message_id),
             }

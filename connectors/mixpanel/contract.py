@@ -43,4 +43,7 @@ contract = Contract(
     auth_failure=_unauthorized,
     count_events=_count_events,
     vendor_batch_limit=2000,
+    # A profile update $sets traits: the key is one; context.personas would be overwritten by
+    # the next computation, so it is not set on the profile.
+    personas_fields={"identify": ("computation_key",)},
 )

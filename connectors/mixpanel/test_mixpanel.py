@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -501,6 +501,53 @@ def test_bad_input_is_one_line_naming_the_field(event: dict[str, Any], message: 
     assert lifecycle.error is not None and lifecycle.error.cls == "InvalidEvent"
     assert lifecycle.error.message.startswith(message)
     assert "\n" not in lifecycle.error.message
+
+
+def test_an_event_more_than_an_hour_in_the_future_is_refused_before_sending() -> None:
+    # Mixpanel, "400 Bad Request": /import rejects events "more than one hour in the future".
+    when = datetime.now(UTC) + timedelta(hours=1, minutes=5)
+    event = {"type": "track", "event": "X", "userId": "u1", "timestamp": when.isoformat()}
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route()
+        with sdk.Delivery(destination, SETTINGS) as delivery:
+            lifecycle = delivery.send(event)
+    assert not route.called
+    assert lifecycle.outcome is sdk.Outcome.FAILED_PERMANENT
+    assert lifecycle.error is not None and lifecycle.error.cls == "InvalidEvent"
+    assert lifecycle.error.message == (
+        "timestamp: must be no more than one hour in the future for Mixpanel"
+    )
+
+
+@pytest.mark.parametrize("offset", [timedelta(minutes=50), timedelta(0), timedelta(days=-400)])
+@respx.mock(assert_all_called=True)
+def test_an_event_within_the_hour_ahead_or_in_the_past_is_imported(
+    offset: timedelta, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.post(IMPORT).mock(return_value=httpx.Response(200, json=IMPORTED))
+    when = (datetime.now(UTC) + offset).replace(microsecond=0)
+    event = {"type": "track", "event": "X", "userId": "u1", "timestamp": when.isoformat()}
+    with sdk.Delivery(destination, SETTINGS) as delivery:
+        assert delivery.send(event).delivered
+    sent = json.loads(route.calls.last.request.content)[0]["properties"]
+    assert sent["time"] == int(when.timestamp() * 1000)
+
+
+def test_a_timestamp_without_an_offset_is_read_as_utc() -> None:
+    too_late = (datetime.now(UTC) + timedelta(hours=2)).replace(tzinfo=None)
+    with sdk.Delivery(destination, SETTINGS) as delivery:
+        early = delivery.send(
+            {"type": "track", "event": "X", "userId": "u1", "timestamp": "1970-06-01T00:00:00"}
+        )
+        late = delivery.send(
+            {"type": "track", "event": "X", "userId": "u1", "timestamp": too_late.isoformat()}
+        )
+    assert early.error is not None
+    assert early.error.message == "timestamp: must be on or after 1971-01-01 for Mixpanel"
+    assert late.error is not None
+    assert late.error.message == (
+        "timestamp: must be no more than one hour in the future for Mixpanel"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,26 @@
-"""Segment: forward messages unchanged to the Segment HTTP Tracking API, so one space or
-workspace can chain into another.
+"""Segment: forward messages to the Segment HTTP Tracking API, so one space or workspace can
+chain into another.
 
 API followed: Segment HTTP Tracking API, ``POST /v1/batch``
 (https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/), checked
 2026-11: write key as HTTP Basic username with an empty password; at most 32 KB per message and
 500 KB per batch request; Segment answers ``200`` for every accepted request and ``400 Bad
-Request`` for payloads over those limits or invalid JSON; ``messageId`` deduplicates.
+Request`` for payloads over those limits or invalid JSON (not retried); requests over the rate
+limit may get ``429`` with ``Retry-After`` (seconds; retried after that wait); ``messageId``
+deduplicates.
+
+What is forwarded is the message as it arrived, except:
+
+- ``writeKey`` at the top of a message is always dropped: it is the upstream source's key (the
+  HTTP API accepts it in the body as an alternative to Basic auth), and this connector
+  authenticates with the receiving source's key in the ``Authorization`` header only.
+- ``integrations`` is reset for the receiving workspace ("Selecting Destinations" in the same
+  reference: ``All: false`` enables no destination unless named). A journey event carries
+  ``{"All": false, "Segment": true}``; forwarded unchanged, none of the receiving workspace's
+  destinations would get it. So ``All`` and this connector's own entry (``Segment``) are
+  dropped and entries naming other destinations are kept (``"Mixpanel": false`` still turns
+  Mixpanel off downstream); an object left empty is left out, so every destination of the
+  receiving workspace applies its normal rules. ``strip_integrations`` drops the whole object.
 
 | event | request |
 |---|---|
@@ -41,6 +56,8 @@ from sdk import (
 
 __all__ = ["SegmentSettings", "destination"]
 
+#: The name this destination goes by in an ``integrations`` object.
+NAME = "Segment"
 BASE_URLS = {"us": "https://api.segment.io", "eu": "https://events.eu1.segmentapis.com"}
 #: Room left in the 500 KB batch for the envelope (``{"batch": [...], "sentAt": ...}``).
 ENVELOPE_BYTES = 1024
@@ -53,23 +70,30 @@ class SegmentSettings(DestinationSettings):
     region: Literal["us", "eu"] = Field(default="us", description="Data residency region.")
     strip_integrations: bool = Field(
         default=False,
-        description="Drop the integrations object, so the receiving workspace routes the "
-        "message to all of its destinations (journey events carry All: false).",
+        description="Drop the whole integrations object. By default only All and the Segment "
+        "entry are dropped (journey events carry All: false) and entries naming other "
+        "destinations are kept.",
     )
 
 
 class ForwardMessage(Action[SegmentSettings, dict[str, Any]]):
-    """Forward the message unchanged (its messageId keeps it deduplicated downstream)."""
+    """Forward the message (its messageId keeps it deduplicated downstream), without the
+    upstream ``writeKey`` and with ``integrations`` reset for the receiving workspace."""
 
     name = "forward_message"
-    description = "Send every message, unchanged, to a Segment source."
+    description = "Send every message to a Segment source, routed by the receiving workspace."
     subscribe = Subscription.of("track", "identify", "page", "screen", "group", "alias")
     batch = BatchLimits(max_events=500, max_bytes=MAX_BATCH_BYTES - ENVELOPE_BYTES)
 
     def map(self, event: AnyMessage, settings: SegmentSettings) -> dict[str, Any]:
         message = event.to_wire()
-        if settings.strip_integrations:
-            message.pop("integrations", None)
+        # The upstream source's key must never travel on; the receiving key is in the header.
+        message.pop("writeKey", None)
+        integrations = message.pop("integrations", None)
+        if not settings.strip_integrations and isinstance(integrations, dict):
+            kept = _forwarded_integrations(integrations)
+            if kept:
+                message["integrations"] = kept
         return message
 
     async def perform(self, ctx: Context[SegmentSettings], payload: dict[str, Any]) -> None:
@@ -79,6 +103,13 @@ class ForwardMessage(Action[SegmentSettings, dict[str, Any]]):
         self, ctx: Context[SegmentSettings], payloads: Sequence[dict[str, Any]]
     ) -> None:
         await _post_batch(ctx, list(payloads))
+
+
+def _forwarded_integrations(integrations: dict[str, Any]) -> dict[str, Any]:
+    """The integrations object for the receiving workspace: without ``All`` (an upstream
+    ``All: false`` would turn off every destination there) and without this connector's own
+    entry (it routed the message here); entries naming other destinations are kept."""
+    return {name: value for name, value in integrations.items() if name not in ("All", NAME)}
 
 
 async def _post_batch(ctx: Context[SegmentSettings], messages: list[dict[str, Any]]) -> None:
@@ -99,12 +130,12 @@ def _basic_auth(settings: SegmentSettings) -> dict[str, str]:
 
 
 destination: Destination[SegmentSettings] = Destination(
-    name="Segment",
+    name=NAME,
     slug="segment",
     kind=DestinationKind.EVENT,
     settings=SegmentSettings,
     actions=[ForwardMessage()],
-    description="Forwards messages unchanged to a Segment source (chain one space into another).",
+    description="Forwards messages to a Segment source (chain one space into another).",
     base_url=lambda s: BASE_URLS[s.region],
     headers=_basic_auth,
     authentication=Authentication(scheme="basic", test=_test_authentication),

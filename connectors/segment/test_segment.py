@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -28,8 +29,16 @@ def _journey_event(user: str = "u1") -> sdk.Track:
     return event
 
 
+OK = {"success": True}
+
+
+def _sent(route: respx.Route, call: int = -1) -> list[dict[str, Any]]:
+    batch: list[dict[str, Any]] = json.loads(route.calls[call].request.content)["batch"]
+    return batch
+
+
 @respx.mock(assert_all_called=True)
-def test_forwards_the_message_unchanged_with_basic_auth(respx_mock: respx.MockRouter) -> None:
+def test_forwards_the_message_with_basic_auth(respx_mock: respx.MockRouter) -> None:
     route = respx_mock.post("https://api.segment.io/v1/batch").mock(
         return_value=httpx.Response(200, json={"success": True})
     )
@@ -42,7 +51,9 @@ def test_forwards_the_message_unchanged_with_basic_auth(respx_mock: respx.MockRo
     assert request.headers["authorization"] == expected
     assert request.headers["content-type"] == "application/json"
     body = json.loads(request.content)
-    assert body["batch"] == [event.to_wire()]
+    expected_message = event.to_wire()
+    del expected_message["integrations"]  # {"All": false, "Segment": true}: reset, see below
+    assert body["batch"] == [expected_message]
     assert body["sentAt"].endswith("Z")
     assert lifecycle.attempts[0].exchanges[0].request.headers["authorization"] == "Basic [REDACTED]"
 
@@ -111,3 +122,197 @@ def test_a_message_over_32_kb_is_refused_before_sending() -> None:
 def test_write_key_is_required() -> None:
     with pytest.raises(sdk.InvalidSettings, match=r"^write_key: is required$"):
         sdk.load_settings(destination.settings, {})
+
+
+# -- what is forwarded: integrations reset, upstream writeKey dropped ------------------------
+
+
+@respx.mock(assert_all_called=True)
+def test_a_journey_event_reaches_the_receiving_workspaces_destinations(
+    respx_mock: respx.MockRouter,
+) -> None:
+    # Forwarded as {"All": false, "Segment": true}, no destination of the receiving workspace
+    # would get it (Segment HTTP API, "Selecting Destinations"): the object is reset.
+    route = respx_mock.post("https://api.segment.io/v1/batch").mock(
+        return_value=httpx.Response(200, json=OK)
+    )
+    event = _journey_event()
+    assert event.integrations == {"All": False, "Segment": True}
+    with sdk.Delivery(destination, {"write_key": KEY}) as delivery:
+        assert delivery.send(event).delivered
+    [message] = _sent(route)
+    assert "integrations" not in message
+    assert sdk.route(message.get("integrations"), "Braze").delivered
+    assert message["context"]["personas"] == event.context["personas"]
+
+
+@respx.mock(assert_all_called=True)
+def test_entries_naming_other_destinations_are_kept(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post("https://api.segment.io/v1/batch").mock(
+        return_value=httpx.Response(200, json=OK)
+    )
+    event = {
+        "type": "track",
+        "event": "Order Completed",
+        "userId": "u1",
+        "messageId": "m-1",
+        "integrations": {"All": False, "Segment": True, "Mixpanel": False, "Braze": {"x": 1}},
+    }
+    with sdk.Delivery(destination, {"write_key": KEY}) as delivery:
+        assert delivery.send(event).delivered
+    [message] = _sent(route)
+    assert message["integrations"] == {"Mixpanel": False, "Braze": {"x": 1}}
+    assert not sdk.route(message["integrations"], "Mixpanel").delivered
+    assert sdk.route(message["integrations"], "Amplitude").delivered
+
+
+@respx.mock(assert_all_called=True)
+def test_the_upstream_write_key_is_never_forwarded(respx_mock: respx.MockRouter) -> None:
+    # The HTTP API takes a writeKey in the body as an alternative to Basic auth: a message
+    # copied from an upstream source may carry that source's key.
+    route = respx_mock.post("https://api.segment.io/v1/batch").mock(
+        return_value=httpx.Response(200, json=OK)
+    )
+    upstream = "upstream-write-key-DmBXIN4J"
+    event = {
+        "type": "identify",
+        "userId": "019mr8mf4r",
+        "messageId": "m-2",
+        "traits": {"email": "pgibbons@example.com"},
+        "writeKey": upstream,
+    }
+    with sdk.Delivery(destination, {"write_key": KEY, "strip_integrations": True}) as d:
+        assert d.send(event).delivered
+    request = route.calls.last.request
+    assert upstream not in request.content.decode()
+    [message] = _sent(route)
+    assert "writeKey" not in message
+    assert message["traits"] == {"email": "pgibbons@example.com"}
+
+
+# -- Engage events ---------------------------------------------------------------------------
+
+
+@respx.mock(assert_all_called=True)
+def test_a_journey_identify_is_forwarded_with_its_key_trait(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post("https://api.segment.io/v1/batch").mock(
+        return_value=httpx.Response(200, json=OK)
+    )
+    step = sdk.Space("spa_src").step("First Purchase", "Opened Email", destinations=["Segment"])
+    event = step.event("identify", user_id="u1")
+    with sdk.Delivery(destination, {"write_key": KEY}) as delivery:
+        lifecycle = delivery.send(event)
+    assert lifecycle.delivered
+    [message] = _sent(route)
+    assert message["type"] == "identify"
+    assert message["userId"] == "u1"
+    assert message["traits"] == {step.key: True}
+    assert message["messageId"] == event.message_id
+    assert message["context"]["personas"]["computation_key"] == step.key
+    assert "integrations" not in message
+
+
+@respx.mock(assert_all_called=True)
+def test_an_audience_exit_is_forwarded(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post("https://api.segment.io/v1/batch").mock(
+        return_value=httpx.Response(200, json=OK)
+    )
+    audience = sdk.Space("spa_src").audience("Big Spenders", destinations=["Segment"])
+    event = audience.event("track", user_id="u1", entered=False)
+    with sdk.Delivery(destination, {"write_key": KEY}) as delivery:
+        assert delivery.send(event).delivered
+    [message] = _sent(route)
+    assert message["event"] == "Audience Exited"
+    assert message["properties"] == {"big_spenders": False}
+    assert message["context"]["personas"]["computation_key"] == "big_spenders"
+
+
+@pytest.mark.parametrize("call", ["track", "identify"])
+def test_a_journey_step_exit_is_refused_and_never_sent(call: str) -> None:
+    step = sdk.Space("spa_src").step("First Purchase", "Opened Email", destinations=["Segment"])
+    wire = step.event(call, user_id="u1").to_wire()  # type: ignore[arg-type]
+    if call == "track":
+        wire["event"] = "Audience Exited"
+        wire["properties"][step.key] = False
+    else:
+        wire["traits"][step.key] = False
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post("https://api.segment.io/v1/batch")
+        with sdk.Delivery(destination, {"write_key": KEY}) as delivery:
+            lifecycle = delivery.send(wire)
+    assert not route.called
+    assert lifecycle.outcome is sdk.Outcome.FAILED_PERMANENT
+    assert lifecycle.error is not None and lifecycle.error.cls == "ListRemovalRefused"
+
+
+# -- Segment's answers -----------------------------------------------------------------------
+
+
+@respx.mock(assert_all_called=True)
+def test_a_429_waits_for_retry_after_then_delivers(respx_mock: respx.MockRouter) -> None:
+    # HTTP API, "Rate limits": a rejected request's answer carries Retry-After and
+    # X-RateLimit-Reset, the seconds after which it may be retried.
+    route = respx_mock.post("https://api.segment.io/v1/batch").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "7", "X-RateLimit-Reset": "7"}),
+            httpx.Response(200, json=OK),
+        ]
+    )
+    waits: list[float] = []
+    with sdk.Delivery(destination, {"write_key": KEY}, sleep=waits.append) as delivery:
+        lifecycle = delivery.send(_journey_event())
+    assert lifecycle.delivered
+    assert route.call_count == 2
+    assert _sent(route, 0) == _sent(route, 1)  # the same messages, the same messageIds
+    first = lifecycle.attempts[0]
+    assert first.error is not None and first.error.cls == "RateLimited"
+    assert first.retry is not None and first.retry.decision == "retry"
+    assert "Retry-After" in first.retry.reason
+    assert waits == [7.0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Bad Request",  # over 32 KB a message / 500 KB a batch
+        "Invalid JSON",
+    ],
+)
+@respx.mock(assert_all_called=True)
+def test_segments_400_answers_fail_permanently(body: str, respx_mock: respx.MockRouter) -> None:
+    # HTTP API, "Errors": 200 for every request except large payloads and JSON errors (400).
+    route = respx_mock.post("https://api.segment.io/v1/batch").mock(
+        return_value=httpx.Response(400, text=body)
+    )
+    with sdk.Delivery(destination, {"write_key": KEY}, sleep=lambda s: None) as delivery:
+        lifecycle = delivery.send(_journey_event())
+    assert route.call_count == 1
+    assert lifecycle.outcome is sdk.Outcome.FAILED_PERMANENT
+    assert lifecycle.error is not None
+    assert lifecycle.error.cls == "PayloadValidationError"
+    assert lifecycle.error.message == f"HTTP 400 Bad Request: {body}"
+
+
+@respx.mock(assert_all_called=True)
+def test_a_5xx_is_retried_and_the_batch_resent_unchanged(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post("https://api.segment.io/v1/batch").mock(
+        side_effect=[httpx.Response(503, text="Service Unavailable"), httpx.Response(200, json=OK)]
+    )
+    with sdk.Delivery(destination, {"write_key": KEY}, sleep=lambda s: None) as delivery:
+        lifecycle = delivery.send(_journey_event())
+    assert lifecycle.delivered
+    assert route.call_count == 2
+    assert _sent(route, 0)[0]["messageId"] == _sent(route, 1)[0]["messageId"]
+
+
+@respx.mock(assert_all_called=True)
+def test_a_200_is_a_delivery(respx_mock: respx.MockRouter) -> None:
+    # Segment answers 200 to every accepted request (even one it later drops: see its
+    # Debugger); there is nothing per event to read.
+    respx_mock.post("https://api.segment.io/v1/batch").mock(
+        return_value=httpx.Response(200, json=OK)
+    )
+    with sdk.Delivery(destination, {"write_key": KEY}) as delivery:
+        lifecycle = delivery.send(_journey_event())
+    assert lifecycle.delivered
+    assert lifecycle.last_response is not None and lifecycle.last_response.status == 200

@@ -87,7 +87,10 @@ def test_text_preview_of_the_eligible_user(capsys: pytest.CaptureFixture[str]) -
 def test_text_preview_of_the_ineligible_user(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(EXAMPLE, "--user", INELIGIBLE) == 0
     out = capsys.readouterr().out
-    assert "not eligible: for Loyalty Welcome (entry: trait loyalty_opt_in equals true;" in out
+    assert (
+        "not eligible: does not enter Loyalty Welcome (entry: trait loyalty_opt_in equals true;"
+        in out
+    )
     assert "continues in First Purchase only" in out
     assert "Entered  no other journey (continued in First Purchase only)" in out
     assert "Segment:" not in out
@@ -203,7 +206,9 @@ def test_send_delivers_each_destination_its_own_events(
     assert len(hooks) == 5
     assert all(body["integrations"] == {"All": False, "Webhook": True} for body in hooks)
     segment = [m for r in requests if r.path == "/v1/batch" for m in r.json["batch"]]
-    assert [m["integrations"] for m in segment] == [{"All": False, "Segment": True}]
+    # Segment forwards into another workspace: its own routing (All: false, Segment: true) is
+    # dropped so that the receiving workspace's destinations apply their normal rules.
+    assert len(segment) == 1 and "integrations" not in segment[0]
     assert segment[0]["traits"]["email"] == "ada@old-mail.example"  # first_added
     assert segment[0]["context"]["journey_context"]["source_journey"] == "First Purchase"
 
@@ -272,3 +277,34 @@ def test_the_docs_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(lifecycles, list) and len(lifecycles) == 30
     outcomes = {lc.outcome.value for lc in lifecycles}
     assert outcomes == {"delivered", "filtered"}
+
+
+def test_a_destination_that_send_would_refuse_is_a_note_in_text_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "misnamed.yaml"
+    file.write_text(
+        "space: {id: spa_cli}\n"
+        "journeys:\n"
+        "  - name: J\n"
+        "    steps:\n"
+        "      - type: send_to_destinations\n"
+        "        name: S\n"
+        "        destinations: [{name: webhook}, {name: NoSuchDest}]\n"
+    )
+    user = tmp_path / "user.json"
+    user.write_text('{"user_id": "u-1", "as_of": "2026-01-01T00:00:00Z"}')
+    assert run(str(file), "--user", str(user)) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: webhook: 'webhook' must be written as the connector's integrations name "
+        "'Webhook', or its events are filtered at destination; --send refuses this preview"
+    ) in out
+    assert "note: NoSuchDest: no connector named 'NoSuchDest' (known: " in out
+    assert run(str(file), "--user", str(user), "--json") == 0
+    notes = json.loads(capsys.readouterr().out)["journey"]["path"][0]["notes"]
+    assert [note.split(":")[0] for note in notes] == ["webhook", "NoSuchDest"]
+    assert run(str(file), "--user", str(user), "--send") == 2  # and --send refuses it
+    assert "must be written as the connector's integrations name 'Webhook'" in one_error_line(
+        capsys
+    )
