@@ -8,10 +8,12 @@ never with the offending value (it may be personal data).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+import operator
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeAlias
@@ -25,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import to_json
+from pydantic_core import PydanticSerializationError
 
 from sdk._errors import InvalidEvent, PayloadTooLarge
 
@@ -54,25 +56,45 @@ MAX_BATCH_BYTES = 500 * 1024
 
 class _MessageIds:
     """Unique message ids without a syscall per message: a random 64-bit prefix per process
-    (drawn again in a forked child) and a counter. ``destkit-<16 hex>-<counter hex>``."""
+    (drawn again in a forked child, or parent and child would hand out the same ids) and a
+    counter, ``destkit-<16 hex>-<counter hex>``. ``next`` runs in C (a ``map`` iterator's
+    ``__next__``), so an id costs a fraction of a microsecond."""
+
+    __slots__ = ("next",)
 
     def __init__(self) -> None:
-        self.reset()
-        os.register_at_fork(after_in_child=self.reset)
+        self.next: Callable[[], str] = self._source()
+        os.register_at_fork(after_in_child=self._reset)
 
-    def reset(self) -> None:
-        self.prefix = f"destkit-{os.urandom(8).hex()}-"
-        self.counter = itertools.count(1)
+    def _reset(self) -> None:
+        self.next = self._source()
 
-    def __call__(self) -> str:
-        return f"{self.prefix}{next(self.counter):x}"
-
-
-_new_message_id = _MessageIds()
+    @staticmethod
+    def _source() -> Callable[[], str]:
+        prefix = f"destkit-{os.urandom(8).hex()}-"
+        return map(f"{prefix}{{:x}}".format, itertools.count(1)).__next__
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+#: The process's message ids; builders that fill ``messageId`` themselves call
+#: ``message_ids.next()`` (always through the attribute: it is replaced in a forked child).
+message_ids = _MessageIds()
+
+
+def _new_message_id() -> str:
+    return message_ids.next()
+
+
+#: ``datetime.now(UTC)`` as a C-level callable: no Python frame per message.
+_now: Callable[[], datetime] = functools.partial(datetime.now, UTC)
+
+#: ``exclude_if`` for the known optional fields: an absent (``None``) one is left out of the wire
+#: form, while unknown fields keep their nulls. A C-level ``is None`` test, called per field.
+_is_none: Callable[[Any], bool] = functools.partial(operator.is_, None)
+
+
+def _optional() -> Any:
+    """A known optional field: ``None`` by default, left out of the wire form when ``None``."""
+    return Field(default=None, exclude_if=_is_none)
 
 
 class _Base(BaseModel):
@@ -89,13 +111,13 @@ class _Base(BaseModel):
 
     message_id: str = Field(default_factory=_new_message_id, min_length=1)
     timestamp: datetime = Field(default_factory=_now)
-    user_id: str | None = None
-    anonymous_id: str | None = None
+    user_id: str | None = _optional()
+    anonymous_id: str | None = _optional()
     context: dict[str, Any] = Field(default_factory=dict)
     integrations: dict[str, Any] = Field(default_factory=dict)
-    sent_at: datetime | None = None
-    received_at: datetime | None = None
-    original_timestamp: datetime | None = None
+    sent_at: datetime | None = _optional()
+    received_at: datetime | None = _optional()
+    original_timestamp: datetime | None = _optional()
 
     @model_validator(mode="after")
     def _needs_an_identity(self) -> _Base:
@@ -104,8 +126,9 @@ class _Base(BaseModel):
         return self
 
     def to_wire(self) -> dict[str, Any]:
-        """The message as Segment's JSON document (camelCase, ``None`` fields left out)."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """The message as Segment's JSON document: camelCase, known optional fields left out when
+        ``None``, unknown fields kept as given (their nulls too)."""
+        return self.model_dump(mode="json")
 
     @property
     def personas(self) -> dict[str, Any]:
@@ -133,8 +156,8 @@ class Page(_Base):
     """A web page view."""
 
     type: Literal["page"] = "page"
-    name: str | None = None
-    category: str | None = None
+    name: str | None = _optional()
+    category: str | None = _optional()
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -142,8 +165,8 @@ class Screen(_Base):
     """A mobile screen view."""
 
     type: Literal["screen"] = "screen"
-    name: str | None = None
-    category: str | None = None
+    name: str | None = _optional()
+    category: str | None = _optional()
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -178,6 +201,10 @@ MESSAGE_TYPES: tuple[str, ...] = ("track", "identify", "page", "screen", "group"
 _ADAPTER: TypeAdapter[Track | Identify | Page | Screen | Group | Alias] = TypeAdapter(Message)
 
 
+#: pydantic's last ``loc`` part for an error in a mapping's key rather than its value.
+_KEY_MARK = "[key]"
+
+
 def _wire_name(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for position, part in enumerate(loc):
@@ -185,6 +212,8 @@ def _wire_name(loc: tuple[int | str, ...]) -> str:
             parts.append(f"[{part}]")
         elif position == 0 and part in MESSAGE_TYPES:
             continue  # the union's tag, not a field
+        elif part == _KEY_MARK:
+            continue  # the key itself is bad: the rule says so
         else:
             parts.append(("." if parts else "") + to_camel(part))
     return "".join(parts) or "message"
@@ -192,6 +221,9 @@ def _wire_name(loc: tuple[int | str, ...]) -> str:
 
 def _rule(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
+    loc = tuple(error.get("loc", ()))
+    if loc and loc[-1] == _KEY_MARK:  # a mapping key that is not text ({1: ...})
+        return "is a key that must be text" if kind == "string_type" else "is not a valid key"
     if kind == "missing":
         return "is required"
     if kind == "union_tag_not_found":
@@ -233,43 +265,40 @@ def parse_message(
 ) -> Track | Identify | Page | Screen | Group | Alias:
     """Validate one message given as a mapping or JSON text.
 
-    Raises ``InvalidEvent`` (one line, naming the field) or ``PayloadTooLarge``.
+    Raises ``InvalidEvent`` (one line, naming the field) or ``PayloadTooLarge``. The 32 KB limit
+    applies to what will be sent: the message as ``message_to_json`` writes it, with its
+    ``messageId``, ``timestamp`` and defaults filled in, so a message this accepts always
+    serializes within the limit (and JSON text padded with whitespace is not refused for it).
     """
     if isinstance(data, (str, bytes)):
-        raw = data.encode() if isinstance(data, str) else data
-        if len(raw) > MAX_MESSAGE_BYTES:
-            raise PayloadTooLarge(
-                "message", f"is {len(raw)} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes"
-            )
         try:
-            data = json.loads(raw)
+            data = json.loads(data)
         except json.JSONDecodeError as exc:
             raise InvalidEvent(
                 "message", f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
             ) from None
+        except UnicodeDecodeError:
+            raise InvalidEvent("message", "is not UTF-8 text") from None
+        except RecursionError:
+            raise InvalidEvent("message", "nests too deeply") from None
     if not isinstance(data, Mapping):
         raise InvalidEvent("message", "must be a JSON object")
-    else:
-        _check_size(data)
     try:
         message = _ADAPTER.validate_python(data)
     except ValidationError as exc:
         raise invalid_event_from(exc) from None
+    message_to_json(message)  # the size of what will be sent, defaults included
     return message
 
 
-def _check_size(data: Mapping[str, Any]) -> None:
-    """Refuse a message whose compact JSON (UTF-8) is over Segment's 32 KB limit."""
-    size = len(to_json(data, fallback=str))  # compact UTF-8 JSON, like the wire
-    if size > MAX_MESSAGE_BYTES:
-        raise PayloadTooLarge(
-            "message", f"is {size} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes"
-        )
-
-
 def message_to_json(message: Track | Identify | Page | Screen | Group | Alias) -> bytes:
-    """Serialize a message for the wire, refusing one over Segment's 32 KB limit."""
-    raw = type(message).__pydantic_serializer__.to_json(message, exclude_none=True)
+    """Serialize a message for the wire (compact UTF-8 JSON, as ``to_wire`` describes it),
+    refusing one over Segment's 32 KB limit or one holding a value JSON cannot carry."""
+    try:
+        raw = type(message).__pydantic_serializer__.to_json(message)
+    except PydanticSerializationError:
+        # A Python object JSON has no form for (built in Python, never parsed from JSON).
+        raise InvalidEvent("message", "holds a value that cannot be written as JSON") from None
     if len(raw) > MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(
             "message", f"is {len(raw)} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes"
@@ -301,29 +330,40 @@ class BatchParseResult:
         return not self.errors
 
 
+_BATCH_RULE = 'must be a message, a list of messages or a {"batch": [...]} object'
+
+
 def parse_batch(document: Mapping[str, Any] | Iterable[Any] | str | bytes) -> BatchParseResult:
-    """Parse one message, a list of messages or a ``{"batch": [...]}`` document.
+    """Parse one message, a list of messages or a ``{"batch": [...]}`` document (as Python
+    objects or JSON text). Anything else (``None``, a number, a JSON string...) is refused with
+    one ``InvalidEvent`` naming ``batch``.
 
     Bad messages are reported with their index; good ones are kept, never dropped because a
     neighbour was bad.
     """
-    if isinstance(document, (str, bytes)):
-        raw = document.encode() if isinstance(document, str) else document
+    if isinstance(document, (str, bytes, bytearray)):
         try:
-            document = json.loads(raw)
+            document = json.loads(document)
         except json.JSONDecodeError as exc:
             raise InvalidEvent(
                 "batch", f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
             ) from None
+        except UnicodeDecodeError:
+            raise InvalidEvent("batch", "is not UTF-8 text") from None
+        except RecursionError:
+            raise InvalidEvent("batch", "nests too deeply") from None
+    items: list[Any]
     if isinstance(document, Mapping):
         if "batch" in document:
-            items = document["batch"]
-            if not isinstance(items, list):
+            if not isinstance(document["batch"], list):
                 raise InvalidEvent("batch", "must be a list of messages")
+            items = document["batch"]
         else:
             items = [document]
-    else:
+    elif isinstance(document, Iterable) and not isinstance(document, (str, bytes, bytearray)):
         items = list(document)
+    else:  # None, a number, a string (never iterated character by character)...
+        raise InvalidEvent("batch", _BATCH_RULE)
     result = BatchParseResult()
     for index, item in enumerate(items):
         try:

@@ -134,18 +134,26 @@ def read_settings_file(path: str | Path) -> dict[str, Any]:
     """Read a JSON or YAML settings file into a mapping; errors name the file."""
     file = Path(path)
     try:
-        text = file.read_text()
+        text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InvalidSettings("settings-file", f"cannot read {file}: {exc.strerror}") from None
+        raise InvalidSettings(
+            "settings-file", f"cannot read {file}: {exc.strerror or exc}"
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidSettings("settings-file", f"{file} is not UTF-8 text") from None
     try:
         data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0]
         raise InvalidSettings("settings-file", f"{file} is not valid: {first}") from None
+    except RecursionError:
+        raise InvalidSettings("settings-file", f"{file} nests too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise InvalidSettings("settings-file", f"{file} must hold a mapping of setting names")
+    if not all(isinstance(name, str) for name in data):  # YAML keys may be numbers, null...
+        raise InvalidSettings("settings-file", f"{file}: every setting name must be text")
     return data
 
 

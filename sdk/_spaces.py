@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sdk._engage import ComputationClass, PersonasContext, membership_event
+from sdk._engage import ComputationClass, MembershipEvents, PersonasContext
 from sdk._errors import InvalidJourney
 from sdk._keys import KeyRegistry, audience_key, default_step_id
 from sdk._messages import Identify, Track
@@ -69,7 +69,10 @@ class Space:
     def audience(
         self, name: str, *, audience_id: str | None = None, destinations: Iterable[str] = ()
     ) -> Audience:
-        """An audience of this space; its key is its snake-cased name."""
+        """An audience of this space; its key is its snake-cased name (a blank name is refused,
+        as for a step)."""
+        if not name.strip():
+            raise InvalidJourney("audience", "must not be empty")
         key = audience_key(name)
         computation_id = audience_id or _derived_id("aud_", f"{self.id}/audience/{name}")
         self.keys.claim(key, computation_id)
@@ -111,15 +114,15 @@ class JourneyStep:
         anonymous_id: str | None = None,
         extra: dict[str, object] | None = None,
     ) -> Track | Identify:
-        """The event a connected destination receives when a user enters this step."""
-        return membership_event(
-            call,
-            self.personas(),
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            destinations=self.destinations,
-            extra=extra,
-        )
+        """The event a connected destination receives when a user enters this step.
+
+        A missing identity (no ``user_id`` nor ``anonymous_id``) or a bad value in ``extra`` is
+        an ``InvalidEvent`` naming the field."""
+        return self._events.event(call, user_id=user_id, anonymous_id=anonymous_id, extra=extra)
+
+    @functools.cached_property
+    def _events(self) -> MembershipEvents:  # personas and integrations built once per step
+        return MembershipEvents(self._personas, self.destinations)
 
 
 @dataclass(frozen=True)
@@ -155,12 +158,10 @@ class Audience:
         extra: dict[str, object] | None = None,
     ) -> Track | Identify:
         """``Audience Entered``/``true``, or ``Audience Exited``/``false`` when not entered."""
-        return membership_event(
-            call,
-            self.personas(),
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            entered=entered,
-            destinations=self.destinations,
-            extra=extra,
+        return self._events.event(
+            call, user_id=user_id, anonymous_id=anonymous_id, entered=entered, extra=extra
         )
+
+    @functools.cached_property
+    def _events(self) -> MembershipEvents:  # personas and integrations built once per audience
+        return MembershipEvents(self._personas, self.destinations)

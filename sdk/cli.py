@@ -1,7 +1,9 @@
 """The ``destkit`` command line.
 
-Exit codes: 0 success (delivered), 1 delivery failed, 2 bad arguments or settings. Every error
-is one line on stderr.
+Exit codes: 0 success (delivered), 1 delivery failed, 2 bad arguments, settings or event
+(refused before any request), 3 filtered (``destkit send``: the event's integrations object, or
+the destination's subscriptions, leave this destination out, so nothing was sent), 130
+interrupted, 141 output pipe closed. Every error is one line on stderr.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn, TextIO
 
-from sdk._errors import DestkitError, InputError, InvalidSettings
-from sdk._keys import default_step_id, step_key
-from sdk._lifecycle import Lifecycle
+from sdk._engage import membership_of
+from sdk._errors import DestkitError, InputError, InvalidEvent, InvalidSettings, PayloadTooLarge
+from sdk._lifecycle import Lifecycle, Outcome
+from sdk._messages import Alias, Group, Identify, Page, Screen, Track, parse_message
 from sdk._registry import all_destinations, broken_connectors, get_destination
 from sdk._render import render_lifecycle
 from sdk._runtime import Delivery
@@ -34,6 +39,19 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+#: ``destkit send``: the event was filtered at the destination; neither delivered nor failed.
+EXIT_FILTERED = 3
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
+
+_SEND_EXIT_CODES = f"""exit codes:
+  {EXIT_OK}  delivered: the destination accepted the event
+  {EXIT_FAILED}  delivery failed (after any retries); the lifecycle says why
+  {EXIT_USAGE}  bad arguments, settings or event: refused before any request
+     (an invalid --payload, a journey asked for audience-exited or list-remove...)
+  {EXIT_FILTERED}  filtered at destination, nothing sent: the event's integrations object
+     (or the destination's subscriptions) leave this destination out
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +59,24 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _non_blank(text: str) -> str:
+    """An argparse type: a value that is not empty nor only spaces."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty or blank")
+    return text
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number from 0 to 65535") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {port}")
+    return port
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -57,12 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     tester = sub.add_parser("tester", help="the interactive event tester (TUI)")
-    tester.add_argument("--destination", help="preselect a destination (slug or name)")
+    tester.add_argument(
+        "--destination", type=_non_blank, help="preselect a destination (slug or name)"
+    )
     tester.add_argument("--settings-file", help="JSON or YAML file of settings")
     tester.add_argument("--journey-file", help="open in journey mode with this journey file")
 
-    send = sub.add_parser("send", help="send one test event and print its lifecycle")
-    send.add_argument("--destination", required=True, help="slug or name (see destkit connectors)")
+    send = sub.add_parser(
+        "send",
+        help="send one test event and print its lifecycle",
+        epilog=_SEND_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    send.add_argument(
+        "--destination",
+        required=True,
+        type=_non_blank,
+        help="slug or name (see destkit connectors)",
+    )
     send.add_argument(
         "--event-type",
         required=True,
@@ -81,27 +129,33 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--payload", help="send this JSON message file instead of a built one")
     send.add_argument("--journey", help="journey name (with --step)")
     send.add_argument("--step", help="step name (with --journey)")
-    send.add_argument("--audience", help="audience name")
+    send.add_argument("--audience", type=_non_blank, help="audience name")
     send.add_argument("--space", default=DEFAULT_SPACE_ID, help="space id (spa_...)")
-    send.add_argument("--user-id", help="test user id (generated when absent)")
+    send.add_argument("--user-id", type=_non_blank, help="test user id (generated when absent)")
     send.add_argument("--json", action="store_true", help="print the lifecycle record as JSON")
 
     key = sub.add_parser("key", help="print a journey step's key")
     key.add_argument("--journey", required=True)
     key.add_argument("--step", required=True)
     key.add_argument("--space", default=DEFAULT_SPACE_ID)
-    key.add_argument("--step-id", help="the step's stable id (default: space/journey/step)")
+    key.add_argument(
+        "--step-id", type=_non_blank, help="the step's stable id (default: space/journey/step)"
+    )
 
     payload = sub.add_parser("payload", help="print the event a destination receives")
     payload.add_argument("--type", required=True, choices=["track", "identify"], dest="call")
     payload.add_argument("--journey")
     payload.add_argument("--step")
-    payload.add_argument("--audience")
+    payload.add_argument("--audience", type=_non_blank)
     payload.add_argument("--exited", action="store_true", help="audiences only: a user left")
-    payload.add_argument("--user-id", required=True)
+    payload.add_argument("--user-id", required=True, type=_non_blank)
     payload.add_argument("--space", default=DEFAULT_SPACE_ID)
     payload.add_argument(
-        "--destination", action="append", default=[], help="a connected destination (repeatable)"
+        "--destination",
+        action="append",
+        default=[],
+        type=_non_blank,
+        help="a connected destination (repeatable)",
     )
 
     connectors = sub.add_parser("connectors", help="list connectors, their kind and settings")
@@ -112,8 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     contract.add_argument("--junit", help="write JUnit XML to this file")
 
     sandbox = sub.add_parser("sandbox", help="run the sandbox destination with fault injection")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8787)
+    sandbox.add_argument(
+        "--host", type=_non_blank, default="127.0.0.1", help="address to listen on"
+    )
+    sandbox.add_argument("--port", type=_port, default=8787, help="0 to 65535 (0: any free port)")
     with contextlib.suppress(ImportError):
         from sdk.testing._sandbox import add_fault_arguments
 
@@ -148,13 +204,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"destkit: error: {exc.message}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # ``destkit connectors | head -1``: the reader left. Quietly, as cat does; stdout is
+        # pointed at /dev/null so the interpreter's final flush does not complain either.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stdout = sys.stdout.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stdout)
+            os.close(devnull)
+        return EXIT_BROKEN_PIPE
 
 
 def _cmd_key(args: argparse.Namespace) -> int:
-    space = Space(args.space)
-    step_id = args.step_id or default_step_id(space.id, args.journey, args.step)
-    print(step_key(args.journey, args.step, step_id))
+    # The key of the step Space.step makes, so both refuse the same names (blank ones).
+    step = Space(args.space).step(args.journey, args.step, step_id=args.step_id)
+    print(step.key)
     return EXIT_OK
 
 
@@ -200,26 +265,55 @@ def sandbox_endpoint(slug: str, values: dict[str, Any]) -> Iterator[dict[str, An
 
 
 def _env_endpoint(slug: str) -> str | None:
-    import os
-
     return os.environ.get(env_var_name(slug, "endpoint"))
+
+
+def _read_payload(path: str) -> Any:
+    """The ``--payload`` file's JSON value; a problem is one line naming ``payload``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise InvalidSettings("payload", f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InvalidSettings("payload", f"{path} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidSettings("payload", f"{path} is not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InvalidSettings("payload", f"{path} nests too deeply to be a message") from None
+
+
+def _payload_message(path: str) -> Track | Identify | Page | Screen | Group | Alias:
+    """The ``--payload`` file as a validated message: a bad one is refused here, before any
+    request, as ``payload.<field>: <rule>`` (exit 2)."""
+    document = _read_payload(path)
+    if not isinstance(document, dict):  # a JSON string is a value here, not JSON text to parse
+        raise InvalidEvent("payload", "must be a JSON object")
+    try:
+        return parse_message(document)  # also refuses a message over 32 KB as sent
+    except (InvalidEvent, PayloadTooLarge) as exc:
+        field = "payload" if exc.field == "message" else f"payload.{exc.field}"
+        raise type(exc)(field, exc.rule) from None
+
+
+def _refuse_journey_exit(event: Track | Identify | Page | Screen | Group | Alias) -> None:
+    """A journey never sends an exit (its lists are add-only): refused before any request."""
+    membership = membership_of(event)
+    if membership is not None and membership.is_journey and not membership.member:
+        raise InvalidEvent(
+            "event-type",
+            f"{membership.key} is a journey step: journeys are add-only and never send "
+            "Audience Exited or a removal (use --audience for an exit)",
+        )
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
     destination = get_destination(args.destination)
+    Space(args.space)  # a bad --space is refused even by an event type that does not use it
     values = _settings_values(args)
+    event: Track | Identify | Page | Screen | Group | Alias
     if args.payload:
-        try:
-            with open(args.payload, encoding="utf-8") as handle:
-                event: Any = json.load(handle)
-        except OSError as exc:
-            raise InvalidSettings(
-                "payload", f"cannot read {args.payload}: {exc.strerror}"
-            ) from None
-        except json.JSONDecodeError as exc:
-            raise InvalidSettings(
-                "payload", f"{args.payload} is not valid JSON: {exc.msg}"
-            ) from None
+        event = _payload_message(args.payload)
     else:
         spec = TestEventSpec(
             event_type=TestEventType(args.event_type),
@@ -231,13 +325,16 @@ def _cmd_send(args: argparse.Namespace) -> int:
             space_id=args.space,
         )
         event = build_test_event(spec)
+    _refuse_journey_exit(event)
     with (
         sandbox_endpoint(destination.slug, values) as settings,
         Delivery(destination, settings) as delivery,
     ):
         lifecycle = delivery.send(event)
     _print_lifecycle(lifecycle, as_json=args.json, out=sys.stdout)
-    return EXIT_OK if lifecycle.delivered else EXIT_FAILED
+    if lifecycle.delivered:
+        return EXIT_OK
+    return EXIT_FILTERED if lifecycle.outcome is Outcome.FILTERED else EXIT_FAILED
 
 
 def _print_lifecycle(lifecycle: Lifecycle, *, as_json: bool, out: TextIO) -> None:
@@ -310,9 +407,14 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     try:
         serve(args.host, args.port, faults)
     except OSError as exc:
+        # The sandbox wraps the socket's error in its own sentence: report the socket's reason.
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+        reason = cause.strerror or str(cause)
+        if isinstance(cause, socket.gaierror):  # a host name that does not resolve: bad input
+            print(f"destkit: error: --host: cannot resolve {args.host}: {reason}", file=sys.stderr)
+            return EXIT_USAGE
         print(
-            f"destkit: error: --port: cannot listen on {args.host}:{args.port}: "
-            f"{exc.strerror or exc}",
+            f"destkit: error: --port: cannot listen on {args.host}:{args.port}: {reason}",
             file=sys.stderr,
         )
         return EXIT_FAILED

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sdk import route, step_key
+from sdk import InvalidJourney, Space, route, step_key
 from sdk._keys import default_step_id
 from sdk._testevents import DEFAULT_SPACE_ID
 from sdk.cli import main
@@ -83,14 +83,46 @@ def test_key_with_awkward_names_is_still_valid(capsys: pytest.CaptureFixture[str
         (("key", "--journey", "J"), "--step"),
         (("key", "--journey", "J", "--step", "S", "--space", "not-a-space"), "space_id"),
         (("key", "--journey", "J", "--step", "S", "--bogus"), "--bogus"),
+        (("key", "--journey", " ", "--step", "S"), "journey: must not be empty"),
+        (("key", "--journey", "", "--step", "S"), "journey: must not be empty"),
+        (("key", "--journey", "J", "--step", "\t"), "step: must not be empty"),
+        (("key", "--journey", "J", "--step", "S", "--step-id", ""), "--step-id: must not be"),
+        (("key", "--journey", "J", "--step", "S", "--step-id", " "), "--step-id: must not be"),
     ],
-    ids=["no-journey", "no-step", "bad-space", "unknown-flag"],
+    ids=[
+        "no-journey",
+        "no-step",
+        "bad-space",
+        "unknown-flag",
+        "blank-journey",
+        "empty-journey",
+        "blank-step",
+        "empty-step-id",
+        "blank-step-id",
+    ],
 )
 def test_key_bad_arguments(
     capsys: pytest.CaptureFixture[str], args: tuple[str, ...], needle: str
 ) -> None:
     assert run(*args) == 2
     assert needle in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(("journey", "step"), [(" ", "S"), ("J", "  "), ("", "S")])
+def test_key_refuses_what_space_step_refuses(
+    capsys: pytest.CaptureFixture[str], journey: str, step: str
+) -> None:
+    with pytest.raises(InvalidJourney) as refused:
+        Space(DEFAULT_SPACE_ID).step(journey, step)
+    assert run("key", "--journey", journey, "--step", step) == 2
+    assert one_error_line(capsys) == f"destkit: error: {refused.value.message}"
+
+
+def test_key_is_the_key_space_step_gives(capsys: pytest.CaptureFixture[str]) -> None:
+    for extra, step_id in [((), None), (("--step-id", "stp_9"), "stp_9")]:
+        assert run("key", "--journey", "Ünï J", "--step", "S 1", *extra) == 0
+        expected = Space(DEFAULT_SPACE_ID).step("Ünï J", "S 1", step_id=step_id).key
+        assert capsys.readouterr().out == expected + "\n"
 
 
 # ---------------------------------------------------------------- destkit payload
@@ -183,6 +215,16 @@ def test_payload_identify_audience_exit(capsys: pytest.CaptureFixture[str]) -> N
         (("--type", "track", "--journey", " ", "--step", "S", "--user-id", "u"), "journey"),
         (("--type", "track", "--journey", "J", "--step", "S", "--user-id", "u", "--destination"),
          "--destination"),
+        (("--type", "track", "--journey", "J", "--step", "S", "--user-id", ""),
+         "argument --user-id: must not be empty or blank"),
+        (("--type", "identify", "--journey", "J", "--step", "S", "--user-id", "  "),
+         "argument --user-id: must not be empty or blank"),
+        (("--type", "track", "--audience", "A", "--user-id", ""),
+         "argument --user-id: must not be empty or blank"),
+        (("--type", "track", "--audience", " ", "--user-id", "u"),
+         "argument --audience: must not be empty or blank"),
+        (("--type", "track", "--journey", "J", "--step", "S", "--user-id", "u",
+          "--destination", ""), "argument --destination: must not be empty or blank"),
     ],
     ids=[
         "journey-exit",
@@ -195,6 +237,11 @@ def test_payload_identify_audience_exit(capsys: pytest.CaptureFixture[str]) -> N
         "bad-space",
         "blank-journey",
         "destination-without-value",
+        "empty-user-id",
+        "blank-user-id",
+        "audience-empty-user-id",
+        "blank-audience",
+        "empty-destination",
     ],
 )  # fmt: skip
 def test_payload_bad_arguments(

@@ -1,5 +1,6 @@
-"""``destkit send`` against the sandbox connector with a mocked API: exit codes, one-line errors,
-``--json`` and ``--payload``."""
+"""``destkit send`` against the sandbox connector with a mocked API: exit codes (0 delivered,
+1 failed, 2 refused before any request, 3 filtered), one-line errors, ``--json`` and
+``--payload``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 import respx
 
+from sdk import Space
 from sdk.cli import main
 
 ENDPOINT = "https://mock.test"
@@ -146,30 +148,141 @@ def test_payload_sends_the_file_as_is(
     assert json.loads(capsys.readouterr().out)["event"]["messageId"] == "m-file"
 
 
-def test_an_invalid_payload_fails_without_a_request(
-    api: respx.MockRouter, capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("message", "needle"),
+    [
+        ({"type": "track", "event": "No User"}, "payload.userId: one of userId or anonymousId"),
+        ({"type": "track", "userId": "u1"}, "payload.event: is required"),
+        ({"type": "purchase", "userId": "u1"}, "payload.type: must be one of track"),
+        ([1, 2, 3], "payload: must be a JSON object"),
+        ("track", "payload: must be a JSON object"),
+        (
+            {"type": "track", "userId": "u1", "event": "e", "properties": {"pad": "x" * 40_000}},
+            "payload: is 40",  # the size of what would be sent, over Segment's 32 KB
+        ),
+    ],
+    ids=["no-identity", "no-event", "bad-type", "a-list", "a-string", "over-32-kb"],
+)
+def test_an_invalid_payload_is_refused_before_any_request_with_exit_2(
+    api: respx.MockRouter,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    message: object,
+    needle: str,
 ) -> None:
     route = api.post(EVENT_URL).mock(return_value=httpx.Response(200))
     path = tmp_path / "event.json"
-    path.write_text(json.dumps({"type": "track", "event": "No User"}))
+    path.write_text(json.dumps(message))
 
-    assert send("--event-type", "track", "--payload", str(path)) == 1
+    assert send("--event-type", "track", "--payload", str(path), "--json") == 2
 
     assert route.call_count == 0
-    assert "InvalidEvent: userId: one of userId or anonymousId is required" in (
-        capsys.readouterr().out
-    )
+    assert needle in one_error_line(capsys)
 
 
-def test_a_payload_that_is_not_an_object_fails_cleanly(
+def test_a_payload_file_that_is_not_utf8_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"type": "track", "userId": "Zoë", "event": "e"}'.encode("latin-1"))
+
+    assert send("--event-type", "track", "--payload", str(path)) == 2
+
+    line = one_error_line(capsys)
+    assert line.startswith("destkit: error: payload: ")
+    assert "latin1.json is not UTF-8 text" in line
+
+
+def test_a_payload_nested_too_deeply_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+
+    assert send("--event-type", "track", "--payload", str(path)) == 2
+
+    assert "payload: " in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("event_type", ["audience-exited", "list-remove"])
+def test_a_journey_exit_is_refused_before_any_request_with_exit_2(
+    api: respx.MockRouter, capsys: pytest.CaptureFixture[str], event_type: str
+) -> None:
+    route = api.post(EVENT_URL).mock(return_value=httpx.Response(200))
+
+    code = send("--event-type", event_type, "--journey", "Onboarding", "--step", "Welcome")
+
+    assert code == 2
+    assert route.call_count == 0
+    line = one_error_line(capsys)
+    assert line.startswith("destkit: error: event-type: j_o_onboarding__welcome_")
+    assert "add-only" in line
+
+
+def test_a_journey_exit_in_a_payload_file_exits_2(
     api: respx.MockRouter, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    path = tmp_path / "list.json"
-    path.write_text("[1, 2, 3]")
+    route = api.post(EVENT_URL).mock(return_value=httpx.Response(200))
+    step = Space("spa_destkit_test").step("Onboarding", "Welcome", destinations=["Sandbox"])
+    entered = step.event("track", user_id="u1").to_wire()
+    exited = {**entered, "event": "Audience Exited", "properties": {step.key: False}}
+    path = tmp_path / "exit.json"
+    path.write_text(json.dumps(exited))
 
-    assert send("--event-type", "track", "--payload", str(path)) == 1
+    assert send("--event-type", "track", "--payload", str(path)) == 2
 
-    assert "message: must be a JSON object" in capsys.readouterr().out
+    assert route.call_count == 0
+    assert "add-only" in one_error_line(capsys)
+
+
+def test_an_audience_exit_is_still_sent(
+    api: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    route = api.post(EVENT_URL).mock(return_value=httpx.Response(200))
+
+    assert send("--event-type", "audience-exited", "--audience", "VIP Users") == 0
+
+    assert json.loads(route.calls.last.request.content)["properties"]["vip_users"] is False
+
+
+@pytest.mark.parametrize(
+    "integrations",
+    [{"All": False, "Braze": True}, {"Sandbox": False}, {"All": False}],
+    ids=["another-destination", "sandbox-off", "all-off"],
+)
+def test_an_event_filtered_at_destination_exits_3(
+    api: respx.MockRouter,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    integrations: dict[str, bool],
+) -> None:
+    route = api.post(EVENT_URL).mock(return_value=httpx.Response(200))
+    path = tmp_path / "event.json"
+    message = {"type": "track", "userId": "u1", "event": "e", "integrations": integrations}
+    path.write_text(json.dumps(message))
+
+    assert send("--event-type", "track", "--payload", str(path), "--json") == 3
+
+    assert route.call_count == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    record = json.loads(captured.out)
+    assert record["outcome"] == "filtered"
+    assert record["routing"]["decision"] == "filtered at destination"
+
+
+def test_send_help_documents_every_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("send", "--help") == 0
+
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    for code, meaning in [
+        ("0", "delivered"),
+        ("1", "delivery failed"),
+        ("2", "refused before any request"),
+        ("3", "filtered at destination, nothing sent"),
+    ]:
+        assert re.search(rf"^\s+{code}  .*{meaning}", out, re.MULTILINE), (code, out)
 
 
 def test_the_endpoint_can_come_from_the_environment(
@@ -264,6 +377,32 @@ def test_a_payload_that_is_not_json_exits_2(
     assert "is not valid JSON" in line
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("latin1.yaml", f"endpoint: {ENDPOINT}\nregion: Zürich\n".encode("latin-1")),
+        ("numbers.yaml", b"1: 2\n"),
+    ],
+    ids=["latin1", "number-key"],
+)
+def test_an_unreadable_settings_file_exits_2(
+    api: respx.MockRouter,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    content: bytes,
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    code = run("send", "--destination", "sandbox", "--event-type", "track", "--settings-file",
+               str(path))  # fmt: skip
+
+    assert code == 2
+    assert one_error_line(capsys).startswith(f"destkit: error: settings-file: {path}")
+    assert api.calls.call_count == 0
+
+
 def test_an_unknown_event_type_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("send", "--destination", "sandbox", "--event-type", "telepathy") == 2
 
@@ -274,3 +413,26 @@ def test_a_journey_entry_without_a_step_exits_2(capsys: pytest.CaptureFixture[st
     assert send("--event-type", "journey-entry", "--journey", "Onboarding") == 2
 
     assert one_error_line(capsys).startswith("destkit: error: step: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--destination", ""), "argument --destination: must not be empty"),
+        (("--destination", "  "), "argument --destination: must not be empty"),
+        (("--destination", "sandbox", "--user-id", ""), "argument --user-id: must not be empty"),
+        (("--destination", "sandbox", "--audience", " "), "argument --audience: must not be"),
+        (("--destination", "sandbox", "--space", ""), "space_id: must look like spa_"),
+        (("--destination", "sandbox", "--space", "workspace"), "space_id: must look like spa_"),
+    ],
+    ids=["empty-destination", "blank-destination", "empty-user", "blank-audience",
+         "empty-space", "bad-space"],
+)  # fmt: skip
+def test_blank_or_bad_arguments_exit_2(
+    api: respx.MockRouter, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], needle: str
+) -> None:
+    code = run("send", "--event-type", "track", "--setting", f"endpoint={ENDPOINT}", *args)
+
+    assert code == 2
+    assert needle in one_error_line(capsys)
+    assert api.calls.call_count == 0

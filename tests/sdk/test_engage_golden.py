@@ -348,3 +348,91 @@ def test_a_step_with_no_connected_destination_reaches_none() -> None:
     for event in (step.event("track", user_id="u1"), audience.event("identify", user_id="u1")):
         assert event.integrations == {"All": False}
         assert not sdk.route(event.integrations, "Braze").delivered
+
+
+# ---------------------------------------------------------------- built many times, fast
+
+
+def _step() -> sdk.JourneyStep:
+    return Space("spa_fast").step(
+        "First Purchase", "Opened Email", step_id="stp_f", destinations=["Braze", "Amplitude"]
+    )
+
+
+@pytest.mark.parametrize("call", ["track", "identify"])
+def test_events_of_a_step_share_nothing_mutable(call: str) -> None:
+    step = _step()
+    first = step.event(call, user_id="u1", extra={"plan": "pro"})  # type: ignore[arg-type]
+    first.context["personas"]["computation_key"] = "tampered"
+    first.context["ip"] = "203.0.113.9"
+    first.integrations["Mixpanel"] = True
+    first.integrations["Braze"] = False
+    values = first.properties if isinstance(first, Track) else first.traits
+    values[step.key] = False
+    values["plan"] = "free"
+
+    second = step.event(call, user_id="u2", extra={"plan": "pro"})  # type: ignore[arg-type]
+
+    assert second.context == {"personas": step.personas().to_dict()}
+    assert second.integrations == {"All": False, "Braze": True, "Amplitude": True}
+    second_values = second.properties if isinstance(second, Track) else second.traits
+    assert second_values == {"plan": "pro", step.key: True}
+    assert second.message_id != first.message_id
+
+
+def test_audience_events_share_nothing_mutable() -> None:
+    audience = Space("spa_fast").audience("VIP Users", destinations=["Braze"])
+    first = audience.event("track", user_id="u1", entered=False)
+    first.context["personas"].clear()
+    first.integrations.clear()
+    second = audience.event("track", user_id="u2")
+    assert second.context["personas"]["computation_key"] == "vip_users"
+    assert second.integrations == {"All": False, "Braze": True}
+    assert second.properties == {"vip_users": True}
+
+
+def test_the_callers_extra_is_not_changed() -> None:
+    extra = {"plan": "pro"}
+    event = _step().event("track", user_id="u1", extra=extra)
+    assert extra == {"plan": "pro"}
+    assert isinstance(event, Track)
+    event.properties["plan"] = "free"
+    assert extra == {"plan": "pro"}
+
+
+@pytest.mark.parametrize("call", ["track", "identify"])
+def test_a_built_event_is_a_validated_message(call: str) -> None:
+    event = _step().event(call, user_id="u1")  # type: ignore[arg-type]
+    assert type(event) is (Track if call == "track" else Identify)
+    assert event.model_fields_set >= {"user_id", "context", "integrations", "message_id"}
+    wire = json.loads(message_to_json(event))
+    assert parse_message(wire).to_wire() == wire
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "rule"),
+    [
+        ({}, "userId", "one of userId or anonymousId is required"),
+        ({"user_id": ""}, "userId", "one of userId or anonymousId is required"),
+        ({"user_id": 42}, "userId", "valid string"),
+        ({"user_id": "u1", "extra": {1: "not a name"}}, "properties[1]", "key that must be text"),
+    ],
+    ids=["no-identity", "empty-user-id", "user-id-not-text", "extra-key-not-text"],
+)
+def test_a_bad_field_of_a_built_event_is_one_line(
+    kwargs: dict[str, Any], field: str, rule: str
+) -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        _step().event("track", **kwargs)
+    assert caught.value.field == field
+    assert rule in caught.value.rule
+    with pytest.raises(InvalidEvent):
+        membership_event("track", seed_personas(), **kwargs)
+
+
+def test_a_blank_audience_name_is_refused_like_a_blank_step() -> None:
+    space = Space("spa_fast")
+    for name in ("", "   "):
+        with pytest.raises(sdk.InvalidJourney) as caught:
+            space.audience(name)
+        assert str(caught.value) == "audience: must not be empty"

@@ -4,6 +4,8 @@ rules with their one-line errors, the 32 KB limit, and single-message and batch 
 from __future__ import annotations
 
 import json
+import os
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -188,6 +190,43 @@ def test_a_message_round_trips_unchanged() -> None:
     assert message_to_json(again) == raw
 
 
+UNKNOWN_NULLS = {
+    "type": "identify",
+    "userId": "u1",
+    "messageId": "m-4",
+    "timestamp": "2024-05-01T10:00:00Z",
+    "context": {"ip": None},
+    "integrations": {"Braze": None},
+    "traits": {"plan": None},
+    "someNull": None,
+    "nested": {"inner": None, "list": [None]},
+}
+
+
+def test_unknown_fields_set_to_null_round_trip() -> None:
+    message = parse_message(UNKNOWN_NULLS)
+    assert message.model_extra == {"someNull": None, "nested": {"inner": None, "list": [None]}}
+    assert message.to_wire() == UNKNOWN_NULLS
+    raw = message_to_json(message)
+    assert json.loads(raw) == UNKNOWN_NULLS
+    assert message_to_json(parse_message(raw)) == raw
+
+
+def test_known_optional_fields_that_are_null_are_left_out() -> None:
+    document = {**UNKNOWN_NULLS, "anonymousId": None, "sentAt": None, "receivedAt": None}
+    wire = json.loads(message_to_json(parse_message(document)))
+    assert wire == UNKNOWN_NULLS
+    page = parse_message({"type": "page", "userId": "u1", "name": None, "category": None})
+    assert "name" not in page.to_wire() and "category" not in page.to_wire()
+
+
+def test_a_value_json_cannot_carry_is_one_line() -> None:
+    message = Track(user_id="u1", event="e", properties={"handle": object()})
+    with pytest.raises(InvalidEvent) as caught:
+        message_to_json(message)
+    assert_one_line(caught.value, "message", "cannot be written as JSON")
+
+
 # ---------------------------------------------------------------- validation rules
 
 
@@ -304,9 +343,16 @@ def test_given_message_id_and_timestamp_are_kept() -> None:
 # ---------------------------------------------------------------- 32 KB
 
 
-def _json_of_size(size: int) -> str:
-    """A valid track message whose compact JSON text is exactly ``size`` bytes."""
-    skeleton = {"type": "track", "userId": "u1", "event": "e", "properties": {"pad": ""}}
+def _json_of_size(size: int, *, filled: bool = True) -> str:
+    """A valid track message whose compact JSON text is exactly ``size`` bytes. ``filled``: it
+    already carries its ``messageId``, ``timestamp``, ``context`` and ``integrations``, so the text
+    is exactly what ``message_to_json`` sends; otherwise those are left for ``parse_message`` to
+    fill in."""
+    skeleton: dict[str, Any] = {"type": "track", "userId": "u1", "event": "e"}
+    if filled:
+        skeleton |= {"messageId": "m-size", "timestamp": "2024-05-01T10:00:00Z"}
+        skeleton |= {"context": {}, "integrations": {}}
+    skeleton["properties"] = {"pad": ""}
     base = len(json.dumps(skeleton, separators=(",", ":")))
     skeleton["properties"]["pad"] = "x" * (size - base)
     text = json.dumps(skeleton, separators=(",", ":"))
@@ -314,8 +360,10 @@ def _json_of_size(size: int) -> str:
     return text
 
 
-def test_a_message_of_exactly_32_kb_is_accepted() -> None:
-    assert isinstance(parse_message(_json_of_size(MAX_MESSAGE_BYTES)), Track)
+def test_a_message_sent_as_exactly_32_kb_is_accepted() -> None:
+    message = parse_message(_json_of_size(MAX_MESSAGE_BYTES))
+    assert isinstance(message, Track)
+    assert len(message_to_json(message)) == MAX_MESSAGE_BYTES
 
 
 @pytest.mark.parametrize("as_bytes", [False, True])
@@ -325,6 +373,40 @@ def test_a_message_over_32_kb_is_refused_in_one_line(as_bytes: bool) -> None:
         parse_message(text.encode() if as_bytes else text)
     assert_one_line(caught.value, "message", f"is {MAX_MESSAGE_BYTES + 1} bytes")
     assert str(MAX_MESSAGE_BYTES) in str(caught.value)
+
+
+@pytest.mark.parametrize("as_text", [True, False])
+def test_the_limit_counts_what_parse_message_fills_in(as_text: bool) -> None:
+    # 32,768 bytes as given, but messageId, timestamp, context and integrations are still to be
+    # added (the bug was to accept this, and then refuse it at message_to_json):
+    # what would be sent is larger, so parse_message refuses it, as message_to_json would.
+    text = _json_of_size(MAX_MESSAGE_BYTES, filled=False)
+    with pytest.raises(PayloadTooLarge) as caught:
+        parse_message(text if as_text else json.loads(text))
+    assert_one_line(caught.value, "message", "Segment's limit is 32768 bytes")
+    sent_size = int(caught.value.rule.split()[1])
+    assert sent_size > MAX_MESSAGE_BYTES
+
+
+def test_whatever_parse_message_accepts_serializes_within_the_limit() -> None:
+    # Just under the limit once filled in (16 bytes spare: a generated id or timestamp may be a
+    # little longer next time): accepted, and message_to_json agrees.
+    added = len(message_to_json(parse_message(_json_of_size(1_000, filled=False)))) - 1_000
+    message = parse_message(_json_of_size(MAX_MESSAGE_BYTES - added - 16, filled=False))
+    assert MAX_MESSAGE_BYTES - 32 < len(message_to_json(message)) <= MAX_MESSAGE_BYTES
+
+
+def test_whitespace_in_json_text_does_not_count() -> None:
+    # Pretty-printed text over 32 KB whose message is well under it: the wire form is compact.
+    document = {
+        "type": "track",
+        "userId": "u1",
+        "event": "e",
+        "properties": {"n": list(range(5000))},
+    }
+    text = json.dumps(document, indent=8)
+    assert len(text) > MAX_MESSAGE_BYTES
+    assert len(message_to_json(parse_message(text))) < MAX_MESSAGE_BYTES
 
 
 def test_serializing_a_message_over_32_kb_is_refused() -> None:
@@ -461,11 +543,75 @@ def test_an_empty_batch_is_ok_and_empty() -> None:
     ("document", "rule"),
     [
         ({"batch": {"type": "track"}}, "must be a list of messages"),
+        ({"batch": None}, "must be a list of messages"),
         ('{"batch": [', "is not valid JSON"),
+        (5, 'must be a message, a list of messages or a {"batch": [...]} object'),
+        (None, "must be a message, a list of messages"),
+        (True, "must be a message, a list of messages"),
+        ("null", "must be a message, a list of messages"),
+        ("42", "must be a message, a list of messages"),
+        ('"a JSON string"', "must be a message, a list of messages"),
+        (b'"bytes of a JSON string"', "must be a message, a list of messages"),
+        (b"\xff\xfe\xff", "is not UTF-8 text"),
+        ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
     ],
-    ids=["not-a-list", "bad-json"],
+    ids=[
+        "not-a-list",
+        "null-batch",
+        "bad-json",
+        "a-number",
+        "none",
+        "a-boolean",
+        "json-null",
+        "json-number",
+        "json-string",
+        "json-string-bytes",
+        "not-utf8",
+        "too-deep",
+    ],
 )
 def test_a_broken_batch_document_is_one_line(document: Any, rule: str) -> None:
     with pytest.raises(InvalidEvent) as caught:
         parse_batch(document)
     assert_one_line(caught.value, "batch", rule)
+
+
+def test_a_json_string_is_never_iterated_character_by_character() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_batch('"{}"')
+    assert caught.value.field == "batch"
+
+
+def test_deeply_nested_json_text_is_one_line() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        parse_message("[" * 100_000 + "]" * 100_000)
+    assert_one_line(caught.value, "message", "nests too deeply")
+
+
+def _prefix(message_id: str) -> str:
+    return message_id.rsplit("-", 1)[0]
+
+
+def test_message_ids_are_unique_and_shaped() -> None:
+    ids = [parse_message(VALID["track"][0]).message_id for _ in range(1_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"destkit-[0-9a-f]{16}-[0-9a-f]+", i) for i in ids)
+    assert len({_prefix(i) for i in ids}) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_draws_its_own_message_id_prefix() -> None:
+    parent = parse_message(VALID["track"][0]).message_id
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report one id and leave at once
+        try:
+            os.write(write, parse_message(VALID["track"][0]).message_id.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    child = os.read(read, 200).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert child and _prefix(child) != _prefix(parent)
+    assert _prefix(parse_message(VALID["track"][0]).message_id) == _prefix(parent)

@@ -231,6 +231,38 @@ def test_a_broken_settings_file_is_one_line_naming_the_file(
     assert SECRET not in message
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "rule"),
+    [
+        ("latin1.yaml", f"api_key: {SECRET}\nregion: Zürich\n".encode("latin-1"), "UTF-8"),
+        ("utf16.json", f'{{"api_key": "{SECRET}"}}'.encode("utf-16"), "UTF-8"),
+        ("keys.yaml", f"1: {SECRET}\nregion: eu\n".encode(), "setting name must be text"),
+        ("null-key.yaml", b"~: x\nregion: eu\n", "setting name must be text"),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nests too deeply"),
+        ("deep.yaml", b"a: " + b"[" * 5_000 + b"]" * 5_000, "nests too deeply"),
+    ],
+    ids=["latin1", "utf16", "number-key", "null-key", "deep-json", "deep-yaml"],
+)
+def test_an_unreadable_settings_file_is_one_line_naming_the_file(
+    tmp_path: Path, name: str, content: bytes, rule: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    with pytest.raises(InvalidSettings) as caught:
+        read_settings_file(path)
+
+    message = caught.value.message
+    assert message.startswith("settings-file: ")
+    assert name in message and rule in message
+    assert SECRET not in message
+
+
+def test_a_settings_file_that_is_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(InvalidSettings, match=r"^settings-file: cannot read "):
+        read_settings_file(tmp_path)
+
+
 def test_a_missing_settings_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidSettings, match=r"^settings-file: cannot read .*nope\.json"):
         read_settings_file(tmp_path / "nope.json")
