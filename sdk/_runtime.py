@@ -64,6 +64,17 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 Listener = Callable[[Lifecycle], None]
 _MESSAGE_CLASSES = (Track, Identify, Page, Screen, Group, Alias)
+#: Events redacted together in one pass (bounds the JSON document that pass builds).
+_REDACT_SLICE = 500
+
+
+def _record(event: object) -> dict[str, Any]:
+    """The event as its lifecycle records it (before redaction): the wire document."""
+    if isinstance(event, Mapping):
+        return dict(event)
+    if isinstance(event, _MESSAGE_CLASSES):
+        return event.to_wire()
+    return {}  # a JSON array, a string...: refused by _prepare with one line
 
 
 class _Item:
@@ -152,12 +163,23 @@ class AsyncDelivery(Generic[SettingsT]):
         lifecycles: list[Lifecycle] = []
         groups: dict[tuple[str, Hashable], tuple[Action[SettingsT, Any], list[_Item]]] = {}
         limits_of: dict[str, BatchLimits | None] = {}
-        for event in events:
-            lifecycle, prepared = self._prepare(event)
+        events = list(events)
+        # The input events as recorded, redacted a slice at a time: one pass over a slice's
+        # JSON decides for all of its events (the same masks as one event at a time).
+        records: list[dict[str, Any]] = []
+        for start in range(0, len(events), _REDACT_SLICE):
+            records.extend(
+                self.redactor.value([_record(e) for e in events[start : start + _REDACT_SLICE]])
+            )
+        prepared_items: list[tuple[Action[SettingsT, Any], _Item]] = []
+        for event, record in zip(events, records, strict=True):
+            lifecycle, prepared = self._prepare(event, record)
             lifecycles.append(lifecycle)
-            if prepared is None:
-                continue
-            action, item = prepared
+            if prepared is not None:
+                prepared_items.append(prepared)
+        self._record_payloads(prepared_items)
+        for action, item in prepared_items:
+            lifecycle = item.lifecycle
             if action.name not in limits_of:
                 try:
                     limits_of[action.name] = (
@@ -234,20 +256,13 @@ class AsyncDelivery(Generic[SettingsT]):
     # -- preparation: validate, route, journey rules, map ---------------------------------
 
     def _prepare(
-        self, event: AnyMessage | Mapping[str, Any]
+        self, event: AnyMessage | Mapping[str, Any], record: dict[str, Any]
     ) -> tuple[Lifecycle, tuple[Action[SettingsT, Any], _Item] | None]:
+        """Validate, route, apply the journey rules and map one event; ``record`` is the
+        event as the lifecycle shows it, already redacted. The payload is recorded (redacted)
+        by :meth:`_record_payloads`, for all prepared events at once."""
         destination = self.destination
-        if isinstance(event, Mapping):
-            record: dict[str, Any] = dict(event)
-        elif isinstance(event, _MESSAGE_CLASSES):
-            record = event.to_wire()
-        else:
-            record = {}
-        lifecycle = Lifecycle(
-            destination=destination.name,
-            slug=destination.slug,
-            event=self.redactor.value(record),
-        )
+        lifecycle = Lifecycle(destination=destination.name, slug=destination.slug, event=record)
         try:
             if isinstance(event, Mapping):
                 message = parse_message(event)  # validates, and refuses one over 32 KB
@@ -299,9 +314,16 @@ class AsyncDelivery(Generic[SettingsT]):
         except Exception as exc:  # a connector bug must not lose the rest of the batch
             crash = IntegrationError(f"{action.name}.map crashed: {type(exc).__name__}: {exc}")
             return self._refuse(lifecycle, crash), None
-        lifecycle.payload = self.redactor.value(action.payload_record(payload))
-        self._notify(lifecycle)
         return lifecycle, (action, _Item(lifecycle, payload))
+
+    def _record_payloads(self, prepared: Sequence[tuple[Action[SettingsT, Any], _Item]]) -> None:
+        """Record each prepared event's mapped payload, redacted a slice at a time."""
+        for start in range(0, len(prepared), _REDACT_SLICE):
+            part = prepared[start : start + _REDACT_SLICE]
+            masked = self.redactor.value([a.payload_record(i.payload) for a, i in part])
+            for (_, item), payload in zip(part, masked, strict=True):
+                item.lifecycle.payload = payload
+                self._notify(item.lifecycle)
 
     def _refuse(self, lifecycle: Lifecycle, error: DestkitError) -> Lifecycle:
         lifecycle.finish(Outcome.FAILED_PERMANENT, self._error_info(error))
