@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeAlias
 from pydantic import Field, model_validator
 
 from sdk._engage import membership_event
+from sdk._errors import UnknownDestination
 from sdk._journey_schema import FieldError, JourneyModel
 from sdk._journey_users import UserState
 from sdk._messages import Identify, Track
@@ -30,6 +31,8 @@ __all__ = [
     "Emission",
     "EnrichedTrait",
     "IdSyncRule",
+    "connector_kind",
+    "connector_problem",
     "emit",
 ]
 
@@ -133,6 +136,38 @@ class ConnectedDestination(JourneyModel):
                 f"at most {MAX_ALL_STRATEGY_IDENTIFIERS} identifiers may use strategy all",
             )
         return self
+
+
+def connector_problem(name: str) -> str | None:
+    """Why a connected destination named ``name`` cannot be sent to, or None.
+
+    The preview notes it at the step and ``send_preview`` refuses it with the same words:
+    the name must be a registered connector's integrations name, exactly (``Webhook``, not
+    ``webhook``), or every destination would filter the step's events out.
+    """
+    from sdk._registry import all_destinations, get_destination
+
+    try:
+        destination = get_destination(name)
+    except UnknownDestination:
+        known = ", ".join(repr(d.name) for d in all_destinations())
+        return f"no connector named {name!r} (known: {known})"
+    if destination.name != name:
+        return (
+            f"{name!r} must be written as the connector's integrations name "
+            f"{destination.name!r}, or its events are filtered at destination"
+        )
+    return None
+
+
+def connector_kind(name: str) -> str | None:
+    """The kind (``event``, ``list``, ``journey``) of the connector named ``name``, if any."""
+    from sdk._registry import get_destination
+
+    try:
+        return get_destination(name).kind.value
+    except UnknownDestination:
+        return None
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,16 @@ __all__ = [
     "JourneyEntry",
     "JourneyRun",
     "Preview",
+    "StepRef",
     "StepVisit",
     "iso",
 ]
 
 JOURNEY_PREVIEW_SCHEMA = "destkit.journey-preview/1"
+
+#: One step of a journey file: ``(journey name, step path)``, e.g. ``("First Purchase",
+#: "steps[1]")`` (the path as :meth:`Journey.walk` and the preview write it).
+StepRef = tuple[str, str]
 
 
 def iso(value: datetime) -> str:
@@ -175,7 +180,18 @@ class Preview:
     @property
     def destinations(self) -> list[str]:
         """The destinations that receive events, in order of first appearance."""
-        return list(dict.fromkeys(e.destination for e in self.messages))
+        return self.destinations_of(None)
+
+    def messages_of(self, step: StepRef | None = None) -> list[Emission]:
+        """The events ``step`` (``(journey, path)``) emitted, in order; every event when
+        ``step`` is None."""
+        if step is None:
+            return self.messages
+        return [e for e in self.messages if (e.journey, e.path) == tuple(step)]
+
+    def destinations_of(self, step: StepRef | None = None) -> list[str]:
+        """The destinations ``step``'s events (every event's, when None) go to, in order."""
+        return list(dict.fromkeys(e.destination for e in self.messages_of(step)))
 
     def by_destination(self) -> dict[str, list[Emission]]:
         """Each destination's own events."""

@@ -28,7 +28,7 @@ from sdk._journey_files import (
     parse_journey_file,
     parse_user_profile,
 )
-from sdk._journey_payloads import emit
+from sdk._journey_payloads import Emission, connector_kind, connector_problem, emit
 from sdk._journey_results import Criterion, JourneyEntry, JourneyRun, Preview, StepVisit, iso
 from sdk._journey_steps import (
     BaseStep,
@@ -80,11 +80,46 @@ class _Runner:
             found.append(Criterion(f"audience: {condition.describe()}", condition.evaluate(state)))
         return found
 
+    def real_time_entry(self, journey: Journey, state: UserState) -> tuple[list[Criterion], str]:
+        """When a real-time journey enters the user: at the preview's start if the criteria
+        hold with the history up to then, else at the first later event of the profile at which
+        they all hold (the clock moves there), as wait_for_condition waits for one. Returns the
+        criteria at that moment (at the last event looked at, when they never hold) and a note
+        saying so ("" when the user enters at the start)."""
+        started = state.clock
+        moments = [started, *state.future_moments(None)]
+        criteria: list[Criterion] = []
+        for moment in moments:
+            state.clock = moment
+            criteria = self.criteria(journey, state)
+            if all(c.met for c in criteria):
+                if moment == started:
+                    return criteria, ""
+                done = sorted({e.event for e in state.profile.events if e.timestamp == moment})
+                return criteria, (
+                    f"real-time entry: the criteria did not hold at the preview's start "
+                    f"({iso(started)}); enters at the first later event that meets them: "
+                    f"{', '.join(done)} at {iso(moment)}"
+                )
+        last = state.clock
+        state.clock = started
+        if last == started:
+            return criteria, ""
+        return criteria, (
+            f"real-time entry: the criteria hold at no moment from the preview's start "
+            f"({iso(started)}) to the profile's last event ({iso(last)}); shown as of then"
+        )
+
     def run(
         self, journey: Journey, state: UserState, via: Literal["entry", "send_to_journey"]
     ) -> JourneyRun:
         self.entered.add(journey.name)
-        criteria = self.criteria(journey, state)
+        notes = _notes(journey, via)
+        if via == "entry" and journey.entry.type == "real_time":
+            criteria, note = self.real_time_entry(journey, state)
+            notes += [note] if note else []
+        else:  # scheduled (the window opens at the start), or sent: at this moment only
+            criteria = self.criteria(journey, state)
         run = JourneyRun(
             journey=journey.name,
             status=journey.status,
@@ -93,7 +128,7 @@ class _Runner:
             entered_at=state.clock,
             criteria=criteria,
             context=dict(state.context),
-            notes=_notes(journey, via),
+            notes=notes,
         )
         if not run.eligible:
             run.outcome = "not eligible"
@@ -203,7 +238,9 @@ class _Runner:
         if not eligible:
             failed = "; ".join(c.rule for c in criteria if not c.met)
             visit.outcome = "not eligible"
-            visit.detail = f"for {target.name} ({failed}); continues in {source.name} only"
+            visit.detail = (
+                f"does not enter {target.name} ({failed}); continues in {source.name} only"
+            )
             visit.entry = JourneyEntry(
                 target.name, target.status, False, False, f"not met: {failed}", criteria
             )
@@ -243,10 +280,12 @@ class _Runner:
         for destination in step.destinations:
             emissions, missing = emit(compiled, path, destination, state)
             visit.emissions.extend(emissions)
-            counts = [
-                f"{sum(e.call == call for e in emissions)} {call}" for call in destination.events
-            ]
-            parts.append(f"{destination.name} ({', '.join(counts)})")
+            parts.append(
+                f"{destination.name} ({_counts(destination.name, destination.events, emissions)})"
+            )
+            problem = connector_problem(destination.name)
+            if problem is not None:  # the same check send_preview makes before sending
+                visit.notes.append(f"{destination.name}: {problem}; --send refuses this preview")
             if missing:
                 visit.notes.append(
                     f"{destination.name}: trait enrichment skipped {', '.join(missing)} "
@@ -254,6 +293,15 @@ class _Runner:
                 )
         visit.outcome = "sent"
         visit.detail = "to " + ", ".join(parts)
+
+
+def _counts(name: str, calls: Sequence[str], emissions: Sequence[Emission]) -> str:
+    """``2 track, 1 identify``; for a list destination ``2 list adds`` (journey lists are
+    add-only: each event adds the user to the step's list)."""
+    if connector_kind(name) == "list":
+        count = len(emissions)
+        return f"{count} list add{'s' if count != 1 else ''}"
+    return ", ".join(f"{sum(e.call == call for e in emissions)} {call}" for call in calls)
 
 
 def _notes(journey: Journey, via: str) -> list[str]:

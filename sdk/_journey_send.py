@@ -1,8 +1,9 @@
-"""Delivering a preview: every emitted event to every destination it names.
+"""Delivering a preview: every emitted event to every destination it names (or one step's).
 
 Each destination receives all of the preview's events and its ``integrations`` object decides:
 its own are delivered, the others' are filtered at destination. Settings are checked for every
-destination before anything is sent.
+destination before anything is sent. With ``step``, only the events that one step emitted are
+sent, to the destinations they name.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import httpx
 
 from sdk._destination import Destination
 from sdk._errors import InvalidJourney, InvalidSettings
-from sdk._journey_results import Preview
+from sdk._journey_payloads import connector_problem
+from sdk._journey_results import Preview, StepRef
 from sdk._lifecycle import Lifecycle
 from sdk._registry import get_destination
 from sdk._retry import RetryPolicy
@@ -39,17 +41,14 @@ def _settings_for(
     return values
 
 
-def _destinations(preview: Preview) -> list[Destination[Any]]:
+def _destinations(preview: Preview, step: StepRef | None = None) -> list[Destination[Any]]:
+    # The same check as the preview's note at the step (connector_problem).
     found: list[Destination[Any]] = []
-    for name in preview.destinations:
-        destination = get_destination(name)
-        if destination.name != name:
-            raise InvalidJourney(
-                "destinations",
-                f"{name!r} must be written as the connector's integrations name "
-                f"{destination.name!r}, or its events are filtered at destination",
-            )
-        found.append(destination)
+    for name in preview.destinations_of(step):
+        problem = connector_problem(name)
+        if problem is not None:
+            raise InvalidJourney("destinations", problem)
+        found.append(get_destination(name))
     return found
 
 
@@ -58,13 +57,15 @@ def missing_settings(
     settings_by_destination: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
+    step: StepRef | None = None,
 ) -> list[str]:
     """Required settings that neither ``settings_by_destination`` nor the environment give,
-    as ``"<Destination>.<setting>"``, for every destination the preview sends to."""
+    as ``"<Destination>.<setting>"``, for every destination the preview sends to (with
+    ``step``, ``(journey, path)``: every destination that step's events go to)."""
     given = settings_by_destination or {}
     env = os.environ if environ is None else environ
     missing: list[str] = []
-    for destination in _destinations(preview):
+    for destination in _destinations(preview, step):
         values = _settings_for(destination, given)
         for setting in setting_fields(destination.settings):
             if not setting.required or values.get(setting.name) is not None:
@@ -76,13 +77,15 @@ def missing_settings(
 
 
 def _validated(
-    preview: Preview, settings_by_destination: Mapping[str, Mapping[str, Any]] | None
+    preview: Preview,
+    settings_by_destination: Mapping[str, Mapping[str, Any]] | None,
+    step: StepRef | None,
 ) -> list[tuple[Destination[Any], Any]]:
-    missing = missing_settings(preview, settings_by_destination)
+    missing = missing_settings(preview, settings_by_destination, step=step)
     if missing:
         raise InvalidSettings(", ".join(missing), "required to send this preview")
     planned: list[tuple[Destination[Any], Any]] = []
-    for destination in _destinations(preview):
+    for destination in _destinations(preview, step):
         values = _settings_for(destination, settings_by_destination or {})
         try:
             settings = load_settings(destination.settings, values, slug=destination.slug)
@@ -100,17 +103,25 @@ async def send_preview_async(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     on_update: Callable[[Lifecycle], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    step: StepRef | None = None,
 ) -> list[Lifecycle]:
     """Deliver every event of the preview to every destination it names, through
     :class:`~sdk.AsyncDelivery`. Each destination receives all of them and the integrations
     object decides: its own events are delivered, the others' are ``filtered``. Lifecycles come
     back destination by destination, in the preview's order.
 
+    ``step`` (``(journey, path)``, e.g. ``("First Purchase", "steps[1]")``) sends only the
+    events that step emitted, to the destinations they name; an ``InvalidJourney`` when it
+    emitted none.
+
     Settings (keyed by destination name or slug) are checked for every destination before
     anything is sent: a missing or bad one is an ``InvalidSettings`` naming it.
     """
-    planned = _validated(preview, settings_by_destination)
-    messages = [emission.message for emission in preview.messages]
+    emissions = preview.messages_of(step)
+    if step is not None and not emissions:
+        raise InvalidJourney("step", f"{step[0]} / {step[1]} sent no events in this preview")
+    planned = _validated(preview, settings_by_destination, step)
+    messages = [emission.message for emission in emissions]
     lifecycles: list[Lifecycle] = []
     for destination, settings in planned:
         async with AsyncDelivery(
@@ -133,6 +144,7 @@ def send_preview(
     sleep: Callable[[float], None] | None = None,
     on_update: Callable[[Lifecycle], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    step: StepRef | None = None,
 ) -> list[Lifecycle]:
     """The synchronous twin of :func:`send_preview_async`: same arguments, same result."""
     async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -150,5 +162,6 @@ def send_preview(
             sleep=async_sleep,
             on_update=on_update,
             transport=transport,
+            step=step,
         )
     )

@@ -18,11 +18,12 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
 
 from tester_tui.keys import KEYS, bindings, help_rows
 from tester_tui.messages import DeliveryFinished, LifecycleUpdated, SandboxStarted
+from tester_tui.panes import focus_pane
 from tester_tui.session import (
     initial_settings,
     new_event_ids,
@@ -53,6 +54,8 @@ class SandboxServer(Protocol):
 
 
 _PANES = ("setup", "payload", "lifecycle")
+# Where the focus goes in each pane (else its first focusable widget).
+_PANE_FOCUS = {"setup": "#destination", "payload": "#payload", "lifecycle": "#lc-attempts"}
 # The tester's own actions: switched off while journey mode is open (it binds the same keys).
 _TESTER_ONLY_ACTIONS = frozenset(
     {
@@ -212,19 +215,6 @@ class DestkitTester(App[int]):
         from sdk._testevents import DEFAULT_SPACE_ID, TestEventType, new_test_user_id
 
         self.destinations = {d.slug: d for d in sdk.all_destinations()}
-        setup = self.query_one("#pane-setup")
-        await setup.mount_all(
-            [
-                Static("Destination", classes="section-title -first"),
-                DestinationPicker(id="picker"),
-                Static("Settings", classes="section-title"),
-                SettingsForm(id="settings"),
-                Static("Event", classes="section-title"),
-                EventForm(id="event-form"),
-            ]
-        )
-        await self.query_one("#setup-loading").remove()
-        self.query_one("#destination").focus()
         initial = (
             "sandbox" if "sandbox" in self.destinations else next(iter(self.destinations), None)
         )
@@ -238,16 +228,32 @@ class DestkitTester(App[int]):
             self._start_sandbox()
         else:
             self._sandbox_settled.set()
-        self.picker.set_destinations(
+        # The menus are built with their options: no blank "Loading…" entry to choose.
+        picker = DestinationPicker(
             [(f"{d.name} ({d.slug})", d.slug) for d in self.destinations.values()],
             initial,
+            id="picker",
         )
-        self.event_form.user_id = self.initial_user_id or new_test_user_id()
-        self.event_form.set_event_types(
+        event_form = EventForm(
             [(t.label, t.value) for t in TestEventType],
             TestEventType.AUDIENCE_ENTERED.value,
-            DEFAULT_SPACE_ID,
+            space=DEFAULT_SPACE_ID,
+            user_id=self.initial_user_id or new_test_user_id(),
+            id="event-form",
         )
+        setup = self.query_one("#pane-setup")
+        await setup.mount_all(
+            [
+                Static("Destination", classes="section-title -first"),
+                picker,
+                Static("Settings", classes="section-title"),
+                SettingsForm(id="settings"),
+                Static("Event", classes="section-title"),
+                event_form,
+            ]
+        )
+        await self.query_one("#setup-loading").remove()
+        self.query_one("#destination").focus()
         self._loaded = True
         if initial is not None:
             await self._choose(initial)
@@ -521,27 +527,45 @@ class DestkitTester(App[int]):
             self.notify("the payload already matches the form")
 
     def action_save_lifecycle(self, path: str | None = None) -> None:
-        """Save the shown lifecycle as JSON (asks where unless ``path`` is given)."""
+        """Save the shown lifecycle as JSON (asks where unless ``path`` is given). An existing
+        file is never overwritten without asking: given a ``path`` that exists, say so."""
         lifecycle = self.lifecycle
         if lifecycle is None:
             self.notify("nothing to save yet: send an event first", severity="warning")
             return
         if path is not None:
-            self._save(lifecycle, path)
+            target = Path(path).expanduser()
+            if target.exists():
+                self.notify(f"not saved: {target} already exists", severity="error")
+                return
+            self._save(lifecycle, target)
             return
+        self._ask_save_path(lifecycle, f"lifecycle-{lifecycle.id}.json")
+
+    def _ask_save_path(
+        self, lifecycle: Lifecycle, default: str, *, confirm: Path | None = None
+    ) -> None:
+        """Ask where to save; ``confirm``: that file exists, enter on the same path again
+        overwrites it."""
         from tester_tui.screens.save import SavePathScreen
 
         def chosen(answer: str | None) -> None:
-            if answer:
-                self._save(lifecycle, answer)
+            if not answer:
+                return
+            target = Path(answer).expanduser()
+            if target.exists() and (confirm is None or target.resolve() != confirm.resolve()):
+                self._ask_save_path(lifecycle, answer, confirm=target)
+                return
+            self._save(lifecycle, target)
 
-        self.push_screen(
-            SavePathScreen("Save the lifecycle as JSON to:", f"lifecycle-{lifecycle.id}.json"),
-            chosen,
-        )
+        if confirm is None:
+            title, hint = "Save the lifecycle as JSON to:", "enter saves · escape cancels"
+        else:
+            title = f"{confirm} already exists."
+            hint = "enter overwrites it · change the path to save elsewhere · escape cancels"
+        self.push_screen(SavePathScreen(title, default, hint=hint), chosen)
 
-    def _save(self, lifecycle: Lifecycle, path: str) -> None:
-        target = Path(path).expanduser()
+    def _save(self, lifecycle: Lifecycle, target: Path) -> None:
         try:
             target.write_text(lifecycle.to_json() + "\n", encoding="utf-8")
         except OSError as exc:
@@ -611,7 +635,13 @@ class DestkitTester(App[int]):
         return any(getattr(screen, "journey_mode", False) for screen in self.screen_stack)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The tester's own keys are off in journey mode: the journey screen binds its own."""
+        """The tester's own keys are off in journey mode (the journey screen binds its own)
+        and while a dialog is open (help, history, a path to save to): a key pressed there is
+        the dialog's, never a send or a second dialog stacked on top. Quit and the dialog's own
+        keys (escape) still work."""
+        dialog_open = isinstance(self.screen, ModalScreen)
+        if dialog_open and (action in _TESTER_ONLY_ACTIONS or action == "help"):
+            return False
         return not (action in _TESTER_ONLY_ACTIONS and self.journey_mode)
 
     def action_journey(self) -> None:
@@ -647,16 +677,26 @@ class DestkitTester(App[int]):
     # -- narrow layout ---------------------------------------------------------------------
 
     def action_show_pane(self, name: str) -> None:
-        self._switch_pane(name)
+        """Show ``setup``, ``payload`` or ``lifecycle`` and move the focus into it."""
+        self._switch_pane(name, moved=True)
 
-    def _switch_pane(self, name: str) -> None:
+    def _switch_pane(self, name: str, *, moved: bool = False) -> None:
+        """Show the pane (a tab where panes take turns); ``moved``: the user asked for it, so
+        the focus goes there too (otherwise only when the switch hid the focused widget)."""
         if name not in _PANES:
             return
+        tabs = self.query_one("#pane-tabs", Tabs)
+        target = f"tab-{name}"
         if name == "setup" and self.layout == "medium":
-            if self._loaded:
-                self.query_one("#destination").focus()  # always shown beside the others
-            return
-        self.query_one("#pane-tabs", Tabs).active = f"tab-{name}"
+            target = tabs.active  # always shown beside the others: nothing to switch
+        tabs.active = target
+        self.call_after_refresh(self._focus_pane, name, moved)
+
+    def _focus_pane(self, name: str, moved: bool) -> None:
+        if not self._loaded or self.screen is not self.screen_stack[0]:
+            return  # the forms are not there yet, or another screen has the keys
+        pane = self.query_one(f"#pane-{name}")
+        focus_pane(self.screen, pane, _PANE_FOCUS[name], moved=moved)
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width)
@@ -679,11 +719,14 @@ class DestkitTester(App[int]):
         name = (event.tab.id or "tab-setup").removeprefix("tab-")
         for pane in _PANES:
             self.query_one(f"#pane-{pane}").set_class(pane == name, "-current")
+        self.call_after_refresh(self._focus_pane, name, False)
 
     # -- command palette ---------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if isinstance(screen, ModalScreen):  # a dialog is open: its keys only (see check_action)
+            return
         if getattr(screen, "journey_mode", False):
             yield from self._journey_commands(screen)
             return
@@ -691,7 +734,7 @@ class DestkitTester(App[int]):
             name, _, argument = key.action.partition("(")
             if argument:  # show_pane('...')
                 pane = argument.rstrip(")").strip("'\"")
-                callback: Callable[[], Any] = lambda p=pane: self._switch_pane(p)  # noqa: E731
+                callback: Callable[[], Any] = lambda p=pane: self.action_show_pane(p)  # noqa: E731
             else:
                 callback = getattr(self, f"action_{name}")
             yield SystemCommand(f"{key.label} ({key.keys})", key.description, callback)
@@ -708,6 +751,10 @@ class DestkitTester(App[int]):
         from tester_tui.keys import JOURNEY_KEYS
 
         for key in JOURNEY_KEYS:
+            name, _, argument = key.action.partition("(")
+            parameters = (argument.rstrip(")").strip("'\""),) if argument else ()
+            if screen.check_action(name, parameters) is False:
+                continue  # ctrl+s is "Send step" or "Send all", as the footer says
             # The screen runs the action string itself: show_pane('path') included.
             callback = partial(screen.run_action, key.action)
             yield SystemCommand(f"{key.label} ({key.keys})", key.description, callback)

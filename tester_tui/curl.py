@@ -3,6 +3,11 @@
 Pure functions over the lifecycle's recorded request (already redacted). Unmasking is opt-in:
 the caller passes the real header values (from the destination's settings) and the secret values,
 and only then are ``[REDACTED]`` markers replaced.
+
+A masked header is unmasked only from the real header values: a header the destination computes
+per request (a Standard Webhooks ``webhook-signature``, an OAuth access token) is not among them,
+and putting a setting's secret in its place would send the raw secret in the wrong header. Such a
+header keeps its mask, and a comment line above the command says why.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ MASK = "[REDACTED]"
 
 # Headers curl computes itself, or that would make its output unreadable (compressed bodies).
 _SKIPPED_HEADERS = frozenset({"host", "content-length", "connection", "accept-encoding"})
+# Why a masked header the settings cannot fill stays masked, for the headers we know.
+_COMPUTED_HEADERS = {
+    "webhook-signature": (
+        "the Standard Webhooks signature (v1,<base64 HMAC-SHA256 of id.timestamp.body>), "
+        "computed per request with the signing secret; re-sign before sending"
+    ),
+}
+_COMPUTED_DEFAULT = "computed per request (for example a signature or an access token)"
 
 
 def _request_fields(request: Any) -> tuple[str, str, Mapping[str, str], Any, str]:
@@ -65,7 +78,9 @@ def curl_command(
     By default every secret stays masked exactly as the record has it. To unmask, pass
     ``real_headers`` (header values as the destination really sends them, matched by name,
     case-insensitively, for headers whose recorded value was masked) and ``secrets`` (the
-    settings' secret values, used for a masked URL or body when there is exactly one).
+    settings' secret values, used for a masked URL or body when there is exactly one). A masked
+    header that ``real_headers`` lacks keeps its mask, with a ``#`` comment line above the
+    command saying its value is computed per request.
     """
     method, url, headers, body, kind = _request_fields(request)
     unmask = real_headers is not None or bool(secrets)
@@ -78,11 +93,16 @@ def curl_command(
         parts.append(f"-X {shlex.quote(method.upper())}")
     parts.append(shlex.quote(url))
     lines = [" ".join(parts)]
+    comments: list[str] = []
     for name, value in headers.items():
         if name.lower() in _SKIPPED_HEADERS:
             continue
         if unmask and MASK in value:
-            value = real.get(name.lower(), _unmask_text(value, unique_secrets))
+            if name.lower() in real:
+                value = real[name.lower()]
+            else:
+                why = _COMPUTED_HEADERS.get(name.lower(), _COMPUTED_DEFAULT)
+                comments.append(f"# {name} stays {MASK}: its value is {why}")
         lines.append(f"-H {shlex.quote(f'{name}: {value}')}")
     text = _body_text(body, kind)
     if text is not None:
@@ -91,4 +111,5 @@ def curl_command(
         lines.append(f"--data-raw {shlex.quote(text)}")
     elif kind == "binary":
         lines.append(f"# binary body not included ({body})")
-    return " \\\n  ".join(lines)
+    # Comments go above the command: inside it they would end the line continuation.
+    return "".join(f"{comment}\n" for comment in comments) + " \\\n  ".join(lines)

@@ -26,6 +26,7 @@ __all__ = [
     "generated_user",
     "profile_summary",
     "reachable_journeys",
+    "redact_with",
     "send_problem",
     "send_settings",
     "shown_path",
@@ -187,26 +188,31 @@ def send_settings(
     environ: Mapping[str, str],
     file_values: Mapping[str, Mapping[str, Any]],
     sandbox_url: str | None,
+    step: Focus | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The settings of every destination the preview sends to, by destination name (see
-    :func:`settings_for`). Raises ``sdk.InputError`` for a destination not in the registry."""
+    """The settings of every destination the preview sends to (``step``'s events go to, when
+    given), by destination name (see :func:`settings_for`). Raises ``sdk.InputError`` for a
+    destination not in the registry."""
     from sdk import get_destination
 
     return {
         destination.name: settings_for(
             destination, store, environ=environ, file_values=file_values, sandbox_url=sandbox_url
         )
-        for destination in (get_destination(name) for name in preview.destinations)
+        for destination in (get_destination(name) for name in preview.destinations_of(step))
     }
 
 
-def send_problem(preview: Preview, settings: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """Why the preview cannot be sent with ``settings`` (one line naming the settings), or
-    None. The form is the single source: the environment was read when it was filled in."""
+def send_problem(
+    preview: Preview, settings: Mapping[str, Mapping[str, Any]], step: Focus | None = None
+) -> str | None:
+    """Why the preview (``step``'s events only, when given) cannot be sent with ``settings``
+    (one line naming the settings), or None. The form is the single source: the environment
+    was read when it was filled in."""
     from sdk import InputError, env_var_name, get_destination, load_settings, missing_settings
 
     try:
-        missing = missing_settings(preview, settings, environ={})
+        missing = missing_settings(preview, settings, environ={}, step=step)
     except InputError as exc:
         return exc.message
     if missing:
@@ -224,6 +230,22 @@ def send_problem(preview: Preview, settings: Mapping[str, Mapping[str, Any]]) ->
         except InputError as exc:
             return f"{destination.name}.{exc.message}"
     return None
+
+
+def redact_with(settings: Mapping[str, Mapping[str, Any]], text: str) -> str:
+    """``text`` with every secret of ``settings`` (by destination name or slug) masked; a
+    destination not in the registry, or settings that do not load, add no secret."""
+    from sdk import InputError, Redactor, get_destination, load_settings, secret_values
+
+    secrets: list[str] = []
+    for name, values in settings.items():
+        try:
+            destination = get_destination(name)
+            loaded = load_settings(destination.settings, dict(values), environ={})
+        except (InputError, ValueError, TypeError):
+            continue
+        secrets.extend(secret_values(loaded))
+    return Redactor(secrets).text(text)
 
 
 def delivery_counts(lifecycles: list[Lifecycle]) -> dict[str, dict[str, int]]:

@@ -58,7 +58,19 @@ _OTHER_KEYS = [
 JOURNEY_KEYS: list[Key] = [
     Key("escape", "back", "Back", "Back to the event tester"),
     Key("f5", "preview", "Preview", "Preview the user's path through the journey (no sending)"),
-    Key("ctrl+s", "send", "Send", "Send the preview's events to its destinations"),
+    Key(
+        "ctrl+s",
+        "send('step')",
+        "Send step",
+        "With a step focused: send only that step's events to its destinations",
+    ),
+    Key(
+        "ctrl+s",
+        "send('journey')",
+        "Send all",
+        "With no step focused: send every event of the preview to its destinations",
+    ),
+    Key("f7", "send_journey", "Send all", "With a step focused: send the whole journey"),
     Key("ctrl+r", "generated_user", "New user", "Use a generated minimal user with a new id"),
     Key("ctrl+n", "open_file", "Open", "Open another journey file (edit the path, enter)"),
     Key("ctrl+t", "check_credentials", "Creds", "Check the shown destination's credentials", False),

@@ -14,11 +14,9 @@ UI only: the file and the user are loaded with ``sdk.load_journey_file`` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from rich.console import Group
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -53,8 +51,9 @@ from tester_tui.journey_session import (
     users_folder,
 )
 from tester_tui.keys import journey_bindings
+from tester_tui.panes import focus_pane
 from tester_tui.widgets.field_row import FieldRow
-from tester_tui.widgets.journey_path import path_renderable
+from tester_tui.widgets.journey_path import JourneyPathView
 from tester_tui.widgets.journey_payloads import JourneyPayloads
 from tester_tui.widgets.journey_send import JourneySend
 from tester_tui.widgets.journey_tree import JourneyTree, NodeData
@@ -62,7 +61,7 @@ from tester_tui.widgets.lifecycle_view import Palette, palette_of
 from tester_tui.widgets.settings_form import SettingsForm
 
 if TYPE_CHECKING:
-    from sdk import Destination, JourneyFile, Lifecycle, Preview, UserProfile
+    from sdk import Destination, JourneyFile, Preview, UserProfile
     from tester_tui.app import DestkitTester
 
 __all__ = ["GENERATED", "OTHER_FILE", "JourneyScreen"]
@@ -70,6 +69,13 @@ __all__ = ["GENERATED", "OTHER_FILE", "JourneyScreen"]
 GENERATED = "generated"  # the user menu's value for the generated minimal user
 OTHER_FILE = "other-file"  # ... and for "type a path"
 _PANES = ("setup", "path", "payloads", "send")
+# Where the focus goes in each pane (else its first focusable widget).
+_PANE_FOCUS = {
+    "setup": "#journey-tree",
+    "path": "#jpane-path",
+    "payloads": "#jp-emissions",
+    "send": "#js-destination",
+}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -105,22 +111,6 @@ class JourneyScreen(Screen[None]):
             self.token = token
             self.result = result
             self.error = error
-
-    class LifecycleChanged(Message):
-        """A lifecycle of the running send (or credentials check) changed."""
-
-        def __init__(self, lifecycle: Lifecycle) -> None:
-            super().__init__()
-            self.lifecycle = lifecycle
-
-    class SendDone(Message):
-        """The send is over: its lifecycles, or a one-line ``error`` before anything went."""
-
-        def __init__(self, lifecycles: list[Lifecycle], error: str | None, kind: str) -> None:
-            super().__init__()
-            self.lifecycles = lifecycles
-            self.error = error
-            self.kind = kind
 
     def __init__(self, journey_file: str | None = None) -> None:
         super().__init__()
@@ -199,7 +189,7 @@ class JourneyScreen(Screen[None]):
                 yield Static(id="focus-status", classes="jstatus")
                 yield JourneyTree(id="journey-tree")
             with VerticalScroll(id="jpane-path", classes="jpane"):
-                yield Static(id="journey-path-text")
+                yield JourneyPathView(id="journey-path-text")
             with Vertical(id="jpane-payloads", classes="jpane"):
                 yield JourneyPayloads(id="journey-payloads")
             with Vertical(id="jpane-send", classes="jpane"):
@@ -219,7 +209,7 @@ class JourneyScreen(Screen[None]):
         self.query_one("#user-id-row").display = False
         self._apply_layout(self.app.size.width)
         self.load_file(self.query_one("#journey-file", Input).value)
-        self._draw_preview()
+        self.call_after_refresh(self._draw_preview)  # "Press f5 to preview" once mounted
 
     @property
     def palette(self) -> Palette:
@@ -400,19 +390,31 @@ class JourneyScreen(Screen[None]):
         self._draw_focus()
         self._draw_preview()
 
-    def _draw_focus(self) -> None:
-        focus = self.focus_step
-        if focus is None:
-            self._status("focus-status", "Focus: whole journey (enter on a step focuses it)")
-            return
-        name = focus[1]
+    def _step_name(self, focus: Focus) -> str:
+        """``Opened Email`` for ``("First Purchase", "steps[1]")`` (the path if unknown)."""
         if self.file is not None:
             for journey in self.file.journeys:
                 if journey.name == focus[0]:
                     for path, step in journey.walk():
                         if path == focus[1]:
-                            name = f"{step.label} ({path})"
-        self._status("focus-status", f"Focus: {focus[0]} / {name}")
+                            return step.label
+        return focus[1]
+
+    def _draw_focus(self) -> None:
+        focus = self.focus_step
+        if focus is None:
+            self._status(
+                "focus-status",
+                "Focus: whole journey, ctrl+s sends it all (enter on a step focuses it)",
+            )
+        else:
+            name = self._step_name(focus)
+            shown = f"{name} ({focus[1]})" if name != focus[1] else name
+            self._status(
+                "focus-status",
+                f"Focus: {focus[0]} / {shown}; ctrl+s sends this step, f7 the whole journey",
+            )
+        self._update_send_status()
 
     # -- preview ---------------------------------------------------------------------------------
 
@@ -497,45 +499,19 @@ class JourneyScreen(Screen[None]):
         self._preview_destinations()
         self._update_send_status()
         if self.size_mode != "wide":
-            self.action_show_pane("path")
+            self._show_pane("path")
 
     def _draw_preview(self) -> None:
         if not self.is_mounted:
             return
-        view = self.query_one("#journey-path-text", Static)
-        palette = self.palette
-        if self.previewing:
-            view.update(Text("Previewing…", style="bold"))
-        elif self.document is not None:
-            drawn = path_renderable(self.document, self.focus_step, palette)
-            if self.stale:
-                head = Text(
-                    "⚠ the file, user or journey changed since this preview: f5 previews again",
-                    style=f"bold {palette.retry}",
-                )
-                drawn = Group(head, drawn)
-            view.update(drawn)
-        elif self.preview_error is not None:
-            view.update(Text(f"✗ {self.preview_error}", style=f"bold {palette.fail}"))
-        elif self.file is None:
-            view.update(
-                Text(
-                    "✗ the journey file did not load (the error is under its path in Setup)",
-                    style=palette.fail,
-                )
-            )
-        else:
-            view.update(
-                Text.assemble(
-                    ("Press f5 to preview", "bold"),
-                    (
-                        ": the user's path through the journey step by step, the other journeys "
-                        "they enter, and every payload each destination would receive. Nothing "
-                        "is sent before ctrl+s.",
-                        palette.muted,
-                    ),
-                )
-            )
+        self.query_one(JourneyPathView).show(
+            self.document,
+            self.focus_step,
+            previewing=self.previewing,
+            stale=self.stale,
+            error=self.preview_error,
+            file_loaded=self.file is not None,
+        )
         self.payloads.show(self.document, self.focus_step)
 
     # -- send ------------------------------------------------------------------------------------
@@ -617,7 +593,7 @@ class JourneyScreen(Screen[None]):
         self.tester.settings_values[message.slug] = message.values
         self._update_send_status()
 
-    def _send_settings(self) -> dict[str, dict[str, Any]]:
+    def _send_settings(self, step: Focus | None = None) -> dict[str, dict[str, Any]]:
         assert self.preview is not None
         tester = self.tester
         return send_settings(
@@ -626,10 +602,17 @@ class JourneyScreen(Screen[None]):
             environ=tester.environ,
             file_values=tester._file_values,
             sandbox_url=tester.sandbox_url,
+            step=step,
         )
 
-    def send_blocker(self) -> str | None:
-        """Why the preview cannot be sent now (one line naming what is missing), or None."""
+    def send_target(self, *, whole: bool = False) -> Focus | None:
+        """The step whose events ctrl+s sends (the focused one), or None: the whole journey
+        (always, with ``whole``: f7)."""
+        return None if whole else self.focus_step
+
+    def send_blocker(self, *, whole: bool = False) -> str | None:
+        """Why ctrl+s (f7 with ``whole``) cannot send now (one line naming what is missing),
+        or None."""
         from sdk import InputError
 
         if self.previewing:
@@ -642,8 +625,14 @@ class JourneyScreen(Screen[None]):
             return "sending…"
         if not self.preview.messages:
             return "this preview sends no events (no send-to-destinations step was reached)"
+        step = self.send_target(whole=whole)
+        if step is not None and not self.preview.messages_of(step):
+            return (
+                f"the focused step ({self._step_name(step)}) sends no events in this preview: "
+                "f7 sends the whole journey"
+            )
         try:
-            settings = self._send_settings()
+            settings = self._send_settings(step)
         except InputError as exc:
             return exc.message
         for name, values in settings.items():
@@ -655,11 +644,24 @@ class JourneyScreen(Screen[None]):
                 and not self.tester._sandbox_settled.is_set()
             ):
                 return "starting the sandbox…"
-        return send_problem(self.preview, settings)
+        return send_problem(self.preview, settings, step)
+
+    def send_plan(self, *, whole: bool = False) -> str:
+        """What ctrl+s (f7 with ``whole``) sends, in words: ``the focused step's 5 events
+        (Opened Email) to Webhook, Sandbox``."""
+        assert self.preview is not None
+        step = self.send_target(whole=whole)
+        count = len(self.preview.messages_of(step))
+        events = f"{count} event{'s' if count != 1 else ''}"
+        names = ", ".join(self.preview.destinations_of(step))
+        if step is None:
+            return f"the whole journey's {events} to {names}"
+        return f"the focused step's {events} ({self._step_name(step)}) to {names}"
 
     def _update_send_status(self) -> None:
         if not self.is_mounted:
             return
+        self.refresh_bindings()  # the footer says whether ctrl+s sends the step or the journey
         view = self.send_view
         if self.sending:
             view.set_status("sending…")
@@ -668,64 +670,51 @@ class JourneyScreen(Screen[None]):
             view.set_status("Preview first (f5): the destinations come from the preview.")
             return
         blocker = self.send_blocker()
+        whole = ""
+        if self.focus_step is not None and self.preview is not None and not self.previewing:
+            total = len(self.preview.messages)
+            whole = f"; f7 sends the whole journey ({total} event{'s' if total != 1 else ''})"
         if blocker is not None:
-            view.set_status(blocker, "error")
+            view.set_status(blocker + (whole if "f7" not in blocker else ""), "error")
             return
-        assert self.preview is not None
-        count = len(self.preview.messages)
-        names = ", ".join(self.preview.destinations)
         view.set_status(
-            f"ctrl+s sends {count} event{'s' if count != 1 else ''} to {names}: each delivers "
-            "its own and filters out the others'",
+            f"ctrl+s sends {self.send_plan()}: each delivers its own and filters out the "
+            f"others'{whole}",
             "ok",
         )
 
-    def action_send(self) -> None:
-        """Send every event of the preview to every destination it names."""
-        blocker = self.send_blocker()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """ctrl+s is "Send step" with a step focused and "Send all" (the whole journey)
+        without; f7 ("Send all") is there only while a step is focused (else ctrl+s does the
+        same)."""
+        if action == "send" and parameters:
+            return (parameters[0] == "step") == (self.focus_step is not None)
+        if action == "send_journey":
+            return self.focus_step is not None
+        return True
+
+    def action_send(self, what: str = "step") -> None:
+        """Send the focused step's events (``step``) or every event of the preview
+        (``journey``), each to every destination they name."""
+        whole = what == "journey" or self.focus_step is None
+        blocker = self.send_blocker(whole=whole)
         if blocker is not None:
             self.send_view.set_status(blocker, "error")
             self.notify(f"Send refused: {blocker}", severity="error")
             return
         assert self.preview is not None
-        settings = self._send_settings()
+        step = self.send_target(whole=whole)
+        settings = self._send_settings(step)
+        plan = self.send_plan(whole=whole)
         self.sending = True
         self._update_send_status()
-        self.send_view.start()
-        self.action_show_pane("send")
-        self._send(self.preview, settings)
+        self.send_view.set_status(f"sending {plan}…")
+        self._show_pane("send")
+        self.send_view.send(self.preview, settings, step, self.tester.retry)
 
-    def _redact(self, settings: Mapping[str, Mapping[str, Any]], text: str) -> str:
-        from sdk import Redactor, load_settings, secret_values
-
-        secrets: list[str] = []
-        for name, values in settings.items():
-            destination = self._destination(name)
-            if destination is None:
-                continue
-            try:
-                loaded = load_settings(destination.settings, dict(values), environ={})
-            except Exception:
-                continue
-            secrets.extend(secret_values(loaded))
-        return Redactor(secrets).text(text)
-
-    @work(exclusive=True, group="journey-send", exit_on_error=False)
-    async def _send(self, preview: Preview, settings: dict[str, dict[str, Any]]) -> None:
-        from sdk import send_preview_async
-
-        def on_update(lifecycle: Lifecycle) -> None:
-            self.post_message(self.LifecycleChanged(lifecycle))
-
-        error: str | None = None
-        lifecycles: list[Lifecycle] = []
-        try:
-            lifecycles = await send_preview_async(
-                preview, settings, retry=self.tester.retry, on_update=on_update
-            )
-        except Exception as exc:  # a bad setting, a connector bug: one line, secrets masked
-            error = self._redact(settings, _one_line(exc))
-        self.post_message(self.SendDone(lifecycles, error, "send"))
+    def action_send_journey(self) -> None:
+        """Send every event of the preview, even with a step focused."""
+        self.action_send("journey")
 
     def action_check_credentials(self) -> None:
         """Check the credentials of the destination whose settings are shown."""
@@ -743,38 +732,17 @@ class JourneyScreen(Screen[None]):
             self.send_view.set_status(f"{form.destination.name}.{exc.message}", "error")
             return
         self.sending = True
-        self.send_view.start()
-        self.action_show_pane("send")
-        self._check(form.destination, settings)
-
-    @work(exclusive=True, group="journey-send", exit_on_error=False)
-    async def _check(self, destination: Destination[Any], settings: Any) -> None:
-        from sdk import AsyncDelivery, Redactor, secret_values
-
-        def on_update(lifecycle: Lifecycle) -> None:
-            self.post_message(self.LifecycleChanged(lifecycle))
-
-        try:
-            async with AsyncDelivery(
-                destination, settings, retry=self.tester.retry, on_update=on_update
-            ) as delivery:
-                lifecycle = await delivery.test_authentication()
-        except Exception as exc:
-            text = Redactor(secret_values(settings)).text(_one_line(exc))
-            self.post_message(self.SendDone([], text, "auth"))
-            return
-        self.post_message(self.SendDone([lifecycle], None, "auth"))
+        self._show_pane("send")
+        self.send_view.check(form.destination, settings, self.tester.retry)
 
     @on(Button.Pressed, "#check-credentials")
     def _check_pressed(self, event: Button.Pressed) -> None:
         event.stop()  # the tester's own handler would check the tester's destination
         self.action_check_credentials()
 
-    def on_journey_screen_lifecycle_changed(self, message: LifecycleChanged) -> None:
-        if self.is_mounted:
-            self.send_view.update(message.lifecycle)
-
-    def on_journey_screen_send_done(self, message: SendDone) -> None:
+    @on(JourneySend.Finished)
+    def _send_finished(self, message: JourneySend.Finished) -> None:
+        message.stop()
         self.sending = False
         if not self.is_mounted:
             return
@@ -784,7 +752,6 @@ class JourneyScreen(Screen[None]):
             view.set_status(message.error, "error")
             self.notify(message.error, title="Send", severity="error")
             return
-        view.finish(message.lifecycles)
         self.tester.history.extend(message.lifecycles)  # ctrl+o in the tester reopens them
         failed = [
             lc for lc in message.lifecycles if lc.outcome.value not in ("delivered", "filtered")
@@ -819,7 +786,7 @@ class JourneyScreen(Screen[None]):
 
     def action_open_file(self) -> None:
         """Edit the journey file's path (enter loads it)."""
-        self.action_show_pane("setup")
+        self._show_pane("setup")
         field = self.query_one("#journey-file", Input)
         field.focus()
         field.action_end()
@@ -838,15 +805,18 @@ class JourneyScreen(Screen[None]):
         self.notify("copied the preview as text", title="Copied")
 
     def action_show_pane(self, name: str) -> None:
-        """Show ``setup``, ``path``, ``payloads`` or ``send`` (or focus it, if always shown)."""
+        """Show ``setup``, ``path``, ``payloads`` or ``send`` and move the focus into it."""
+        self._show_pane(name, moved=True)
+
+    def _show_pane(self, name: str, *, moved: bool = False) -> None:
+        """Show the pane (a tab, unless it is always shown at this width); ``moved``: the user
+        asked for it, so the focus goes there too (else only when the switch hid the focus)."""
         if name not in _PANES:
             return
         always = {"medium": ("setup",), "wide": ("setup", "path")}.get(self.size_mode, ())
-        if name in always:
-            target = "#journey-tree" if name == "setup" else "#jpane-path"
-            self.query_one(target).focus()
-            return
-        self.query_one("#journey-tabs", Tabs).active = f"jtab-{name}"
+        if name not in always:
+            self.query_one("#journey-tabs", Tabs).active = f"jtab-{name}"
+        self.call_after_refresh(self._focus_pane, name, moved)
 
     @on(Tabs.TabActivated, "#journey-tabs")
     def _pane_tab(self, event: Tabs.TabActivated) -> None:
@@ -854,23 +824,11 @@ class JourneyScreen(Screen[None]):
         name = (event.tab.id or "jtab-setup").removeprefix("jtab-")
         for pane in _PANES:
             self.query_one(f"#jpane-{pane}").set_class(pane == name, "-current")
-        self.call_after_refresh(self._focus_pane, name)
+        self.call_after_refresh(self._focus_pane, name, False)
 
-    def _focus_pane(self, name: str) -> None:
-        """Focus the shown pane, unless the focus is on something still on screen."""
-        focused = self.focused
-        if focused is not None and all(node.display for node in focused.ancestors_with_self):
-            return
-        target = {
-            "setup": "#journey-tree",
-            "path": "#jpane-path",
-            "payloads": "#jp-emissions",
-            "send": "#js-destination",
-        }[name]
-        widget = self.query_one(target)
-        if not widget.display:  # the payload list before a preview
-            widget = self.query_one(f"#jpane-{name}")
-        widget.focus()
+    def _focus_pane(self, name: str, moved: bool = False) -> None:
+        if self.is_mounted and self.app.screen is self:
+            focus_pane(self, self.query_one(f"#jpane-{name}"), _PANE_FOCUS[name], moved=moved)
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width)

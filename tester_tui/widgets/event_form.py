@@ -44,16 +44,33 @@ class EventForm(Vertical):
     class Changed(Message):
         """Something in the form changed; read it with :meth:`EventForm.spec`."""
 
-    def __init__(self, *, user_id: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        types: list[tuple[str, str]],
+        value: str,
+        *,
+        space: str = "",
+        user_id: str = "",
+        **kwargs: Any,
+    ) -> None:
+        """``types`` are the event-type menu's ``(label, value)`` pairs, ``value`` the one
+        chosen first, ``space`` the Engage space id shown until the user types another.
+
+        The app mounts the form once ``sdk`` is loaded, so the menu starts with its options
+        and has no blank (choosable) "Loading…" entry."""
         super().__init__(**kwargs)
         self._user_id = user_id
-        self._types: list[tuple[str, str]] = []
+        self._types = list(types)
+        self._value = value
+        self._space = space
         self.key_error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield FieldRow(
             "Type",
-            Select[str]([], id="event-type", allow_blank=True, prompt="Loading…", compact=True),
+            Select[str](
+                self._types, value=self._value, id="event-type", allow_blank=False, compact=True
+            ),
             tooltip="The test event to build (Segment's event tester menu)",
         )
         yield FieldRow(
@@ -74,7 +91,7 @@ class EventForm(Vertical):
             )
             yield FieldRow(
                 "Space",
-                Input("", id="space", placeholder="spa_…", compact=True),
+                Input(self._space, id="space", placeholder="spa_…", compact=True),
                 tooltip="The Engage space id (spa_...)",
             )
             yield FieldRow(
@@ -85,8 +102,11 @@ class EventForm(Vertical):
             yield FieldRow("Key", Static(id="step-key"), tooltip="The computation key, live")
         yield Checkbox("Route to destination", True, id="route", compact=True)
 
+    def on_mount(self) -> None:
+        self._refresh()
+
     def set_event_types(self, types: list[tuple[str, str]], value: str, space: str) -> None:
-        """Fill the event-type menu (``(label, value)`` pairs) once ``sdk`` is loaded."""
+        """Replace the event-type menu's ``(label, value)`` pairs (at least one)."""
         self._types = types
         select = self.query_one("#event-type", Select)
         select.set_options(types)

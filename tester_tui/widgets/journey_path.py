@@ -15,11 +15,12 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.widgets import Static
 
 from tester_tui.journey_session import Focus, entered_summary, find_visits
-from tester_tui.widgets.lifecycle_view import Palette, badge
+from tester_tui.widgets.lifecycle_view import Palette, badge, palette_of
 
-__all__ = ["OUTCOME_KINDS", "path_renderable"]
+__all__ = ["OUTCOME_KINDS", "JourneyPathView", "path_renderable"]
 
 #: Badge colour of each step and run outcome (``ok``, ``retry`` (amber), ``fail`` or muted).
 OUTCOME_KINDS = {
@@ -228,3 +229,54 @@ def path_renderable(
     parts.append(Text(""))
     parts += _run(document["journey"], focus, p, show_criteria=True)
     return Group(*parts)
+
+
+class JourneyPathView(Static):
+    """The Path pane's text: the preview's path, or what is happening instead (previewing,
+    an error, the file did not load, press f5)."""
+
+    def show(
+        self,
+        document: Mapping[str, Any] | None,
+        focus: Focus | None,
+        *,
+        previewing: bool = False,
+        stale: bool = False,
+        error: str | None = None,
+        file_loaded: bool = True,
+    ) -> None:
+        """Draw ``document`` (``Preview.to_dict()``) with ``focus`` marked; ``stale``: the
+        file, user or journey changed since it was made."""
+        palette = palette_of(self.app)
+        if previewing:
+            self.update(Text("Previewing…", style="bold"))
+        elif document is not None:
+            drawn = path_renderable(document, focus, palette)
+            if stale:
+                head = Text(
+                    "⚠ the file, user or journey changed since this preview: f5 previews again",
+                    style=f"bold {palette.retry}",
+                )
+                drawn = Group(head, drawn)
+            self.update(drawn)
+        elif error is not None:
+            self.update(Text(f"✗ {error}", style=f"bold {palette.fail}"))
+        elif not file_loaded:
+            self.update(
+                Text(
+                    "✗ the journey file did not load (the error is under its path in Setup)",
+                    style=palette.fail,
+                )
+            )
+        else:
+            self.update(
+                Text.assemble(
+                    ("Press f5 to preview", "bold"),
+                    (
+                        ": the user's path through the journey step by step, the other journeys "
+                        "they enter, and every payload each destination would receive. Nothing "
+                        "is sent before ctrl+s.",
+                        palette.muted,
+                    ),
+                )
+            )

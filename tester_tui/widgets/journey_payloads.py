@@ -30,7 +30,7 @@ class JourneyPayloads(Vertical):
     JourneyPayloads {
         height: 1fr;
         #jp-head { height: auto; padding: 0 1; }
-        #jp-emissions { height: auto; max-height: 40%; border: none; padding: 0; }
+        #jp-emissions { height: auto; max-height: 40%; border: none; padding: 0 1; }
         #jp-about { height: auto; padding: 0 1; color: $text-muted; }
         #jp-json { height: 1fr; border: none; }
     }
@@ -75,9 +75,11 @@ class JourneyPayloads(Vertical):
             count = sum(len(items) for items in focused.values())
             if count:
                 chosen = {name: items for name, items in focused.items() if items}
-                note = f"{count} of {total} events: the focused step's"
+                note = f"{count} of {total}: the focused step's; ctrl+s sends these, f7 all {total}"
             else:
-                note = "the focused step sends nothing to destinations; all shown"
+                note = "the focused step sends nothing to destinations; all shown (f7 sends them)"
+        elif total:
+            note = "ctrl+s sends them all"
         head.update(
             Text.assemble(
                 (f"{total} event{'s' if total != 1 else ''}", "bold"),
@@ -110,6 +112,7 @@ class JourneyPayloads(Vertical):
     def _draw(self, emission: Mapping[str, Any] | None) -> None:
         area = self.query_one("#jp-json", JsonTextArea)
         about = self.query_one("#jp-about", Static)
+        area.display = emission is not None  # an empty editor would show a lone line "1"
         if emission is None:
             about.update("")
             area.load_text("")

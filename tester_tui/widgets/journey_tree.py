@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -56,6 +57,8 @@ class JourneyTree(Tree[NodeData]):
         height: 1fr;
         padding: 0;
         background: $surface;
+        overflow-x: hidden;
+        scrollbar-size-vertical: 1;
     }
     """
 
@@ -64,6 +67,24 @@ class JourneyTree(Tree[NodeData]):
         self.show_root = False
         self.auto_expand = False  # enter chooses; space opens and closes
         self.guide_depth = 3
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        """The label, cut to the pane's width with an ellipsis: a tree line cannot wrap, and
+        a horizontal scrollbar hid the end of every long line anyway. The full detail is in
+        the Path and Payloads panes."""
+        label = super().render_label(node, base_style, style)
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return label
+        # Each level under the (hidden) root is drawn behind a guide guide_depth cells wide.
+        depth, parent = 0, node.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.parent
+        guides = max(0, depth - (0 if self.show_root else 1)) * self.guide_depth
+        room = max(width - guides, 4)
+        if label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
+        return label
 
     def load(self, file: JourneyFile | None) -> None:
         """Show ``file``'s journeys and steps (everything expanded)."""

@@ -255,7 +255,7 @@ class LifecycleView(Vertical):
         height: 1fr;
         #lc-summary { height: auto; padding: 0 1; }
         #lc-routing { height: auto; padding: 0 1; }
-        #lc-attempts { height: auto; max-height: 9; border: none; padding: 0; }
+        #lc-attempts { height: auto; max-height: 9; border: none; padding: 0 1; }
         #lc-error { height: auto; padding: 0 1; }
         TabbedContent { height: 1fr; }
         TabPane { padding: 0; }

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from tester_tui.widgets.field_row import FieldRow
+from tester_tui.widgets.field_row import FieldRow, label_width
 
 if TYPE_CHECKING:
     from sdk import Destination, DestinationSettings, SettingField
@@ -79,12 +79,13 @@ class SettingsForm(Vertical):
         if self.destination is None:
             yield Static("Loading destinations…", classes="muted")
             return
-        for field in self._fields:
-            title = field.name + ("*" if field.required else "")
+        titles = [field.name + ("*" if field.required else "") for field in self._fields]
+        width = label_width(titles)  # one column for the form, so the inputs line up
+        for field, title in zip(self._fields, titles, strict=True):
             tooltip = field.description or None
             if field.secret:
                 tooltip = f"{tooltip or ''} (secret: masked on screen and in records)".strip()
-            yield FieldRow(title, self._input_for(field), tooltip=tooltip)
+            yield FieldRow(title, self._input_for(field), tooltip=tooltip, width=width)
         yield Static(id="settings-error")
         yield Button("Check credentials  ^t", id="check-credentials", compact=True)
 

@@ -25,6 +25,7 @@ from sdk import (
     Space,
     Track,
     load_journey_file,
+    missing_settings,
     parse_journey_file,
     parse_user_profile,
     preview,
@@ -952,3 +953,136 @@ def test_a_destination_named_unlike_its_connector_is_refused() -> None:
 
 def test_preview_type_is_exported() -> None:
     assert isinstance(run(several_destinations_file()), Preview)
+
+
+# -- destination names, one step's send, list destinations ------------------------------------
+
+
+def test_a_destination_name_that_send_refuses_is_noted_in_the_preview() -> None:
+    file = journey_file(
+        journey(
+            "J", send_step("S", {"name": "NoSuchDest"}, {"name": "webhook"}, {"name": "Sandbox"})
+        )
+    )
+    result = run(file)
+    visit = result.run.path[0]
+    unknown, miscased = visit.notes
+    assert unknown.startswith("NoSuchDest: no connector named 'NoSuchDest' (known: ")
+    assert "'Webhook'" in unknown and unknown.endswith("; --send refuses this preview")
+    assert miscased == (
+        "webhook: 'webhook' must be written as the connector's integrations name 'Webhook', "
+        "or its events are filtered at destination; --send refuses this preview"
+    )
+    assert result.to_dict()["journey"]["path"][0]["notes"] == visit.notes
+    # send_preview refuses with the same words.
+    with pytest.raises(InvalidJourney) as caught:
+        send_preview(result, {})
+    assert str(caught.value) == "destinations: " + unknown.split(": ", 1)[1].removesuffix(
+        "; --send refuses this preview"
+    )
+
+
+def test_well_named_destinations_get_no_note() -> None:
+    assert all(not visit.notes for visit in run(several_destinations_file()).run.path)
+
+
+def test_a_list_destination_is_counted_in_list_adds() -> None:
+    file = journey_file(
+        journey(
+            "J",
+            send_step(
+                "S",
+                {"name": "Facebook Custom Audiences", "events": ["track", "identify"]},
+                {"name": "Webhook"},
+            ),
+        )
+    )
+    detail = run(file).run.path[0].detail
+    assert detail == "to Facebook Custom Audiences (2 list adds), Webhook (1 track)"
+
+
+def two_steps_file() -> dict[str, Any]:
+    return journey_file(
+        journey(
+            "J",
+            send_step("First", {"name": "Webhook", "events": ["track", "identify"]}),
+            send_step("Second", {"name": "Sandbox"}),
+        )
+    )
+
+
+def test_one_step_of_a_preview_can_be_sent_on_its_own() -> None:
+    result = run(two_steps_file())
+    assert [e.step for e in result.messages_of(("J", "steps[1]"))] == ["Second"]
+    assert result.destinations_of(("J", "steps[1]")) == ["Sandbox"]
+    assert result.messages_of(None) == result.messages
+    # The step's destinations only: the Webhook's url is not needed to send the second step.
+    assert missing_settings(result, {}, environ={}, step=("J", "steps[1]")) == []
+    assert missing_settings(result, {}, environ={}) == ["Webhook.url"]
+    with respx.mock(assert_all_called=True) as api:
+        sandbox = api.post(url__regex=r"https://sandbox\.test/v1/(event|batch)").mock(
+            return_value=httpx.Response(200, json={"ok": True})
+        )
+        lifecycles = send_preview(
+            result, {"Sandbox": {"endpoint": "https://sandbox.test"}}, step=("J", "steps[1]")
+        )
+    assert [(lc.destination, lc.outcome.value) for lc in lifecycles] == [("Sandbox", "delivered")]
+    assert len(sandbox.calls) == 1
+    with pytest.raises(InvalidJourney, match="J / steps\\[5\\] sent no events"):
+        send_preview(result, {}, step=("J", "steps[5]"))
+
+
+# -- real-time entry and the preview's start ---------------------------------------------------
+
+
+def entry_file(entry: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return journey_file(
+        journey("J", send_step("Welcomed", {"name": "Sandbox"}), entry=entry, **extra)
+    )
+
+
+def test_real_time_entry_at_the_start_when_the_history_has_the_event() -> None:
+    profile = user(events=[{"event": "Order Completed", "timestamp": at(-2)}])
+    result = run(entry_file({"event": "Order Completed"}), profile)
+    assert result.run.eligible and result.run.entered_at == result.as_of
+    assert not any("real-time entry" in note for note in result.run.notes)
+
+
+def test_real_time_entry_waits_for_an_entry_event_after_the_start() -> None:
+    # The same rule as wait_for_condition: events after as_of are what the user will do.
+    profile = user(events=[{"event": "Order Completed", "timestamp": at(5)}])
+    result = run(entry_file({"event": "Order Completed"}), profile)
+    assert result.run.eligible
+    assert result.run.entered_at.isoformat().startswith("2026-11-02T14:00")
+    assert result.run.path[0].at == result.run.entered_at
+    assert result.messages[0].message.timestamp == result.run.entered_at
+    note = next(n for n in result.run.notes if n.startswith("real-time entry"))
+    assert note.endswith(
+        "enters at the first later event that meets them: Order Completed at 2026-11-02T14:00:00Z"
+    )
+
+
+def test_real_time_entry_needs_every_criterion_at_one_moment() -> None:
+    events = [
+        {"event": "Order Completed", "timestamp": at(-24 * 40)},  # too old for the window
+        {"event": "Order Completed", "timestamp": at(24)},
+    ]
+    file = entry_file(
+        {"event": {"name": "Order Completed", "within_days": 30}},
+        audience={"conditions": [{"trait": "vip", "equals": True}]},
+    )
+    assert run(file, user(events=events, traits={"vip": True})).run.entered_at.isoformat()[:13] == (
+        "2026-11-03T09"
+    )
+    never = run(file, user(events=events))
+    assert not never.run.eligible and never.run.outcome == "not eligible"
+    assert [c.met for c in never.run.criteria] == [True, False]  # as of the last event
+    assert any("hold at no moment from the preview's start" in n for n in never.run.notes)
+    assert never.run.entered_at == never.as_of
+
+
+def test_a_scheduled_entry_is_checked_at_the_start_only() -> None:
+    profile = user(events=[{"event": "Order Completed", "timestamp": at(5)}])
+    file = entry_file({"type": "scheduled", "schedule": "daily", "event": "Order Completed"})
+    result = run(file, profile)
+    assert not result.run.eligible and result.run.entered_at == result.as_of

@@ -89,7 +89,32 @@ def test_unmask_body_and_url_with_a_single_secret() -> None:
     text = curl_command(request, secrets=["sk-live-123"])
     assert "api_key=sk-live-123" in text
     assert '"api_key":"sk-live-123"' in text
-    assert "authorization: Bearer sk-live-123" in text
+    # A header is unmasked from the real headers only, never by guessing the secret.
+    assert f"authorization: Bearer {MASK}" in text
+
+
+def test_a_header_computed_per_request_keeps_its_mask_with_a_comment() -> None:
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": "msg_1",
+        "webhook-timestamp": "1700000000",
+        "webhook-signature": MASK,
+    }
+    text = curl_command(
+        _request(headers=headers),
+        real_headers={"User-Agent": "destkit-webhook/1"},
+        secrets=[secret],
+    )
+    assert secret not in text
+    assert f"-H 'webhook-signature: {MASK}'" in text
+    first, second = text.splitlines()[:2]
+    assert first.startswith(f"# webhook-signature stays {MASK}: ")
+    assert "Standard Webhooks signature" in first and "computed per request" in first
+    assert second.startswith("curl -X POST ")
+    # Still one shell command: the comment line is outside the line continuations.
+    words = shlex.split(text.replace("\\\n", " "), comments=True)
+    assert words[:2] == ["curl", "-X"] and "webhook-signature: [REDACTED]" in words
 
 
 def test_several_secrets_keep_ambiguous_masks() -> None:

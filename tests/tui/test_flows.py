@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Checkbox, Input, Select, TextArea
 
 from sdk.testing._sandbox import Faults
@@ -412,3 +413,189 @@ async def test_the_settings_form_follows_the_settings_model(monkeypatch: object)
         app.query_one("#destination", Select).value = "sandbox"
         await until(pilot, lambda: app.settings_form.destination is not acme)
         assert app.query_one("#setting-endpoint", Input).value == app.sandbox_url
+
+
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+async def test_unmasked_curl_of_a_signed_webhook_never_puts_the_secret_in_a_header() -> None:
+    app = make_app(
+        destination="webhook", environ={"DESTKIT_WEBHOOK_SIGNING_SECRET": WEBHOOK_SECRET}
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        assert app.sandbox is not None
+        app.query_one("#setting-url", Input).value = f"{app.sandbox.url}/hooks/signed"
+        await until(pilot, lambda: app.send_blocker() is None)
+        await send_and_wait(app, pilot)
+        assert app.lifecycle is not None and app.lifecycle.delivered
+        sent = app.sandbox.requests[-1]
+        assert "webhook-signature" in {name.lower() for name in sent.headers}
+        app.action_copy_curl(unmask=True)
+        text = app.clipboard
+        assert WEBHOOK_SECRET not in text
+        assert "webhook-signature: [REDACTED]" in text
+        assert text.splitlines()[0].startswith("# webhook-signature stays [REDACTED]")
+        assert "computed per request" in text.splitlines()[0]
+        assert "user-agent: destkit-webhook/1" in text.lower()  # a real header is unmasked
+
+
+async def test_the_tester_keys_are_off_while_a_dialog_is_open() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await send_and_wait(app, pilot)  # a lifecycle, so save and curl would do something
+        history, requests = len(app.history), len(app.sandbox.requests)  # type: ignore[union-attr]
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("ctrl+o", "ctrl+o", "ctrl+e", "ctrl+n", "ctrl+s", "ctrl+t", "ctrl+y")
+        await pilot.pause(0.2)
+        assert [type(screen) for screen in app.screen_stack[1:]] == [HelpScreen]
+        assert len(app.history) == history  # ctrl+s and ctrl+t did not send
+        assert len(app.sandbox.requests) == requests  # type: ignore[union-attr]
+        assert not any("copied" in message for message in notifications(app))
+        await pilot.press("f1")  # the help's own key closes it again
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+        await pilot.press("ctrl+o")  # and from the history: no help, no save on top
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.press("f1", "ctrl+e", "ctrl+s")
+        await pilot.pause(0.2)
+        assert [type(screen) for screen in app.screen_stack[1:]] == [HistoryScreen]
+        assert len(app.history) == history
+        await pilot.press("escape")
+        await until(pilot, lambda: len(app.screen_stack) == 1)
+        await send_and_wait(app, pilot)  # back on the tester: its keys work again
+
+
+async def test_the_menus_have_no_loading_entry_once_loaded() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        for menu_id in ("#destination", "#event-type"):
+            menu = app.query_one(menu_id, Select)
+            assert all(value is not Select.NULL for _, value in menu._options), menu_id
+            menu.focus()
+            await pilot.press("enter")  # open it
+            await until(pilot, lambda m=menu: m.expanded)  # type: ignore[misc]
+            assert "Loading…" not in screen_text(app)
+            await pilot.press("home", "enter")  # the first line of the menu
+            await until(pilot, lambda m=menu: not m.expanded)  # type: ignore[misc]
+            assert menu.value is not Select.NULL, menu_id
+        # What the menus show is what the app uses.
+        await until(pilot, lambda: app.destination is not None)
+        assert app.destination is not None
+        assert app.picker.value == app.destination.slug
+        assert app.event_form.event_type == app.query_one("#event-type", Select).value
+        await until(pilot, lambda: app.settings_form.destination is app.destination)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 45)])
+async def test_the_pane_keys_move_the_focus_into_the_pane(size: tuple[int, int]) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await ready(app, pilot)
+        assert app.focused is app.query_one("#destination")
+        await pilot.press("f4")  # nothing sent yet: nothing to focus there, nor a hidden field
+        await pilot.pause()
+        assert app.focused is None or app.focused.region.area > 0
+        await send_and_wait(app, pilot)
+        for key, pane in (
+            ("f3", "payload"),
+            ("f4", "lifecycle"),
+            ("f2", "setup"),
+            ("f3", "payload"),
+        ):
+            await pilot.press(key)
+            await pilot.pause()
+            focused = app.focused
+            assert focused is not None, key
+            assert app.query_one(f"#pane-{pane}") in focused.ancestors_with_self, (key, focused)
+        assert app.focused is app.query_one("#payload")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.focused is app.query_one("#destination")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_long_setting_names_stay_on_one_line(size: tuple[int, int]) -> None:
+    from textual.widgets import Label
+
+    app = make_app(destination="webhook")
+    async with app.run_test(size=size) as pilot:
+        await ready(app, pilot)
+        text = screen_text(app)
+        assert "signing_secret " in text and "batch_size " in text
+        labels = [
+            label for label in app.settings_form.query(Label) if "field-label" in label.classes
+        ]
+        assert labels and all(label.region.height == 1 for label in labels)
+        assert len({label.region.width for label in labels}) == 1  # the inputs line up
+        # A name longer than the label column ends in an ellipsis; the tooltip has it whole.
+        app.picker.value = "google_ads_customer_match"
+        await until(pilot, lambda: app.query("#setting-consent_ad_personalization"))
+        label = next(
+            label
+            for label in app.settings_form.query(Label)
+            if str(label.content).startswith("consent_ad_personalization")
+        )
+        assert label.region.height == 1
+        assert str(label.tooltip).startswith("consent_ad_personalization: ")
+
+
+async def test_the_event_type_menu_opens_inside_the_pane_at_80x24() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        menu = app.query_one("#event-type", Select)
+        menu.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: menu.expanded)
+        await pilot.pause()
+        from textual.widgets._select import SelectOverlay
+
+        overlay = menu.query_one(SelectOverlay).region
+        pane = app.query_one("#pane-setup").region
+        assert pane.y < overlay.y and overlay.bottom < pane.bottom  # inside the border
+        assert "alias" in screen_text(app)  # every type is shown (it opened upward)
+        footer = screen_text(app).splitlines()[-1]
+        assert "esc Dismiss" in footer
+
+
+async def test_the_attempt_rows_are_padded_like_the_rest_of_the_lifecycle() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await send_and_wait(app, pilot)
+        rows = [line for line in screen_text(app).splitlines() if "#1 " in line]
+        assert rows and rows[0].startswith("│ #1 "), rows
+
+
+async def test_saving_over_an_existing_file_asks_first(tmp_path: Path) -> None:
+    target = tmp_path / "saved.json"
+    target.write_text("keep me\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await send_and_wait(app, pilot)
+        app.action_save_lifecycle(str(target))  # a path given: refused, said so
+        await pilot.pause()
+        assert target.read_text() == "keep me\n"
+        assert any("already exists" in message for message in notifications(app))
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: isinstance(app.screen, SavePathScreen))
+        app.screen.query_one("#save-path", Input).value = str(target)
+        await pilot.press("enter")
+        await until(pilot, lambda: "already exists" in screen_text(app))
+        assert isinstance(app.screen, SavePathScreen) and target.read_text() == "keep me\n"
+        await pilot.press("escape")  # cancelled: still kept
+        await until(pilot, lambda: not isinstance(app.screen, SavePathScreen))
+        assert target.read_text() == "keep me\n"
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: isinstance(app.screen, SavePathScreen))
+        app.screen.query_one("#save-path", Input).value = str(target)
+        await pilot.press("enter")
+        await until(pilot, lambda: "already exists" in screen_text(app))
+        await pilot.press("enter")  # the same path again: overwrite
+        await until(pilot, lambda: target.read_text().startswith("{"))
+        assert json.loads(target.read_text())["schema"] == "destkit.lifecycle/1"

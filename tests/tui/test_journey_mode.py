@@ -368,7 +368,10 @@ async def test_choosing_a_journey_and_focusing_a_step() -> None:
         screen.set_focus_step(("First Purchase", "steps[1]"))
         await pilot.pause()
         assert "◆ focus" in path_shown(screen)
-        assert status(screen, "focus-status") == "Focus: First Purchase / Opened Email (steps[1])"
+        assert status(screen, "focus-status") == (
+            "Focus: First Purchase / Opened Email (steps[1]); ctrl+s sends this step, "
+            "f7 the whole journey"
+        )
         payloads = screen.query_one(JourneyPayloads)
         focused = [e for e in payloads.emissions if e is not None]
         assert len(focused) == 5 and {e["step"] for e in focused} == {"Opened Email"}
@@ -445,3 +448,214 @@ async def test_layout_at_80x24_and_on_wide_terminals(
             regions = [screen.query_one(f"#jpane-{name}").region for name in panes]
             shown_regions = [r for r in regions if r.width]
             assert all(r.height >= size[1] - 6 for r in shown_regions)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 45)])
+async def test_the_pane_keys_move_the_focus_into_the_pane(size: tuple[int, int]) -> None:
+    app = make_app(journey_file=str(EXAMPLE))
+    async with app.run_test(size=size) as pilot:
+        screen = await journey_screen(app, pilot)
+        await preview(screen, pilot)
+        for key, pane in (("f4", "payloads"), ("f6", "send"), ("f3", "path"), ("f2", "setup")):
+            await pilot.press(key)
+            await pilot.pause()
+            focused = screen.focused
+            assert focused is not None, key
+            assert screen.query_one(f"#jpane-{pane}") in focused.ancestors_with_self, (
+                key,
+                focused,
+            )
+        assert screen.focused is screen.query_one(JourneyTree)
+        await pilot.press("f6")
+        await pilot.pause()
+        assert screen.focused is screen.query_one("#js-destination")
+
+
+async def test_long_setting_names_stay_on_one_line_in_the_send_pane() -> None:
+    from textual.widgets import Label
+
+    app = make_app(journey_file=str(EXAMPLE))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await journey_screen(app, pilot)
+        await preview(screen, pilot)
+        await pilot.press("f6")
+        screen.query_one("#js-destination", Select).value = "webhook"
+        await until(pilot, lambda: bool(screen.query("#setting-signing_secret")))
+        await pilot.pause()
+        assert "signing_secret " in screen_text(app)
+        form = screen.send_view.form
+        labels = [label for label in form.query(Label) if "field-label" in label.classes]
+        assert all(label.region.height == 1 for label in labels if label.region.width)
+
+
+async def test_with_a_step_focused_ctrl_s_sends_that_step_and_f7_the_whole_journey(
+    tmp_path: Path,
+) -> None:
+    journey_file = tmp_path / "welcome.yaml"
+    journey_file.write_text(SANDBOX_ONLY)
+    (tmp_path / "users").mkdir()
+    (tmp_path / "users" / "new.json").write_text(json.dumps(SANDBOX_USER))
+    app = make_app(journey_file=str(journey_file))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await journey_screen(app, pilot)
+        await preview(screen, pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "^s Send all" in footer and "f7" not in footer
+
+        screen.set_focus_step(("Welcome", "steps[0]"))
+        await pilot.press("f4")
+        await pilot.pause()
+        shown = screen_text(app)
+        footer = shown.splitlines()[-1]
+        assert "^s Send step" in footer and "f7 Send all" in footer
+        assert "2 of 3: the focused step's; ctrl+s sends these, f7 all 3" in shown
+        assert "ctrl+s sends the focused step's 2 events (Welcomed) to Sandbox" in status(
+            screen, "js-status"
+        )
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not screen.sending and bool(screen.send_view.lifecycles))
+        lifecycles = screen.send_view.lifecycles
+        assert [lc.event["type"] for lc in lifecycles] == ["track", "identify"]
+        assert all(lc.delivered for lc in lifecycles)
+
+        await pilot.press("f7")  # the whole journey, the step still focused
+        await until(pilot, lambda: not screen.sending and len(screen.send_view.lifecycles) == 3)
+        assert screen.focus_step == ("Welcome", "steps[0]")
+
+        # A focused step that sends nothing: refused, saying f7 sends the journey.
+        screen.set_focus_step(("Welcome", "steps[1]"))
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert any("sends no events in this preview: f7" in m for m in notifications(app))
+        assert len(screen.send_view.lifecycles) == 3
+
+
+async def test_a_focused_step_needs_only_its_own_destinations_settings() -> None:
+    app = make_app(journey_file=str(EXAMPLE))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await journey_screen(app, pilot)
+        await preview(screen, pilot)
+        assert "Segment.write_key" in (screen.send_blocker() or "")
+        screen.set_focus_step(("First Purchase", "steps[1]"))  # Webhook and Sandbox only
+        await pilot.pause()
+        blocker = screen.send_blocker() or ""
+        assert "missing Webhook.url to send" in blocker and "Segment" not in blocker
+        assert "Segment.write_key" in (screen.send_blocker(whole=True) or "")
+
+
+MISNAMED = """\
+space: {id: spa_tui_misnamed}
+journeys:
+  - name: Welcome
+    status: active
+    entry: {event: Signed Up}
+    steps:
+      - type: send_to_destinations
+        name: Welcomed
+        destinations: [{name: webhook}, {name: NoSuchDest}, {name: Sandbox}]
+"""
+
+
+async def test_the_preview_notes_destination_names_that_send_refuses(tmp_path: Path) -> None:
+    journey_file = tmp_path / "misnamed.yaml"
+    journey_file.write_text(MISNAMED)
+    (tmp_path / "users").mkdir()
+    (tmp_path / "users" / "new.json").write_text(json.dumps(SANDBOX_USER))
+    app = make_app(journey_file=str(journey_file))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await journey_screen(app, pilot)
+        await preview(screen, pilot)
+        path = " ".join(path_shown(screen).split())
+        assert (
+            "note webhook: 'webhook' must be written as the connector's integrations name "
+            "'Webhook', or its events are filtered at destination; --send refuses this preview"
+        ) in path
+        assert "note NoSuchDest: no connector named 'NoSuchDest' (known: " in path
+        assert "must be written as the connector's integrations name" in (
+            screen.send_blocker() or ""
+        ) or "no connector named" in (screen.send_blocker() or "")
+
+
+async def test_a_real_time_entry_waits_for_the_entry_event_after_as_of(tmp_path: Path) -> None:
+    journey_file = tmp_path / "welcome.yaml"
+    journey_file.write_text(SANDBOX_ONLY)
+    (tmp_path / "users").mkdir()
+    later = {
+        **SANDBOX_USER,
+        "events": [{"event": "Signed Up", "timestamp": "2026-01-03T10:00:00Z"}],
+    }
+    (tmp_path / "users" / "later.json").write_text(json.dumps(later))
+    app = make_app(journey_file=str(journey_file))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await journey_screen(app, pilot)
+        document = await preview(screen, pilot)
+        assert document["journey"]["eligible"]
+        assert document["journey"]["entered_at"] == "2026-01-03T10:00:00Z"
+        path = " ".join(path_shown(screen).split())
+        assert (
+            "enters at the first later event that meets them: Signed Up at 2026-01-03T10:00:00Z"
+            in path
+        )
+        assert "Enters Follow-up" in path
+
+
+async def test_the_empty_payloads_pane_shows_no_stray_line_number() -> None:
+    app = make_app(journey_file=str(EXAMPLE))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await journey_screen(app, pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+        lines = [line.strip("│ ") for line in screen_text(app).splitlines()[4:-2]]
+        assert "1" not in lines
+        assert "Preview first (f5)" in screen_text(app)
+        await preview(screen, pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+        assert '"messageId":' in screen_text(app)  # the JSON is back once there is a payload
+        group = next(line for line in screen_text(app).splitlines() if "Webhook · 5 events" in line)
+        assert group.startswith("│ Webhook · 5 events")  # the group headers are padded
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+async def test_the_tree_cuts_long_lines_with_an_ellipsis_not_a_scrollbar(
+    size: tuple[int, int],
+) -> None:
+    app = make_app(journey_file=str(EXAMPLE))
+    async with app.run_test(size=size) as pilot:
+        screen = await journey_screen(app, pilot)
+        if size[0] == 80:
+            await pilot.press("f2")
+            await pilot.pause()
+        tree = screen.query_one(JourneyTree)
+        assert tree.virtual_size.width <= tree.scrollable_content_region.width
+        assert not tree.horizontal_scrollbar.display or tree.show_horizontal_scrollbar is False
+        text = screen_text(app)
+        assert "→ Webhook  track, identify · enrich" in text and "…" in text
+
+
+async def test_the_delivery_list_keeps_one_line_per_lifecycle_with_long_names() -> None:
+    from tester_tui.widgets.journey_send import delivery_line
+    from tests.tui.test_snapshots import delivered_lifecycle
+
+    lifecycles = []
+    for _ in range(3):
+        lifecycle = delivered_lifecycle()
+        lifecycle.destination = "Facebook Custom Audiences"
+        lifecycles.append(lifecycle)
+    line = delivery_line(1, lifecycles[0])
+    assert line.plain.startswith("#1 200 OK delivered · Facebook Custom Audiences")
+    app = make_app(journey_file=str(EXAMPLE))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await journey_screen(app, pilot)
+        await pilot.press("f6")
+        view = screen.send_view
+        view.start()
+        for lifecycle in lifecycles:
+            view.update(lifecycle)
+        view.finish(lifecycles)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Facebook Custom Audiences  3 delivered" in text
+        rows = [row for row in text.splitlines() if "delivered · Facebook" in row]
+        assert [row[:5] for row in rows] == ["│ #1 ", "│ #2 ", "│ #3 "]  # one line each
