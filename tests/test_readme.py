@@ -40,3 +40,48 @@ def test_the_connector_example_delivers_and_passes_the_contract_suite() -> None:
 
     results = run_contract(namespace["TestMyHookContract"].contract)
     assert [r for r in results if r.status == "failed"] == []
+
+
+def _walk_through() -> str:
+    text = README.read_text()
+    start = text.index("### Walk-through: preview and send the example journey")
+    return text[start : text.index("\n## ", start)]
+
+
+def _sh_commands(section: str) -> list[list[str]]:
+    """The ``destkit ...`` commands of the section's ``sh`` blocks, as argument lists."""
+    import shlex
+
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL):
+        for command in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(command)
+            if words and words[0] == "destkit" and words[-1] != "&":
+                commands.append(words[1:])
+    return commands
+
+
+def test_the_journey_walk_through_shows_what_the_preview_prints(
+    capsys: Any, monkeypatch: Any
+) -> None:
+    from sdk.cli import main
+
+    monkeypatch.chdir(README.parent)
+    section = _walk_through()
+    preview, send = _sh_commands(section)
+    assert main(preview) == 0
+    out = capsys.readouterr().out
+    (excerpt,) = re.findall(r"```text\n(.*?)```", section, flags=re.DOTALL)
+    lines = [line for line in excerpt.splitlines() if line.strip() and line.strip() != "..."]
+    assert lines and all(line in out.splitlines() for line in lines), lines
+
+    # The send command, with a sandbox on a free port standing in for the README's 8787.
+    from sdk.testing import Sandbox
+
+    with Sandbox() as server:
+        port = server.url.rsplit(":", 1)[1].rstrip("/")
+        assert main([word.replace("8787", port) for word in send]) == 0
+        out = capsys.readouterr().out
+        assert "delivered (200 OK)" in out
+        assert any(r.path == "/hooks/journeys" for r in server.requests)
+        assert any(r.path == "/v1/batch" for r in server.requests)

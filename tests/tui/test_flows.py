@@ -358,7 +358,8 @@ async def test_a_slow_send_does_not_freeze_the_interface() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
         assert app.sandbox is not None
-        app.sandbox.set_faults(Faults(latency=0.6))
+        # Long enough that a loaded machine still sees the request in flight below.
+        app.sandbox.set_faults(Faults(latency=3.0))
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.lifecycle is not None and bool(app.lifecycle.attempts))
         assert app.sending
