@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from _connectors import SendOne
 from pydantic import SecretStr
 
 from sdk import (
     Action,
-    AnyMessage,
     BatchLimits,
     Context,
     Delivery,
@@ -23,7 +23,6 @@ from sdk import (
     DestinationKind,
     DestinationSettings,
     InvalidSettings,
-    Subscription,
 )
 
 ENDPOINT = "https://mock.test"
@@ -32,17 +31,6 @@ SECRET = "crash-test-secret-key-42"
 
 class Settings(DestinationSettings):
     api_key: SecretStr = SecretStr(SECRET)
-
-
-class SendOne(Action[Settings, dict[str, Any]]):
-    name = "send_one"
-    subscribe = Subscription.of("track")
-
-    def map(self, event: AnyMessage, settings: Settings) -> dict[str, Any]:
-        return {"user": event.user_id}
-
-    async def perform(self, ctx: Context[Settings], payload: dict[str, Any]) -> None:
-        await ctx.http.post("/v1/track", json=payload)
 
 
 class SendBatch(SendOne):

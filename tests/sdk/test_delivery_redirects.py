@@ -4,17 +4,13 @@ permanently with an error naming the status and the redacted ``Location``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 import respx
+from _connectors import SendOne
 from pydantic import SecretStr
 
 from sdk import (
-    Action,
-    AnyMessage,
-    Context,
     Delivery,
     Destination,
     DestinationKind,
@@ -22,7 +18,6 @@ from sdk import (
     IntegrationError,
     Lifecycle,
     RetryPolicy,
-    Subscription,
     classify_status,
 )
 from sdk.testing import Faults, Sandbox
@@ -34,17 +29,6 @@ SECRET = "redirect-test-secret-value"
 
 class Settings(DestinationSettings):
     api_key: SecretStr = SecretStr(SECRET)
-
-
-class SendOne(Action[Settings, dict[str, Any]]):
-    name = "send_one"
-    subscribe = Subscription.of("track")
-
-    def map(self, event: AnyMessage, settings: Settings) -> dict[str, Any]:
-        return {"user": event.user_id}
-
-    async def perform(self, ctx: Context[Settings], payload: dict[str, Any]) -> None:
-        await ctx.http.post("/v1/track", json=payload)
 
 
 destination: Destination[Settings] = Destination(

@@ -9,18 +9,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+
+from _connectors import NoSettings, SendOne
 
 from sdk import (
-    Action,
-    AnyMessage,
-    Context,
     Delivery,
     Destination,
     DestinationKind,
-    DestinationSettings,
     RetryPolicy,
-    Subscription,
 )
 
 BODY = b'{"ok":true,"padding":"' + b"x" * 60 + b'"}'
@@ -100,26 +96,11 @@ def trickler(delay: float = TRICKLE) -> Iterator[Trickler]:
             handler.join(2)
 
 
-class Settings(DestinationSettings):
-    pass
-
-
-class SendOne(Action[Settings, dict[str, Any]]):
-    name = "send_one"
-    subscribe = Subscription.of("track")
-
-    def map(self, event: AnyMessage, settings: Settings) -> dict[str, Any]:
-        return {"user": event.user_id}
-
-    async def perform(self, ctx: Context[Settings], payload: dict[str, Any]) -> None:
-        await ctx.http.post("/v1/track", json=payload)
-
-
-destination: Destination[Settings] = Destination(
+destination: Destination[NoSettings] = Destination(
     name="Trickle Test",
     slug="trickle_test",
     kind=DestinationKind.EVENT,
-    settings=Settings,
+    settings=NoSettings,
     actions=[SendOne()],
     retry=RetryPolicy(max_attempts=2, jitter=0.0),
 )

@@ -12,18 +12,16 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from _connectors import NoSettings, SendOne
 
 import sdk._lifecycle
 from sdk import (
     LIFECYCLE_SCHEMA,
-    Action,
-    AnyMessage,
     BatchLimits,
     Context,
     Delivery,
     Destination,
     DestinationKind,
-    DestinationSettings,
     Lifecycle,
     RetryPolicy,
     Subscription,
@@ -195,28 +193,13 @@ def test_the_checker_catches_problems() -> None:
 # -- test connectors -------------------------------------------------------------------------
 
 
-class Settings(DestinationSettings):
-    pass
-
-
-class SendOne(Action[Settings, dict[str, Any]]):
-    name = "send_one"
-    subscribe = Subscription.of("track")
-
-    def map(self, event: AnyMessage, settings: Settings) -> dict[str, Any]:
-        return {"user": event.user_id}
-
-    async def perform(self, ctx: Context[Settings], payload: dict[str, Any]) -> None:
-        await ctx.http.post("/v1/track", json=payload)
-
-
 class SendBatch(SendOne):
     name = "send_batch"
     subscribe = Subscription.of("identify")
     batch = BatchLimits(max_events=10)
 
     async def perform_batch(
-        self, ctx: Context[Settings], payloads: Sequence[dict[str, Any]]
+        self, ctx: Context[NoSettings], payloads: Sequence[dict[str, Any]]
     ) -> None:
         await ctx.http.post("/v1/batch", json={"batch": list(payloads)})
 
@@ -225,7 +208,7 @@ destination = Destination(
     name="Lifecycle Test",
     slug="lifecycle_test",
     kind=DestinationKind.EVENT,
-    settings=Settings,
+    settings=NoSettings,
     actions=[SendOne(), SendBatch()],
     retry=RetryPolicy(max_attempts=3, jitter=0.0),
 )

@@ -10,19 +10,15 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from _connectors import NoSettings, SendOne
 
 from sdk import (
-    Action,
-    AnyMessage,
     AsyncDelivery,
-    Context,
     Delivery,
     Destination,
     DestinationKind,
-    DestinationSettings,
     RateLimiter,
     RetryPolicy,
-    Subscription,
 )
 
 ENDPOINT = "https://mock.test"
@@ -171,27 +167,12 @@ def test_bad_limits_are_refused(rate: float, burst: int) -> None:
 # -- a destination with rate_limit -----------------------------------------------------------
 
 
-class Settings(DestinationSettings):
-    pass
-
-
-class SendOne(Action[Settings, dict[str, Any]]):
-    name = "send_one"
-    subscribe = Subscription.of("track")
-
-    def map(self, event: AnyMessage, settings: Settings) -> dict[str, Any]:
-        return {"user": event.user_id}
-
-    async def perform(self, ctx: Context[Settings], payload: dict[str, Any]) -> None:
-        await ctx.http.post("/v1/track", json=payload)
-
-
-def limited(rate: float | None) -> Destination[Settings]:
+def limited(rate: float | None) -> Destination[NoSettings]:
     return Destination(
         name="Limited",
         slug="limited",
         kind=DestinationKind.EVENT,
-        settings=Settings,
+        settings=NoSettings,
         actions=[SendOne()],
         rate_limit=rate,
     )
