@@ -19,7 +19,7 @@ from sdk._errors import InvalidSettings
 from sdk._journey_conditions import show
 from sdk._journey_files import load_journey_file, load_user_profile
 from sdk._journey_payloads import Emission
-from sdk._journey_results import JourneyRun, Preview, iso
+from sdk._journey_results import JourneyRun, Preview, StepRef, iso
 from sdk._journey_run import preview
 from sdk._journey_send import missing_settings, send_preview
 from sdk._lifecycle import Lifecycle, Outcome
@@ -44,8 +44,12 @@ def run_journey_command(args: argparse.Namespace) -> int:
     user = load_user_profile(args.user)
     result = preview(journey_file, user, journey=args.journey)
     lifecycles: list[Lifecycle] | None = None
+    step = getattr(args, "step", None)
+    if step is not None and not args.send:
+        raise InvalidSettings("step", "--step is only used with --send")
+    only = resolve_step(result, step) if step is not None else None
     if args.send:
-        missing = missing_settings(result, settings)
+        missing = missing_settings(result, settings, step=only)
         if missing:
             hint = missing[0]
             slug = get_destination(hint.rpartition(".")[0]).slug
@@ -56,7 +60,7 @@ def run_journey_command(args: argparse.Namespace) -> int:
                 f"(give --setting {hint}=VALUE or set {variable})",
             )
         with _sandboxes(result, settings) as ready:
-            lifecycles = send_preview(result, ready)
+            lifecycles = send_preview(result, ready, step=only)
     if args.json:
         document = result.to_dict()
         if lifecycles is not None:
@@ -70,6 +74,26 @@ def run_journey_command(args: argparse.Namespace) -> int:
     if lifecycles is not None and any(_failed(lifecycle) for lifecycle in lifecycles):
         return EXIT_FAILED
     return EXIT_OK
+
+
+def resolve_step(result: Preview, text: str) -> StepRef:
+    """The ``(journey, path)`` of the step ``text`` names among the steps that emitted events
+    in this preview: by its name, its path (``steps[1]``) or ``JOURNEY/STEP``."""
+    steps = list(dict.fromkeys((e.journey, e.path, e.step) for e in result.messages))
+    found = [
+        (journey, path)
+        for journey, path, name in steps
+        if text in (name, path, f"{journey}/{name}", f"{journey}/{path}")
+    ]
+    if len(found) == 1:
+        return found[0]
+    known = ", ".join(f"{journey}/{name}" for journey, _, name in steps) or "none"
+    if not found:
+        raise InvalidSettings(
+            "step", f"no step {text!r} sent events in this preview (steps that did: {known})"
+        )
+    choices = ", ".join(f"{journey}/{path}" for journey, path in found)
+    raise InvalidSettings("step", f"{text!r} names several steps: write one of {choices}")
 
 
 def _failed(lifecycle: Lifecycle) -> bool:

@@ -185,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--journey", help="journey name (default: the first)")
     preview.add_argument("--send", action="store_true", help="deliver the payloads")
     preview.add_argument(
+        "--step",
+        type=_non_blank,
+        help="with --send: only this step's events (its name, its path such as steps[1], "
+        "or JOURNEY/STEP when a name is in several journeys)",
+    )
+    preview.add_argument(
         "--setting", action="append", type=_key_value, default=[], metavar="DEST.KEY=VALUE"
     )
     preview.add_argument("--json", action="store_true")

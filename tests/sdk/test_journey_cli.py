@@ -308,3 +308,74 @@ def test_a_destination_that_send_would_refuse_is_a_note_in_text_and_json(
     assert "must be written as the connector's integrations name 'Webhook'" in one_error_line(
         capsys
     )
+
+
+# -- --send --step ------------------------------------------------------------------------------
+
+
+def test_send_one_step_sends_only_its_events_and_needs_only_its_settings(
+    server: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "Welcome Offer" is in Loyalty Welcome (entered by send-to-journey); it sends to the Sandbox
+    # and Segment only, so the Webhook's url is not needed.
+    segment = ["--setting", "Segment.write_key=wk-1", "--setting", f"Segment.endpoint={server.url}"]
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--send", "--step", "Welcome Offer", *segment) == 0
+    out = capsys.readouterr().out
+    assert "Summary  Segment: 1 delivered" in out
+    assert "Webhook" not in out.split("Delivery (", 1)[1]
+    batches = [m for r in server.requests if r.path == "/v1/batch" for m in r.json["batch"]]
+    assert [m["type"] for m in batches] == ["identify"]
+    assert not any(r.path == "/hooks/journeys" for r in server.requests)
+
+
+def test_a_step_by_path_or_journey_and_name(
+    server: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hook = ["--setting", f"Webhook.url={server.url}/hooks/journeys"]
+    for step in ("First Purchase/Opened Email", "First Purchase/steps[1]"):
+        assert run(EXAMPLE, "--user", ELIGIBLE, "--send", "--step", step, *hook) == 0
+    out = capsys.readouterr().out
+    assert out.count("Summary  Webhook: 4 delivered") == 2
+    assert len([r for r in server.requests if r.path == "/hooks/journeys"]) == 8
+
+
+def test_an_unknown_step_is_one_line_naming_the_steps_that_sent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--send", "--step", "Nope") == 2
+    line = one_error_line(capsys)
+    assert line.startswith("destkit: error: step: no step 'Nope' sent events in this preview")
+    assert "First Purchase/Opened Email" in line and "Loyalty Welcome/Welcome Offer" in line
+
+
+def test_a_name_in_two_journeys_must_be_written_with_its_journey(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journey = tmp_path / "two.yaml"
+    journey.write_text(
+        """
+space: {id: spa_two}
+journeys:
+  - name: A
+    status: active
+    steps:
+      - {type: send_to_destinations, name: Notify, destinations: [{name: Sandbox}]}
+      - {type: send_to_journey, name: On to B, journey: B}
+  - name: B
+    steps:
+      - {type: send_to_destinations, name: Notify, destinations: [{name: Sandbox}]}
+"""
+    )
+    user = tmp_path / "user.json"
+    user.write_text('{"user_id": "u-1", "as_of": "2026-11-02T09:00:00Z"}')
+    assert run(str(journey), "--user", str(user), "--send", "--step", "Notify") == 2
+    assert one_error_line(capsys) == (
+        "destkit: error: step: 'Notify' names several steps: write one of A/steps[0], B/steps[0]"
+    )
+    assert run(str(journey), "--user", str(user), "--send", "--step", "B/Notify") == 0
+    assert "Summary  Sandbox: 1 delivered" in capsys.readouterr().out
+
+
+def test_step_without_send_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(EXAMPLE, "--user", ELIGIBLE, "--step", "Opened Email") == 2
+    assert one_error_line(capsys) == "destkit: error: step: --step is only used with --send"
