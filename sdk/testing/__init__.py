@@ -7,15 +7,9 @@
   sandbox:``, a free port, ``sandbox.url``, ``sandbox.requests``), with :class:`Faults`.
 """
 
-from sdk.testing._contract import (
-    CHECKS,
-    Check,
-    CheckResult,
-    Contract,
-    ContractViolation,
-    run_contract,
-    sample_events,
-)
+from sdk.testing._contract_model import Check, CheckResult, Contract, ContractViolation
+from sdk.testing._contract_runner import CHECKS, run_contract
+from sdk.testing._contract_samples import sample_events
 from sdk.testing._mockapi import MockAPI, decoded_body, mock_api
 from sdk.testing._pytest_face import ContractTests
 from sdk.testing._sandbox import FaultError, Faults, RecordedRequest, Sandbox

@@ -16,7 +16,8 @@ from typing import TextIO
 
 from sdk._errors import UnknownDestination
 from sdk._registry import all_destinations, get_destination
-from sdk.testing._contract import CheckResult, Contract, run_contract
+from sdk.testing._contract_model import CheckResult, Contract
+from sdk.testing._contract_runner import run_contract
 
 __all__ = ["find_contract", "junit_path_problem", "run_contract_command", "write_junit"]
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from sdk.testing._contract import CHECKS, Check, Contract, run_check
+from sdk.testing._contract_model import Check, Contract
+from sdk.testing._contract_runner import CHECKS, run_check
 
 __all__ = ["ContractTests"]
 
