@@ -133,12 +133,23 @@ class BatchResult:
 
     size: int
     errors: dict[int, DeliveryError] = field(default_factory=dict)
+    #: Warnings by payload index, recorded (redacted) in that event's lifecycle ``notes``.
+    notes: dict[int, list[str]] = field(default_factory=dict)
 
     def fail(self, index: int, error: DeliveryError) -> None:
         """Mark the payload at ``index`` (in the list given to ``perform_batch``) failed."""
+        self._check(index)
+        self.errors[index] = error
+
+    def note(self, index: int, text: str) -> None:
+        """Add a one-line warning to the event of the payload at ``index`` (e.g. the vendor
+        accepted it but refused one of its fields). It does not fail the event."""
+        self._check(index)
+        self.notes.setdefault(index, []).append(text)
+
+    def _check(self, index: int) -> None:
         if not 0 <= index < self.size:
             raise IndexError(f"index {index} is outside a batch of {self.size}")
-        self.errors[index] = error
 
     @property
     def failed(self) -> int:
@@ -163,10 +174,18 @@ class Context(Generic[SettingsT]):
         self.redactor = redactor
         #: Survives across attempts and events of one delivery (e.g. a cached access token).
         self.state = state
+        #: Notes added with :meth:`note` during this call; the runtime records them.
+        self.notes: list[str] = []
 
     def add_secret(self, value: str) -> None:
         """Mask ``value`` everywhere from now on (an access token obtained at run time)."""
         self.redactor.add(value)
+
+    def note(self, text: str) -> None:
+        """Add a one-line warning to the lifecycle of every event this call carries (the one
+        event of ``perform``; all of a ``perform_batch``: use ``BatchResult.note`` for one of
+        them). Redacted before it is recorded; it does not change the outcome."""
+        self.notes.append(text)
 
 
 class Action(Generic[SettingsT, PayloadT]):
@@ -212,6 +231,12 @@ class Action(Generic[SettingsT, PayloadT]):
         its payloads in another form."""
         record = self.payload_record(payload)
         return len(json.dumps(record, separators=(",", ":"), default=str))
+
+    def payload_notes(self, payload: PayloadT) -> Sequence[str]:
+        """Warnings about the event this payload was mapped from, recorded (redacted) in its
+        lifecycle ``notes``: say here what ``map`` left out of an event it still delivers
+        (nothing accepted for delivery is silently lost). None by default."""
+        return ()
 
     def payload_record(self, payload: PayloadT) -> Any:
         """The payload as JSON for the lifecycle record."""

@@ -31,8 +31,18 @@ Schema ``destkit.lifecycle/1`` (every field JSON-serializable, every secret alre
       ],
       "outcome": "pending" | "delivered" | "filtered" | "failed: retryable exhausted"
                  | "failed: permanent",
-      "error": {"class", "message", "status", "retryable"} | null
+      "error": {"class", "message", "status", "retryable"} | null,
+      "notes": [str]                        # warnings about this event, oldest first; [] if none
     }
+
+``notes`` say what happened to an event that the outcome alone does not: a connector that
+delivers an event but leaves part of it out (an id too short for the vendor, a trait value the
+vendor's field does not take, an attribute the vendor refused in an accepted request) notes it
+here, so that nothing accepted for delivery is silently lost. A note is one line of text, already
+redacted, recorded once (the same text from a retried attempt is not repeated). Notes come from
+the action's ``payload_notes`` (map time), ``ctx.note`` and ``BatchResult.note`` (perform time).
+The field was added within ``destkit.lifecycle/1``: a reader of an older record without it
+should take it as ``[]``.
 
 ``wait_before_s`` is the retry wait (backoff or ``Retry-After``) before the attempt started;
 ``rate_limit_wait_s`` the seconds its requests then waited for the destination's own rate limit
@@ -285,6 +295,8 @@ class Lifecycle:
     attempts: list[Attempt] = field(default_factory=list)
     outcome: Outcome = Outcome.PENDING
     error: ErrorInfo | None = None
+    #: Warnings about this event (already redacted), oldest first; see the module docstring.
+    notes: list[str] = field(default_factory=list)
     _t0: float = field(default_factory=time.perf_counter, repr=False)
 
     @property
@@ -300,6 +312,12 @@ class Lifecycle:
             if response is not None:
                 return response
         return None
+
+    def add_note(self, text: str) -> None:
+        """Record a warning about this event (the caller redacts it); a repeat is ignored."""
+        line = " ".join(str(text).split())
+        if line and line not in self.notes:
+            self.notes.append(line)
 
     def finish(self, outcome: Outcome, error: ErrorInfo | None = None) -> None:
         """Close the record with its outcome."""
@@ -325,6 +343,7 @@ class Lifecycle:
             "attempts": [a.to_dict() for a in self.attempts],
             "outcome": self.outcome.value,
             "error": None if self.error is None else self.error.to_dict(),
+            "notes": list(self.notes),
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:

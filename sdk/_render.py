@@ -70,6 +70,8 @@ def render_lifecycle(lifecycle: Lifecycle, *, bodies: bool = True) -> str:
     if lifecycle.outcome is Outcome.DELIVERED and lifecycle.last_response is not None:
         outcome += f" ({lifecycle.last_response.status_line})"
     lines.append(f"Outcome      {outcome}")
+    for note in lifecycle.notes:
+        lines.append(f"Note         {note}")
     if lifecycle.error is not None:
         lines.append(f"Error        {lifecycle.error.cls}: {lifecycle.error.message}")
     return "\n".join(lines)

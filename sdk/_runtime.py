@@ -78,13 +78,15 @@ def _record(event: object) -> dict[str, Any]:
 
 
 class _Item:
-    """One event on its way: its lifecycle and its mapped payload."""
+    """One event on its way: its lifecycle, its mapped payload and the action's notes on it
+    (not yet redacted)."""
 
-    __slots__ = ("lifecycle", "payload")
+    __slots__ = ("lifecycle", "notes", "payload")
 
-    def __init__(self, lifecycle: Lifecycle, payload: Any) -> None:
+    def __init__(self, lifecycle: Lifecycle, payload: Any, notes: Sequence[str] = ()) -> None:
         self.lifecycle = lifecycle
         self.payload = payload
+        self.notes = notes
 
 
 class AsyncDelivery(Generic[SettingsT]):
@@ -250,6 +252,7 @@ class AsyncDelivery(Generic[SettingsT]):
         else:
             attempt.retry = RetryDecision("done", "credentials accepted")
             lifecycle.finish(Outcome.DELIVERED)
+        self._add_notes(lifecycle, ctx.notes)
         self._notify(lifecycle)
         return lifecycle
 
@@ -314,7 +317,14 @@ class AsyncDelivery(Generic[SettingsT]):
         except Exception as exc:  # a connector bug must not lose the rest of the batch
             crash = IntegrationError(f"{action.name}.map crashed: {type(exc).__name__}: {exc}")
             return self._refuse(lifecycle, crash), None
-        return lifecycle, (action, _Item(lifecycle, payload))
+        try:
+            notes = [str(text) for text in action.payload_notes(payload)]
+        except Exception as exc:  # a connector bug must not lose the rest of the batch
+            crash = IntegrationError(
+                f"{action.name}.payload_notes crashed: {type(exc).__name__}: {exc}"
+            )
+            return self._refuse(lifecycle, crash), None
+        return lifecycle, (action, _Item(lifecycle, payload, notes))
 
     def _record_payloads(self, prepared: Sequence[tuple[Action[SettingsT, Any], _Item]]) -> None:
         """Record each prepared event's mapped payload, redacted a slice at a time."""
@@ -323,6 +333,7 @@ class AsyncDelivery(Generic[SettingsT]):
             masked = self.redactor.value([a.payload_record(i.payload) for a, i in part])
             for (_, item), payload in zip(part, masked, strict=True):
                 item.lifecycle.payload = payload
+                self._add_notes(item.lifecycle, item.notes)
                 self._notify(item.lifecycle)
 
     def _refuse(self, lifecycle: Lifecycle, error: DestkitError) -> Lifecycle:
@@ -478,7 +489,10 @@ class AsyncDelivery(Generic[SettingsT]):
         *,
         batched: bool,
     ) -> dict[int, DeliveryError]:
-        """Run the action once; errors by payload index, or under -1 for the whole request."""
+        """Run the action once; errors by payload index, or under -1 for the whole request.
+        The notes the action adds (``ctx.note``, ``BatchResult.note``) are recorded, even when
+        the call then fails."""
+        ctx: Context[SettingsT] | None = None
         try:
             ctx = self._context(attempt, lifecycles)
             if batched:
@@ -499,6 +513,14 @@ class AsyncDelivery(Generic[SettingsT]):
             crash = IntegrationError(f"{action.name} crashed: {type(exc).__name__}: {exc}")
             attempt.error = self._error_info(crash)
             return {-1: crash}
+        finally:
+            if ctx is not None:
+                for lifecycle in lifecycles:
+                    self._add_notes(lifecycle, ctx.notes)
+        if isinstance(result, BatchResult):
+            for index, texts in result.notes.items():
+                if 0 <= index < len(pending):
+                    self._add_notes(pending[index].lifecycle, texts)
         if result is None or not isinstance(result, BatchResult) or not result.errors:
             return {}
         first = next(iter(result.errors.values()))
@@ -539,6 +561,11 @@ class AsyncDelivery(Generic[SettingsT]):
                 continue
             sized.append((item, size))
         return sized
+
+    def _add_notes(self, lifecycle: Lifecycle, texts: Iterable[str]) -> None:
+        """Record a connector's notes on an event, redacted (never a secret)."""
+        for text in texts:
+            lifecycle.add_note(self.redactor.text(str(text)))
 
     def _error_info(self, error: BaseException) -> ErrorInfo:
         message = error.message if isinstance(error, DestkitError) else str(error)

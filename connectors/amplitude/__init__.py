@@ -11,9 +11,9 @@ https://amplitude.com/docs/apis/analytics/http-api-batching-retries), checked 20
   unless ``min_id_length`` says otherwise: "if an event contains a device ID or user ID that's
   too short, the ID value is removed from the event", and an event left with neither is
   rejected with a 400; placeholders such as ``"null"`` are refused with a 400). So a short or
-  placeholder id is left out here, the lifecycle payload's ``dropped`` names it, and only an
-  event left with neither id is refused; ``time`` in milliseconds since epoch; ``insert_id``
-  deduplicates for 7 days;
+  placeholder id is left out here, the lifecycle payload's ``dropped`` names it (and so does a
+  note in the lifecycle's ``notes``), and only an event left with neither id is refused;
+  ``time`` in milliseconds since epoch; ``insert_id`` deduplicates for 7 days;
   ``$identify`` with ``user_properties: {"$set": {...}}`` updates user properties; event names
   ``[Amplitude] ...`` are reserved;
 - at most 2,000 events and under 1 MB per request (413 above: split and retry);
@@ -158,6 +158,9 @@ class _AmplitudeAction(Action[AmplitudeSettings, AmplitudeEvent]):
 
     def batch_limits(self, settings: AmplitudeSettings) -> BatchLimits | None:
         return _limits(settings)
+
+    def payload_notes(self, payload: AmplitudeEvent) -> list[str]:
+        return list(payload.dropped.values())
 
     def payload_record(self, payload: AmplitudeEvent) -> Any:
         if payload.dropped:

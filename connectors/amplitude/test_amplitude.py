@@ -590,6 +590,30 @@ def test_a_short_user_id_is_left_out_when_the_anonymous_id_is_valid(
         "user_id": "userId is shorter than 5 characters: left out"
     }
     assert "u42" not in json.dumps(lifecycle.payload)
+    # ... and so do its notes, which the TUI and `destkit send` show.
+    assert lifecycle.notes == ["userId is shorter than 5 characters: left out"]
+    assert lifecycle.to_dict()["notes"] == lifecycle.notes
+    assert "u42" not in json.dumps(lifecycle.notes)
+
+
+@respx.mock(assert_all_called=True)
+def test_a_placeholder_device_id_in_a_batch_is_noted_on_its_event_only(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post(US).mock(return_value=httpx.Response(200, json=OK))
+    events = [
+        {"type": "track", "event": "A", "userId": "user-0001", "anonymousId": "null"},
+        {"type": "track", "event": "B", "userId": "user-0002", "anonymousId": "anon-7f3c2a"},
+    ]
+    with sdk.Delivery(destination, {"api_key": KEY}) as delivery:
+        lifecycles = delivery.send_many(events)
+    assert [lc.delivered for lc in lifecycles] == [True, True]
+    assert len(route.calls) == 1
+    assert "device_id" not in _body(route.calls.last.request)["events"][0]
+    assert lifecycles[0].notes == [
+        "anonymousId is a placeholder Amplitude rejects (e.g. null): left out"
+    ]
+    assert lifecycles[1].notes == []
 
 
 @respx.mock(assert_all_called=True)
@@ -601,6 +625,7 @@ def test_min_id_length_keeps_a_short_user_id(respx_mock: respx.MockRouter) -> No
     assert lifecycle.delivered
     assert _body(route.calls.last.request)["events"][0]["user_id"] == "u42"
     assert "dropped" not in lifecycle.payload
+    assert lifecycle.notes == []
 
 
 @pytest.mark.parametrize(

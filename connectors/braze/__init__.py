@@ -24,9 +24,10 @@ errors (https://www.braze.com/docs/api/errors/) and rate limits
   ``input_array`` (``attributes`` or ``events``). An event object named there is not recorded:
   that event fails. An attributes object named there had the rest of its attributes applied,
   so when the error's ``type`` names one of the attributes sent (``'gender' is not valid``) the
-  identify counts as delivered, and the refused attribute is logged as a warning and stays in
-  the recorded response; an error that names the object's identity
-  (``external_id``/``user_alias``/``braze_id``) or no attribute of it fails the identify.
+  identify counts as delivered, and the refused attribute is noted in its lifecycle's ``notes``
+  (and logged as a warning; the recorded response keeps the error); an error that names the
+  object's identity (``external_id``/``user_alias``/``braze_id``) or no attribute of it fails
+  the identify.
   ``202`` ``{"message": "queued"}`` is accepted.
 
 | event | request |
@@ -54,7 +55,8 @@ value that is none of them (``unknown`` included: the REST object has no letter 
 out rather than sent as a custom attribute (``gender`` is a reserved name, and another name
 would be a guess). A ``country`` that is a 2-letter code (``us``, ``U.S.``, ``UK`` -> ``GB``) is
 sent upper-cased; anything else (a country name) is left out. Either way the lifecycle
-payload's ``dropped`` names the trait and why (never its value). ``null`` passes through: it
+payload's ``dropped`` names the trait and why (never its value), and so does a note in the
+lifecycle's ``notes``. ``null`` passes through: it
 removes the attribute, as Braze documents.
 """
 
@@ -260,6 +262,9 @@ class TrackUsers(Action[BrazeTrackSettings, BrazeObject]):
             body["properties"] = properties
         return BrazeObject("events", body)
 
+    def payload_notes(self, payload: BrazeObject) -> list[str]:
+        return [f"trait {name}: {why}" for name, why in payload.dropped.items()]
+
     def payload_record(self, payload: BrazeObject) -> Any:
         if payload.dropped:
             return {payload.array: payload.body, "dropped": payload.dropped}
@@ -267,6 +272,8 @@ class TrackUsers(Action[BrazeTrackSettings, BrazeObject]):
 
     async def perform(self, ctx: Context[BrazeTrackSettings], payload: BrazeObject) -> None:
         result = await _track(ctx, [payload])
+        for text in result.notes.get(0, []):
+            ctx.note(text)
         if result.errors:
             raise result.errors[0]
 
@@ -300,15 +307,10 @@ async def _track(ctx: Context[BrazeTrackSettings], payloads: Sequence[BrazeObjec
         if refused is not None:
             # Braze processed the rest of this attributes object ("any data not affected by
             # an error ... will still be processed"): the identify was applied but for one
-            # attribute, so it is not failed; the warning and the recorded response say so.
-            log.warning(
-                "%s: Braze applied %s[%d] except the attribute %s: %s",
-                ctx.destination.slug,
-                array,
-                index,
-                refused,
-                kind,
-            )
+            # attribute, so it is not failed; its note and the recorded response say so.
+            note = f"Braze applied {array}[{index}] except the attribute {refused}: {kind}"
+            result.note(number, note)
+            log.warning("%s: %s", ctx.destination.slug, note)
             continue
         result.fail(
             number,

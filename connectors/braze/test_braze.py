@@ -257,6 +257,7 @@ def test_gender_is_sent_as_brazes_letter(
     assert lifecycle.delivered
     assert _body(route)["attributes"] == [{"gender": letter, "external_id": "u1"}]
     assert "dropped" not in lifecycle.payload
+    assert lifecycle.notes == []
 
 
 @pytest.mark.parametrize("gender", ["unknown", "U", "robot", "", 3])
@@ -272,6 +273,8 @@ def test_a_gender_braze_does_not_take_is_left_out_and_noted(
     assert lifecycle.payload["dropped"] == {
         "gender": "not a gender Braze takes (M, F, O, N, P): left out"
     }
+    assert lifecycle.notes == ["trait gender: not a gender Braze takes (M, F, O, N, P): left out"]
+    assert lifecycle.to_dict()["notes"] == lifecycle.notes
 
 
 @pytest.mark.parametrize(
@@ -314,6 +317,8 @@ def test_a_country_that_is_not_a_code_stays_out_of_brazes_country(
     assert lifecycle.payload["dropped"] == {
         source: "not an ISO-3166-1 alpha-2 country code: left out"
     }
+    assert lifecycle.notes == [f"trait {source}: not an ISO-3166-1 alpha-2 country code: left out"]
+    assert traits.get("country", traits["address"].get("country")) not in " ".join(lifecycle.notes)
 
 
 @pytest.mark.parametrize(
@@ -501,6 +506,28 @@ def test_a_non_fatal_error_about_one_attribute_keeps_the_identify_delivered(
     )
     response = lifecycles[1].last_response
     assert response is not None and response.body["errors"][0]["type"] == "'plan' is not valid"
+    # The lifecycle of the identify Braze named says what it refused; the other has no note.
+    assert lifecycles[1].notes == [
+        "Braze applied attributes[1] except the attribute plan: 'plan' is not valid"
+    ]
+    assert lifecycles[0].notes == []
+
+
+@respx.mock(assert_all_called=True)
+def test_a_non_fatal_error_about_one_attribute_of_a_single_identify_is_noted(
+    respx_mock: respx.MockRouter,
+) -> None:
+    # A batch of one goes through perform: the note travels through ctx.note.
+    answer = {
+        "message": "success",
+        "errors": [{"type": "'plan' is not valid", "input_array": "attributes", "index": 0}],
+    }
+    respx_mock.post(URL).mock(return_value=httpx.Response(201, json=answer))
+    [lifecycle] = _send([{"type": "identify", "userId": "u1", "traits": {"plan": "pro"}}])
+    assert lifecycle.delivered
+    assert lifecycle.notes == [
+        "Braze applied attributes[0] except the attribute plan: 'plan' is not valid"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ __all__ = [
     "Palette",
     "attempt_line",
     "badge",
+    "notes_text",
     "palette_of",
     "status_kind",
     "summary_text",
@@ -164,6 +165,16 @@ def routing_text(lifecycle: Lifecycle | None, palette: Palette) -> Text:
     )
 
 
+def notes_text(lifecycle: Lifecycle | None, palette: Palette) -> Text:
+    """The connector's notes on the event (what it left out of what it delivered), amber."""
+    if lifecycle is None or not lifecycle.notes:
+        return Text("")
+    text = Text("Notes", style=f"bold {palette.retry}")
+    for note in lifecycle.notes:
+        text.append(f"\n ! {note}", style=palette.retry)
+    return text
+
+
 def error_text(lifecycle: Lifecycle | None, palette: Palette) -> Text:
     """Every detail of the final error: class, message, status, whether it was retryable."""
     if lifecycle is None or lifecycle.error is None:
@@ -255,6 +266,7 @@ class LifecycleView(Vertical):
         height: 1fr;
         #lc-summary { height: auto; padding: 0 1; }
         #lc-routing { height: auto; padding: 0 1; }
+        #lc-notes { height: auto; padding: 0 1; }
         #lc-attempts { height: auto; max-height: 9; border: none; padding: 0 1; }
         #lc-error { height: auto; padding: 0 1; }
         TabbedContent { height: 1fr; }
@@ -275,6 +287,7 @@ class LifecycleView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="lc-summary")
         yield Static(id="lc-routing")
+        yield Static(id="lc-notes")
         yield OptionList(id="lc-attempts")
         yield Static(id="lc-error")
         # The request/response tabs are mounted with the first lifecycle (a faster first frame).
@@ -321,6 +334,9 @@ class LifecycleView(Vertical):
         routing = self.query_one("#lc-routing", Static)
         routing.update(routing_text(lifecycle, palette))
         routing.display = bool(lifecycle and lifecycle.routing)
+        notes = self.query_one("#lc-notes", Static)
+        notes.update(notes_text(lifecycle, palette))
+        notes.display = bool(lifecycle and lifecycle.notes)
         error = self.query_one("#lc-error", Static)
         error.update(error_text(lifecycle, palette))
         error.display = bool(lifecycle and lifecycle.error)

@@ -13,15 +13,19 @@ import httpx
 import pytest
 import respx
 from _connectors import NoSettings, SendOne
+from pydantic import SecretStr
 
 import sdk._lifecycle
 from sdk import (
     LIFECYCLE_SCHEMA,
+    AnyMessage,
     BatchLimits,
+    BatchResult,
     Context,
     Delivery,
     Destination,
     DestinationKind,
+    DestinationSettings,
     Lifecycle,
     RetryPolicy,
     Subscription,
@@ -114,6 +118,7 @@ LIFECYCLE = {
         "pending", "delivered", "filtered", "failed: retryable exhausted", "failed: permanent"
     ),
     "error": Optional(ERROR),
+    "notes": [str],
 }
 
 
@@ -383,3 +388,108 @@ def test_render_body() -> None:
     assert render_body({"a": 1}, "json") == '{\n  "a": 1\n}'
     assert render_body("plain", "text") == "plain"
     assert render_body("x" * 50, "text", limit=10).startswith("x" * 10 + "\n... (40 more")
+
+
+# -- notes: what a delivered event lost --------------------------------------------------------
+
+NOTE_SECRET = "sk-note-secret-9f8e7d6c"
+
+
+class SecretSettings(DestinationSettings):
+    api_key: SecretStr
+
+
+class NotedOne(SendOne):
+    """Notes at map time (from the payload) and at perform time (``ctx.note``)."""
+
+    subscribe = Subscription.of("track")
+
+    def map(self, event: AnyMessage, settings: Any) -> dict[str, Any]:
+        return {"user": event.user_id, "dropped": ["plan"]}
+
+    def payload_notes(self, payload: dict[str, Any]) -> list[str]:
+        return [f"trait {name}: left out" for name in payload["dropped"]]
+
+    async def perform(self, ctx: Context[Any], payload: dict[str, Any]) -> None:
+        ctx.note(f"the vendor echoed key {ctx.settings.api_key.get_secret_value()} back")
+        await ctx.http.post("/v1/track", json={"user": payload["user"]})
+
+
+class NotedBatch(SendOne):
+    """Notes one event of a batch by index, as ``BatchResult.fail`` fails one."""
+
+    name = "noted_batch"
+    subscribe = Subscription.of("identify")
+    batch = BatchLimits(max_events=10)
+
+    async def perform_batch(
+        self, ctx: Context[Any], payloads: Sequence[dict[str, Any]]
+    ) -> BatchResult:
+        await ctx.http.post("/v1/batch", json={"batch": list(payloads)})
+        result = BatchResult(len(payloads))
+        result.note(1, "the vendor ignored the field plan")
+        return result
+
+
+noted = Destination(
+    name="Noted",
+    slug="noted",
+    kind=DestinationKind.EVENT,
+    settings=SecretSettings,
+    actions=[NotedOne(), NotedBatch()],
+    retry=RetryPolicy(max_attempts=3, jitter=0.0),
+)
+
+
+def send_noted(events: list[Any], track: list[Any], batch: list[Any] | None = None) -> Any:
+    with respx.mock(assert_all_called=False) as mock:
+        mock.post(f"{ENDPOINT}/v1/track").mock(side_effect=track)
+        mock.post(f"{ENDPOINT}/v1/batch").mock(side_effect=batch or [])
+        settings = {"endpoint": ENDPOINT, "api_key": NOTE_SECRET}
+        with Delivery(noted, settings, sleep=lambda s: None) as delivery:
+            return delivery.send_many(events)
+
+
+def test_notes_default_to_an_empty_list() -> None:
+    for case, lifecycle in RECORDS.items():
+        assert lifecycle.to_dict()["notes"] == [], case
+    assert Lifecycle(destination="D", slug="d", event={}).notes == []
+
+
+def test_map_and_perform_notes_are_recorded_once_and_masked() -> None:
+    (lifecycle,) = send_noted([TRACK], [httpx.Response(503), httpx.Response(200, json={})])
+
+    assert lifecycle.delivered and len(lifecycle.attempts) == 2
+    # The perform note of both attempts is recorded once; the secret never is.
+    assert lifecycle.notes == [
+        "trait plan: left out",
+        "the vendor echoed key [REDACTED] back",
+    ]
+    record = lifecycle.to_json()
+    assert NOTE_SECRET not in record
+    assert json.loads(record)["notes"] == lifecycle.notes
+    assert check(lifecycle.to_dict(), LIFECYCLE) == []
+
+
+def test_a_batch_note_goes_to_the_event_at_its_index() -> None:
+    identify = [{"type": "identify", "userId": f"u-{i}"} for i in range(3)]
+    lifecycles = send_noted(identify, [], [httpx.Response(200, json={})])
+
+    assert [lc.delivered for lc in lifecycles] == [True, True, True]
+    assert [lc.notes for lc in lifecycles] == [[], ["the vendor ignored the field plan"], []]
+
+
+def test_a_note_index_outside_the_batch_is_refused() -> None:
+    with pytest.raises(IndexError):
+        BatchResult(2).note(2, "x")
+
+
+def test_render_shows_the_notes_after_the_outcome() -> None:
+    (lifecycle,) = send_noted([TRACK], [httpx.Response(200, json={})])
+
+    lines = render_lifecycle(lifecycle).splitlines()
+    assert lines[-3:] == [
+        "Outcome      delivered (200 OK)",
+        "Note         trait plan: left out",
+        "Note         the vendor echoed key [REDACTED] back",
+    ]

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
+import respx
 from textual.widgets import Button, Checkbox, Input, Select, TextArea
 
+import connectors.braze
+from sdk import Delivery
 from sdk.testing._sandbox import Faults
 from tester_tui.app import DestkitTester
 from tester_tui.screens.help import HelpScreen
@@ -600,3 +604,27 @@ async def test_saving_over_an_existing_file_asks_first(tmp_path: Path) -> None:
         await pilot.press("enter")  # the same path again: overwrite
         await until(pilot, lambda: target.read_text().startswith("{"))
         assert json.loads(target.read_text())["schema"] == "destkit.lifecycle/1"
+
+
+async def test_a_delivered_event_with_notes_shows_them_in_the_lifecycle() -> None:
+    # A real Braze lifecycle (respx stands in for Braze) whose gender trait was left out.
+    with respx.mock(assert_all_called=True) as mock:
+        mock.post("https://rest.iad-01.braze.com/users/track").mock(
+            return_value=httpx.Response(201, json={"message": "success"})
+        )
+        with Delivery(connectors.braze.destination, {"api_key": SECRET}) as delivery:
+            lifecycle = delivery.send(
+                {"type": "identify", "userId": "u1", "traits": {"gender": "robot"}}
+            )
+    assert lifecycle.delivered and lifecycle.notes
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        assert "Notes" not in screen_text(app)  # nothing to say before a noted event
+        app.history.append(lifecycle)
+        app.reopen(0)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Notes" in text
+        assert "trait gender: not a gender Braze takes" in text
+        assert SECRET not in text
