@@ -54,6 +54,18 @@ SANDBOX_USER = {
 }
 
 
+def journey_app(
+    tmp_path: Path, text: str = SANDBOX_ONLY, users: dict[str, dict[str, Any]] | None = None
+) -> DestkitTester:
+    """The tester in journey mode on ``text`` (a journey file), with ``users/*.json`` beside it."""
+    journey_file = tmp_path / "journey.yaml"
+    journey_file.write_text(text)
+    (tmp_path / "users").mkdir()
+    for name, user in (users or {"new": SANDBOX_USER}).items():
+        (tmp_path / "users" / f"{name}.json").write_text(json.dumps(user))
+    return make_app(journey_file=str(journey_file))
+
+
 async def journey_screen(app: DestkitTester, pilot: Pilot[Any]) -> JourneyScreen:
     """Wait until the tester is loaded and journey mode is open."""
     await ready(app, pilot)
@@ -191,11 +203,7 @@ async def test_ineligible_user_does_not_enter_and_continues_in_the_source() -> N
 
 
 async def test_send_to_the_sandbox_delivers_every_event(tmp_path: Path) -> None:
-    journey_file = tmp_path / "welcome.yaml"
-    journey_file.write_text(SANDBOX_ONLY)
-    (tmp_path / "users").mkdir()
-    (tmp_path / "users" / "new.json").write_text(json.dumps(SANDBOX_USER))
-    app = make_app(journey_file=str(journey_file))
+    app = journey_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await journey_screen(app, pilot)
         assert screen.user is not None and screen.user.user_id == "user-sandbox-1"
@@ -491,11 +499,7 @@ async def test_long_setting_names_stay_on_one_line_in_the_send_pane() -> None:
 async def test_with_a_step_focused_ctrl_s_sends_that_step_and_f7_the_whole_journey(
     tmp_path: Path,
 ) -> None:
-    journey_file = tmp_path / "welcome.yaml"
-    journey_file.write_text(SANDBOX_ONLY)
-    (tmp_path / "users").mkdir()
-    (tmp_path / "users" / "new.json").write_text(json.dumps(SANDBOX_USER))
-    app = make_app(journey_file=str(journey_file))
+    app = journey_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await journey_screen(app, pilot)
         await preview(screen, pilot)
@@ -558,11 +562,7 @@ journeys:
 
 
 async def test_the_preview_notes_destination_names_that_send_refuses(tmp_path: Path) -> None:
-    journey_file = tmp_path / "misnamed.yaml"
-    journey_file.write_text(MISNAMED)
-    (tmp_path / "users").mkdir()
-    (tmp_path / "users" / "new.json").write_text(json.dumps(SANDBOX_USER))
-    app = make_app(journey_file=str(journey_file))
+    app = journey_app(tmp_path, MISNAMED)
     async with app.run_test(size=SIZE) as pilot:
         screen = await journey_screen(app, pilot)
         await preview(screen, pilot)
@@ -578,15 +578,11 @@ async def test_the_preview_notes_destination_names_that_send_refuses(tmp_path: P
 
 
 async def test_a_real_time_entry_waits_for_the_entry_event_after_as_of(tmp_path: Path) -> None:
-    journey_file = tmp_path / "welcome.yaml"
-    journey_file.write_text(SANDBOX_ONLY)
-    (tmp_path / "users").mkdir()
     later = {
         **SANDBOX_USER,
         "events": [{"event": "Signed Up", "timestamp": "2026-01-03T10:00:00Z"}],
     }
-    (tmp_path / "users" / "later.json").write_text(json.dumps(later))
-    app = make_app(journey_file=str(journey_file))
+    app = journey_app(tmp_path, users={"later": later})
     async with app.run_test(size=SIZE) as pilot:
         screen = await journey_screen(app, pilot)
         document = await preview(screen, pilot)
