@@ -188,9 +188,7 @@ class AsyncDelivery(Generic[SettingsT]):
                         action.batch_limits(self.settings) if self.batching else None
                     )
                 except Exception as exc:  # a connector bug must not lose the other events
-                    crash = IntegrationError(
-                        f"{action.name}.batch_limits crashed: {type(exc).__name__}: {exc}"
-                    )
+                    crash = _crashed(f"{action.name}.batch_limits", exc)
                     self._refuse(lifecycle, crash)
                     continue
             batches = limits_of[action.name] is not None
@@ -198,9 +196,7 @@ class AsyncDelivery(Generic[SettingsT]):
                 key = (action.name, action.batch_key(item.payload) if batches else id(item))
                 hash(key)
             except Exception as exc:  # a connector bug must not lose the other events
-                crash = IntegrationError(
-                    f"{action.name}.batch_key crashed: {type(exc).__name__}: {exc}"
-                )
+                crash = _crashed(f"{action.name}.batch_key", exc)
                 self._refuse(lifecycle, crash)
                 continue
             groups.setdefault(key, (action, []))[1].append(item)
@@ -315,14 +311,12 @@ class AsyncDelivery(Generic[SettingsT]):
         except (InputError, DeliveryError) as exc:
             return self._refuse(lifecycle, exc), None
         except Exception as exc:  # a connector bug must not lose the rest of the batch
-            crash = IntegrationError(f"{action.name}.map crashed: {type(exc).__name__}: {exc}")
+            crash = _crashed(f"{action.name}.map", exc)
             return self._refuse(lifecycle, crash), None
         try:
             notes = [str(text) for text in action.payload_notes(payload)]
         except Exception as exc:  # a connector bug must not lose the rest of the batch
-            crash = IntegrationError(
-                f"{action.name}.payload_notes crashed: {type(exc).__name__}: {exc}"
-            )
+            crash = _crashed(f"{action.name}.payload_notes", exc)
             return self._refuse(lifecycle, crash), None
         return lifecycle, (action, _Item(lifecycle, payload, notes))
 
@@ -510,7 +504,7 @@ class AsyncDelivery(Generic[SettingsT]):
         except AssertionError:
             raise  # a test's own assertion (respx's unmocked request), not a connector bug
         except Exception as exc:  # a connector bug: permanent, recorded, never a crash
-            crash = IntegrationError(f"{action.name} crashed: {type(exc).__name__}: {exc}")
+            crash = _crashed(action.name, exc)
             attempt.error = self._error_info(crash)
             return {-1: crash}
         finally:
@@ -544,9 +538,7 @@ class AsyncDelivery(Generic[SettingsT]):
             try:
                 size = action.payload_size(item.payload)
             except Exception as exc:  # a connector bug must not lose the other events
-                crash = IntegrationError(
-                    f"{action.name}.payload_size crashed: {type(exc).__name__}: {exc}"
-                )
+                crash = _crashed(f"{action.name}.payload_size", exc)
                 self._refuse(item.lifecycle, crash)
                 continue
             if size + 2 > limit:  # even alone, as "[payload]"
@@ -574,6 +566,12 @@ class AsyncDelivery(Generic[SettingsT]):
     def _notify(self, lifecycle: Lifecycle) -> None:
         if self._on_update is not None:
             self._on_update(lifecycle)
+
+
+def _crashed(what: str, exc: Exception) -> IntegrationError:
+    """A connector hook (``map``, ``batch_key``, ``perform``...) raised where it should not: a
+    permanent failure of the events it was for, never a crash of the whole delivery."""
+    return IntegrationError(f"{what} crashed: {type(exc).__name__}: {exc}")
 
 
 def _longest_wait(errors: list[DeliveryError]) -> DeliveryError:
