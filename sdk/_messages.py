@@ -260,6 +260,20 @@ def invalid_event_from(error: ValidationError, prefix: str = "") -> InvalidEvent
     return InvalidEvent(field_name, rule)
 
 
+def _load_json(text: str | bytes | bytearray, field: str) -> Any:
+    """JSON text as Python objects; a problem is one ``InvalidEvent`` naming ``field``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidEvent(
+            field, f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidEvent(field, "is not UTF-8 text") from None
+    except RecursionError:
+        raise InvalidEvent(field, "nests too deeply") from None
+
+
 def parse_message(
     data: Mapping[str, Any] | str | bytes,
 ) -> Track | Identify | Page | Screen | Group | Alias:
@@ -271,16 +285,7 @@ def parse_message(
     serializes within the limit (and JSON text padded with whitespace is not refused for it).
     """
     if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise InvalidEvent(
-                "message", f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-            ) from None
-        except UnicodeDecodeError:
-            raise InvalidEvent("message", "is not UTF-8 text") from None
-        except RecursionError:
-            raise InvalidEvent("message", "nests too deeply") from None
+        data = _load_json(data, "message")
     if not isinstance(data, Mapping):
         raise InvalidEvent("message", "must be a JSON object")
     try:
@@ -342,16 +347,7 @@ def parse_batch(document: Mapping[str, Any] | Iterable[Any] | str | bytes) -> Ba
     neighbour was bad.
     """
     if isinstance(document, (str, bytes, bytearray)):
-        try:
-            document = json.loads(document)
-        except json.JSONDecodeError as exc:
-            raise InvalidEvent(
-                "batch", f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-            ) from None
-        except UnicodeDecodeError:
-            raise InvalidEvent("batch", "is not UTF-8 text") from None
-        except RecursionError:
-            raise InvalidEvent("batch", "nests too deeply") from None
+        document = _load_json(document, "batch")
     items: list[Any]
     if isinstance(document, Mapping):
         if "batch" in document:
