@@ -305,6 +305,8 @@ def _read_document(path: str | Path, what: str) -> Any:
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise InvalidJourney(what, f"{file} is not valid YAML ({problem}{where})") from None
+    except RecursionError:  # the parsers recurse: a pathologically nested document
+        raise InvalidJourney(what, f"{file} nests too deeply") from None
 
 
 def parse_journey_file(data: Any) -> JourneyFile:

@@ -140,6 +140,20 @@ def test_an_invalid_journey_file_names_the_path(
     )
 
 
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_a_pathologically_nested_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    deep = tmp_path / f"deep{suffix}"
+    deep.write_text("[" * 5000 + "]" * 5000 if suffix == ".json" else "a: " + "[" * 5000)
+    assert run(str(deep), "--user", ELIGIBLE) == 2
+    assert one_error_line(capsys) == f"destkit: error: journey file: {deep} nests too deeply"
+    user = tmp_path / "deep-user.json"
+    user.write_text("[" * 5000 + "]" * 5000)
+    assert run(EXAMPLE, "--user", str(user)) == 2
+    assert one_error_line(capsys) == f"destkit: error: user file: {user} nests too deeply"
+
+
 def test_an_invalid_user_file_names_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
