@@ -15,7 +15,7 @@ import pytest
 
 import sdk
 from sdk.testing import Contract, Sandbox, sample_events
-from sdk.testing._contract import _takes
+from sdk.testing._contract_samples import _takes
 
 CONNECTORS = sorted(
     destination.slug for destination in sdk.all_destinations() if destination.slug != "sandbox"
