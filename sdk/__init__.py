@@ -4,28 +4,6 @@ This module is the SDK's one public face; everything else lives in private modul
 move. Import from here: ``from sdk import Destination, Action, AsyncDelivery``.
 """
 
-from sdk._destination import (
-    Action,
-    AnyMessage,
-    Authentication,
-    BatchLimits,
-    BatchResult,
-    Context,
-    Destination,
-    DestinationKind,
-    Subscription,
-)
-from sdk._engage import (
-    AUDIENCE_ENTERED,
-    AUDIENCE_EXITED,
-    ComputationClass,
-    Membership,
-    PersonasContext,
-    integrations_for,
-    membership_event,
-    membership_of,
-    membership_values,
-)
 from sdk._errors import (
     DeliveryError,
     DestkitError,
@@ -44,28 +22,29 @@ from sdk._errors import (
     SkipEvent,
     UnknownDestination,
 )
-from sdk._http import DestinationHTTP, Response
-from sdk._journey_files import (
-    Journey,
-    JourneyFile,
-    load_journey_file,
-    load_user_profile,
-    parse_journey_file,
-    parse_user_profile,
+from sdk.connector._destination import (
+    Action,
+    AnyMessage,
+    Authentication,
+    BatchLimits,
+    BatchResult,
+    Context,
+    Destination,
+    DestinationKind,
+    Subscription,
 )
-from sdk._journey_payloads import Emission
-from sdk._journey_results import (
-    JOURNEY_PREVIEW_SCHEMA,
-    Criterion,
-    JourneyEntry,
-    JourneyRun,
-    Preview,
-    StepVisit,
+from sdk.connector._registry import all_destinations, get_destination, register
+from sdk.connector._settings import (
+    DestinationSettings,
+    SettingField,
+    env_var_name,
+    load_settings,
+    read_settings_file,
+    secret_values,
+    setting_fields,
 )
-from sdk._journey_run import preview
-from sdk._journey_send import missing_settings, send_preview, send_preview_async
-from sdk._journey_users import UserProfile
-from sdk._keys import (
+from sdk.delivery._runtime import AsyncDelivery, Delivery
+from sdk.engage._keys import (
     MAX_KEY_LENGTH,
     KeyRegistry,
     audience_key,
@@ -73,19 +52,40 @@ from sdk._keys import (
     snake_case,
     step_key,
 )
-from sdk._lifecycle import (
-    LIFECYCLE_SCHEMA,
-    Attempt,
-    ErrorInfo,
-    Exchange,
-    Lifecycle,
-    Outcome,
-    RecordedRequest,
-    RecordedResponse,
-    RetryDecision,
-    Timings,
+from sdk.engage._personas import (
+    AUDIENCE_ENTERED,
+    AUDIENCE_EXITED,
+    ComputationClass,
+    Membership,
+    PersonasContext,
+    integrations_for,
+    membership_event,
+    membership_of,
+    membership_values,
 )
-from sdk._messages import (
+from sdk.engage._spaces import Audience, JourneyStep, Space
+from sdk.journeys._files import (
+    Journey,
+    JourneyFile,
+    load_journey_file,
+    load_user_profile,
+    parse_journey_file,
+    parse_user_profile,
+)
+from sdk.journeys._payloads import Emission
+from sdk.journeys._results import (
+    JOURNEY_PREVIEW_SCHEMA,
+    Criterion,
+    JourneyEntry,
+    JourneyRun,
+    Preview,
+    StepVisit,
+)
+from sdk.journeys._run import preview
+from sdk.journeys._send import missing_settings, send_preview, send_preview_async
+from sdk.journeys._users import UserProfile
+from sdk.routing._integrations import RoutingDecision, route
+from sdk.spec._messages import (
     MAX_BATCH_BYTES,
     MAX_MESSAGE_BYTES,
     Alias,
@@ -101,22 +101,22 @@ from sdk._messages import (
     parse_batch,
     parse_message,
 )
-from sdk._ratelimit import RateLimiter
-from sdk._redaction import MASK, Redactor
-from sdk._registry import all_destinations, get_destination, register
-from sdk._retry import RetryPolicy, classify_status, parse_retry_after
-from sdk._routing import RoutingDecision, route
-from sdk._runtime import AsyncDelivery, Delivery
-from sdk._settings import (
-    DestinationSettings,
-    SettingField,
-    env_var_name,
-    load_settings,
-    read_settings_file,
-    secret_values,
-    setting_fields,
+from sdk.transport._http import DestinationHTTP, Response
+from sdk.transport._lifecycle import (
+    LIFECYCLE_SCHEMA,
+    Attempt,
+    ErrorInfo,
+    Exchange,
+    Lifecycle,
+    Outcome,
+    RecordedRequest,
+    RecordedResponse,
+    RetryDecision,
+    Timings,
 )
-from sdk._spaces import Audience, JourneyStep, Space
+from sdk.transport._ratelimit import RateLimiter
+from sdk.transport._redaction import MASK, Redactor
+from sdk.transport._retry import RetryPolicy, classify_status, parse_retry_after
 
 __version__ = "0.1.0"
 

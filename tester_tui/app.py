@@ -84,7 +84,7 @@ def layout_mode(width: int) -> str:
 
 
 def _default_sandbox() -> SandboxServer:
-    from sdk.testing._sandbox import Sandbox
+    from sdk.testing import Sandbox
 
     return Sandbox()
 
@@ -212,7 +212,7 @@ class DestkitTester(App[int]):
 
     async def _load_domain(self) -> None:
         import sdk
-        from sdk._testevents import DEFAULT_SPACE_ID, TestEventType, new_test_user_id
+        from sdk.engage import DEFAULT_SPACE_ID, TestEventType, new_test_user_id
 
         self.destinations = {d.slug: d for d in sdk.all_destinations()}
         initial = (
@@ -512,7 +512,7 @@ class DestkitTester(App[int]):
         """A fresh test user id (the payload follows)."""
         if not self._loaded:
             return
-        from sdk._testevents import new_test_user_id
+        from sdk.engage import new_test_user_id
 
         self._event_ids = new_event_ids()
         self.event_form.user_id = new_test_user_id()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sdk import Destination, Exchange
-    from sdk._testevents import TestEventSpec
+    from sdk.engage import TestEventSpec
 
 __all__ = [
     "initial_settings",
@@ -77,7 +77,7 @@ def payload_text(
     ``route=False`` keeps the destination out of the integrations object
     (``{"All": false}``), so the event is "filtered at destination".
     """
-    from sdk._testevents import build_test_event
+    from sdk.engage import build_test_event
 
     wire = build_test_event(spec).to_wire()
     if not route:

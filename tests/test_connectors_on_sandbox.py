@@ -40,7 +40,7 @@ def test_every_shipped_connector_is_covered() -> None:
         CONNECTORS
     )
     assert {"facebook_custom_audiences", "google_ads_customer_match"} <= set(CONNECTORS)
-    assert sdk._registry.broken_connectors() == {}
+    assert sdk.connector._registry.broken_connectors() == {}
 
 
 @pytest.mark.parametrize("slug", CONNECTORS)

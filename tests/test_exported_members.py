@@ -97,7 +97,13 @@ def test_public_methods_of_public_classes_have_docstrings(name: str) -> None:
 
 def test_private_modules_agree_with_the_public_face() -> None:
     # Names re-exported from a private module are the very objects that module defines.
-    for module_name in ("sdk._messages", "sdk._keys", "sdk._engage", "sdk._routing", "sdk._spaces"):
+    for module_name in (
+        "sdk.spec._messages",
+        "sdk.engage._keys",
+        "sdk.engage._personas",
+        "sdk.routing._integrations",
+        "sdk.engage._spaces",
+    ):
         module = importlib.import_module(module_name)
         for name in getattr(module, "__all__", []):
             if name in PUBLIC:

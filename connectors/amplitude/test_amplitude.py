@@ -650,7 +650,7 @@ def test_registered_and_listed() -> None:
 
 
 def test_sandbox_receives_the_request_over_loopback() -> None:
-    from sdk.testing._sandbox import Sandbox
+    from sdk.testing import Sandbox
 
     with Sandbox() as server:
         settings = {"api_key": KEY, "endpoint": server.url}

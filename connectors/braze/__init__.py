@@ -90,7 +90,7 @@ from sdk import (
     Track,
     membership_values,
 )
-from sdk._identifiers import normalize_country
+from sdk.connector import normalize_country
 
 __all__ = ["BrazeObject", "BrazeTrackSettings", "destination"]
 

@@ -677,7 +677,7 @@ def test_authentication_check_accepts_the_no_data_answer_and_refuses_401() -> No
 
 
 def test_sandbox_receives_users_track_over_loopback() -> None:
-    from sdk.testing._sandbox import Sandbox
+    from sdk.testing import Sandbox
 
     step = _step()
     with Sandbox() as server:

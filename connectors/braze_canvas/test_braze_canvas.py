@@ -107,7 +107,7 @@ SOURCE_CONTEXT = {
 def test_the_source_journey_context_reaches_the_canvas(
     call: str, field: str, respx_mock: respx.MockRouter
 ) -> None:
-    # sdk._journey_payloads.emit puts it in context.journey_context for a user that another
+    # sdk.journeys._payloads.emit puts it in context.journey_context for a user that another
     # journey sent on; Braze reads it as {{canvas_entry_properties.${offer_code}}}.
     route = respx_mock.post(URL).mock(return_value=httpx.Response(201, json=SENT))
     step = _step()
@@ -474,7 +474,7 @@ def test_canvas_id_is_required() -> None:
 
 
 def test_sandbox_receives_the_trigger_over_loopback() -> None:
-    from sdk.testing._sandbox import Sandbox
+    from sdk.testing import Sandbox
 
     step = _step()
     with Sandbox() as server:

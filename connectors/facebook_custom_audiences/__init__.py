@@ -37,8 +37,9 @@ Limiting". What the connector relies on:
   ``is_transient: true`` -> ``RetryableError``; 100 -> ``PayloadValidationError`` naming the
   parameter; anything else by its HTTP status.
 
-Identifiers, normalised as Meta asks (``sdk._identifiers``) and SHA-256 hashed except MADID and
-EXTERN_ID: EMAIL, PHONE (digits with country code, no ``+``), FN, LN, CT, ST, ZIP, COUNTRY, GEN,
+Identifiers, normalised as Meta asks (``sdk.connector``'s identifier helpers) and SHA-256
+hashed except MADID and EXTERN_ID: EMAIL, PHONE (digits with country code, no ``+``), FN, LN, CT,
+ST, ZIP, COUNTRY, GEN,
 DOBY/DOBM/DOBD (from an ISO ``birthday``), MADID (``context.device.advertisingId``) and EXTERN_ID
 (the ``userId``). An identifier that cannot be normalised is left out and named in the payload's
 ``skipped``; a user with no usable identifier is refused before any request.
@@ -93,14 +94,14 @@ from sdk import (
     membership_of,
     parse_retry_after,
 )
-from sdk._engage import user_identifiers
-from sdk._identifiers import (
+from sdk.connector import (
     IdentifierKind,
     normalize,
     normalize_and_hash,
     normalize_date_of_birth,
     sha256_hex,
 )
+from sdk.engage import user_identifiers
 
 __all__ = ["FacebookCustomAudiencesSettings", "destination"]
 

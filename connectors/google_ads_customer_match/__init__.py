@@ -94,14 +94,14 @@ from sdk import (
     membership_of,
     parse_retry_after,
 )
-from sdk._engage import user_identifiers
-from sdk._identifiers import (
+from sdk.connector import (
     IdentifierKind,
     is_sha256_hex,
     normalize,
     normalize_and_hash,
     sha256_hex,
 )
+from sdk.engage import user_identifiers
 
 __all__ = ["GoogleAdsCustomerMatchSettings", "destination"]
 

@@ -594,7 +594,7 @@ def test_registered_and_listed() -> None:
 
 
 def test_sandbox_receives_both_calls_over_loopback() -> None:
-    from sdk.testing._sandbox import Sandbox
+    from sdk.testing import Sandbox
 
     with Sandbox() as server:
         with sdk.Delivery(destination, {**SETTINGS, "endpoint": server.url}) as delivery:

@@ -3,7 +3,7 @@
 Signing follows the Standard Webhooks specification (https://www.standardwebhooks.com/):
 ``webhook-id``, ``webhook-timestamp`` (unix seconds) and
 ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` with a ``whsec_`` secret.
-Receivers verify with any Standard Webhooks library, or ``sdk._signing.verify``.
+Receivers verify with any Standard Webhooks library, or ``sdk.connector._signing.verify``.
 
 | event | request |
 |---|---|
@@ -34,7 +34,7 @@ from sdk import (
     InvalidSettings,
     Subscription,
 )
-from sdk._signing import sign, signature_headers
+from sdk.connector import sign, signature_headers
 
 __all__ = ["WebhookSettings", "destination"]
 

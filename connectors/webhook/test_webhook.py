@@ -11,7 +11,7 @@ import respx
 import sdk
 from connectors.webhook import destination
 from connectors.webhook.contract import contract
-from sdk._signing import verify
+from sdk.connector import verify
 from sdk.testing import ContractTests
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -143,7 +143,7 @@ def test_header_values_with_spaces_and_tabs_are_kept() -> None:
 
 
 def test_sandbox_receives_signed_events_over_loopback() -> None:
-    from sdk.testing._sandbox import Sandbox
+    from sdk.testing import Sandbox
 
     with Sandbox() as server:
         settings = {"url": f"{server.url}/hooks/destkit", "signing_secret": SECRET}

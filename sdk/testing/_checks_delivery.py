@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdk._destination import DestinationKind
-from sdk._engage import AUDIENCE_ENTERED, AUDIENCE_EXITED, membership_of
-from sdk._lifecycle import Outcome
-from sdk._messages import Identify, Track, parse_message
-from sdk._spaces import Space
+from sdk.connector._destination import DestinationKind
+from sdk.engage._personas import AUDIENCE_ENTERED, AUDIENCE_EXITED, membership_of
+from sdk.engage._spaces import Space
+from sdk.spec._messages import Identify, Track, parse_message
 from sdk.testing._contract_model import Contract, ContractViolation
 from sdk.testing._contract_requests import (
     _delivery_requests,
@@ -20,6 +19,7 @@ from sdk.testing._contract_requests import (
 )
 from sdk.testing._contract_samples import CONTRACT_SPACE, _accepted_samples, _identity_traits
 from sdk.testing._mockapi import mock_api
+from sdk.transport._lifecycle import Outcome
 
 __all__ = [
     "check_actions_send",

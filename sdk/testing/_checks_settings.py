@@ -9,12 +9,12 @@ import httpx
 from pydantic import SecretStr
 
 from sdk._errors import InvalidSettings
-from sdk._redaction import Redactor, is_secret_name
-from sdk._settings import load_settings, secret_values
+from sdk.connector._settings import load_settings, secret_values
 from sdk.testing._contract_model import Contract, ContractViolation, _auth_failure, _auth_forbidden
 from sdk.testing._contract_requests import _describe_lifecycle
 from sdk.testing._contract_samples import _first_sample
 from sdk.testing._mockapi import Responder, mock_api
+from sdk.transport._redaction import Redactor, is_secret_name
 
 __all__ = ["check_authentication", "check_no_secret_leaks", "check_settings_model"]
 

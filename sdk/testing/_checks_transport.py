@@ -9,9 +9,8 @@ from collections.abc import Sequence
 
 import httpx
 
-from sdk._lifecycle import Outcome
-from sdk._messages import parse_message
-from sdk._settings import load_settings
+from sdk.connector._settings import load_settings
+from sdk.spec._messages import parse_message
 from sdk.testing._contract_model import Contract, ContractViolation
 from sdk.testing._contract_requests import (
     _count_array_events,
@@ -22,6 +21,7 @@ from sdk.testing._contract_requests import (
 )
 from sdk.testing._contract_samples import _accepted_samples, _first_sample
 from sdk.testing._mockapi import MockAPI, decoded_body, mock_api
+from sdk.transport._lifecycle import Outcome
 
 __all__ = ["NON_RETRYABLE_CASES", "RETRYABLE_CASES", "check_batch_limits", "check_retries"]
 

@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from typing import TextIO
 
 from sdk._errors import UnknownDestination
-from sdk._registry import all_destinations, get_destination
+from sdk.connector._registry import all_destinations, get_destination
 from sdk.testing._contract_model import CheckResult, Contract
 from sdk.testing._contract_runner import run_contract
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from sdk._destination import Destination
-from sdk._retry import RetryPolicy
-from sdk._runtime import Delivery
+from sdk.connector._destination import Destination
+from sdk.delivery._runtime import Delivery
 from sdk.testing._mockapi import Responder
+from sdk.transport._retry import RetryPolicy
 
 __all__ = [
     "CHECK_RETRY",

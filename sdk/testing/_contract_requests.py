@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from sdk._lifecycle import Lifecycle
 from sdk.testing._contract_model import Contract
 from sdk.testing._mockapi import MockAPI, decoded_body
+from sdk.transport._lifecycle import Lifecycle
 
 
 def _describe_lifecycle(lifecycle: Lifecycle) -> str:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sdk._destination import DestinationKind
-from sdk._engage import membership_of
 from sdk._errors import SkipEvent
-from sdk._messages import parse_message
-from sdk._settings import load_settings
-from sdk._spaces import Space
+from sdk.connector._destination import DestinationKind
+from sdk.connector._settings import load_settings
+from sdk.engage._personas import membership_of
+from sdk.engage._spaces import Space
+from sdk.spec._messages import parse_message
 from sdk.testing._contract_model import Contract, ContractViolation
 
 __all__ = ["CONTRACT_SPACE", "sample_events"]

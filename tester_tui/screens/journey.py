@@ -301,7 +301,7 @@ class JourneyScreen(Screen[None]):
         self.query_one("#user-file-row").display = not generated
         if generated:
             if not self._generated_id:
-                from sdk._testevents import new_test_user_id
+                from sdk.engage import new_test_user_id
 
                 self._generated_id = self.tester.initial_user_id or new_test_user_id()
             self.use_generated_user(self._generated_id)
@@ -779,7 +779,7 @@ class JourneyScreen(Screen[None]):
 
     def action_generated_user(self) -> None:
         """A generated minimal user with a new id (editable in "User id")."""
-        from sdk._testevents import new_test_user_id
+        from sdk.engage import new_test_user_id
 
         self._generated_id = new_test_user_id()
         self._choose_user(GENERATED)
@@ -793,7 +793,7 @@ class JourneyScreen(Screen[None]):
 
     def action_copy_text(self) -> None:
         """Copy the preview (and the last send) as ``destkit journey preview`` prints them."""
-        from sdk._journey_cli import render_deliveries, render_preview
+        from sdk.journeys import render_deliveries, render_preview
 
         if self.preview is None:
             self.notify("nothing to copy yet: preview first (f5)", severity="warning")

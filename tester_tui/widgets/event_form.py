@@ -18,7 +18,7 @@ from textual.widgets import Checkbox, Input, Select, Static
 from tester_tui.widgets.field_row import FieldRow
 
 if TYPE_CHECKING:
-    from sdk._testevents import TestEventSpec
+    from sdk.engage import TestEventSpec
 
 __all__ = ["EventForm"]
 
@@ -147,7 +147,7 @@ class EventForm(Vertical):
 
     def spec(self, destination_name: str | None) -> TestEventSpec:
         """The ``sdk`` test-event spec the form describes."""
-        from sdk._testevents import DEFAULT_SPACE_ID, TestEventSpec, TestEventType
+        from sdk.engage import DEFAULT_SPACE_ID, TestEventSpec, TestEventType
 
         kind = TestEventType(self.event_type or TestEventType.AUDIENCE_ENTERED.value)
         membership = kind.value not in _PLAIN_TYPES
@@ -171,7 +171,7 @@ class EventForm(Vertical):
             key.update("")
             return
         from sdk import InvalidJourney, Space, audience_key
-        from sdk._testevents import DEFAULT_AUDIENCE, DEFAULT_SPACE_ID
+        from sdk.engage import DEFAULT_AUDIENCE, DEFAULT_SPACE_ID
 
         journey, step = self._text("journey"), self._text("step")
         audience = self._text("audience")

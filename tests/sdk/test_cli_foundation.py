@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from sdk import InvalidJourney, Space, route, step_key
-from sdk._keys import default_step_id
-from sdk._testevents import DEFAULT_SPACE_ID
 from sdk.cli import main
+from sdk.engage._keys import default_step_id
+from sdk.engage._testevents import DEFAULT_SPACE_ID
 
 
 def run(*args: str) -> int:

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from sdk import _registry
 from sdk.cli import main
+from sdk.connector import _registry
 
 
 def test_setting_without_equals_is_refused_without_echoing_it(

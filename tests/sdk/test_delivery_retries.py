@@ -28,7 +28,7 @@ from sdk import (
     Subscription,
     classify_status,
 )
-from sdk._retry import now_http_date
+from sdk.transport._retry import now_http_date
 
 ENDPOINT = "https://mock.test"
 URL = f"{ENDPOINT}/v1/track"

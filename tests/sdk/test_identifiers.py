@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sdk._errors import InputError, InvalidIdentifier
-from sdk._identifiers import (
+from sdk.connector._identifiers import (
     IdentifierKind,
     is_sha256_hex,
     normalize,

@@ -34,7 +34,7 @@ from sdk import (
     send_preview_async,
     step_key,
 )
-from sdk._keys import default_step_id
+from sdk.engage._keys import default_step_id
 from sdk.testing._sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]

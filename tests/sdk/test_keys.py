@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import sdk._keys as keys_module
+import sdk.engage._keys as keys_module
 from sdk import (
     MAX_KEY_LENGTH,
     KeyRegistry,
@@ -19,9 +19,9 @@ from sdk import (
     snake_case,
     step_key,
 )
-from sdk._keys import SUFFIX_LENGTH, step_key_suffix
+from sdk.engage._keys import SUFFIX_LENGTH, step_key_suffix
 
-#: A valid trait name in every connector, as sdk/_keys.py documents it: ASCII [a-z0-9_],
+#: A valid trait name in every connector, as sdk/engage/_keys.py documents it: ASCII [a-z0-9_],
 #: starting with a letter, never ending with ``_``.
 TRAIT_NAME = re.compile(r"^[a-z][a-z0-9_]*[a-z0-9]$")
 STEP_KEY = re.compile(r"^j_o_([a-z0-9]+(?:_[a-z0-9]+)*)__([a-z0-9]+(?:_[a-z0-9]+)*)_([a-z0-9]{6})$")

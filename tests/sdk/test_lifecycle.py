@@ -1,5 +1,5 @@
-"""The lifecycle record keeps to the schema documented in ``sdk/_lifecycle.py``, serializes to
-JSON, and renders as the event tester's text."""
+"""The lifecycle record keeps to the schema documented in ``sdk/transport/_lifecycle.py``,
+serializes to JSON, and renders as the event tester's text."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import respx
 from _connectors import NoSettings, SendOne
 from pydantic import SecretStr
 
-import sdk._lifecycle
+import sdk.transport._lifecycle
 from sdk import (
     LIFECYCLE_SCHEMA,
     AnyMessage,
@@ -30,7 +30,7 @@ from sdk import (
     RetryPolicy,
     Subscription,
 )
-from sdk._render import render_body, render_lifecycle
+from sdk.delivery._render import render_body, render_lifecycle
 
 ENDPOINT = "https://mock.test"
 
@@ -180,7 +180,7 @@ def keys_of(spec: Any) -> set[str]:
 
 
 def test_the_checker_follows_the_documented_schema() -> None:
-    doc = sdk._lifecycle.__doc__ or ""
+    doc = sdk.transport._lifecycle.__doc__ or ""
     documented = set(re.findall(r'"([a-z_]+)"', doc))
     missing = keys_of(LIFECYCLE) - documented
     assert not missing, f"the checker uses keys the docstring does not document: {missing}"

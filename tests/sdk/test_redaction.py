@@ -459,7 +459,7 @@ def test_an_error_quoting_a_credential_named_field_is_masked() -> None:
 
 
 def test_value_fast_path_returns_an_independent_copy() -> None:
-    from sdk._redaction import Redactor
+    from sdk.transport._redaction import Redactor
 
     redactor = Redactor(["sk_live_abcdef123456"])
     original = {"properties": {"j_o_first_purchase__opened_email_dje83h": True}, "list": [1, 2]}
@@ -474,7 +474,7 @@ def test_value_fast_path_returns_an_independent_copy() -> None:
 
 
 def test_value_masks_secret_in_an_otherwise_plain_document() -> None:
-    from sdk._redaction import MASK, Redactor
+    from sdk.transport._redaction import MASK, Redactor
 
     redactor = Redactor(["sk_live_abcdef123456"])
     masked = redactor.value({"properties": {"note": "key is sk_live_abcdef123456 here"}})

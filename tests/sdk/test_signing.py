@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sdk._errors import DestkitError, InvalidEvent, InvalidSettings
-from sdk._signing import (
+from sdk.connector._signing import (
     DEFAULT_TOLERANCE,
     WebhookVerificationError,
     sign,
@@ -265,7 +265,7 @@ def test_comparison_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr("sdk._signing.hmac.compare_digest", spy)
+    monkeypatch.setattr("sdk.connector._signing.hmac.compare_digest", spy)
     verify(SECRET, vector_headers(), PAYLOAD, now=TIMESTAMP)
     assert calls
     assert all(isinstance(a, bytes) and isinstance(b, bytes) for a, b in calls)

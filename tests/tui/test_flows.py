@@ -300,7 +300,7 @@ async def test_unknown_destination_says_so_and_falls_back() -> None:
 
 
 async def test_every_event_type_builds_a_valid_payload() -> None:
-    from sdk._testevents import TestEventType
+    from sdk.engage._testevents import TestEventType
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -382,7 +382,7 @@ async def test_the_settings_form_follows_the_settings_model(monkeypatch: object)
     from pydantic import Field, SecretStr
 
     from sdk import Destination, DestinationKind, DestinationSettings
-    from sdk._registry import _registered
+    from sdk.connector._registry import _registered
 
     class AcmeSettings(DestinationSettings):
         api_key: SecretStr = Field(description="Acme REST API key")

@@ -8,7 +8,7 @@ import pytest
 
 from connectors.sandbox import destination as sandbox
 from sdk import InvalidEvent, Space
-from sdk._testevents import TestEventSpec, TestEventType
+from sdk.engage._testevents import TestEventSpec, TestEventType
 from tester_tui.app import layout_mode
 from tester_tui.keys import KEYS, bindings, help_rows
 from tester_tui.session import (

@@ -9,7 +9,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from sdk._redaction import MASK, is_secret_name
+from sdk.transport._redaction import MASK, is_secret_name
 
 __all__ = ["RecordedRequest"]
 

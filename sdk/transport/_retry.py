@@ -33,7 +33,7 @@ from sdk._errors import (
     RateLimited,
     RetryableError,
 )
-from sdk._redaction import Redactor
+from sdk.transport._redaction import Redactor
 
 __all__ = [
     "NON_RETRYABLE_5XX",

@@ -4,7 +4,7 @@ Waits (``wait``, ``wait_for_condition``), a ``true_false_split`` with its branch
 ``update_traits``, ``exit``, and the two steps that have a key in the space:
 ``send_to_destinations`` (its connected destinations) and ``send_to_journey`` (another journey
 of the file, always entered at its first step, with extra context). What the steps *do* is
-:mod:`sdk._journey_run`.
+:mod:`sdk.journeys._run`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from pydantic import Discriminator, Field, PrivateAttr, Tag, field_validator, model_validator
 
-from sdk._journey_conditions import NOT_A_MAPPING, Condition
-from sdk._journey_payloads import ConnectedDestination
-from sdk._journey_schema import FieldError, JourneyModel
-from sdk._spaces import JourneyStep, Space
+from sdk.engage._spaces import JourneyStep, Space
+from sdk.journeys._conditions import NOT_A_MAPPING, Condition
+from sdk.journeys._payloads import ConnectedDestination
+from sdk.journeys._schema import FieldError, JourneyModel
 
 __all__ = [
     "SOURCE_CONTEXT_FIELDS",

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from sdk._engage import membership_of
 from sdk._errors import DeliveryError, InvalidEvent
-from sdk._messages import MESSAGE_TYPES, Alias, Group, Identify, Page, Screen, Track
-from sdk._retry import RetryPolicy
-from sdk._settings import DestinationSettings
+from sdk.connector._settings import DestinationSettings
+from sdk.engage._personas import membership_of
+from sdk.spec._messages import MESSAGE_TYPES, Alias, Group, Identify, Page, Screen, Track
+from sdk.transport._retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from sdk._http import DestinationHTTP
-    from sdk._redaction import Redactor
+    from sdk.transport._http import DestinationHTTP
+    from sdk.transport._redaction import Redactor
 
 __all__ = [
     "Action",

@@ -23,8 +23,8 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from sdk._errors import InvalidEvent
-from sdk._keys import is_journey_key
-from sdk._messages import (
+from sdk.engage._keys import is_journey_key
+from sdk.spec._messages import (
     Alias,
     Group,
     Identify,

@@ -1,7 +1,7 @@
 """Spaces, audiences, journeys and their "Send to destinations" steps, with their keys.
 
-A :class:`Space` owns a :class:`~sdk._keys.KeyRegistry`, so every step key in it is stable and
-unique. The payload builders here produce exactly what the Segment docs show an event
+A :class:`Space` owns a :class:`~sdk.engage.KeyRegistry`, so every step key in it is stable
+and unique. The payload builders here produce exactly what the Segment docs show an event
 destination receiving.
 """
 
@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sdk._engage import ComputationClass, MembershipEvents, PersonasContext
 from sdk._errors import InvalidJourney
-from sdk._keys import KeyRegistry, audience_key, default_step_id
-from sdk._messages import Identify, Track
+from sdk.engage._keys import KeyRegistry, audience_key, default_step_id
+from sdk.engage._personas import ComputationClass, MembershipEvents, PersonasContext
+from sdk.spec._messages import Identify, Track
 
 __all__ = ["Audience", "JourneyStep", "Space"]
 

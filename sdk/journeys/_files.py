@@ -3,7 +3,7 @@
 A journey file (YAML or JSON, ``docs/journeys.md`` is the reference) holds a space and its
 journeys: each with a status (``draft``, ``idle``, ``active``), an entry rule (an event and/or
 conditions, ``real_time`` or ``scheduled``), an audience rule and ordered steps
-(:mod:`sdk._journey_steps`). Loading one checks it across journeys (unique names and ids,
+(:mod:`sdk.journeys._steps`). Loading one checks it across journeys (unique names and ids,
 send_to_journey targets) and gives every keyed step its key in the space, in file order.
 
 Errors are one line naming the path in the file (``journeys[0].steps[2].destinations: must not
@@ -21,9 +21,10 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from sdk._errors import InvalidJourney
-from sdk._journey_conditions import CONDITION_KINDS, NOT_A_MAPPING, Condition, PerformedCondition
-from sdk._journey_schema import FieldError, JourneyModel
-from sdk._journey_steps import (
+from sdk.engage._spaces import Space
+from sdk.journeys._conditions import CONDITION_KINDS, NOT_A_MAPPING, Condition, PerformedCondition
+from sdk.journeys._schema import FieldError, JourneyModel
+from sdk.journeys._steps import (
     STEP_TYPES,
     BaseStep,
     KeyedStep,
@@ -31,8 +32,7 @@ from sdk._journey_steps import (
     Step,
     TrueFalseSplitStep,
 )
-from sdk._journey_users import UserProfile
-from sdk._spaces import Space
+from sdk.journeys._users import UserProfile
 
 __all__ = [
     "AudienceRule",

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from sdk._journey_schema import FieldError, JourneyModel, utc
+from sdk.journeys._schema import FieldError, JourneyModel, utc
 
 __all__ = ["IdentifierValue", "ProfileEvent", "UserProfile", "UserState", "same"]
 

@@ -12,10 +12,11 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from sdk._errors import InvalidEvent
-from sdk._messages import Alias, Group, Identify, Page, Screen, Track
-from sdk._spaces import Space
+from sdk.engage._spaces import Space
+from sdk.spec._messages import Alias, Group, Identify, Page, Screen, Track
 
 __all__ = [
+    "DEFAULT_AUDIENCE",
     "DEFAULT_SPACE_ID",
     "TestEventSpec",
     "TestEventType",

@@ -3,7 +3,7 @@
 A condition tests a profile trait (``{trait: plan, equals: gold}``), a journey context variable
 (``{context: source_journey, equals: ...}``) or the event history (``{performed: ...,
 within_days: 30}``), or combines others (``all``, ``any``, ``not``). Each one evaluates against
-a :class:`~sdk._journey_users.UserState` and describes itself in words for the preview.
+a :class:`~sdk.journeys._users.UserState` and describes itself in words for the preview.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Annotated, Any, ClassVar, TypeAlias
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
-from sdk._journey_schema import JourneyModel
-from sdk._journey_users import UserState, same
+from sdk.journeys._schema import JourneyModel
+from sdk.journeys._users import UserState, same
 
 __all__ = [
     "CONDITION_KINDS",

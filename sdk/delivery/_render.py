@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sdk._lifecycle import Lifecycle, Outcome
+from sdk.transport._lifecycle import Lifecycle, Outcome
 
 __all__ = ["render_body", "render_lifecycle"]
 

@@ -4,7 +4,7 @@
 the clock, a wait_for_condition step waits for the events the profile holds for later, a
 split takes its branch, update_traits changes the traits later steps see, and a
 send_to_destinations step emits each connected destination's events
-(:mod:`sdk._journey_payloads`).
+(:mod:`sdk.journeys._payloads`).
 
 A send_to_journey step evaluates the user *at that moment* against the destination journey's
 entry and audience criteria; an eligible user enters it at its first step at once (a scheduled
@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sdk._journey_conditions import show
-from sdk._journey_files import (
+from sdk.journeys._conditions import show
+from sdk.journeys._files import (
     Journey,
     JourneyFile,
     load_journey_file,
@@ -28,9 +28,9 @@ from sdk._journey_files import (
     parse_journey_file,
     parse_user_profile,
 )
-from sdk._journey_payloads import Emission, connector_kind, connector_problem, emit
-from sdk._journey_results import Criterion, JourneyEntry, JourneyRun, Preview, StepVisit, iso
-from sdk._journey_steps import (
+from sdk.journeys._payloads import Emission, connector_kind, connector_problem, emit
+from sdk.journeys._results import Criterion, JourneyEntry, JourneyRun, Preview, StepVisit, iso
+from sdk.journeys._steps import (
     BaseStep,
     ExitStep,
     SendToDestinationsStep,
@@ -40,7 +40,7 @@ from sdk._journey_steps import (
     WaitForConditionStep,
     WaitStep,
 )
-from sdk._journey_users import UserProfile, UserState
+from sdk.journeys._users import UserProfile, UserState
 
 __all__ = ["preview"]
 

@@ -18,15 +18,6 @@ from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
-from sdk._destination import (
-    Action,
-    AnyMessage,
-    BatchLimits,
-    BatchResult,
-    Context,
-    Destination,
-)
-from sdk._engage import membership_of
 from sdk._errors import (
     DeliveryError,
     DestkitError,
@@ -38,9 +29,18 @@ from sdk._errors import (
     RetryableError,
     SkipEvent,
 )
-from sdk._http import DestinationHTTP
-from sdk._lifecycle import Attempt, ErrorInfo, Exchange, Lifecycle, Outcome, RetryDecision
-from sdk._messages import (
+from sdk.connector._destination import (
+    Action,
+    AnyMessage,
+    BatchLimits,
+    BatchResult,
+    Context,
+    Destination,
+)
+from sdk.connector._settings import DestinationSettings, load_settings, secret_values
+from sdk.engage._personas import membership_of
+from sdk.routing._integrations import route
+from sdk.spec._messages import (
     Alias,
     Group,
     Identify,
@@ -50,11 +50,11 @@ from sdk._messages import (
     message_to_json,
     parse_message,
 )
-from sdk._ratelimit import RateLimiter
-from sdk._redaction import Redactor
-from sdk._retry import RetryPolicy
-from sdk._routing import route
-from sdk._settings import DestinationSettings, load_settings, secret_values
+from sdk.transport._http import DestinationHTTP
+from sdk.transport._lifecycle import Attempt, ErrorInfo, Exchange, Lifecycle, Outcome, RetryDecision
+from sdk.transport._ratelimit import RateLimiter
+from sdk.transport._redaction import Redactor
+from sdk.transport._retry import RetryPolicy
 
 __all__ = ["AsyncDelivery", "Delivery"]
 

@@ -15,15 +15,15 @@ from typing import Any
 
 import httpx
 
-from sdk._destination import Destination
 from sdk._errors import InvalidJourney, InvalidSettings
-from sdk._journey_payloads import connector_problem
-from sdk._journey_results import Preview, StepRef
-from sdk._lifecycle import Lifecycle
-from sdk._registry import get_destination
-from sdk._retry import RetryPolicy
-from sdk._runtime import AsyncDelivery
-from sdk._settings import env_var_name, load_settings, setting_fields
+from sdk.connector._destination import Destination
+from sdk.connector._registry import get_destination
+from sdk.connector._settings import env_var_name, load_settings, setting_fields
+from sdk.delivery._runtime import AsyncDelivery
+from sdk.journeys._payloads import connector_problem
+from sdk.journeys._results import Preview, StepRef
+from sdk.transport._lifecycle import Lifecycle
+from sdk.transport._retry import RetryPolicy
 
 __all__ = ["missing_settings", "send_preview", "send_preview_async"]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sdk._journey_payloads import Emission
-from sdk._journey_schema import utc
-from sdk._journey_users import UserProfile
+from sdk.journeys._payloads import Emission
+from sdk.journeys._schema import utc
+from sdk.journeys._users import UserProfile
 
 __all__ = [
     "JOURNEY_PREVIEW_SCHEMA",

@@ -17,12 +17,12 @@ from typing import Any, Literal, TypeAlias
 
 from pydantic import Field, model_validator
 
-from sdk._engage import membership_event
 from sdk._errors import UnknownDestination
-from sdk._journey_schema import FieldError, JourneyModel
-from sdk._journey_users import UserState
-from sdk._messages import Identify, Track
-from sdk._spaces import JourneyStep
+from sdk.engage._personas import membership_event
+from sdk.engage._spaces import JourneyStep
+from sdk.journeys._schema import FieldError, JourneyModel
+from sdk.journeys._users import UserState
+from sdk.spec._messages import Identify, Track
 
 __all__ = [
     "MAX_ALL_STRATEGY_IDENTIFIERS",
@@ -145,7 +145,7 @@ def connector_problem(name: str) -> str | None:
     the name must be a registered connector's integrations name, exactly (``Webhook``, not
     ``webhook``), or every destination would filter the step's events out.
     """
-    from sdk._registry import all_destinations, get_destination
+    from sdk.connector._registry import all_destinations, get_destination
 
     try:
         destination = get_destination(name)
@@ -162,7 +162,7 @@ def connector_problem(name: str) -> str | None:
 
 def connector_kind(name: str) -> str | None:
     """The kind (``event``, ``list``, ``journey``) of the connector named ``name``, if any."""
-    from sdk._registry import get_destination
+    from sdk.connector._registry import get_destination
 
     try:
         return get_destination(name).kind.value

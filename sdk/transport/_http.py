@@ -3,7 +3,7 @@
 A connector calls ``ctx.http.request(...)`` (or ``.post``/``.get``/...). The SDK waits for the
 rate limit, sends through httpx with its ``trace`` extension for timings, records the redacted
 request and response in the current attempt, and by default turns a non-2xx answer into the
-taxonomy's error (see :func:`sdk._retry.classify_status`), so connectors only handle what is
+taxonomy's error (see :func:`sdk.transport.classify_status`), so connectors only handle what is
 special about their API.
 
 ``timeout`` is a total per request: httpx's per-phase timeouts (connect, read, write, pool)
@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from sdk._errors import DeliveryError, RetryableError
-from sdk._lifecycle import (
+from sdk.transport._lifecycle import (
     MAX_RECORDED_BODY,
     ErrorInfo,
     Exchange,
@@ -32,9 +32,9 @@ from sdk._lifecycle import (
     RecordedResponse,
     Timings,
 )
-from sdk._ratelimit import RateLimiter
-from sdk._redaction import Redactor, quiet_http_loggers
-from sdk._retry import classify_status
+from sdk.transport._ratelimit import RateLimiter
+from sdk.transport._redaction import Redactor, quiet_http_loggers
+from sdk.transport._retry import classify_status
 
 __all__ = ["DestinationHTTP", "Response", "make_timeout"]
 

@@ -15,24 +15,25 @@ import os
 import socket
 import sys
 from collections.abc import Iterator, Sequence
+from importlib.metadata import entry_points
 from typing import Any, NoReturn, TextIO
 
-from sdk._engage import membership_of
 from sdk._errors import DestkitError, InputError, InvalidEvent, InvalidSettings, PayloadTooLarge
-from sdk._lifecycle import Lifecycle, Outcome
-from sdk._messages import Alias, Group, Identify, Page, Screen, Track, parse_message
-from sdk._registry import all_destinations, broken_connectors, get_destination
-from sdk._render import render_lifecycle
-from sdk._runtime import Delivery
-from sdk._settings import env_var_name, read_settings_file, setting_fields
-from sdk._spaces import Space
-from sdk._testevents import (
+from sdk.connector._registry import all_destinations, broken_connectors, get_destination
+from sdk.connector._settings import env_var_name, read_settings_file, setting_fields
+from sdk.delivery._render import render_lifecycle
+from sdk.delivery._runtime import Delivery
+from sdk.engage._personas import membership_of
+from sdk.engage._spaces import Space
+from sdk.engage._testevents import (
     DEFAULT_SPACE_ID,
     TestEventSpec,
     TestEventType,
     build_test_event,
     new_test_user_id,
 )
+from sdk.spec._messages import Alias, Group, Identify, Page, Screen, Track, parse_message
+from sdk.transport._lifecycle import Lifecycle, Outcome
 
 __all__ = ["main"]
 
@@ -434,20 +435,25 @@ def _cmd_contract(args: argparse.Namespace) -> int:
 
 
 def _cmd_tester(args: argparse.Namespace) -> int:
+    # The UI sits above the library: it is found by its entry point, never imported by name.
+    found = [point for point in entry_points(group="destkit.ui") if point.name == "tester"]
     try:
-        from tester_tui.app import run_tester
+        if not found:
+            raise ImportError("no 'tester' entry point in the destkit.ui group (reinstall destkit)")
+        run_tester = found[0].load()
     except ImportError as exc:
         print(f"destkit: error: the tester is not available: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    return run_tester(
+    code: int = run_tester(
         destination=args.destination,
         settings_file=args.settings_file,
         journey_file=args.journey_file,
     )
+    return code
 
 
 def _cmd_journey(args: argparse.Namespace) -> int:
-    from sdk._journey_cli import run_journey_command
+    from sdk.cli._journey import run_journey_command
 
     return run_journey_command(args)
 

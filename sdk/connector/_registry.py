@@ -12,8 +12,8 @@ import pkgutil
 from importlib.metadata import entry_points
 from typing import Any
 
-from sdk._destination import Destination
 from sdk._errors import UnknownDestination
+from sdk.connector._destination import Destination
 
 __all__ = ["all_destinations", "broken_connectors", "get_destination", "register"]
 
