@@ -204,16 +204,19 @@ class DestinationHTTP:
         not complete within the total timeout.
         """
         merged = {**self._default_headers, **(headers or {})}
-        request = self._client.build_request(
-            method,
-            self.url(path),
-            json=json,
-            content=content,
-            data=data,
-            params=params,
-            headers=merged,
-            timeout=self._timeout,
-        )
+        try:
+            request = self._client.build_request(
+                method,
+                self.url(path),
+                json=json,
+                content=content,
+                data=data,
+                params=params,
+                headers=merged,
+                timeout=self._timeout,
+            )
+        except (UnicodeEncodeError, httpx.InvalidURL) as exc:
+            raise _unsendable(exc) from None
         if self._rate_limiter is not None:
             waited = await self._rate_limiter.acquire()
             if self.on_rate_limit_wait is not None:
@@ -243,6 +246,12 @@ class DestinationHTTP:
             self._close(exchange, trace, error)
             raise error from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
+            if isinstance(exc, httpx.LocalProtocolError) and "llegal header" in str(exc):
+                # A NUL or CR in a header value: the request can never be sent, so this is
+                # permanent, and the client's message, which quotes the value, is not shown.
+                error = _unsendable(exc)
+                self._close(exchange, trace, error)
+                raise error from None
             # DecodingError: the body could not be decoded (a broken gzip stream), most
             # likely a truncated transfer; recorded like a network error, not a crash.
             detail = self.redactor.text(" ".join(str(exc).split())) or type(exc).__name__
@@ -329,6 +338,21 @@ class DestinationHTTP:
     async def delete(self, path: str, **kwargs: Any) -> Response:
         """``DELETE``; see :meth:`request`."""
         return await self.request("DELETE", path, **kwargs)
+
+
+def _unsendable(exc: Exception) -> IntegrationError:
+    """A request the HTTP client refuses to send: a permanent error that never quotes the value
+    (it is often a credential with a stray control character)."""
+    if isinstance(exc, httpx.InvalidURL):
+        what = "the URL holds a character a URL cannot carry (a control character or a space)"
+    elif isinstance(exc, UnicodeEncodeError):
+        what = "a header value holds a non-ASCII character"
+    else:
+        what = "a header holds a character HTTP does not allow (NUL, CR, LF or another control)"
+    return IntegrationError(
+        f"the request cannot be sent: {what} ({type(exc).__name__}); check the settings that "
+        "go into the URL and headers (credentials included); nothing was sent"
+    )
 
 
 def _json_text(value: Any) -> str:
