@@ -100,6 +100,8 @@ class Redactor:
         self._cores: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self._b64_pattern: re.Pattern[str] | None = None
+        #: Lower-cased names of headers whose values are masked whole, whatever their name.
+        self._masked_headers: set[str] = set()
         #: Literal forms searched for in a whole serialized document (cheaper than the regexes).
         self._probes: tuple[bytes, ...] = ()
         self.add(*secrets)
@@ -186,6 +188,11 @@ class Redactor:
             value = self._pattern.sub(MASK, value)
         return mask_text_pairs(value)
 
+    def mask_headers(self, *names: str) -> None:
+        """Mask the whole value of these headers from now on (a credential in a header whose
+        name does not say so, such as a webhook's ``X-Functions-Key``), however short."""
+        self._masked_headers.update(name.lower() for name in names)
+
     def _mask_basic(self, match: re.Match[str]) -> str:
         token = match.group(2)
         try:
@@ -199,6 +206,8 @@ class Redactor:
 
     def header(self, name: str, value: str) -> str:
         """Mask a header's value when its name is a credential, else any secret inside it."""
+        if name.lower() in self._masked_headers:
+            return MASK
         if is_secret_name(name):
             scheme, _, rest = value.partition(" ")
             if rest and scheme.lower() in {"bearer", "basic", "token", "oauth"}:
