@@ -282,3 +282,34 @@ def test_is_journey_key() -> None:
 
 def test_an_audience_key_never_looks_like_a_journey_key() -> None:
     assert not is_journey_key(audience_key("J O Fans"))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("æble", "aeble"),
+        ("Æble", "aeble"),
+        ("Øresund", "oresund"),
+        ("søster", "soster"),
+        ("œuvre", "oeuvre"),
+        ("Œuvre", "oeuvre"),
+        ("Łódź", "lodz"),
+        ("łosoś", "losos"),
+        ("Straße", "strasse"),
+        ("STRAẞE", "strasse"),
+        ("Đakovo", "dakovo"),
+        ("điện", "dien"),
+        ("Þór", "thor"),
+        ("þing", "thing"),
+        ("Ðaði", "dadi"),
+        ("ılık", "ilik"),
+        ("fooÆbar", "foo_aebar"),
+    ],
+)
+def test_letters_unicode_does_not_decompose_are_folded(name: str, expected: str) -> None:
+    assert snake_case(name) == expected
+
+
+def test_a_folded_name_keeps_every_letter_in_a_step_key() -> None:
+    key = step_key("Łódź Œuvre", "Æble Ø", "step-1")
+    assert key.startswith("j_o_lodz_oeuvre__aeble_o_")
