@@ -114,9 +114,9 @@ def classify_status(
         return RetryableError(text, status=status, retry_after=retry_after)
     if status in (401, 403):
         return InvalidAuthentication(text, status=status)
-    if 400 <= status < 500:
-        return PayloadValidationError(text, status=status)
-    return IntegrationError(text, status=status)
+    if status in NON_RETRYABLE_5XX:  # 501 Not Implemented: the endpoint will not start to work
+        return IntegrationError(text, status=status)
+    return PayloadValidationError(text, status=status)  # every other 4xx
 
 
 def _redirect(

@@ -609,3 +609,49 @@ def test_now_http_date_is_an_http_date_offset_from_now() -> None:
     text = now_http_date(3600)
     assert text.endswith(" GMT")
     assert abs(email.utils.parsedate_to_datetime(text).timestamp() - (time.time() + 3600)) < 2
+
+
+def test_a_status_without_a_reason_says_only_the_status() -> None:
+    error = classify_status(400)
+    assert error is not None and error.message == "HTTP 400"
+
+
+def test_a_429_is_rate_limited_with_its_message_status_and_wait() -> None:
+    error = classify_status(429, "Too Many Requests", headers={"retry-after": "12"})
+    assert isinstance(error, RateLimited)
+    assert (error.message, error.status, error.retry_after) == (
+        "HTTP 429 Too Many Requests",
+        429,
+        12.0,
+    )
+
+
+def test_a_location_split_over_lines_is_shown_on_one() -> None:
+    error = classify_status(
+        308, "Permanent Redirect", headers={"location": "https://a.test/x\n  y"}
+    )
+    assert error is not None
+    assert "redirected to https://a.test/x y;" in error.message
+
+
+@pytest.fixture
+def far_timezone(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A local time zone far from UTC, so code that forgets the zone gives another answer."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_http_dates_are_utc_whatever_the_local_zone(far_timezone: Any) -> None:
+    import email.utils
+    import time
+
+    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30", now=now) == 30.0
+    text = now_http_date()
+    parsed = email.utils.parsedate_to_datetime(text).timestamp()
+    assert time.time() - 2 < parsed <= time.time()
