@@ -180,7 +180,7 @@ class Redactor:
         pair (a query string quoted in an error message)."""
         if not value:
             return value
-        if self._raw and "asic" in value:
+        if self._raw:
             value = _BASIC.sub(self._mask_basic, value)
         if self._b64_pattern is not None:
             value = self._b64_pattern.sub(MASK, value)

@@ -646,3 +646,49 @@ def test_the_four_character_boundary() -> None:
     assert Redactor(["abc"]).text("xabcx") == "xabcx"
     assert Redactor(["abcd"]).secrets >= {"abcd"}
     assert Redactor(["abc"]).secrets == frozenset()
+
+
+@pytest.mark.parametrize("secret", ["wxyz", "abcde", KEY])
+def test_base64_credentials_are_masked_without_a_scheme_in_front(secret: str) -> None:
+    redactor = Redactor([secret])
+    for wrapped in (f"{secret}:", f":{secret}", secret):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            token = encode(wrapped.encode()).decode()
+            assert token.rstrip("=") not in redactor.text(f'{{"auth": "{token}"}}'), wrapped
+
+
+def test_a_basic_token_is_decoded_padded_or_not_standard_or_url_safe() -> None:
+    secret = "k~?>"  # its base64 uses the characters that differ between the two alphabets
+    redactor = Redactor([secret])
+    raw = f"someone:{secret}".encode()
+    for token in (
+        base64.b64encode(raw).decode(),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    ):
+        assert redactor.text(f"BASIC  {token}!") == f"BASIC  {MASK}!", token
+
+
+def test_a_basic_token_that_is_not_text_or_not_base64_is_left_alone() -> None:
+    redactor = Redactor(["wxyz"])
+    binary = base64.b64encode(b"\xff\xfe\x00\x81 not utf-8").decode()
+    assert redactor.text(f"Basic {binary}") == f"Basic {binary}"
+    assert redactor.text("Basic a") == "Basic a"  # one character: not decodable
+
+
+def test_mask_headers_masks_the_whole_value_whatever_the_case_of_the_name() -> None:
+    redactor = Redactor()
+    redactor.mask_headers("X-Functions-Key", "ocp-apim-subscription-key")
+    assert redactor.header("x-functions-key", "ab") == MASK
+    assert redactor.header("X-FUNCTIONS-KEY", "Bearer x y") == MASK
+    assert redactor.header("Ocp-Apim-Subscription-Key", "k") == MASK
+    assert redactor.header("X-Team", "growth") == "growth"
+    assert redactor.headers([("X-Functions-Key", "a"), ("X-Functions-Key", "b")]) == {
+        "X-Functions-Key": f"{MASK}, {MASK}"
+    }
+
+
+def test_a_redactor_without_secrets_leaves_basic_tokens_alone() -> None:
+    token = basic("user", "password-1")
+    assert Redactor().text(f"Basic {token}") == f"Basic {token}"
