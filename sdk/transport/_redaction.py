@@ -123,10 +123,12 @@ class Redactor:
                     added = True
         if added:
             self._probes = tuple(form.encode() for form in self._secrets | self._cores)
-            ordered = sorted(self._secrets, key=len, reverse=True)
+            # Reverse order puts a secret before any shorter one it starts with ("12345678"
+            # before "1234"), so the alternation masks the longest form, never leaving a tail.
+            ordered = sorted(self._secrets, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
             if self._cores:
-                cores = "|".join(re.escape(c) for c in sorted(self._cores, key=len, reverse=True))
+                cores = "|".join(re.escape(c) for c in sorted(self._cores, reverse=True))
                 # The whole base64 word around a core: "dXNlcjpzZWNyZXQ=" goes, not just a part.
                 self._b64_pattern = re.compile(f"{_B64_CHARS}*(?:{cores}){_B64_CHARS}*={{0,2}}")
 
@@ -199,7 +201,7 @@ class Redactor:
             decoded = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_")
         except ValueError:
             return match.group(0)
-        text = decoded.decode("utf-8", errors="replace")
+        text = decoded.decode(errors="replace")
         if any(secret in text for secret in self._raw):
             return match.group(1) + MASK
         return match.group(0)
@@ -250,9 +252,12 @@ class Redactor:
             return self._walk(value, True)
         # One pass over the serialized document decides what the walk must do: whether any
         # string can hold a registered secret, and whether anything looks credential-named.
-        holds_secret = any(probe in document for probe in self._probes)
         lowered = document.lower()
-        if not holds_secret and b"=" not in document and not any(w in lowered for w in _WORDS):
+        holds_secret = any(probe in document for probe in self._probes) or (
+            # A Basic token is decoded to be checked: what it holds is not among the probes.
+            bool(self._raw) and b"basic" in lowered
+        )
+        if not holds_secret and not any(w in lowered for w in _WORDS):
             return from_json(document)  # nothing to mask: a fast deep copy
         return self._walk(value, holds_secret)
 

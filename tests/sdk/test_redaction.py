@@ -34,6 +34,7 @@ from sdk import (
 )
 from sdk.delivery import render_lifecycle
 from sdk.testing import Sandbox
+from sdk.transport import quiet_http_loggers
 
 ENDPOINT = "https://mock.test"
 URL = f"{ENDPOINT}/v1/track"
@@ -692,3 +693,110 @@ def test_mask_headers_masks_the_whole_value_whatever_the_case_of_the_name() -> N
 def test_a_redactor_without_secrets_leaves_basic_tokens_alone() -> None:
     token = basic("user", "password-1")
     assert Redactor().text(f"Basic {token}") == f"Basic {token}"
+
+
+# -- what mutation testing found ---------------------------------------------------------------
+
+
+def test_quiet_http_loggers_holds_both_loggers_at_warning_with_one_filter() -> None:
+    from sdk.transport._redaction import _FILTER
+
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+        logging.getLogger(name).removeFilter(_FILTER)
+    quiet_http_loggers()
+    quiet_http_loggers()
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        assert logger.level == logging.WARNING
+        assert logger.filters.count(_FILTER) == 1
+
+
+def test_a_log_record_that_cannot_be_formatted_is_let_through() -> None:
+    from sdk.transport._redaction import _FILTER
+
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "%d items", ("x",), None)
+    assert _FILTER.filter(record) is True
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, "GET /?api_key=%s", ("k1",), None
+    )
+    assert _FILTER.filter(record) is True
+    assert record.getMessage() == f"GET /?api_key={MASK}"
+
+
+@pytest.mark.parametrize("user", ["", "a", "ab", "abc"])
+@pytest.mark.parametrize("secret", [KEY, "abcdefgh", "abcdef"])
+def test_a_secret_inside_any_base64_text_is_masked_at_every_offset(user: str, secret: str) -> None:
+    # Not only "user:secret": anything before and after it (no form covers this; the cores do).
+    token = base64.b64encode(f"{user}:{secret}:and more after it".encode()).decode()
+    masked = Redactor([secret]).text(f"<<{token}>>")
+    assert masked == f"<<{MASK}>>" or (len(user) % 3 != 2 and len(secret) < 8), masked
+
+
+def test_a_six_byte_secret_at_an_aligned_offset_is_found_by_its_core() -> None:
+    token = base64.b64encode(b"123abcdef!!").decode()  # "abcdef" at offset 3
+    assert Redactor(["abcdef"]).text(token) == MASK
+
+
+def test_base64_of_only_part_of_a_secret_is_not_masked() -> None:
+    secret = "abcdefghijkl"
+    partial = base64.b64encode(secret[3:].encode()).decode()
+    assert Redactor([secret]).text(partial) == partial
+
+
+@pytest.mark.parametrize("form", list(renderings(KEY)))
+def test_each_rendering_is_masked_whole_leaving_nothing_beside_it(form: str) -> None:
+    shown = renderings(NUL_SECRET)[form]
+    expected = f"Basic {MASK}" if form.startswith("Basic") else MASK
+    assert Redactor([NUL_SECRET]).text(f"<<{shown}>>") == f"<<{expected}>>"
+
+
+def test_an_unpadded_base64_of_a_short_secret_is_masked() -> None:
+    for wrapped in ("wxyz:", ":wxyz", "wxyz"):
+        token = base64.b64encode(wrapped.encode()).decode().rstrip("=")
+        assert Redactor(["wxyz"]).text(f"token {token} end") == f"token {MASK} end"
+
+
+def test_a_base64_form_ending_in_x_is_masked_to_its_end() -> None:
+    # Found by search: a 4-character secret whose base64 forms end with the letter X.
+    for secret in (f"{a}{b}{c}{d}" for a in "ab" for b in "cd" for c in "ef" for d in "+-./:;<="):
+        forms = [base64.b64encode(w.encode()).decode().rstrip("=") for w in (f"{secret}:", secret)]
+        for form in forms:
+            if form.endswith("X"):
+                assert Redactor([secret]).text(f"<{form}>") == f"<{MASK}>"
+
+
+def test_a_url_with_at_signs_in_its_user_info_keeps_only_the_host() -> None:
+    redactor = Redactor()
+    assert redactor.url("https://us@er:p@ss@x.test/p") == f"https://{MASK}@x.test/p"
+
+
+def test_a_url_keeps_blank_query_values() -> None:
+    assert Redactor().url("https://x.test/p?a=&api_key=k&b=1") == (
+        f"https://x.test/p?a=&api_key={MASK}&b=1"
+    )
+
+
+def test_value_masks_a_secret_in_a_plain_string_and_inside_lists() -> None:
+    redactor = Redactor(["wxyz-secret"])
+    assert redactor.value("x wxyz-secret y") == f"x {MASK} y"
+    assert redactor.value({"a": ["x wxyz-secret y", 1], "b": ("wxyz-secret",)}) == {
+        "a": [f"x {MASK} y", 1],
+        "b": [MASK],
+    }
+
+
+def test_value_masks_a_short_secret_inside_a_basic_token_in_a_document() -> None:
+    redactor = Redactor(["wxyz"])
+    document = {"note": f"Basic {basic('someone', 'wxyz')}", "n": 1}
+    assert redactor.value(document) == {"note": f"Basic {MASK}", "n": 1}
+
+
+def test_value_of_a_document_json_cannot_carry_is_walked_whole() -> None:
+    class Odd:
+        pass
+
+    odd = Odd()
+    redactor = Redactor(["wxyz-secret"])
+    result = redactor.value({"k": odd, "note": "wxyz-secret", "list": ["api_key=1"]})
+    assert result == {"k": odd, "note": MASK, "list": [f"api_key={MASK}"]}
