@@ -203,6 +203,22 @@ async def test_a_sleep_counts_as_simulated_when_the_clock_moves_less_than_half_o
     assert [await limiter.acquire() for _ in range(4)] == pytest.approx(waits)
 
 
+async def test_a_simulated_sleep_moves_the_window_by_exactly_the_wait() -> None:
+    # Burst 2 per 2 s, a sleep that moves the clock by a fifth of the wait, and 0.3 s of real
+    # time between the first two requests: each start lands exactly where the wait said.
+    now = [100.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds * 0.2
+
+    limiter = RateLimiter(1.0, burst=2, clock=lambda: now[0], sleep=sleep)
+    waits = []
+    for gap in (0.0, 0.3, 0.0, 0.0, 0.0):
+        now[0] += gap
+        waits.append(await limiter.acquire())
+    assert waits == pytest.approx([0.0, 0.0, 1.7, 0.3, 1.7])
+
+
 # -- a destination with rate_limit -----------------------------------------------------------
 
 
