@@ -63,7 +63,7 @@ from sdk.engage._personas import (
     membership_of,
     membership_values,
 )
-from sdk.engage._spaces import Audience, JourneyStep, Space
+from sdk.engage._spaces import Audience, Computation, JourneyStep, Space
 from sdk.journeys._files import (
     Journey,
     JourneyFile,
@@ -139,6 +139,7 @@ __all__ = [
     "BatchLimits",
     "BatchParseResult",
     "BatchResult",
+    "Computation",
     "ComputationClass",
     "Context",
     "Criterion",
