@@ -121,7 +121,7 @@ def _sandboxes(
     result: Preview, settings: dict[str, dict[str, Any]]
 ) -> Iterator[dict[str, dict[str, Any]]]:
     """Settings where a sandbox destination without an endpoint gets a loopback server."""
-    from sdk.cli._main import sandbox_endpoint
+    from sdk.cli._send import sandbox_endpoint
 
     ready = {name: dict(values) for name, values in settings.items()}
     with contextlib.ExitStack() as stack:

@@ -10,7 +10,6 @@ or YAML), and explicit ``KEY=VALUE`` pairs.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,9 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from sdk._documents import read_document
 from sdk._errors import InvalidSettings
 
 __all__ = [
@@ -131,23 +130,12 @@ def env_var_name(slug: str, field_name: str) -> str:
 
 
 def read_settings_file(path: str | Path) -> dict[str, Any]:
-    """Read a JSON or YAML settings file into a mapping; errors name the file."""
+    """Read a JSON or YAML settings file into a mapping; errors name the file.
+
+    Read with :func:`sdk._documents.read_document`: its limits (size, regular file, UTF-8,
+    nesting, numbers, YAML aliases) and its wording of errors."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidSettings(
-            "settings-file", f"cannot read {file}: {exc.strerror or exc}"
-        ) from None
-    except UnicodeDecodeError:
-        raise InvalidSettings("settings-file", f"{file} is not UTF-8 text") from None
-    try:
-        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0]
-        raise InvalidSettings("settings-file", f"{file} is not valid: {first}") from None
-    except RecursionError:
-        raise InvalidSettings("settings-file", f"{file} nests too deeply") from None
+    data = read_document(file, "settings-file", InvalidSettings)
     if data is None:
         return {}
     if not isinstance(data, dict):
