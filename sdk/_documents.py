@@ -143,10 +143,19 @@ def _is_text(text: str) -> bool:
 _NUMBER_LIMIT = 10**MAX_NUMBER_CHARS
 
 
-def check_value(value: Any, where: str = "", depth: int = 0) -> None:
+def check_value(
+    value: Any,
+    where: str = "",
+    depth: int = 0,
+    *,
+    max_depth: int | None = MAX_DEPTH,
+    long_numbers: bool = False,
+) -> None:
     """Refuse what JSON cannot carry or what is too big, naming where it is in the value:
     a non-finite float, a number over :data:`MAX_NUMBER_CHARS` characters, a string or key with
-    a lone surrogate, nesting over :data:`MAX_DEPTH` levels. Raises :class:`DocumentProblem`."""
+    a lone surrogate, nesting over ``max_depth`` levels (``None``: no limit). With
+    ``long_numbers`` an integer of any length JSON can write is let through.
+    Raises :class:`DocumentProblem`."""
     if isinstance(value, str):
         if not _is_text(value):
             raise DocumentProblem(where, "holds a lone surrogate (such as \\ud800): not text")
@@ -156,22 +165,26 @@ def check_value(value: Any, where: str = "", depth: int = 0) -> None:
         if not math.isfinite(value):
             raise DocumentProblem(where, "is NaN or Infinity, which JSON cannot carry")
     elif isinstance(value, int):
-        if not -_NUMBER_LIMIT < value < _NUMBER_LIMIT:
+        if not long_numbers and not -_NUMBER_LIMIT < value < _NUMBER_LIMIT:
             raise DocumentProblem(where, f"is a number longer than {MAX_NUMBER_CHARS} digits")
     elif isinstance(value, dict):
-        if depth >= MAX_DEPTH:
-            raise DocumentProblem(where, f"nests too deeply (over {MAX_DEPTH} levels)")
+        if max_depth is not None and depth >= max_depth:
+            raise DocumentProblem(where, f"nests too deeply (over {max_depth} levels)")
         for key, item in value.items():
             if isinstance(key, str) and not _is_text(key):
                 raise DocumentProblem(
                     where, "has a key with a lone surrogate (such as \\ud800), which is not text"
                 )
-            check_value(item, _join(where, key), depth + 1)
+            check_value(
+                item, _join(where, key), depth + 1, max_depth=max_depth, long_numbers=long_numbers
+            )
     elif isinstance(value, (list, tuple)):
-        if depth >= MAX_DEPTH:
-            raise DocumentProblem(where, f"nests too deeply (over {MAX_DEPTH} levels)")
+        if max_depth is not None and depth >= max_depth:
+            raise DocumentProblem(where, f"nests too deeply (over {max_depth} levels)")
         for index, item in enumerate(value):
-            check_value(item, _join(where, index), depth + 1)
+            check_value(
+                item, _join(where, index), depth + 1, max_depth=max_depth, long_numbers=long_numbers
+            )
 
 
 # -- JSON --------------------------------------------------------------------------------------
