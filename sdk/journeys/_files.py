@@ -22,7 +22,7 @@ from sdk._documents import read_document
 from sdk._errors import InvalidJourney
 from sdk.engage._spaces import Space
 from sdk.journeys._conditions import CONDITION_KINDS, NOT_A_MAPPING, Condition, PerformedCondition
-from sdk.journeys._schema import FieldError, JourneyModel
+from sdk.journeys._schema import MAX_DAYS, FieldError, JourneyModel
 from sdk.journeys._steps import (
     STEP_TYPES,
     BaseStep,
@@ -51,7 +51,7 @@ class EntryEvent(JourneyModel):
     """The event that enters users: a name, or ``{name, within_days, where}``."""
 
     name: str = Field(min_length=1)
-    within_days: float | None = Field(default=None, gt=0)
+    within_days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
     where: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")
