@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import io
 import json
 import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
-from typing import cast
+from typing import TextIO, cast
 
 from sdk._errors import DestkitError, InputError, InvalidSettings
 from sdk._terminal import terminal_safe
@@ -107,6 +108,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
 
 
+class TerminalSafe(io.TextIOBase):
+    """A text stream that escapes control characters (keeping line breaks) into another."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__()
+        self.target = target
+
+    def write(self, text: str) -> int:
+        self.target.write(terminal_safe(text, keep_newlines=True))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
 def run_key(args: argparse.Namespace) -> int:
     """``destkit key``: print a journey step's key."""
     # The key of the step Space.step makes, so both refuse the same names (blank ones).
@@ -163,7 +179,10 @@ def run_contract(args: argparse.Namespace) -> int:
     """``destkit contract``: the contract suite against connectors."""
     from sdk.testing._contract_cli import run_contract_command
 
-    return run_contract_command(args.connectors, junit=args.junit)
+    # The table quotes connectors' and vendors' text: every write is made terminal-safe.
+    return run_contract_command(
+        args.connectors, junit=args.junit, out=cast(TextIO, TerminalSafe(sys.stdout))
+    )
 
 
 def run_tester(args: argparse.Namespace) -> int:
