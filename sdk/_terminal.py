@@ -9,7 +9,7 @@ instead of sending it to the terminal. ``--json`` output needs none of it: JSON 
 
 from __future__ import annotations
 
-__all__ = ["terminal_safe"]
+__all__ = ["terminal_safe", "terminal_safe_json"]
 
 #: C0 controls, DEL, C1 controls, and the bidi and line/paragraph separator format characters.
 _CONTROLS = [
@@ -31,6 +31,17 @@ _TABLE: dict[int, str] = {code: _escape(code) for code in _CONTROLS}
 _TABLE_KEEP_LINES: dict[int, str] = {
     code: text for code, text in _TABLE.items() if code not in (0x0A, 0x09)
 }
+
+
+#: For JSON text: what ``json.dumps(..., ensure_ascii=False)`` leaves raw (DEL, C1, bidi and
+#: separators; it escapes C0 itself), written as ``\\uXXXX`` escapes, which JSON reads back alike.
+_JSON_TABLE: dict[int, str] = {code: f"\\u{code:04x}" for code in _CONTROLS if code >= 0x20}
+
+
+def terminal_safe_json(text: str) -> str:
+    """JSON text (as ``json.dumps`` writes it) with the characters that could still drive a
+    terminal written as ``\\uXXXX`` escapes: the same JSON document, safe to print."""
+    return text.translate(_JSON_TABLE)
 
 
 def terminal_safe(text: str, *, keep_newlines: bool = False) -> str:

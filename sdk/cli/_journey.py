@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sdk._errors import InvalidSettings
+from sdk._terminal import terminal_safe_json
 from sdk.connector._registry import get_destination
 from sdk.connector._settings import env_var_name
 from sdk.journeys._files import load_journey_file, load_user_profile
@@ -63,7 +64,7 @@ def run_journey_command(args: argparse.Namespace) -> int:
         document = result.to_dict()
         if lifecycles is not None:
             document["deliveries"] = [lifecycle.to_dict() for lifecycle in lifecycles]
-        print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+        print(terminal_safe_json(json.dumps(document, indent=2, ensure_ascii=False, default=str)))
     else:
         print(render_preview(result))
         if lifecycles is not None:

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from sdk._documents import read_document
 from sdk._errors import InvalidEvent, InvalidSettings, PayloadTooLarge
-from sdk._terminal import terminal_safe
+from sdk._terminal import terminal_safe, terminal_safe_json
 from sdk.cli._parser import EXIT_FAILED, EXIT_FILTERED, EXIT_OK
 from sdk.connector._registry import get_destination
 from sdk.connector._settings import env_var_name, read_settings_file
@@ -128,6 +128,6 @@ def run_send(args: argparse.Namespace) -> int:
 def print_lifecycle(lifecycle: Lifecycle, *, as_json: bool, out: TextIO) -> None:
     """The lifecycle as JSON, or as text with every control character escaped."""
     if as_json:
-        print(lifecycle.to_json(), file=out)
+        print(terminal_safe_json(lifecycle.to_json()), file=out)
     else:
         print(terminal_safe(render_lifecycle(lifecycle), keep_newlines=True), file=out)
