@@ -22,6 +22,7 @@ from sdk._errors import (
     SkipEvent,
     UnknownDestination,
 )
+from sdk._terminal import terminal_safe
 from sdk.connector._destination import (
     Action,
     AnyMessage,
@@ -230,4 +231,5 @@ __all__ = [
     "setting_fields",
     "snake_case",
     "step_key",
+    "terminal_safe",
 ]
