@@ -1,6 +1,7 @@
 """The connector definition API (destination, actions, settings, registry) and the helpers a
 connector author needs: identifier normalisation and hashing, Standard Webhooks signing."""
 
+from sdk.connector._calling_codes import calling_code_for_country
 from sdk.connector._destination import (
     Action,
     AnyMessage,
@@ -12,26 +13,27 @@ from sdk.connector._destination import (
     DestinationKind,
     Subscription,
 )
-from sdk.connector._identifiers import (
-    IdentifierKind,
-    is_sha256_hex,
-    normalize,
-    normalize_and_hash,
+from sdk.connector._identifier_fields import (
     normalize_birth_day,
     normalize_birth_month,
     normalize_birth_year,
     normalize_city,
     normalize_country,
     normalize_date_of_birth,
-    normalize_email,
-    normalize_external_id,
     normalize_first_initial,
     normalize_gender,
-    normalize_mobile_ad_id,
     normalize_name,
-    normalize_phone,
     normalize_state,
     normalize_zip,
+)
+from sdk.connector._identifier_kinds import IdentifierKind, normalize, normalize_and_hash
+from sdk.connector._identifiers import (
+    clean_text,
+    is_sha256_hex,
+    normalize_email,
+    normalize_external_id,
+    normalize_mobile_ad_id,
+    normalize_phone,
     phone_digits_only,
     sha256_hex,
 )
@@ -77,6 +79,8 @@ __all__ = [
     "WebhookVerificationError",
     "all_destinations",
     "broken_connectors",
+    "calling_code_for_country",
+    "clean_text",
     "env_var_name",
     "get_destination",
     "is_sha256_hex",
