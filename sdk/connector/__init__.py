@@ -1,5 +1,6 @@
 """The connector definition API (destination, actions, settings, registry) and the helpers a
-connector author needs: identifier normalisation and hashing, Standard Webhooks signing."""
+connector author needs: identifier normalisation and hashing, the list-destination plumbing,
+Standard Webhooks signing."""
 
 from sdk.connector._calling_codes import calling_code_for_country
 from sdk.connector._destination import (
@@ -37,6 +38,16 @@ from sdk.connector._identifiers import (
     phone_digits_only,
     sha256_hex,
 )
+from sdk.connector._lists import (
+    IDENTIFIER_FIELDS,
+    ListAction,
+    ListMember,
+    ListUser,
+    Skipped,
+    check_list_id,
+    check_list_map,
+    list_for_key,
+)
 from sdk.connector._registry import (
     all_destinations,
     broken_connectors,
@@ -63,6 +74,7 @@ from sdk.connector._signing import (
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "IDENTIFIER_FIELDS",
     "SECRET_PREFIX",
     "Action",
     "AnyMessage",
@@ -74,16 +86,23 @@ __all__ = [
     "DestinationKind",
     "DestinationSettings",
     "IdentifierKind",
+    "ListAction",
+    "ListMember",
+    "ListUser",
     "SettingField",
+    "Skipped",
     "Subscription",
     "WebhookVerificationError",
     "all_destinations",
     "broken_connectors",
     "calling_code_for_country",
+    "check_list_id",
+    "check_list_map",
     "clean_text",
     "env_var_name",
     "get_destination",
     "is_sha256_hex",
+    "list_for_key",
     "load_settings",
     "normalize",
     "normalize_and_hash",
