@@ -6,12 +6,15 @@ gzip bomb.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import http.server
 import json
 import subprocess
 import sys
 import threading
+import tracemalloc
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +27,11 @@ from sdk.transport._body import DEFAULT_MAX_RESPONSE_BYTES, RECORDED_EXCERPT_BYT
 
 _ITEM = b'"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",'
 BIG_SECRET = "s3cr3t-in-the-body-0123456789"
+
+
+@functools.cache
+def _big_bomb() -> bytes:
+    return gzip.compress(b"\0" * (256 * 1024 * 1024), compresslevel=6)  # ~250 KB
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -57,6 +65,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _bomb(self) -> None:
         body = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+        self._answer(body, 200, {"Content-Encoding": "gzip"})
+
+    def _big_bomb(self) -> None:
+        self._answer(_big_bomb(), 200, {"Content-Encoding": "gzip"})
+
+    def _raw_deflate(self) -> None:
+        packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        body = packer.compress(b'{"raw": "deflate"}') + packer.flush()
+        self._answer(body, 200, {"Content-Encoding": "deflate"})
+
+    def _zlib_deflate(self) -> None:
+        self._answer(zlib.compress(b'{"zlib": "deflate"}'), 200, {"Content-Encoding": "deflate"})
+
+    def _members(self) -> None:
+        body = gzip.compress(b'{"two": ') + gzip.compress(b'"members"}')
         self._answer(body, 200, {"Content-Encoding": "gzip"})
 
     def _answer(self, body: bytes, status: int, extra: dict[str, str] | None = None) -> None:
@@ -145,6 +168,36 @@ async def test_a_gzip_bomb_is_capped_on_its_inflated_size(server: str) -> None:
     error, _ = await _post(server, "/bomb", cap=1_000_000)
     assert isinstance(error, IntegrationError)
     assert "max_response_bytes=1,000,000 bytes" in error.message
+
+
+async def test_a_gzip_bomb_is_inflated_no_further_than_the_cap(server: str) -> None:
+    # The client's own decoder inflates each received chunk whole (64 KB of this bomb is about
+    # 64 MB); destkit inflates at most the room left under the cap at a time.
+    _big_bomb()
+    tracemalloc.start()
+    try:
+        error, _ = await _post(server, "/big_bomb", cap=1_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(error, IntegrationError)
+    assert peak < 30_000_000, f"{peak:,} bytes at the peak"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/raw_deflate", {"raw": "deflate"}),
+        ("/zlib_deflate", {"zlib": "deflate"}),
+        ("/members", {"two": "members"}),
+    ],
+)
+async def test_every_deflate_and_gzip_shape_is_decoded(
+    server: str, path: str, expected: dict[str, str]
+) -> None:
+    response, exchanges = await _post(server, path)
+    assert response.data == expected
+    assert exchanges[0].response is not None and exchanges[0].response.body == expected
 
 
 def test_the_cap_must_be_positive() -> None:
