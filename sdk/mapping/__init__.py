@@ -7,7 +7,14 @@ and subscription conditions (``configure_destination``), and a live payload prev
 
 from sdk.mapping._compile import MISSING, compile_node
 from sdk.mapping._conditions import Condition, parse_condition
-from sdk.mapping._fields import DEFAULT_MAPPING_KEY, FieldMappings, default_mappings, mapped
+from sdk.mapping._fields import (
+    DEFAULT_MAPPING_KEY,
+    FieldMappings,
+    LooseNumber,
+    LooseText,
+    default_mappings,
+    mapped,
+)
 from sdk.mapping._instance import (
     ACTIONS_KEY,
     PayloadPreview,
@@ -40,6 +47,8 @@ __all__ = [
     "Condition",
     "FieldMappings",
     "InvalidMapping",
+    "LooseNumber",
+    "LooseText",
     "Node",
     "PayloadPreview",
     "compile_node",

@@ -9,18 +9,42 @@ mappings (with per-instance overrides of single fields) once, and resolves event
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Annotated, Any, TypeAlias
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from sdk._errors import InvalidEvent
 from sdk.mapping._compile import MISSING, Resolver, compile_node
 from sdk.mapping._nodes import InvalidMapping, Node, as_node, describe, node_from_json, node_to_json
 
-__all__ = ["DEFAULT_MAPPING_KEY", "FieldMappings", "default_mappings", "mapped"]
+__all__ = [
+    "DEFAULT_MAPPING_KEY",
+    "FieldMappings",
+    "LooseNumber",
+    "LooseText",
+    "default_mappings",
+    "mapped",
+]
 
 #: Where a field's default mapping is kept in its JSON Schema.
 DEFAULT_MAPPING_KEY = "default_mapping"
+
+
+def _text_or_none(value: Any) -> Any:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _number_or_none(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+#: Optional text where a value of another type (or blank text) counts as no value: for fields
+#: a vendor documents as text that events fill loosely (``context.ip``, ``os.name``...).
+LooseText: TypeAlias = Annotated[str | None, BeforeValidator(_text_or_none)]
+#: Optional number where a value of another type (a bool, text) counts as no value.
+LooseNumber: TypeAlias = Annotated[int | float | None, BeforeValidator(_number_or_none)]
 
 
 def mapped(
@@ -38,7 +62,7 @@ def mapped(
     """
     node = as_node(mapping, "mapping")
     extra = {DEFAULT_MAPPING_KEY: node_to_json(node)}
-    if required:
+    if required or "default_factory" in field_options:
         return Field(description=description, json_schema_extra=extra, **field_options)
     return Field(default=default, description=description, json_schema_extra=extra, **field_options)
 
