@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from sdk import (
     Action,
@@ -35,6 +35,7 @@ from sdk import (
     Subscription,
 )
 from sdk.connector import sign, signature_headers
+from sdk.mapping import mapped
 
 __all__ = ["WebhookSettings", "destination"]
 
@@ -90,12 +91,19 @@ class WebhookSettings(DestinationSettings):
         return value
 
 
+class WebhookFields(BaseModel):
+    """What is sent: by default the whole message; a ``mapping:`` override reshapes it."""
+
+    body: dict[str, Any] = mapped("$", required=True, description="The JSON object sent.")
+
+
 class PostEvent(Action[WebhookSettings, dict[str, Any]]):
     """POST the message as JSON (an array of messages when batching)."""
 
     name = "post_event"
     description = "Send each message, unchanged, as JSON."
     subscribe = Subscription.of("track", "identify", "page", "screen", "group", "alias")
+    fields = WebhookFields
 
     def batch_limits(self, settings: WebhookSettings) -> BatchLimits | None:
         if settings.batch_size <= 1:
@@ -103,7 +111,8 @@ class PostEvent(Action[WebhookSettings, dict[str, Any]]):
         return BatchLimits(max_events=settings.batch_size, max_bytes=MAX_BODY_BYTES)
 
     def map(self, event: AnyMessage, settings: WebhookSettings) -> dict[str, Any]:
-        return event.to_wire()
+        fields: WebhookFields = self.resolve(event)
+        return fields.body
 
     async def perform(self, ctx: Context[WebhookSettings], payload: dict[str, Any]) -> None:
         await _send(ctx, payload, message_id=_webhook_id([payload]))
@@ -121,10 +130,16 @@ def _webhook_id(payloads: Sequence[Mapping[str, Any]]) -> str:
     otherwise (a batch, or an id Standard Webhooks cannot sign) ``msg_`` and a digest of the
     messageIds.
     """
-    ids = [str(payload.get("messageId", "")) for payload in payloads]
+    # A body reshaped by a mapping may have no messageId: its content then names it.
+    ids = [str(payload.get("messageId") or _digest(payload)) for payload in payloads]
     if len(ids) == 1 and ids[0] and not any(ch == "." or ch.isspace() for ch in ids[0]):
         return ids[0]
     return "msg_" + hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32]
+
+
+def _digest(payload: Mapping[str, Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 async def _send(ctx: Context[WebhookSettings], body: Any, *, message_id: str | None) -> None:
@@ -160,4 +175,5 @@ destination: Destination[WebhookSettings] = Destination(
     headers=_default_headers,
     authentication=Authentication(scheme="custom", test=_ping),
     api_version="Standard Webhooks v1 (https://github.com/standard-webhooks/standard-webhooks)",
+    notes=__doc__ or "",
 )
