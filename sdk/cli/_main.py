@@ -315,9 +315,13 @@ def _refuse_journey_exit(event: Track | Identify | Page | Screen | Group | Alias
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
+    from sdk.mapping import ACTIONS_KEY, configure_destination
+
     destination = get_destination(args.destination)
     Space(args.space)  # a bad --space is refused even by an event type that does not use it
     values = _settings_values(args)
+    # A settings file's ``actions:`` (mapping overrides, subscriptions) is checked here, at load.
+    destination = configure_destination(destination, values.pop(ACTIONS_KEY, None))
     event: Track | Identify | Page | Screen | Group | Alias
     if args.payload:
         event = _payload_message(args.payload)
