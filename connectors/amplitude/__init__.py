@@ -71,6 +71,7 @@ from connectors.amplitude._api import (
     upload_batch,
     upload_one,
 )
+from connectors.amplitude._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -313,5 +314,5 @@ destination: Destination[AmplitudeSettings] = Destination(
     retry=RetryPolicy(max_attempts=6, max_elapsed=180.0),
     api_version="Amplitude HTTP V2 API (POST /2/httpapi)",
     docs_url="https://amplitude.com/docs/apis/analytics/http-v2",
-    notes=__doc__ or "",
+    notes=NOTES,
 )

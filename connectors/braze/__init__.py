@@ -73,6 +73,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from connectors.braze._api import BrazeSettings, auth_headers, braze_error, post, rest_base_url
+from connectors.braze._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -388,5 +389,5 @@ destination: Destination[BrazeTrackSettings] = Destination(
     rate_limit=1000.0,  # 3,000 requests per three seconds
     api_version="Braze REST API, POST /users/track (checked 2026-11)",
     docs_url="https://www.braze.com/docs/api/endpoints/user_data/post_user_track/",
-    notes=__doc__ or "",
+    notes=NOTES,
 )

@@ -77,6 +77,7 @@ from connectors.mixpanel._api import (
     import_events,
     result_of,
 )
+from connectors.mixpanel._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -291,5 +292,5 @@ destination: Destination[MixpanelSettings] = Destination(
     ),
     api_version="Mixpanel Ingestion API (POST /import strict mode, POST /engage $set)",
     docs_url="https://developer.mixpanel.com/reference/import-events",
-    notes=__doc__ or "",
+    notes=NOTES,
 )

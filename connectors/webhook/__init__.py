@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from connectors.webhook._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -175,5 +176,5 @@ destination: Destination[WebhookSettings] = Destination(
     headers=_default_headers,
     authentication=Authentication(scheme="custom", test=_ping),
     api_version="Standard Webhooks v1 (https://github.com/standard-webhooks/standard-webhooks)",
-    notes=__doc__ or "",
+    notes=NOTES,
 )

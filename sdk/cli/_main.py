@@ -161,6 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     connectors = sub.add_parser("connectors", help="list connectors, their kind and settings")
     connectors.add_argument("--json", action="store_true")
+    connectors.add_argument("name", nargs="?", help="with --schema: one connector")
+    connectors.add_argument("--schema", action="store_true", help="print NAME's JSON Schema")
+
+    docs = sub.add_parser("docs", help="write a connector's docs page from its definition")
+    docs.add_argument("name", nargs="?", help="slug or name")
+    docs.add_argument("--output", help="write the page here (default: print it)")
+    docs.add_argument("--all", action="store_true", help="every connector, into --dir")
+    docs.add_argument("--dir", default="docs/connectors", help="with --all (default: %(default)s)")
+    docs.add_argument("--check", action="store_true", help="exit 1 when a written page differs")
+
+    new = sub.add_parser("new", help="scaffold a new connector package")
+    new_sub = new.add_subparsers(dest="new_command", required=True, parser_class=_Parser)
+    new_connector = new_sub.add_parser("connector", help="a standalone, installable connector")
+    new_connector.add_argument("slug", metavar="NAME", help="snake_case name, e.g. acme_crm")
+    new_connector.add_argument("--kind", choices=["event", "list"], default="event")
+    new_connector.add_argument("--dir", help="where to write it (default: ./destkit-NAME)")
 
     contract = sub.add_parser("contract", help="run the contract suite against connectors")
     contract.add_argument("connectors", nargs="*", help="slugs (default: all)")
@@ -353,6 +369,12 @@ def _print_lifecycle(lifecycle: Lifecycle, *, as_json: bool, out: TextIO) -> Non
 
 
 def _cmd_connectors(args: argparse.Namespace) -> int:
+    if args.schema or args.name:
+        from sdk.cli._docs import run_schema
+
+        if not (args.schema and args.name):
+            raise InvalidSettings("schema", "use destkit connectors NAME --schema")
+        return run_schema(args.name)
     rows: list[dict[str, Any]] = []
     for destination in all_destinations():
         rows.append(
@@ -462,6 +484,18 @@ def _cmd_journey(args: argparse.Namespace) -> int:
     return run_journey_command(args)
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from sdk.cli._docs import run_docs
+
+    return run_docs(args)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from sdk.cli._new import run_new
+
+    return run_new(args)
+
+
 _COMMANDS = {
     "tester": _cmd_tester,
     "send": _cmd_send,
@@ -471,6 +505,8 @@ _COMMANDS = {
     "contract": _cmd_contract,
     "sandbox": _cmd_sandbox,
     "journey": _cmd_journey,
+    "docs": _cmd_docs,
+    "new": _cmd_new,
 }
 
 
