@@ -19,6 +19,7 @@ from importlib.metadata import entry_points
 from typing import Any, NoReturn, TextIO
 
 from sdk._errors import DestkitError, InputError, InvalidEvent, InvalidSettings, PayloadTooLarge
+from sdk.cli import _dlq, _serve, _status  # the service's commands (their imports are lazy)
 from sdk.connector._registry import all_destinations, broken_connectors, get_destination
 from sdk.connector._settings import env_var_name, read_settings_file, setting_fields
 from sdk.delivery._render import render_lifecycle
@@ -195,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--setting", action="append", type=_key_value, default=[], metavar="DEST.KEY=VALUE"
     )
     preview.add_argument("--json", action="store_true")
+    _serve.add_serve_parser(sub, _port)
+    _status.add_status_parser(sub)
+    _dlq.add_dlq_parser(sub, _Parser)
     return parser
 
 
@@ -467,6 +471,9 @@ _COMMANDS = {
     "contract": _cmd_contract,
     "sandbox": _cmd_sandbox,
     "journey": _cmd_journey,
+    "serve": _serve.run_serve,
+    "status": _status.run_status,
+    "dlq": _dlq.run_dlq,
 }
 
 
