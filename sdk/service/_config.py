@@ -134,6 +134,17 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> S
 def parse_config(text: str, environ: Mapping[str, str] | None = None) -> ServiceConfig:
     """Validate configuration text (YAML or JSON)."""
     env = os.environ if environ is None else environ
+    # ${VAR} becomes a plain placeholder before YAML sees the text (so it may stand where YAML
+    # would read "${" as syntax, as in a flow mapping), and the value replaces it after parsing:
+    # an environment value is never parsed as YAML, and never quoted in a YAML error.
+    names: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return f"__destkit_var_{len(names) - 1}__"
+
+    text = _VAR.sub(placeholder, text)
+    env = _Placeholders(names, env)
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
@@ -180,17 +191,31 @@ def _unique(values: list[str], key: str, what: str = "name") -> None:
         seen.add(value)
 
 
+class _Placeholders(dict[str, str]):
+    """The environment, seen through the placeholders that stand for ``${VAR}``."""
+
+    def __init__(self, names: list[str], env: Mapping[str, str]) -> None:
+        super().__init__()
+        self.names = names
+        self.env = env
+
+
+_PLACEHOLDER = re.compile(r"__destkit_var_(\d+)__")
+
+
 def _expand(value: Any, key: str, env: Mapping[str, str]) -> Any:
     """``${VAR}`` from the environment, in every string of ``value``."""
     if isinstance(value, str):
+        assert isinstance(env, _Placeholders)
+        names, environ = env.names, env.env
 
         def one(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in env:
+            name = names[int(match.group(1))]
+            if name not in environ:
                 raise ConfigError(key, f"${{{name}}} is not set in the environment")
-            return env[name]
+            return environ[name]
 
-        return _VAR.sub(one, value)
+        return _PLACEHOLDER.sub(one, value)
     if isinstance(value, dict):
         return {k: _expand(v, f"{key}.{k}", env) for k, v in value.items()}
     if isinstance(value, list):
@@ -234,7 +259,8 @@ def _destination(item: Any, index: int, env: Mapping[str, str]) -> DestinationCo
     if not isinstance(values, dict):
         raise ConfigError(f"{key}.settings", "must be a mapping of setting names")
     try:
-        settings = load_settings(connector.settings, values, slug=connector.slug, environ=env)
+        environ = env.env if isinstance(env, _Placeholders) else env
+        settings = load_settings(connector.settings, values, slug=connector.slug, environ=environ)
     except InputError as exc:
         raise ConfigError(f"{key}.settings.{exc.field}", exc.rule) from None
     needs_sandbox = connector.slug == "sandbox" and not settings.endpoint
