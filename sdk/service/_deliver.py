@@ -4,9 +4,10 @@ is the queue's job, so a retry survives a restart and never holds a worker."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from sdk.delivery._runtime import AsyncDelivery
 from sdk.transport._lifecycle import Lifecycle, Outcome
@@ -27,7 +28,7 @@ class Verdict:
 
 async def deliver_batch(delivery: AsyncDelivery[Any], bodies: list[bytes]) -> list[Verdict]:
     """Deliver the jobs' messages with the engine (batching, rate limit, one attempt)."""
-    lifecycles = await delivery.send_many([json.loads(body) for body in bodies])
+    lifecycles = await delivery.send_many([orjson.loads(body) for body in bodies])
     return [_verdict(lifecycle) for lifecycle in lifecycles]
 
 

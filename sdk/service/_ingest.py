@@ -27,6 +27,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from sdk._errors import InvalidEvent, PayloadTooLarge
 from sdk.queue._interface import Accepted, Queue, QueueError
 from sdk.routing._integrations import route
@@ -118,7 +120,7 @@ class Ingest:
         if len(body) > limit:
             raise self._refuse(413, "too_large", f"body: {len(body)} bytes is over {limit} bytes")
         try:
-            document = json.loads(body)
+            document = orjson.loads(body)
         except (ValueError, RecursionError):
             raise self._refuse(400, "invalid", "body: is not valid JSON") from None
         if not isinstance(document, dict):
@@ -140,9 +142,10 @@ class Ingest:
                 429, "backlog", "queue: past its backlog; retry later", retry_after=5
             )
         received = datetime.now(UTC)
+        stamp = (received, _iso(received))
         batch_sent_at = document.get("sentAt") if kind not in _SINGLE else None
         accepted = [
-            self._accept(item, index, received, batch_sent_at, kind not in _SINGLE)
+            self._accept(item, index, stamp, batch_sent_at, kind not in _SINGLE)
             for index, item in enumerate(items)
         ]
         try:
@@ -185,7 +188,7 @@ class Ingest:
         self,
         item: Any,
         index: int,
-        received: datetime,
+        stamp: tuple[datetime, str],
         batch_sent_at: Any,
         in_batch: bool,
     ) -> Accepted:
@@ -199,19 +202,19 @@ class Ingest:
         except (InvalidEvent, PayloadTooLarge) as exc:
             status = 413 if isinstance(exc, PayloadTooLarge) else 400
             raise self._refuse(status, "invalid", f"{where}{exc.message}") from None
+        received, received_text = stamp
         item["messageId"] = message.message_id
-        item["receivedAt"] = _iso(received)
-        original = message.original_timestamp
-        if original is None and "timestamp" in item:
-            original = message.timestamp
+        item["receivedAt"] = received_text
+        if "originalTimestamp" not in item and "timestamp" in item:
+            item["originalTimestamp"] = item["timestamp"]  # the client's own text, kept as is
+        original = message.original_timestamp or (
+            message.timestamp if "timestamp" in item else None
+        )
         if original is None:
-            item["timestamp"] = item["receivedAt"]
-        else:
-            original = _aware(original)
-            item["originalTimestamp"] = _iso(original)
-            sent = message.sent_at
-            corrected = received - (_aware(sent) - original) if sent is not None else original
-            item["timestamp"] = _iso(corrected)
+            item["timestamp"] = received_text
+        elif message.sent_at is not None:
+            skew = _aware(message.sent_at) - _aware(original)
+            item["timestamp"] = _iso(received - skew)
         fanout: list[str] = []
         filtered: list[tuple[str, str]] = []
         for destination in self.config.destinations:
@@ -221,5 +224,5 @@ class Ingest:
             else:
                 filtered.append((destination.name, decision.reason))
         user_key = message.user_id or message.anonymous_id or ""
-        body = json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode()
+        body = orjson.dumps(item)
         return Accepted(message.message_id, body, user_key, fanout, filtered)

@@ -53,6 +53,7 @@ class DestinationWorker:
         self.delivery: AsyncDelivery[Any] = AsyncDelivery(
             connector, config.settings, retry=RetryPolicy(max_attempts=1), concurrency=LANES
         )
+        self._latency = metrics.latency.labels(config.name)
         self.wake = asyncio.Event()
         self.failing = False
         self._stopping = False
@@ -109,7 +110,7 @@ class DestinationWorker:
         for job, verdict in zip(jobs, verdicts, strict=True):
             if verdict.kind == "delivered":
                 delivered.append(job)
-                self.metrics.latency.labels(self.name).observe(max(0.0, now - job.enqueued_at))
+                self._latency.observe(max(0.0, now - job.enqueued_at))
             elif verdict.kind == "filtered":
                 filtered.append((job, verdict.detail))
                 self.metrics.filtered.labels(self.name, verdict.detail).inc()
