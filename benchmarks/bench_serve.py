@@ -163,6 +163,12 @@ def _sink(record_ids: bool) -> tuple[subprocess.Popen[str], int]:
     return _spawn([sys.executable, __file__, "--child-sink"] + (["--ids"] if record_ids else []))
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _get(port: int, path: str) -> bytes:
     import httpx
 
@@ -209,40 +215,79 @@ def _bodies(events: int, tag: str) -> list[bytes]:
     ]
 
 
-def ingest(events: int, durability: str, clients: int, tmp: Path) -> float:
+def ingest(events: int, durability: str, clients: int, tmp: Path) -> tuple[float, float]:
+    """(events/s, events per CPU-second of the server)."""
     config = _config(tmp / "ingest.yaml", "http://127.0.0.1:9", durability)
     server, port = _serve(config, tmp / "ingest-data", workers=False)
     try:
         asyncio.run(_post_all(port, _bodies(BATCH * clients, "warm"), clients))
         requests = _bodies(events, "i")
+        cpu = _cpu(server.pid)
         started = time.perf_counter()
         ok, failed = asyncio.run(_post_all(port, requests, clients))
         elapsed = time.perf_counter() - started
+        cpu = _cpu(server.pid) - cpu
     finally:
         server.terminate()
         server.wait(30)
     if failed:
         raise SystemExit(f"bench_serve: ingest: {failed} requests were not answered 200")
-    return ok * BATCH / elapsed
+    return ok * BATCH / elapsed, ok * BATCH / max(cpu, 0.01)
 
 
-def end_to_end(events: int, durability: str, clients: int, tmp: Path) -> float:
+def end_to_end(events: int, durability: str, clients: int, tmp: Path) -> tuple[float, float]:
+    """(events/s, events per CPU-second of the server)."""
     sink, sink_port = _sink(record_ids=False)
     config = _config(tmp / "e2e.yaml", f"http://127.0.0.1:{sink_port}", durability)
     server, port = _serve(config, tmp / "e2e-data", workers=True)
     try:
         requests = _bodies(events, "e")
+        cpu = _cpu(server.pid)
         started = time.perf_counter()
         asyncio.run(_post_all(port, requests, clients))
         while int(_get(sink_port, "/count")) < events:
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
+        cpu = _cpu(server.pid) - cpu
     finally:
         server.terminate()
         server.wait(30)
         sink.kill()
         sink.wait()
-    return events / elapsed
+    return events / elapsed, events / max(cpu, 0.01)
+
+
+def engine_alone(events: int) -> tuple[float, float]:
+    """The peer of end to end: the SDK's engine (``send_many`` of 100, 8 at once, one attempt)
+    to the same kind of sink, in this process; (events/s, events per CPU-second)."""
+    from connectors.sandbox import destination
+    from sdk import AsyncDelivery, RetryPolicy
+
+    sink, sink_port = _sink(record_ids=False)
+    messages = [_message(i, "g") for i in range(events)]
+
+    async def run() -> None:
+        settings = {"endpoint": f"http://127.0.0.1:{sink_port}"}
+        retry = RetryPolicy(max_attempts=1)
+        async with AsyncDelivery(destination, settings, retry=retry, concurrency=8) as delivery:
+            chunks = [messages[s : s + BATCH] for s in range(0, events, BATCH)]
+
+            async def lane() -> None:
+                while chunks:
+                    await delivery.send_many([dict(m) for m in chunks.pop()])
+
+            await asyncio.gather(*(lane() for _ in range(8)))
+
+    try:
+        cpu = time.process_time()
+        started = time.perf_counter()
+        asyncio.run(run())
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+    finally:
+        sink.kill()
+        sink.wait()
+    return events / elapsed, events / max(cpu, 0.01)
 
 
 def soak(restarts: int, durability: str, tmp: Path, seed: int = 1) -> dict[str, int]:
@@ -339,11 +384,13 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory() as tmp:
         result["raw_sqlite_rows_per_s"] = raw_sqlite(events, args.durability, body)
-        result["ingest_events_per_s"] = ingest(events, args.durability, args.clients, Path(tmp))
+        rate, per_cpu = ingest(events, args.durability, args.clients, Path(tmp))
+        result["ingest_events_per_s"], result["ingest_events_per_cpu_s"] = rate, per_cpu
         result["raw_sqlite_rows_per_s_after"] = raw_sqlite(events, args.durability, body)
-        result["end_to_end_events_per_s"] = end_to_end(
-            events, args.durability, args.clients, Path(tmp)
-        )
+        rate, per_cpu = end_to_end(events, args.durability, args.clients, Path(tmp))
+        result["end_to_end_events_per_s"], result["end_to_end_events_per_cpu_s"] = rate, per_cpu
+        rate, per_cpu = engine_alone(events)
+        result["engine_events_per_s"], result["engine_events_per_cpu_s"] = rate, per_cpu
         if not args.skip_soak:
             result["soak"] = soak(args.restarts, args.durability, Path(tmp))
     raw = (result["raw_sqlite_rows_per_s"] + result["raw_sqlite_rows_per_s_after"]) / 2
@@ -356,19 +403,31 @@ def main() -> int:
         f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cpus"
     )
     print()
-    print("| measurement | events/s | ratio |")
-    print("|---|---:|---:|")
-    print(f"| raw SQLite insert, 100 rows a commit (mean of before/after) | {raw:,.0f} | 1.00 |")
-    ingest_rate, ratio = result["ingest_events_per_s"], result["ingest_ratio"]
-    print(f"| ingest `/v1/batch` of 100 | {ingest_rate:,.0f} | {ratio:.2f} |")
-    e2e = result["end_to_end_events_per_s"]
-    print(f"| end to end, ingest → workers → loopback sink | {e2e:,.0f} | |")
+    r = result
+    print("| measurement | events/s | ratio | events per CPU-second of the server |")
+    print("|---|---:|---:|---:|")
+    print(f"| raw SQLite insert, 100 rows a commit (mean of before/after) | {raw:,.0f} | 1.00 | |")
+    print(
+        f"| ingest `/v1/batch` of 100 | {r['ingest_events_per_s']:,.0f} | "
+        f"{r['ingest_ratio']:.2f} | {r['ingest_events_per_cpu_s']:,.0f} |"
+    )
+    print(
+        f"| delivery engine alone (`send_many` of 100, 8 at once) to a loopback sink | "
+        f"{r['engine_events_per_s']:,.0f} | 1.00 | {r['engine_events_per_cpu_s']:,.0f} |"
+    )
+    e2e_ratio = r["end_to_end_events_per_s"] / r["engine_events_per_s"]
+    print(
+        f"| end to end: ingest → queue → workers → loopback sink | "
+        f"{r['end_to_end_events_per_s']:,.0f} | {e2e_ratio:.2f} | "
+        f"{r['end_to_end_events_per_cpu_s']:,.0f} |"
+    )
     if "soak" in result:
         s = result["soak"]
         print()
         print(
             f"soak: {s['restarts']} kill -9 restarts, {s['accepted']} events accepted, "
-            f"lost {s['lost']}, duplicates {s['duplicates']}"
+            f"lost {s['lost']}, duplicates {s['duplicates']}, "
+            f"delivered but never sent {s['never_sent_delivered']}"
         )
     return 0
 

@@ -24,12 +24,30 @@ from sdk.service._log import ServiceLog
 from sdk.service._metrics import ServiceMetrics
 from sdk.transport._retry import RetryPolicy
 
-__all__ = ["SERVICE_RETRY", "DestinationWorker"]
+__all__ = ["SERVICE_RETRY", "DestinationWorker", "claim_size"]
 
 #: The waits between attempts: 1 s doubling to 10 minutes, plus up to 1 s of jitter.
 SERVICE_RETRY = RetryPolicy(initial_backoff=1.0, max_backoff=600.0, multiplier=2.0, jitter=1.0)
 #: How often an idle lane looks for due retries when no new message woke it.
 _IDLE_POLL = 0.25
+#: After a partial batch, a lane waits this long for more jobs before claiming again: a stream
+#: of small requests would otherwise be delivered a few jobs at a time (a request and two
+#: commits for each few events), far below what full batches carry.
+_LINGER = 0.05
+
+
+def claim_size(config: DestinationConfig, limit: int) -> int:
+    """Jobs a lane claims at once: no more than one request of the destination's smallest
+    batch (1 when an action sends one event per request), so the engine never sends one lane's
+    jobs in concurrent requests that could overtake each other."""
+    size = limit
+    for action in config.connector.actions:
+        try:
+            limits = action.batch_limits(config.settings)
+        except Exception:  # a connector bug: the engine reports it per event; stay safe here
+            limits = None
+        size = min(size, limits.max_events if limits is not None else 1)
+    return max(size, 1)
 
 
 class DestinationWorker:
@@ -53,6 +71,7 @@ class DestinationWorker:
         self.delivery: AsyncDelivery[Any] = AsyncDelivery(
             connector, config.settings, retry=RetryPolicy(max_attempts=1), concurrency=LANES
         )
+        self.claim_size = claim_size(config, options.batch_size)
         self._latency = metrics.latency.labels(config.name)
         self.wake = asyncio.Event()
         self.failing = False
@@ -80,25 +99,29 @@ class DestinationWorker:
         await self.delivery.aclose()
 
     async def _lane(self, lane: int) -> None:
+        claimed = 0
         while not self._stopping:
+            if 0 < claimed < self.claim_size:
+                await asyncio.sleep(_LINGER)
             try:
-                worked = await self._one_batch(lane)
+                claimed = await self._one_batch(lane)
             except QueueError as exc:  # the store will come back: the jobs are still in it
                 self.log.event("queue_error", destination=self.name, error=str(exc))
                 await asyncio.sleep(1.0)
                 continue
-            if not worked:
+            if not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), _IDLE_POLL)
                 self.wake.clear()
 
-    async def _one_batch(self, lane: int) -> bool:
-        jobs = await self.queue.claim(self.name, lane, self.options.batch_size, time.time())
+    async def _one_batch(self, lane: int) -> int:
+        """Claim, deliver and settle one batch; returns how many jobs it held."""
+        jobs = await self.queue.claim(self.name, lane, self.claim_size, time.time())
         if not jobs:
-            return False
+            return 0
         verdicts = await deliver_batch(self.delivery, [job.body for job in jobs])
         await self.queue.settle(self.name, self._settlement(jobs, verdicts))
-        return True
+        return len(jobs)
 
     def _settlement(self, jobs: list[Job], verdicts: list[Verdict]) -> Settlement:
         now = time.time()

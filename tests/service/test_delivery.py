@@ -114,3 +114,21 @@ def test_status_and_dlq_without_a_queue_are_one_line(
     assert err.count("\n") == 1 and "no queue" in err
     assert main(["dlq", "list", "--data", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_lane_claims_at_most_one_request_of_the_smallest_batch(sandbox: Sandbox):
+    from sdk.service import parse_config
+    from sdk.service._worker import claim_size
+
+    config = parse_config(config_text(sandbox.url))
+    assert claim_size(config.destinations[0], 100) == 100  # the sandbox batches 100
+    assert claim_size(config.destinations[0], 5) == 5
+    hook = parse_config(
+        config_text(sandbox.url)
+        .replace("connector: sandbox", "connector: webhook")
+        .replace(f'endpoint: "{sandbox.url}"', f'url: "{sandbox.url}/hook"')
+    )
+    size = claim_size(hook.destinations[0], 100)
+    action = hook.destinations[0].connector.actions[0]
+    limits = action.batch_limits(hook.destinations[0].settings)
+    assert size == (1 if limits is None else min(100, limits.max_events))
