@@ -21,6 +21,8 @@ __all__ = ["Handler", "HttpServer", "Request", "Response"]
 #: Header lines and bytes per request.
 MAX_HEADERS = 100
 MAX_HEADER_BYTES = 16 * 1024
+#: Requests a connection may have waiting (pipelined) before the server stops reading it.
+MAX_PIPELINED = 4
 
 
 @dataclass(slots=True)
@@ -78,6 +80,7 @@ class _Connection(asyncio.Protocol):
         self.inbox: asyncio.Queue[tuple[Request, bool] | None] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
         self.refused: Response | None = None
+        self.paused = False
 
     # -- asyncio.Protocol ---------------------------------------------------------------
 
@@ -146,6 +149,9 @@ class _Connection(asyncio.Protocol):
         self.current.body = b"".join(self.chunks)
         self.inbox.put_nowait((self.current, self.parser.should_keep_alive()))
         self.current = None
+        if self.inbox.qsize() >= MAX_PIPELINED and self.transport is not None:
+            self.paused = True  # memory stays bounded: read on once the backlog is answered
+            self.transport.pause_reading()
 
     # -- answering ----------------------------------------------------------------------
 
@@ -165,6 +171,9 @@ class _Connection(asyncio.Protocol):
             item = await self.inbox.get()
             if item is None or self.transport is None:
                 return
+            if self.paused and self.inbox.qsize() < MAX_PIPELINED // 2:
+                self.paused = False
+                self.transport.resume_reading()
             request, keep_alive = item
             if self.refused is not None and not request.method:
                 response = self.refused

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -191,3 +193,27 @@ async def test_healthz_metrics_and_unknown_paths(sandbox: Sandbox, tmp_path: Pat
         assert (await svc.client.get(f"{svc.url}/v1/nope")).status_code == 404
         assert (await svc.client.get(f"{svc.url}/v1/track")).status_code == 405
         assert isinstance(health, httpx.Response)
+
+
+async def test_pipelined_requests_are_answered_in_order(sandbox: Sandbox, tmp_path: Path):
+    async with running(config_text(sandbox.url), tmp_path / "data", workers=False) as svc:
+        host, port = svc.url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        auth = base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
+        requests = b""
+        for i in range(10):
+            body = json.dumps({"userId": "u", "event": "E"} if i != 6 else {"event": "E"}).encode()
+            requests += (
+                f"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+        writer.write(requests)
+        statuses = []
+        for _ in range(10):
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            statuses.append(int(head.split()[1]))
+        writer.close()
+        assert statuses == [200] * 6 + [400] + [200] * 3
+        assert svc.service.queue.pending() == 9
