@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["add_dlq_parser", "run_dlq"]
+__all__ = ["dlq_arguments", "run_dlq"]
 
 T = TypeVar("T")
 
@@ -21,10 +21,9 @@ def _job_id(text: str) -> int:
     return int(text)
 
 
-def add_dlq_parser(sub: Any, parser_class: Any) -> None:
-    """Register ``destkit dlq`` and its four commands on the CLI's subparsers."""
-    dlq = sub.add_parser("dlq", help="list, show, replay or purge dead letters")
-    actions = dlq.add_subparsers(dest="dlq_command", required=True, parser_class=parser_class)
+def dlq_arguments(parser: argparse.ArgumentParser) -> None:
+    """The four commands of ``destkit dlq`` and their arguments."""
+    actions = parser.add_subparsers(dest="dlq_command", required=True, parser_class=type(parser))
     listing = actions.add_parser("list", help="dead letters, oldest first")
     listing.add_argument("--destination", help="only this destination")
     listing.add_argument("--limit", type=int, default=100, help="at most this many (100)")

@@ -5,28 +5,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
 
-__all__ = ["add_serve_parser", "run_serve"]
+__all__ = ["SERVE_DESCRIPTION", "run_serve", "serve_arguments"]
 
 DEFAULT_DATA = "./.destkit"
 
 
-def add_serve_parser(sub: Any, port_type: Any) -> None:
-    """Register ``destkit serve`` on the CLI's subparsers."""
-    serve = sub.add_parser(
-        "serve",
-        help="run the durable delivery service (Segment's HTTP Tracking API in, connectors out)",
-        description=(
-            "Accept Segment messages over HTTP (POST /v1/track, /v1/batch...), commit them to "
-            "a queue in --data, and deliver them to the configured destinations. Prints "
-            "'listening on http://HOST:PORT' first; SIGTERM stops it (exit 0)."
-        ),
-    )
-    serve.add_argument("--config", required=True, help="YAML file of sources and destinations")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=port_type, default=8088, help="0 to 65535 (0: any free port)")
-    serve.add_argument("--data", default=DEFAULT_DATA, help="queue directory (./.destkit)")
+SERVE_DESCRIPTION = (
+    "Accept Segment messages over HTTP (POST /v1/track, /v1/batch...), commit them to a queue "
+    "in --data, and deliver them to the configured destinations. Prints "
+    "'listening on http://HOST:PORT' first; SIGTERM stops it (exit 0)."
+)
+
+
+def serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``destkit serve``."""
+    from sdk.cli._parser import port
+
+    parser.add_argument("--config", required=True, help="YAML file of sources and destinations")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=port, default=8088, help="0 to 65535 (0: any free port)")
+    parser.add_argument("--data", default=DEFAULT_DATA, help="queue directory (./.destkit)")
 
 
 def run_serve(args: argparse.Namespace) -> int:

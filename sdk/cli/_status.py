@@ -11,14 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_status_parser", "run_status"]
+__all__ = ["run_status", "status_arguments"]
 
 
-def add_status_parser(sub: Any) -> None:
-    """Register ``destkit status`` on the CLI's subparsers."""
-    status = sub.add_parser("status", help="per-destination state of the delivery service")
-    status.add_argument("--data", default="./.destkit", help="queue directory (./.destkit)")
-    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+def status_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``destkit status``."""
+    parser.add_argument("--data", default="./.destkit", help="queue directory (./.destkit)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _age(seconds: float | None) -> str:
@@ -33,6 +32,7 @@ def _age(seconds: float | None) -> str:
 
 def run_status(args: argparse.Namespace) -> int:
     """Print the status table (or JSON); a missing queue is one line, exit 2."""
+    from sdk._terminal import terminal_safe
     from sdk.queue import QueueError, SqliteQueue
 
     if not (Path(args.data) / "queue.sqlite3").is_file():
@@ -85,5 +85,5 @@ def run_status(args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     for r in rows:
         for reason, n in sorted(r.filtered.items()):
-            print(f"  {r.destination}: {n} filtered: {reason}")
+            print(terminal_safe(f"  {r.destination}: {n} filtered: {reason}"))
     return 0

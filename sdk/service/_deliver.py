@@ -37,8 +37,10 @@ def _verdict(lifecycle: Lifecycle) -> Verdict:
     if outcome is Outcome.DELIVERED:
         return Verdict("delivered")
     if outcome is Outcome.FILTERED:
-        reason = (lifecycle.routing or {}).get("reason") or "filtered"
-        return Verdict("filtered", str(reason))
+        reason = str((lifecycle.routing or {}).get("reason") or "filtered")
+        # Counted per reason (a status row, a metric label): the quoted event name the engine
+        # adds ('... subscribes to track "Clicked"') would make one per event name, so it goes.
+        return Verdict("filtered", reason.split(' "', 1)[0][:120])
     error = lifecycle.error
     detail = f"{error.cls}: {error.message}" if error is not None else str(outcome.value)
     if outcome is Outcome.FAILED_RETRYABLE or (error is not None and error.retryable):
