@@ -23,6 +23,11 @@ MAX_HEADERS = 100
 MAX_HEADER_BYTES = 16 * 1024
 #: Requests a connection may have waiting (pipelined) before the server stops reading it.
 MAX_PIPELINED = 4
+#: Seconds a connection may send nothing (idle between requests, or stalled inside one) before
+#: it is closed; a request being handled is never cut.
+IDLE_TIMEOUT = 60.0
+#: Open connections; one more is closed at once (a client retries, the server stays bounded).
+MAX_CONNECTIONS = 1024
 
 
 @dataclass(slots=True)
@@ -81,21 +86,43 @@ class _Connection(asyncio.Protocol):
         self.task: asyncio.Task[None] | None = None
         self.refused: Response | None = None
         self.paused = False
+        self.busy = False
+        self.last_data = 0.0
+        self.idle_check: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        if len(self.server.connections) >= MAX_CONNECTIONS:
+            transport.abort()
+            return
         self.server.connections.add(self)
-        self.task = asyncio.get_running_loop().create_task(self._answer())
+        loop = asyncio.get_running_loop()
+        self.task = loop.create_task(self._answer())
+        self.last_data = loop.time()
+        self.idle_check = loop.call_later(IDLE_TIMEOUT, self._check_idle)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
         self.inbox.put_nowait(None)
         self.transport = None
+        if self.idle_check is not None:
+            self.idle_check.cancel()
+
+    def _check_idle(self) -> None:
+        if self.transport is None:
+            return
+        loop = asyncio.get_running_loop()
+        quiet = loop.time() - self.last_data
+        if quiet >= IDLE_TIMEOUT and not self.busy:
+            self.transport.close()
+            return
+        self.idle_check = loop.call_later(max(IDLE_TIMEOUT - quiet, 1.0), self._check_idle)
 
     def data_received(self, data: bytes) -> None:
+        self.last_data = asyncio.get_running_loop().time()
         if self.refused is not None:
             return
         try:
@@ -179,6 +206,7 @@ class _Connection(asyncio.Protocol):
                 response = self.refused
             else:
                 self.server.in_flight += 1
+                self.busy = True
                 try:
                     response = await self.server.handler(request)
                 except Exception:  # a bug must not take the server down: 500, logged
@@ -186,6 +214,8 @@ class _Connection(asyncio.Protocol):
                     response = Response(500, b'{"success": false, "message": "internal error"}')
                 finally:
                     self.server.in_flight -= 1
+                    self.busy = False
+                    self.last_data = asyncio.get_running_loop().time()
             keep_alive = keep_alive and not self.server.closing
             if self.transport is None:
                 return

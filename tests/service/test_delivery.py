@@ -28,6 +28,10 @@ async def test_retryable_failure_waits_for_retry_after_then_delivers(
     assert second.received_at - first.received_at >= 2.0  # Retry-After honoured
     assert [m["messageId"] for m in delivered(sandbox)] == ["m1", "m2"]
     assert rows[0].delivered == 2 and rows[0].retrying == 0
+    log = (tmp_path / "data.log").read_text()
+    assert "destination_failing destination=Sandbox" in log and "HTTP 503" in log
+    assert "destination_recovered destination=Sandbox" in log
+    assert "sandbox-secret-key" not in log and '"userId"' not in log
 
 
 async def test_one_users_order_is_kept_while_others_flow(sandbox: Sandbox, tmp_path: Path):

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sdk.testing import Sandbox
 from tests.service.conftest import WRITE_KEY, config_text, delivered, running, until
@@ -217,3 +218,19 @@ async def test_pipelined_requests_are_answered_in_order(sandbox: Sandbox, tmp_pa
         writer.close()
         assert statuses == [200] * 6 + [400] + [200] * 3
         assert svc.service.queue.pending() == 9
+
+
+async def test_a_stalled_connection_is_closed(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import sdk.service._http as http
+
+    monkeypatch.setattr(http, "IDLE_TIMEOUT", 0.3)
+    async with running(config_text(sandbox.url), tmp_path / "data", workers=False) as svc:
+        host, port = svc.url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, nothing answered
+        writer.close()
+        ok = await svc.post("/v1/track", {"userId": "u", "event": "E"})
+        assert ok.status_code == 200
