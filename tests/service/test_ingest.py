@@ -234,3 +234,17 @@ async def test_a_stalled_connection_is_closed(
         writer.close()
         ok = await svc.post("/v1/track", {"userId": "u", "event": "E"})
         assert ok.status_code == 200
+
+
+async def test_import_is_batch_and_an_unstorable_message_is_never_a_200(
+    sandbox: Sandbox, tmp_path: Path
+):
+    async with running(config_text(sandbox.url), tmp_path / "data", workers=False) as svc:
+        document = {"batch": [{"type": "page", "userId": "u", "name": "Home"}]}
+        assert (await svc.post("/v1/import", document)).status_code == 200
+        await svc.service.queue.close()  # the store is gone: ingest must not answer 200
+        answer = await svc.post("/v1/import", document)
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"] == "1"
+        metrics = (await svc.client.get(f"{svc.url}/metrics")).text
+        assert 'destkit_rejected_total{reason="store"} 1.0' in metrics
