@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from sdk.cli import _dlq, _serve, _status  # argparse only at import; runners load lazily
 from sdk.engage._testevents import DEFAULT_SPACE_ID, TestEventType
 
 __all__ = [
@@ -254,6 +255,26 @@ COMMANDS: list[Command] = [
         "docs", "write a connector's docs page from its definition", _docs, "sdk.cli._docs:run_docs"
     ),
     Command("new", "scaffold a new connector package", _new, "sdk.cli._new:run_new"),
+    # The delivery service: its commands' arguments live beside their runners.
+    Command(
+        "serve",
+        "run the durable delivery service (Segment's HTTP Tracking API in, connectors out)",
+        _serve.serve_arguments,
+        "sdk.cli._serve:run_serve",
+        {"description": _serve.SERVE_DESCRIPTION},
+    ),
+    Command(
+        "status",
+        "per-destination state of the delivery service",
+        _status.status_arguments,
+        "sdk.cli._status:run_status",
+    ),
+    Command(
+        "dlq",
+        "list, show, replay or purge dead letters",
+        _dlq.dlq_arguments,
+        "sdk.cli._dlq:run_dlq",
+    ),
 ]
 
 
