@@ -161,7 +161,10 @@ def _webhook_id(payloads: Sequence[Mapping[str, Any]]) -> str:
     (a batch, or any other id) ``msg_`` and a digest of the messageIds.
     """
     # A body reshaped by a mapping may have no messageId: its content then names it.
-    ids = [str(payload.get("messageId") or _digest(payload)) for payload in payloads]
+    ids = [
+        str(payload["messageId"]) if "messageId" in payload else _digest(payload)
+        for payload in payloads
+    ]
     if len(ids) == 1 and _CLEAN_ID.fullmatch(ids[0]) is not None:
         return ids[0]
     joined = "\n".join(ids).encode("utf-8", errors="surrogatepass")
