@@ -29,8 +29,9 @@ except the headers named in `public_headers`. They are still sent as configured.
 Headers `webhook-id`, `webhook-timestamp` (unix seconds) and
 `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`. The `webhook-id` is the
 message's `messageId` (so a retry carries the same id and receivers can deduplicate); a batch, or
-a messageId Standard Webhooks cannot sign (one with `.` or white space), gets
-`msg_<digest of the messageIds>`, equally stable across retries. Receivers verify with any
+a messageId that is not a clean header token (one with `.`, white space, a control character,
+non-ASCII, or over 256 characters), gets `msg_<digest of the messageIds>`, equally stable across retries (a body reshaped by a `mapping:` override without a `messageId`
+is named by a digest of its content). Receivers verify with any
 Standard Webhooks library, or with `sdk.connector._signing.verify(secret, headers, body)` (constant-time,
 5-minute tolerance). Tested against the specification's published test vector.
 

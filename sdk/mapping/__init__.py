@@ -15,15 +15,7 @@ from sdk.mapping._fields import (
     default_mappings,
     mapped,
 )
-from sdk.mapping._instance import (
-    ACTIONS_KEY,
-    PayloadPreview,
-    configure_destination,
-    preview_payload,
-)
-from sdk.mapping._nodes import (
-    InvalidMapping,
-    Node,
+from sdk.mapping._forms import (
     describe,
     each,
     first_of,
@@ -39,6 +31,13 @@ from sdk.mapping._nodes import (
     template,
     upper,
 )
+from sdk.mapping._instance import (
+    ACTIONS_KEY,
+    PayloadPreview,
+    configure_destination,
+    preview_payload,
+)
+from sdk.mapping._nodes import InvalidMapping, Node
 
 __all__ = [
     "ACTIONS_KEY",

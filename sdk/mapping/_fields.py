@@ -15,7 +15,8 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from sdk._errors import InvalidEvent
 from sdk.mapping._compile import MISSING, Resolver, compile_node
-from sdk.mapping._nodes import InvalidMapping, Node, as_node, describe, node_from_json, node_to_json
+from sdk.mapping._forms import as_node, describe, node_from_json, node_to_json
+from sdk.mapping._nodes import InvalidMapping, Node
 
 __all__ = [
     "DEFAULT_MAPPING_KEY",

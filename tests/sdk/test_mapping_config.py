@@ -215,3 +215,48 @@ def test_a_subscription_in_a_settings_file_filters_with_exit_3(
         'not = "Signed Up"'
     )
     assert webhook.actions[0].condition is None
+
+
+def test_a_broken_default_mapping_fails_when_the_destination_is_defined() -> None:
+    from pydantic import BaseModel
+
+    from sdk import Action, Destination, DestinationKind, DestinationSettings, Subscription
+    from sdk.mapping import mapped
+
+    class Fields(BaseModel):
+        email: str | None = mapped("$.traits.email")  # traits: never on a track event
+
+    class Broken(Action[DestinationSettings, Any]):
+        name = "broken"
+        subscribe = Subscription.of("track")
+        fields = Fields
+
+    with pytest.raises(InvalidMapping, match=r"^broken\.mapping\.email: path \$\.traits\.email"):
+        Destination(
+            name="Broken",
+            slug="broken",
+            kind=DestinationKind.EVENT,
+            settings=DestinationSettings,
+            actions=[Broken()],
+        )
+
+
+def test_an_action_with_fields_and_no_map_sends_the_resolved_model() -> None:
+    from pydantic import BaseModel
+
+    from sdk import Action, DestinationSettings, Subscription
+    from sdk.mapping import first_of, mapped
+
+    class Fields(BaseModel):
+        name: str = mapped("$.event", required=True)
+        total: float = mapped(first_of("$.properties.total", "$.properties.revenue"), default=0)
+
+    class Plain(Action[DestinationSettings, Fields]):
+        name = "plain"
+        subscribe = Subscription.of("track")
+        fields = Fields
+
+    from sdk import parse_message
+
+    payload = Plain().map(parse_message(ORDER), DestinationSettings())
+    assert payload == Fields(name="Order Completed", total=50)
