@@ -73,7 +73,7 @@ _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc"})
 
 def is_sha256_hex(value: str) -> bool:
     """True when ``value`` is already a SHA-256 digest: exactly 64 hexadecimal characters."""
-    return isinstance(value, str) and _SHA256_HEX.fullmatch(value) is not None
+    return isinstance(value, str) and len(value) == 64 and _SHA256_HEX.fullmatch(value) is not None
 
 
 def sha256_hex(value: str) -> str:
