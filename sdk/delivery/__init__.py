@@ -1,6 +1,7 @@
 """The delivery engine: runs a connector over messages (route, map, batch, send, retry) and renders
 its lifecycles."""
 
+from sdk._terminal import terminal_safe
 from sdk.delivery._render import (
     render_body,
     render_lifecycle,
@@ -15,4 +16,5 @@ __all__ = [
     "Delivery",
     "render_body",
     "render_lifecycle",
+    "terminal_safe",
 ]
