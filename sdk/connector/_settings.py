@@ -57,8 +57,13 @@ class DestinationSettings(BaseModel):
     def _values_fit_their_use(self) -> DestinationSettings:
         # Checked for every connector at load, before any request: a secret that would break
         # (or smuggle) a header, a URL the HTTP client would refuse at the first request.
-        for name in type(self).model_fields:
-            problem = _value_problem(name, getattr(self, name))
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and _free_text(info.json_schema_extra):
+                # A secret that only ever travels in a body (a passphrase) may hold any text.
+                problem = None if value.get_secret_value() else "must not be empty"
+            else:
+                problem = _value_problem(name, value)
             if problem is not None:
                 raise SettingProblem(name, problem)
         return self
@@ -71,6 +76,12 @@ class SettingProblem(ValueError):
         self.field = field
         self.rule = rule
         super().__init__(f"{field}: {rule}")
+
+
+def _free_text(extra: object) -> bool:
+    """``Field(json_schema_extra={"free_text": True})`` marks a secret that is never sent in a
+    header, URL or token, so the visible-ASCII rule does not apply to it."""
+    return isinstance(extra, dict) and extra.get("free_text") is True
 
 
 #: What a secret may hold: visible ASCII, as an HTTP header value, a URL token or a key is.
