@@ -225,9 +225,10 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
     ) -> Row | None:
         """Meta's row: each wanted key the user has, normalised and hashed as Meta asks."""
         wanted = settings.match_keys_set
+        found = user.found
         row: Row = {}
         for key, source, kind in _KEYS:
-            value = user.get(source)
+            value = found.get(source)
             if value is None or key not in wanted:
                 continue
             try:

@@ -233,6 +233,19 @@ def test_phone_digits_only_is_metas_form(raw: str, default: str | None, expected
     )
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+44 20/7946-0958",
+        "+44 20\u20137946\u20140958",
+        "+44 [20] 7946\u00b70958",
+        "+44.20.7946.0958",
+    ],
+)
+def test_metas_symbols_are_removed(raw: str) -> None:
+    assert phone_digits_only(raw) == "442079460958"
+
+
 def test_google_phone_hash_is_of_e164() -> None:
     assert normalize_and_hash("phone", "+1 (212) 565-0000") == sha256_hex("+12125650000")
 
