@@ -234,8 +234,20 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.aliases = 0
         self.nodes = 0
+        self.depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        # The composer recurses once a level: refuse deep nesting here, long before Python's
+        # recursion limit (and cheaply: unwinding a RecursionError from a deep stack is slow).
+        if self.depth >= MAX_DEPTH:
+            raise DocumentProblem("", f"nests too deeply (over {MAX_DEPTH} levels)")
+        self.depth += 1
+        try:
+            return self._compose_counted(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _compose_counted(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_YAML_ALIASES:
@@ -310,8 +322,9 @@ def _expanded_size(root: yaml.Node) -> None:
 
 
 def _loads_yaml(text: str) -> Any:
-    loader = _BoundedLoader(text)
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text)  # its reader refuses control characters at once
         node = loader.get_single_node()
         if node is None:
             return None
@@ -320,7 +333,7 @@ def _loads_yaml(text: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "syntax error"
         raise DocumentProblem("", f"is not valid YAML ({problem}{where})") from None
     except RecursionError:
         raise DocumentProblem("", "nests too deeply") from None
@@ -331,7 +344,8 @@ def _loads_yaml(text: str) -> Any:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DocumentProblem("", f"is not valid YAML (a value: {first})") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 # -- the readers -------------------------------------------------------------------------------
