@@ -50,6 +50,7 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 #: Characters in one number (a 4,300-digit integer is Python's own conversion limit).
 MAX_NUMBER_CHARS = 100
+_TOO_DEEP = f"nests too deeply (over {MAX_DEPTH} levels)"
 #: Aliases (``*name``) a YAML document may use.
 MAX_YAML_ALIASES = 100
 #: Values (scalars, lists, mappings) a YAML document may hold with every alias expanded.
@@ -220,7 +221,7 @@ def _loads_json(text: str) -> Any:
             "", f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
     except RecursionError:
-        raise DocumentProblem("", "nests too deeply") from None
+        raise DocumentProblem("", _TOO_DEEP) from None
 
 
 # -- YAML --------------------------------------------------------------------------------------
@@ -336,7 +337,7 @@ def _loads_yaml(text: str) -> Any:
         problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "syntax error"
         raise DocumentProblem("", f"is not valid YAML ({problem}{where})") from None
     except RecursionError:
-        raise DocumentProblem("", "nests too deeply") from None
+        raise DocumentProblem("", _TOO_DEEP) from None
     except (ValueError, OverflowError, TypeError) as exc:
         if isinstance(exc, DocumentProblem):
             raise
@@ -367,7 +368,7 @@ def parse_document(text: str | bytes, fmt: Literal["json", "yaml"] = "json") -> 
     try:
         check_value(value)
     except RecursionError:
-        raise DocumentProblem("", "nests too deeply") from None
+        raise DocumentProblem("", _TOO_DEEP) from None
     return value
 
 
