@@ -144,6 +144,7 @@ class DestinationHTTP:
         timeout: float = 10.0,
         on_exchange: Callable[[Exchange], None] | None = None,
         on_rate_limit_wait: Callable[[float], None] | None = None,
+        record_bodies: bool = True,
     ) -> None:
         self._client = client
         self.base_url = base_url.rstrip("/")
@@ -156,6 +157,8 @@ class DestinationHTTP:
         self.on_exchange = on_exchange
         #: Called with the seconds each request waited for the rate limiter.
         self.on_rate_limit_wait = on_rate_limit_wait
+        #: Whether request bodies are recorded (bulk delivery without lifecycles: not).
+        self.record_bodies = record_bodies
 
     def url(self, path: str) -> str:
         """An absolute URL: ``path`` as is when absolute, else joined to the base URL."""
@@ -164,7 +167,10 @@ class DestinationHTTP:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def _record_request(self, request: httpx.Request) -> RecordedRequest:
-        body, kind = _decode_body(request.content, request.headers)
+        if self.record_bodies:
+            body, kind = _decode_body(request.content, request.headers)
+        else:
+            body, kind = f"<{len(request.content)} bytes, not recorded>", "omitted"
         return RecordedRequest(
             method=request.method,
             url=self.redactor.url(str(request.url)),
