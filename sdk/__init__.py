@@ -22,6 +22,7 @@ from sdk._errors import (
     SkipEvent,
     UnknownDestination,
 )
+from sdk._terminal import terminal_safe
 from sdk.connector._destination import (
     Action,
     AnyMessage,
@@ -63,7 +64,7 @@ from sdk.engage._personas import (
     membership_of,
     membership_values,
 )
-from sdk.engage._spaces import Audience, JourneyStep, Space
+from sdk.engage._spaces import Audience, Computation, JourneyStep, Space
 from sdk.journeys._files import (
     Journey,
     JourneyFile,
@@ -139,6 +140,7 @@ __all__ = [
     "BatchLimits",
     "BatchParseResult",
     "BatchResult",
+    "Computation",
     "ComputationClass",
     "Context",
     "Criterion",
@@ -229,4 +231,5 @@ __all__ = [
     "setting_fields",
     "snake_case",
     "step_key",
+    "terminal_safe",
 ]

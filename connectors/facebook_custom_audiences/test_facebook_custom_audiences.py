@@ -309,6 +309,41 @@ def test_a_bad_identifier_is_skipped_and_named(respx_mock: respx.MockRouter) -> 
     assert lifecycle.payload["skipped"] == {
         "email": "must look like local@domain.tld, without spaces"
     }
+    assert lifecycle.notes == [
+        "traits.email: left out of the list upload: must look like local@domain.tld, without spaces"
+    ]
+
+
+@respx.mock(assert_all_called=True)
+def test_a_national_phone_takes_the_users_own_country(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(USERS_URL).mock(return_value=httpx.Response(200, json=OK))
+    by_address = _audience().event(
+        "track", user_id="u1", extra={"phone": "020 7946 0000", "address": {"country": "GB"}}
+    )
+    by_location = _audience().event("track", user_id="u2", extra={"phone": "030 1234567"})
+    wire = by_location.to_wire()
+    wire["context"]["location"] = {"country": "DE"}
+    settings = {**SETTINGS, "phone_country_code": "1"}
+    first, second = _send([by_address.to_wire(), wire], settings)
+    assert first.delivered and second.delivered
+    rows = [
+        row for call in route.calls for row in json.loads(call.request.content)["payload"]["data"]
+    ]
+    assert [sha("442079460000"), sha("49301234567")] == [row[0] for row in rows]
+
+
+@respx.mock(assert_all_called=True)
+def test_an_invisible_character_inside_an_email_is_noted_never_hashed(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post(USERS_URL).mock(return_value=httpx.Response(200, json=OK))
+    event = _audience().event("track", user_id="u1", extra={"email": "ada\u200b@example.com"})
+    (lifecycle,) = _send(event)
+    assert lifecycle.delivered
+    assert _body(route)["payload"]["schema"] == ["EXTERN_ID"]
+    assert lifecycle.notes == [
+        "traits.email: left out of the list upload: contains an invisible character (U+200B) inside"
+    ]
 
 
 def test_a_user_without_identifiers_is_refused_before_sending() -> None:

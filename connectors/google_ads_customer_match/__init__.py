@@ -40,8 +40,12 @@ removing gmail dots is "not required"), ``hashedPhoneNumber`` (E.164 with ``+``)
 ``addressInfo`` (``hashedFirstName``, ``hashedLastName`` trimmed and lowercased, ``countryCode``
 and ``postalCode`` in clear) when all four are known; all SHA-256 hex. CRM_ID:
 ``thirdPartyUserId`` (the ``userId``). MOBILE_ADVERTISING_ID: ``mobileId``
-(``context.device.advertisingId``). A bad identifier is left out and named in the payload's
-``skipped``; a user with none is refused before any request.
+(``context.device.advertisingId``). A phone written without a calling code takes the user's own
+country (``traits.address.country``, ``context.location.country``), else ``phone_country_code``.
+A bad identifier is left out, named in the payload's ``skipped`` and noted in the lifecycle
+(field and rule); a user with none is refused before any request. The list plumbing (which
+list, add/remove, add-only journeys, notes) is ``sdk.connector.ListAction``; this module keeps
+Google's API calls, ``_oauth`` the token flow and ``_answers`` Google's answers.
 
 Which list: ``user_list_map`` (computation key -> user list id) first, else ``user_list_id``.
 Neither the step key nor ``context.personas`` has a place in the API: the key chooses the list.
@@ -57,75 +61,62 @@ Neither the step key nor ``context.personas`` has a place in the API: the key ch
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import logging
 import re
-import time
 import unicodedata
-from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
+from connectors.google_ads_customer_match._jobs import MAX_IDENTIFIERS_PER_REQUEST, _chunks, _upload
+from connectors.google_ads_customer_match._oauth import TOKEN_URL, call
 from sdk import (
-    Action,
-    AnyMessage,
-    Authentication,
     BatchLimits,
     BatchResult,
     Context,
-    DeliveryError,
     Destination,
     DestinationKind,
     DestinationSettings,
-    IntegrationError,
-    InvalidAuthentication,
-    InvalidEvent,
     InvalidIdentifier,
-    PayloadValidationError,
-    RateLimited,
-    Response,
-    RetryableError,
-    Subscription,
-    classify_status,
-    membership_of,
-    parse_retry_after,
 )
 from sdk.connector import (
+    Authentication,
     IdentifierKind,
+    ListAction,
+    ListMember,
+    ListUser,
+    Skipped,
+    check_list_id,
+    check_list_map,
+    clean_text,
     is_sha256_hex,
     normalize,
     normalize_and_hash,
     sha256_hex,
 )
-from sdk.engage import user_identifiers
 
-__all__ = ["GoogleAdsCustomerMatchSettings", "destination"]
-
-log = logging.getLogger(__name__)
+__all__ = [
+    "MAX_IDENTIFIERS_PER_REQUEST",
+    "TOKEN_URL",
+    "GoogleAdsCustomerMatchSettings",
+    "ListMember",
+    "_chunks",
+    "destination",
+]
 
 ADS_URL = "https://googleads.googleapis.com"
-TOKEN_URL = "https://oauth2.googleapis.com/token"
 DEFAULT_API_VERSION = "v26"
-#: "each AddOfflineUserDataJobOperations request can accommodate a maximum of 100,000
-#: identifiers across all UserData objects"; "up to 10,000 identifiers per call" recommended.
-MAX_IDENTIFIERS_PER_REQUEST = 100_000
+#: "up to 10,000 identifiers per call" recommended.
 RECOMMENDED_PER_REQUEST = 10_000
 #: "the number of user_identifiers ... in a UserData object can be 20" (this connector sends 3).
 MAX_IDENTIFIERS_PER_USER = 20
-#: Seconds before an access token's expiry at which it is refreshed anyway.
-TOKEN_MARGIN = 60.0
 
-_TOKEN_STATE = "google_ads_customer_match.access_token"
-_LOCK_STATE = "google_ads_customer_match.token_lock"
 _DIGITS = re.compile(r"^[0-9]+$")
-_RETRYABLE_CODES = ("CONCURRENT_MODIFICATION", "INTERNAL_ERROR", "TRANSIENT_ERROR")
 
 UploadKeyType = Literal["CONTACT_INFO", "CRM_ID", "MOBILE_ADVERTISING_ID"]
 ConsentStatus = Literal["GRANTED", "DENIED", "UNSPECIFIED"]
+#: A member's record: the ``UserData`` object, ``{"userIdentifiers": [...]}``.
+UserData = dict[str, Any]
 
 
 def _customer_id(value: str) -> str:
@@ -208,41 +199,17 @@ class GoogleAdsCustomerMatchSettings(DestinationSettings):
     @field_validator("user_list_id")
     @classmethod
     def _list_id(cls, value: str | None) -> str | None:
-        if value is not None and not _DIGITS.match(value.strip()):
-            raise ValueError("must be a user list id (digits only)")
-        return value.strip() if value is not None else None
+        return check_list_id(value, "user list id")
 
     @field_validator("user_list_map")
     @classmethod
     def _list_map(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        for key, list_id in value.items():
-            if not key or not _DIGITS.match(str(list_id).strip()):
-                raise ValueError(f"{key!r} must map to a user list id (digits only)")
-        if not value and not info.data.get("user_list_id"):
-            raise ValueError(
-                "set user_list_id (one user list for every key) or map at least one "
-                "computation key to a user list id here"
-            )
-        return {key: str(list_id).strip() for key, list_id in value.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class ListMember:
-    """One user to add to, or remove from, one Customer Match user list."""
-
-    user_list_id: str
-    operation: Literal["add", "remove"]
-    #: The computation key that chose the list.
-    key: str
-    #: The ``UserData`` object: ``{"userIdentifiers": [...]}``.
-    user_data: dict[str, Any]
-    #: Identifiers left out because they could not be normalised: name -> rule broken.
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def identifiers(self) -> int:
-        """How many user identifiers this user adds to a request."""
-        return len(self.user_data["userIdentifiers"])
+        return check_list_map(
+            value,
+            info.data.get("user_list_id"),
+            what="user list id",
+            default_setting="user_list_id",
+        )
 
 
 # -- identifiers -------------------------------------------------------------------------------
@@ -250,89 +217,41 @@ class ListMember:
 
 def _hashed_name(value: str, field_name: str) -> str:
     """Google: names trimmed and lowercased, then SHA-256 (punctuation is kept, unlike Meta)."""
-    text = unicodedata.normalize("NFC", value).strip()
-    if not text:
-        raise InvalidIdentifier(field_name, "is empty")
+    text = unicodedata.normalize("NFC", clean_text(value, field_name))
     if is_sha256_hex(text):
         return text.lower()
     return sha256_hex(text.lower())
 
 
-def _address(found: Mapping[str, str], skipped: dict[str, str]) -> dict[str, str] | None:
+def _postal_code(value: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", clean_text(value, "zip")).split())
+
+
+def _address(user: ListUser, skipped: Skipped) -> dict[str, str] | None:
     """``addressInfo`` when first name, last name, country and postal code are all known."""
+    first, last, zip_code = user.get("first_name"), user.get("last_name"), user.get("zip")
+    country = user.get("country")
     parts = {
-        "first_name": found.get("first_name"),
-        "last_name": found.get("last_name"),
-        "address.country": found.get("country"),
-        "address.postal_code": found.get("zip"),
+        "first_name": first,
+        "last_name": last,
+        "address.country": country,
+        "address.postal_code": zip_code,
     }
     missing = [name for name, value in parts.items() if value is None]
-    if missing:
-        if found.get("country") or found.get("zip"):
-            skipped["address"] = f"needs {', '.join(missing)} too (Google matches all four)"
+    if missing or first is None or last is None or country is None or zip_code is None:
+        if country or zip_code:
+            skipped.add("address", f"needs {', '.join(missing)} too (Google matches all four)")
         return None
     try:
         return {
-            "hashedFirstName": _hashed_name(found["first_name"], "first_name"),
-            "hashedLastName": _hashed_name(found["last_name"], "last_name"),
-            "countryCode": normalize(IdentifierKind.COUNTRY, found["country"]).upper(),
-            "postalCode": _postal_code(found["zip"]),
+            "hashedFirstName": _hashed_name(first, "first_name"),
+            "hashedLastName": _hashed_name(last, "last_name"),
+            "countryCode": normalize(IdentifierKind.COUNTRY, country).upper(),
+            "postalCode": _postal_code(zip_code),
         }
     except InvalidIdentifier as exc:
-        skipped["address"] = f"{exc.field}: {exc.rule}"
+        skipped.add("address", f"{exc.field}: {exc.rule}")
         return None
-
-
-def _postal_code(value: str) -> str:
-    code = " ".join(unicodedata.normalize("NFKC", value).split())
-    if not code:
-        raise InvalidIdentifier("zip", "is empty")
-    return code
-
-
-def _user_data(
-    event: AnyMessage, settings: GoogleAdsCustomerMatchSettings
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The user's ``userIdentifiers`` for the list's upload key type, and those left out."""
-    found = user_identifiers(event)
-    identifiers: list[dict[str, Any]] = []
-    skipped: dict[str, str] = {}
-    kind = settings.upload_key_type
-    if kind == "CRM_ID":
-        if "user_id" in found:
-            external = normalize(IdentifierKind.EXTERNAL_ID, found["user_id"])
-            identifiers.append({"thirdPartyUserId": external})
-        return identifiers, skipped
-    if kind == "MOBILE_ADVERTISING_ID":
-        if "mobile_ad_id" in found:
-            try:
-                ad_id = normalize(IdentifierKind.MOBILE_AD_ID, found["mobile_ad_id"])
-            except InvalidIdentifier as exc:
-                skipped["mobile_ad_id"] = exc.rule
-            else:
-                identifiers.append({"mobileId": ad_id})
-        return identifiers, skipped
-    for source, key, identifier_kind, options in (
-        ("email", "hashedEmail", IdentifierKind.EMAIL, {}),
-        (
-            "phone",
-            "hashedPhoneNumber",
-            IdentifierKind.PHONE,
-            {"default_country_code": settings.phone_country_code},
-        ),
-    ):
-        if source not in found:
-            continue
-        try:
-            identifiers.append(
-                {key: normalize_and_hash(identifier_kind, found[source], hashed=True, **options)}
-            )
-        except InvalidIdentifier as exc:
-            skipped[source] = exc.rule
-    address = _address(found, skipped)
-    if address is not None:
-        identifiers.append({"addressInfo": address})
-    return identifiers, skipped
 
 
 _MISSING = {
@@ -349,17 +268,7 @@ _MISSING = {
 }
 
 
-def _list_for(key: str, settings: GoogleAdsCustomerMatchSettings) -> str:
-    list_id = settings.user_list_map.get(key) or settings.user_list_id
-    if list_id is None:
-        raise InvalidEvent(
-            "context.personas.computation_key",
-            f"{key!r} has no user_list_map entry and no user_list_id is set",
-        )
-    return list_id
-
-
-class SyncUserList(Action[GoogleAdsCustomerMatchSettings, ListMember]):
+class SyncUserList(ListAction[GoogleAdsCustomerMatchSettings, UserData]):
     """Add entering users to the Customer Match list, remove exiting ones (audiences only)."""
 
     name = "sync_user_list"
@@ -367,363 +276,81 @@ class SyncUserList(Action[GoogleAdsCustomerMatchSettings, ListMember]):
         "Add users entering an audience or journey step to a Customer Match user list; remove "
         "users leaving an audience."
     )
-    subscribe = Subscription.of("track", "identify", membership=True)
+    list_setting = "user_list_id"
+    map_setting = "user_list_map"
+    record_list_as = "user_list_id"
+    record_user_as = "user_data"
 
     def batch_limits(self, settings: GoogleAdsCustomerMatchSettings) -> BatchLimits:
         return BatchLimits(max_events=settings.batch_size)
 
-    def map(self, event: AnyMessage, settings: GoogleAdsCustomerMatchSettings) -> ListMember:
-        membership = membership_of(event)
-        if membership is None:
-            raise InvalidEvent("context.personas", "is required (an Engage membership event)")
-        list_id = _list_for(membership.key, settings)
-        identifiers, skipped = _user_data(event, settings)
-        if not identifiers:
-            if skipped:
-                name, rule = next(iter(skipped.items()))
-                raise InvalidIdentifier(name, rule)
-            raise InvalidEvent(*_MISSING[settings.upload_key_type])
+    def identifiers(
+        self, user: ListUser, settings: GoogleAdsCustomerMatchSettings, skipped: Skipped
+    ) -> UserData | None:
+        """The ``UserData`` of the user for the list's upload key type."""
+        identifiers: list[dict[str, Any]] = []
+        kind = settings.upload_key_type
+        if kind == "CRM_ID":
+            user_id = user.get("user_id")
+            if user_id is not None:
+                try:
+                    external = normalize(IdentifierKind.EXTERNAL_ID, user_id)
+                except InvalidIdentifier as exc:
+                    skipped.take("user_id", exc)
+                else:
+                    identifiers.append({"thirdPartyUserId": external})
+        elif kind == "MOBILE_ADVERTISING_ID":
+            ad_id = user.get("mobile_ad_id")
+            if ad_id is not None:
+                try:
+                    identifiers.append({"mobileId": normalize(IdentifierKind.MOBILE_AD_ID, ad_id)})
+                except InvalidIdentifier as exc:
+                    skipped.take("mobile_ad_id", exc)
+        else:
+            email, phone = user.get("email"), user.get("phone")
+            if email is not None:
+                try:
+                    hashed = normalize_and_hash(IdentifierKind.EMAIL, email, hashed=True)
+                    identifiers.append({"hashedEmail": hashed})
+                except InvalidIdentifier as exc:
+                    skipped.take("email", exc)
+            if phone is not None:
+                try:
+                    hashed = normalize_and_hash(
+                        IdentifierKind.PHONE,
+                        phone,
+                        hashed=True,
+                        country=user.country,
+                        default_country_code=settings.phone_country_code,
+                    )
+                    identifiers.append({"hashedPhoneNumber": hashed})
+                except InvalidIdentifier as exc:
+                    skipped.take("phone", exc)
+            address = _address(user, skipped)
+            if address is not None:
+                identifiers.append({"addressInfo": address})
         assert len(identifiers) <= MAX_IDENTIFIERS_PER_USER
-        return ListMember(
-            user_list_id=list_id,
-            operation="add" if membership.member else "remove",
-            key=membership.key,
-            user_data={"userIdentifiers": identifiers},
-            skipped=skipped,
-        )
+        return {"userIdentifiers": identifiers} if identifiers else None
 
-    def batch_key(self, payload: ListMember) -> Hashable:
-        return (payload.user_list_id, payload.operation)
-
-    def payload_record(self, payload: ListMember) -> Any:
-        record: dict[str, Any] = {
-            "user_list_id": payload.user_list_id,
-            "operation": payload.operation,
-            "key": payload.key,
-            "user_data": payload.user_data,
-        }
-        if payload.skipped:
-            record["skipped"] = payload.skipped
-        return record
+    def missing(self, settings: GoogleAdsCustomerMatchSettings) -> tuple[str, str]:
+        return _MISSING[settings.upload_key_type]
 
     async def perform(
-        self, ctx: Context[GoogleAdsCustomerMatchSettings], payload: ListMember
+        self, ctx: Context[GoogleAdsCustomerMatchSettings], payload: ListMember[UserData]
     ) -> None:
         result = await _upload(ctx, [payload])
         if result.errors:
             raise result.errors[0]
 
     async def perform_batch(
-        self, ctx: Context[GoogleAdsCustomerMatchSettings], payloads: Sequence[ListMember]
+        self, ctx: Context[GoogleAdsCustomerMatchSettings], payloads: Sequence[ListMember[UserData]]
     ) -> BatchResult | None:
         result = await _upload(ctx, list(payloads))
         return result if result.errors else None
 
 
-# -- OAuth -------------------------------------------------------------------------------------
-
-
-def _is_loopback(url: str) -> bool:
-    """True when ``url``'s host is ``localhost``, in ``127.0.0.0/8`` or ``::1``."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    if not host:
-        return False
-    if host.rstrip(".").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _token_url(settings: GoogleAdsCustomerMatchSettings) -> str:
-    """Where the refresh token goes: ``oauth_url``; else ``{endpoint}/token`` for a loopback
-    ``endpoint`` only (a real proxy must not see the refresh token); else Google's."""
-    if settings.oauth_url:
-        return settings.oauth_url
-    if settings.endpoint and _is_loopback(settings.endpoint):
-        return f"{settings.endpoint.rstrip('/')}/token"
-    return TOKEN_URL
-
-
-async def _access_token(
-    ctx: Context[GoogleAdsCustomerMatchSettings], *, stale: str | None = None
-) -> str:
-    """A cached access token; a new one when none is cached, it expires, or ``stale`` (the one
-    the API just refused) is still the cached one."""
-    lock: asyncio.Lock = ctx.state.setdefault(_LOCK_STATE, asyncio.Lock())
-    async with lock:
-        cached = ctx.state.get(_TOKEN_STATE)
-        if cached is not None:
-            token, expires_at = cached
-            if token != stale and time.monotonic() < expires_at:
-                return str(token)
-        settings = ctx.settings
-        response = await ctx.http.post(
-            _token_url(settings),
-            data={
-                "grant_type": "refresh_token",
-                "client_id": settings.client_id,
-                "client_secret": settings.client_secret.get_secret_value(),
-                "refresh_token": settings.refresh_token.get_secret_value(),
-            },
-            raise_for_status=False,
-        )
-        answer = response.json()
-        token = answer.get("access_token") if isinstance(answer, dict) else None
-        if response.status_code >= 300 or not isinstance(token, str) or not token:
-            raise _token_error(response)
-        ctx.add_secret(token)
-        expires_in = answer.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else 3600.0
-        ctx.state[_TOKEN_STATE] = (token, time.monotonic() + max(lifetime - TOKEN_MARGIN, 0.0))
-        return token
-
-
-def _token_error(response: Response) -> DeliveryError:
-    status = response.status_code
-    answer = response.json()
-    if isinstance(answer, dict) and isinstance(answer.get("error"), str):
-        text = f"OAuth token refresh refused: {answer['error']}"
-        if answer.get("error_description"):
-            text += f" ({answer['error_description']})"
-    elif status < 300:
-        return InvalidAuthentication("OAuth token endpoint answered without an access_token")
-    else:
-        text = f"OAuth token refresh failed: HTTP {status} {response.raw.reason_phrase}".strip()
-    if status in (400, 401, 403):  # invalid_grant, invalid_client, unauthorized_client...
-        return InvalidAuthentication(text, status=status)
-    return _by_status(response, text)
-
-
-def _headers(settings: GoogleAdsCustomerMatchSettings, token: str) -> dict[str, str]:
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "developer-token": settings.developer_token.get_secret_value(),
-    }
-    if settings.login_customer_id:
-        headers["login-customer-id"] = settings.login_customer_id
-    return headers
-
-
-async def _call(
-    ctx: Context[GoogleAdsCustomerMatchSettings],
-    method: str,
-    path: str,
-    body: dict[str, Any] | None = None,
-) -> Response:
-    """An API call with a fresh token; on 401 the token is refreshed once and the call made
-    again; any other error answer raises the taxonomy's error."""
-    token = await _access_token(ctx)
-    response = await ctx.http.request(
-        method, path, json=body, headers=_headers(ctx.settings, token), raise_for_status=False
-    )
-    if response.status_code == 401:
-        token = await _access_token(ctx, stale=token)
-        response = await ctx.http.request(
-            method, path, json=body, headers=_headers(ctx.settings, token), raise_for_status=False
-        )
-    if response.status_code >= 300:
-        raise _ads_error(response)
-    return response
-
-
-# -- the upload --------------------------------------------------------------------------------
-
-
-def _chunks(members: list[ListMember], per_request: int) -> Iterator[tuple[int, list[ListMember]]]:
-    """(offset, members) chunks of at most ``per_request`` operations and 100,000 identifiers."""
-    start, count = 0, 0
-    chunk: list[ListMember] = []
-    for index, member in enumerate(members):
-        if chunk and (
-            len(chunk) >= per_request or count + member.identifiers > MAX_IDENTIFIERS_PER_REQUEST
-        ):
-            yield start, chunk
-            start, chunk, count = index, [], 0
-        chunk.append(member)
-        count += member.identifiers
-    if chunk:
-        yield start, chunk
-
-
-async def _upload(
-    ctx: Context[GoogleAdsCustomerMatchSettings], members: list[ListMember]
-) -> BatchResult:
-    """One offline user data job for members sharing a user list and an operation."""
-    settings = ctx.settings
-    version, cid = settings.api_version, settings.customer_id
-    metadata: dict[str, Any] = {"userList": f"customers/{cid}/userLists/{members[0].user_list_id}"}
-    consent = {
-        name: value
-        for name, value in (
-            ("adUserData", settings.consent_ad_user_data),
-            ("adPersonalization", settings.consent_ad_personalization),
-        )
-        if value is not None
-    }
-    if consent:
-        metadata["consent"] = consent
-    job = {"type": "CUSTOMER_MATCH_USER_LIST", "customerMatchUserListMetadata": metadata}
-    created = await _call(
-        ctx, "POST", f"/{version}/customers/{cid}/offlineUserDataJobs:create", {"job": job}
-    )
-    answer = created.json()
-    resource = answer.get("resourceName") if isinstance(answer, dict) else None
-    if not isinstance(resource, str) or not resource.startswith(f"customers/{cid}/"):
-        raise IntegrationError(
-            "offlineUserDataJobs:create answered without a resourceName for this customer",
-            status=created.status_code,
-        )
-    result = BatchResult(len(members))
-    verb = "create" if members[0].operation == "add" else "remove"
-    for offset, chunk in _chunks(members, settings.operations_per_request):
-        body = {
-            "operations": [{verb: member.user_data} for member in chunk],
-            "enablePartialFailure": True,
-        }
-        response = await _call(ctx, "POST", f"/{version}/{resource}:addOperations", body)
-        for index, error in _partial_failures(response, len(chunk)):
-            result.fail(offset + index, error)
-    if result.failed == len(members):
-        return result  # nothing left to run
-    await _call(ctx, "POST", f"/{version}/{resource}:run", {})
-    return result
-
-
-def _field_path(location: Any) -> str:
-    elements = location.get("fieldPathElements") if isinstance(location, dict) else None
-    parts = []
-    for element in elements if isinstance(elements, list) else []:
-        if not isinstance(element, dict) or not element.get("fieldName"):
-            continue
-        part = str(element["fieldName"])
-        if isinstance(element.get("index"), int):
-            part += f"[{element['index']}]"
-        parts.append(part)
-    return ".".join(parts)
-
-
-def _failure_errors(status: Any) -> list[dict[str, Any]]:
-    """The ``GoogleAdsError`` objects inside a ``google.rpc.Status``'s ``details``."""
-    details = status.get("details") if isinstance(status, dict) else None
-    return [
-        error
-        for detail in (details if isinstance(details, list) else [])
-        if isinstance(detail, dict) and isinstance(detail.get("errors"), list)
-        for error in detail["errors"]
-        if isinstance(error, dict)
-    ]
-
-
-def _describe(error: dict[str, Any]) -> tuple[str, str]:
-    """(field path, ``message (errorType=CODE)``) of one ``GoogleAdsError``."""
-    message = " ".join(str(error.get("message") or "rejected").split())
-    code = error.get("errorCode")
-    if isinstance(code, dict) and code:
-        name, value = next(iter(code.items()))
-        message += f" ({name}={value})"
-    return _field_path(error.get("location")), message
-
-
-def _partial_failures(response: Response, size: int) -> list[tuple[int, DeliveryError]]:
-    """Per-operation failures from ``partialFailureError`` (indices within the request)."""
-    answer = response.json()
-    status = answer.get("partialFailureError") if isinstance(answer, dict) else None
-    if not isinstance(status, dict) or not (status.get("details") or status.get("code")):
-        return []
-    failed: dict[int, DeliveryError] = {}
-    unplaced: list[str] = []
-    for error in _failure_errors(status):
-        elements = (error.get("location") or {}).get("fieldPathElements") or []
-        index = next(
-            (
-                element.get("index")
-                for element in elements
-                if isinstance(element, dict) and element.get("fieldName") == "operations"
-            ),
-            None,
-        )
-        path, message = _describe(error)
-        if isinstance(index, int) and 0 <= index < size:
-            failed.setdefault(index, PayloadValidationError(f"{path}: {message}"))
-        else:
-            unplaced.append(f"{path or 'request'}: {message}")
-    if not failed and not unplaced:  # a status without GoogleAdsFailure details
-        unplaced.append(f"request: {' '.join(str(status.get('message') or 'failed').split())}")
-    if unplaced:
-        # An error Google did not pin on an operation: none of them is known to be good.
-        for index in range(size):
-            failed.setdefault(index, PayloadValidationError(unplaced[0]))
-    return sorted(failed.items())
-
-
-def _retry_delay(errors: list[dict[str, Any]]) -> float | None:
-    for error in errors:
-        quota = (error.get("details") or {}).get("quotaErrorDetails") or {}
-        delay = quota.get("retryDelay") if isinstance(quota, dict) else None
-        if isinstance(delay, str) and delay.endswith("s"):
-            try:
-                return float(delay[:-1])
-            except ValueError:
-                continue
-    return None
-
-
-def _ads_error(response: Response) -> DeliveryError:
-    """The taxonomy's error for a Google Ads API error answer."""
-    status = response.status_code
-    answer = response.json()
-    error = answer.get("error") if isinstance(answer, dict) else None
-    if not isinstance(error, dict):
-        problem = classify_status(
-            status, response.raw.reason_phrase, body=response.data, headers=response.headers
-        )
-        return problem or IntegrationError(f"HTTP {status}: unexpected answer", status=status)
-    grpc_status = str(error.get("status") or "")
-    errors = _failure_errors(error)
-    text = f"Google Ads API {grpc_status or status}: "
-    path = ""
-    if errors:
-        path, message = _describe(errors[0])
-        text += message
-        if len(errors) > 1:
-            text += f" (and {len(errors) - 1} more)"
-    else:
-        text += " ".join(str(error.get("message") or "no message").split())
-    request_id = next(
-        (d.get("requestId") for d in error.get("details") or [] if isinstance(d, dict)), None
-    ) or response.headers.get("request-id")
-    if request_id:
-        text += f" [request-id {request_id}]"
-    codes = " ".join(str(e.get("errorCode")) for e in errors)
-    if grpc_status == "UNAUTHENTICATED" or status == 401:
-        return InvalidAuthentication(text, status=status)
-    if grpc_status == "PERMISSION_DENIED" or status == 403:
-        return InvalidAuthentication(f"permission refused: {text}", status=status)
-    if grpc_status == "RESOURCE_EXHAUSTED" or status == 429:
-        wait = _retry_delay(errors) or parse_retry_after(response.headers.get("retry-after"))
-        return RateLimited(text, retry_after=wait, status=status)
-    if any(code in codes for code in _RETRYABLE_CODES):
-        return RetryableError(text, status=status)
-    if grpc_status in ("INVALID_ARGUMENT", "NOT_FOUND", "FAILED_PRECONDITION"):
-        return PayloadValidationError(f"{path or 'request'}: {text}", status=status)
-    return _by_status(response, text)
-
-
-def _by_status(response: Response, text: str) -> DeliveryError:
-    """An error of the class the HTTP status means (the SDK's rules), worded as ``text``."""
-    status = response.status_code
-    problem = classify_status(status, response.raw.reason_phrase, headers=response.headers)
-    # No problem by status: an error object in a 2xx answer, reported as such.
-    return (problem or IntegrationError(text, status=status)).reworded(text)
-
-
 async def _test_authentication(ctx: Context[GoogleAdsCustomerMatchSettings]) -> None:
-    await _call(ctx, "GET", f"/{ctx.settings.api_version}/customers:listAccessibleCustomers")
+    await call(ctx, "GET", f"/{ctx.settings.api_version}/customers:listAccessibleCustomers")
 
 
 destination: Destination[GoogleAdsCustomerMatchSettings] = Destination(

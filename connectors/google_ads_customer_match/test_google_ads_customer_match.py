@@ -272,11 +272,8 @@ def test_bad_and_partial_identifiers_are_skipped_and_named(
     respx_mock: respx.MockRouter,
 ) -> None:
     google = Google(respx_mock)
-    traits: dict[str, object] = {
-        "email": "nope",
-        "phone": "0415 555 0100",
-        "address": {"country": "US"},
-    }
+    traits: dict[str, object] = {"email": "nope", "phone": "0415 555 0100"}
+    # A national phone, no user country, no default: nothing usable is left.
     (lifecycle,) = _send(_audience().event("track", user_id="u1", extra=traits))
     assert lifecycle.error is not None and lifecycle.error.cls == "InvalidIdentifier"
     assert not google.add.called
@@ -286,10 +283,26 @@ def test_bad_and_partial_identifiers_are_skipped_and_named(
     assert Google.body(google.add)["operations"] == [
         {"create": {"userIdentifiers": [{"hashedPhoneNumber": sha("+614155550100")}]}}
     ]
+    # The user's own country comes before the connector-wide default (issue 18).
+    traits["address"] = {"country": "AU"}
+    (lifecycle,) = _send(
+        _audience().event("track", user_id="u1", extra=traits),
+        {**SETTINGS, "phone_country_code": "1"},
+    )
+    assert lifecycle.delivered
+    assert Google.body(google.add)["operations"] == [
+        {"create": {"userIdentifiers": [{"hashedPhoneNumber": sha("+614155550100")}]}}
+    ]
     assert lifecycle.payload["skipped"] == {
         "email": "must look like local@domain.tld, without spaces",
         "address": "needs first_name, last_name, address.postal_code too (Google matches all four)",
     }
+    assert lifecycle.notes == [
+        "traits.email: left out of the list upload: must look like local@domain.tld, without "
+        "spaces",
+        "traits.address: left out of the list upload: needs first_name, last_name, "
+        "address.postal_code too (Google matches all four)",
+    ]
 
 
 # -- OAuth -------------------------------------------------------------------------------------
@@ -538,7 +551,9 @@ def test_requests_never_carry_more_than_100000_identifiers() -> None:
     chunks = list(_chunks([member] * 40_000, 100_000))
     assert [len(chunk) for _, chunk in chunks] == [33_333, 6_667]
     assert [offset for offset, _ in chunks] == [0, 33_333]
-    assert all(sum(m.identifiers for m in chunk) <= 100_000 for _, chunk in chunks)
+    assert all(
+        sum(len(m.record["userIdentifiers"]) for m in chunk) <= 100_000 for _, chunk in chunks
+    )
 
 
 @respx.mock(assert_all_called=True)

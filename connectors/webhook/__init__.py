@@ -5,6 +5,13 @@ Signing follows the Standard Webhooks specification (https://www.standardwebhook
 ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` with a ``whsec_`` secret.
 Receivers verify with any Standard Webhooks library, or ``sdk.connector._signing.verify``.
 
+Many receivers authenticate with the URL itself (a path token, as Slack and Discord do;
+``?code=`` for Azure Functions; ``sig=`` for Logic Apps) or with a header
+(``Ocp-Apim-Subscription-Key``, ``X-Functions-Key``, ``X-Auth-Key``). So every query value of
+``url``, every token-like path segment (8+ characters with a digit, or 20+ characters) and every
+value of ``headers`` is masked in every record, error and screen, like a ``SecretStr``; a header
+named in ``public_headers`` is shown in clear.
+
 | event | request |
 |---|---|
 | any message, ``batch_size`` = 1 | ``POST {url}`` with the message as a JSON object |
@@ -19,8 +26,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from sdk import (
     Action,
@@ -36,7 +44,7 @@ from sdk import (
 )
 from sdk.connector import sign, signature_headers
 
-__all__ = ["WebhookSettings", "destination"]
+__all__ = ["WebhookSettings", "destination", "secret_headers", "url_credentials"]
 
 #: Keep a webhook body under 1 MB, as most receivers (and proxies) accept.
 MAX_BODY_BYTES = 1_000_000
@@ -55,7 +63,14 @@ class WebhookSettings(DestinationSettings):
     )
     method: Literal["POST", "PUT", "PATCH"] = Field(default="POST", description="HTTP method.")
     headers: dict[str, str] = Field(
-        default_factory=dict, description="Extra headers sent with every request."
+        default_factory=dict,
+        description="Extra headers sent with every request; their values are masked in every "
+        "record (credentials such as X-Functions-Key) unless named in public_headers.",
+    )
+    public_headers: list[str] = Field(
+        default_factory=list,
+        description="Names of headers in 'headers' whose values are not secret and may be "
+        "shown in clear (e.g. X-Team); matched case-insensitively.",
     )
     signing_secret: SecretStr | None = Field(
         default=None, description="Standard Webhooks secret (whsec_<base64>); signs when set."
@@ -78,6 +93,15 @@ class WebhookSettings(DestinationSettings):
                     "(no CR, LF, NUL or other control character)"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _public_headers_are_configured(self) -> WebhookSettings:
+        configured = {name.lower() for name in self.headers}
+        for name in self.public_headers:
+            if name.lower() not in configured:
+                shown = "".join(c if c.isprintable() else "?" for c in name)[:60]
+                raise ValueError(f"public_headers: {shown!r} is not one of the headers")
+        return self
 
     @field_validator("signing_secret")
     @classmethod
@@ -114,21 +138,58 @@ class PostEvent(Action[WebhookSettings, dict[str, Any]]):
         await _send(ctx, list(payloads), message_id=_webhook_id(payloads))
 
 
+#: A messageId sent as is in ``webhook-id``: an HTTP token without ``.`` (which Standard
+#: Webhooks forbids in an id), ASCII only, at most 256 characters.
+_CLEAN_ID = re.compile(r"[!#$%&'*+\-^_`|~0-9A-Za-z]{1,256}")
+
+
 def _webhook_id(payloads: Sequence[Mapping[str, Any]]) -> str:
     """The ``webhook-id``: the same on every retry, so receivers can deduplicate.
 
-    One message whose messageId is a valid webhook id (no ``.``, no white space) keeps it;
-    otherwise (a batch, or an id Standard Webhooks cannot sign) ``msg_`` and a digest of the
-    messageIds.
+    One message whose messageId is a clean header token (ASCII letters, digits and ``-_~``
+    and the like; no ``.``, white space, control character or non-ASCII) keeps it; otherwise
+    (a batch, or any other id) ``msg_`` and a digest of the messageIds.
     """
     ids = [str(payload.get("messageId", "")) for payload in payloads]
-    if len(ids) == 1 and ids[0] and not any(ch == "." or ch.isspace() for ch in ids[0]):
+    if len(ids) == 1 and _CLEAN_ID.fullmatch(ids[0]) is not None:
         return ids[0]
-    return "msg_" + hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32]
+    joined = "\n".join(ids).encode("utf-8", errors="surrogatepass")
+    return "msg_" + hashlib.sha256(joined).hexdigest()[:32]
+
+
+#: A path segment that looks like a credential: 8+ characters with a digit, or 20+ characters.
+_PATH_TOKEN = re.compile(r"(?=.*[0-9]).{8,}|.{20,}")
+
+
+def url_credentials(url: str) -> list[str]:
+    """What in a webhook URL may be a credential: every query value, every token-like path
+    segment, and the user info's password (raw and percent-decoded)."""
+    parts = urlsplit(url)
+    found: list[str] = []
+    for _, value in parse_qsl(parts.query, keep_blank_values=True):
+        found.append(value)
+    for segment in parts.path.split("/"):
+        if _PATH_TOKEN.fullmatch(unquote(segment)):
+            found += [segment, unquote(segment)]
+    if parts.password:
+        found += [parts.password, unquote(parts.password)]
+    return [value for value in dict.fromkeys(found) if value]
+
+
+def secret_headers(settings: WebhookSettings) -> list[str]:
+    """The configured headers whose values are secret: all but ``public_headers``."""
+    public = {name.lower() for name in settings.public_headers}
+    return [name for name in settings.headers if name.lower() not in public]
 
 
 async def _send(ctx: Context[WebhookSettings], body: Any, *, message_id: str | None) -> None:
     settings = ctx.settings
+    # Registered before anything is sent, so every record and error of this delivery masks them.
+    ctx.redactor.mask_headers(*secret_headers(settings))
+    ctx.redactor.add(*url_credentials(settings.url))
+    if settings.endpoint:
+        ctx.redactor.add(*url_credentials(settings.endpoint))
+    ctx.redactor.add(*(settings.headers[name] for name in secret_headers(settings)))
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     headers: dict[str, str] = {"Content-Type": "application/json", **settings.headers}
     if settings.signing_secret is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ import sdk
 from connectors.webhook import destination
 from connectors.webhook.contract import contract
 from sdk.connector import verify
+from sdk.delivery import render_lifecycle
 from sdk.testing import ContractTests
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -186,3 +188,156 @@ def test_a_batch_is_signed_with_an_id_derived_from_its_messages(
     assert len(json.loads(request.content)) == 2
     assert request.headers["webhook-id"].startswith("msg_")
     verify(SECRET, dict(request.headers), request.content)
+
+
+# -- credentials that are not typed secret ---------------------------------------------------
+
+FUNCTION_CODE = "Zx9aQ-azureFunctionCode_0123456789abcdefAB=="
+SLACK_TOKEN = "XXXXXXXXslacktoken24chrs"
+LOGIC_SIG = "lOgIcApPsSiGnAtUrE-00000000000000000000000"
+HEADER_KEYS = {
+    "Ocp-Apim-Subscription-Key": "apim-0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "X-Functions-Key": "fn-key-QWERTY-123456",
+    "X-Auth-Key": "abc",  # short, yet masked: the header is configured by the user
+}
+
+
+def _credential_settings(base: str) -> dict[str, object]:
+    return {
+        "url": f"{base}/services/T0A1B2C3D/B0A1B2C3D/{SLACK_TOKEN}"
+        f"?code={FUNCTION_CODE}&sig={LOGIC_SIG}&sv=1.0",
+        "headers": {**HEADER_KEYS, "X-Team": "growth-team"},
+        "public_headers": ["x-team"],
+    }
+
+
+def _leaks(text: str) -> list[str]:
+    from urllib.parse import quote
+
+    values = [FUNCTION_CODE, SLACK_TOKEN, LOGIC_SIG, "T0A1B2C3D", *HEADER_KEYS.values()]
+    values += [quote(FUNCTION_CODE, safe=""), 'abc"']
+    return [value for value in values if value in text]
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_url_tokens_and_configured_headers_never_show_in_send_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    from sdk.cli import main
+    from sdk.testing import Sandbox
+
+    with Sandbox() as server:
+        settings_file = tmp_path / "webhook.json"
+        settings_file.write_text(json.dumps(_credential_settings(server.url)))
+        args = ["send", "--destination", "webhook", "--event-type", "track"]
+        args += ["--settings-file", str(settings_file), *(["--json"] if as_json else [])]
+        assert main(args) == 0
+        received = server.requests[-1]
+    # The wire carries every credential ...
+    assert received.query["code"] == [FUNCTION_CODE]
+    assert received.path.endswith(SLACK_TOKEN)
+    assert received.headers["x-auth-key"] == "abc"
+    out = capsys.readouterr().out
+    # ... and no record shows one, though the sandbox echoes the path and the query back.
+    assert _leaks(out) == []
+    assert "growth-team" in out  # a public header stays readable
+    if as_json:
+        exchange = json.loads(out)["attempts"][0]["exchanges"][0]
+        headers = exchange["request"]["headers"]
+        assert headers["x-auth-key"] == sdk.MASK
+        assert headers["ocp-apim-subscription-key"] == sdk.MASK
+        assert headers["x-team"] == "growth-team"
+        assert sdk.MASK in exchange["request"]["url"]
+        assert exchange["response"]["body"]["received"]["query"]["code"] == [sdk.MASK]
+
+
+def test_url_tokens_never_show_in_a_failure() -> None:
+    from sdk.testing import Faults, Sandbox
+
+    with Sandbox(faults=Faults(status=500, body="text")) as server:
+        settings = _credential_settings(server.url)
+        with sdk.Delivery(destination, settings, sleep=lambda s: None) as delivery:
+            lifecycle = delivery.send(_event())
+    assert not lifecycle.delivered
+    assert _leaks(lifecycle.to_json()) == []
+    assert _leaks(render_lifecycle(lifecycle)) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        ("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX", ["XXXXXXXX"]),
+        (
+            "https://discord.com/api/webhooks/123456789012345678/tok-EN_abc",
+            ["123456789012345678"],
+        ),
+        ("https://x.azurewebsites.net/api/fn?code=abc%2Fdef%3D%3D", ["abc/def=="]),
+        ("https://u:p%40ss@example.com/hook", ["p%40ss", "p@ss"]),
+        ("https://example.com/webhooks/customer-events/v1", []),
+        ("https://example.com/hooks/abcdefghijklmnopqrstuv", ["abcdefghijklmnopqrstuv"]),
+    ],
+)
+def test_which_parts_of_a_url_count_as_credentials(url: str, secrets: list[str]) -> None:
+    from connectors.webhook import url_credentials
+
+    found = url_credentials(url)
+    for secret in secrets:
+        assert any(secret in value for value in found), (secret, found)
+    if not secrets:
+        assert found == []
+
+
+def test_public_headers_must_name_a_configured_header() -> None:
+    with pytest.raises(sdk.InvalidSettings) as info:
+        sdk.load_settings(
+            destination.settings,
+            {"url": URL, "headers": {"X-Team": "growth"}, "public_headers": ["X-Tema"]},
+        )
+    assert "public_headers" in str(info.value) and "X-Tema" in str(info.value)
+
+
+def test_secret_headers_are_all_but_the_public_ones() -> None:
+    from connectors.webhook import secret_headers
+
+    settings = sdk.load_settings(
+        destination.settings,
+        {"url": URL, "headers": {"X-A": "1", "X-Team": "g"}, "public_headers": ["X-TEAM"]},
+    )
+    assert secret_headers(settings) == ["X-A"]
+
+
+# -- webhook-id -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message_id",
+    ["café-1", "a\x00b", "a\u200bb", "a b", "a.b", "x" * 257, "", "emoji-🙂", "tab\tid", "\ud800"],
+)
+@respx.mock(assert_all_called=False)
+def test_a_message_id_that_is_not_a_clean_token_gets_the_digest_id(
+    respx_mock: respx.MockRouter, message_id: str
+) -> None:
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(200, json={}))
+    from connectors.webhook import _webhook_id
+
+    payload = {"type": "track", "event": "E", "userId": "u1", "messageId": message_id}
+    webhook_id = _webhook_id([payload])
+    assert webhook_id.startswith("msg_") and len(webhook_id) == 36
+    assert webhook_id == _webhook_id([dict(payload)])  # stable across retries
+    if "\ud800" in message_id or not message_id:
+        return  # refused by the message model: never reaches the connector
+    settings = {"url": URL, "signing_secret": SECRET}
+    with sdk.Delivery(destination, settings, sleep=lambda s: None) as delivery:
+        lifecycle = delivery.send(payload)
+    assert lifecycle.delivered and len(lifecycle.attempts) == 1
+    request = route.calls.last.request
+    assert request.headers["webhook-id"] == webhook_id
+    verify(SECRET, dict(request.headers), request.content)
+
+
+@pytest.mark.parametrize("message_id", ["abc", "ajs-next-1700000000000-x_y", "A~B+C", "x" * 256])
+def test_a_clean_message_id_is_kept(message_id: str) -> None:
+    from connectors.webhook import _webhook_id
+
+    assert _webhook_id([{"messageId": message_id}]) == message_id
+    assert _webhook_id([{"messageId": message_id}, {"messageId": "b"}]).startswith("msg_")

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sdk._errors import InvalidSettings
+from sdk._terminal import terminal_safe_json
 from sdk.connector._registry import get_destination
 from sdk.connector._settings import env_var_name
 from sdk.journeys._files import load_journey_file, load_user_profile
@@ -63,7 +64,7 @@ def run_journey_command(args: argparse.Namespace) -> int:
         document = result.to_dict()
         if lifecycles is not None:
             document["deliveries"] = [lifecycle.to_dict() for lifecycle in lifecycles]
-        print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+        print(terminal_safe_json(json.dumps(document, indent=2, ensure_ascii=False, default=str)))
     else:
         print(render_preview(result))
         if lifecycles is not None:
@@ -121,7 +122,7 @@ def _sandboxes(
     result: Preview, settings: dict[str, dict[str, Any]]
 ) -> Iterator[dict[str, dict[str, Any]]]:
     """Settings where a sandbox destination without an endpoint gets a loopback server."""
-    from sdk.cli._main import sandbox_endpoint
+    from sdk.cli._send import sandbox_endpoint
 
     ready = {name: dict(values) for name, values in settings.items()}
     with contextlib.ExitStack() as stack:

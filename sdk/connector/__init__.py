@@ -1,6 +1,8 @@
 """The connector definition API (destination, actions, settings, registry) and the helpers a
-connector author needs: identifier normalisation and hashing, Standard Webhooks signing."""
+connector author needs: identifier normalisation and hashing, the list-destination plumbing,
+Standard Webhooks signing."""
 
+from sdk.connector._calling_codes import calling_code_for_country
 from sdk.connector._destination import (
     Action,
     AnyMessage,
@@ -12,28 +14,39 @@ from sdk.connector._destination import (
     DestinationKind,
     Subscription,
 )
-from sdk.connector._identifiers import (
-    IdentifierKind,
-    is_sha256_hex,
-    normalize,
-    normalize_and_hash,
+from sdk.connector._identifier_fields import (
     normalize_birth_day,
     normalize_birth_month,
     normalize_birth_year,
     normalize_city,
     normalize_country,
     normalize_date_of_birth,
-    normalize_email,
-    normalize_external_id,
     normalize_first_initial,
     normalize_gender,
-    normalize_mobile_ad_id,
     normalize_name,
-    normalize_phone,
     normalize_state,
     normalize_zip,
+)
+from sdk.connector._identifier_kinds import IdentifierKind, normalize, normalize_and_hash
+from sdk.connector._identifiers import (
+    clean_text,
+    is_sha256_hex,
+    normalize_email,
+    normalize_external_id,
+    normalize_mobile_ad_id,
+    normalize_phone,
     phone_digits_only,
     sha256_hex,
+)
+from sdk.connector._lists import (
+    IDENTIFIER_FIELDS,
+    ListAction,
+    ListMember,
+    ListUser,
+    Skipped,
+    check_list_id,
+    check_list_map,
+    list_for_key,
 )
 from sdk.connector._registry import (
     all_destinations,
@@ -61,6 +74,7 @@ from sdk.connector._signing import (
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "IDENTIFIER_FIELDS",
     "SECRET_PREFIX",
     "Action",
     "AnyMessage",
@@ -72,14 +86,23 @@ __all__ = [
     "DestinationKind",
     "DestinationSettings",
     "IdentifierKind",
+    "ListAction",
+    "ListMember",
+    "ListUser",
     "SettingField",
+    "Skipped",
     "Subscription",
     "WebhookVerificationError",
     "all_destinations",
     "broken_connectors",
+    "calling_code_for_country",
+    "check_list_id",
+    "check_list_map",
+    "clean_text",
     "env_var_name",
     "get_destination",
     "is_sha256_hex",
+    "list_for_key",
     "load_settings",
     "normalize",
     "normalize_and_hash",

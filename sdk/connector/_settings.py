@@ -10,17 +10,16 @@ or YAML), and explicit ``KEY=VALUE`` pairs.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import httpx
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from sdk._documents import DocumentProblem, parse_document, read_document
 from sdk._errors import InvalidSettings
 
 __all__ = [
@@ -54,20 +53,82 @@ class DestinationSettings(BaseModel):
         default=10.0, gt=0, le=300, description="Total seconds allowed for one HTTP request."
     )
 
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint_is_a_url(cls, value: str | None) -> str | None:
-        # The pattern only checks the start; a bad port or host would otherwise surface as
-        # a crash at the first request instead of a settings error.
-        if value is None:
-            return value
-        try:
-            url = httpx.URL(value)
-        except httpx.InvalidURL:
-            raise ValueError(_ENDPOINT_RULE) from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(_ENDPOINT_RULE)
-        return value
+    @model_validator(mode="after")
+    def _values_fit_their_use(self) -> DestinationSettings:
+        # Checked for every connector at load, before any request: a secret that would break
+        # (or smuggle) a header, a URL the HTTP client would refuse at the first request.
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and _free_text(info.json_schema_extra):
+                # A secret that only ever travels in a body (a passphrase) may hold any text.
+                problem = None if value.get_secret_value() else "must not be empty"
+            else:
+                problem = _value_problem(name, value)
+            if problem is not None:
+                raise SettingProblem(name, problem)
+        return self
+
+
+class SettingProblem(ValueError):
+    """A setting's value breaks a rule every connector shares; ``field`` names it."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
+
+
+def _free_text(extra: object) -> bool:
+    """``Field(json_schema_extra={"free_text": True})`` marks a secret that is never sent in a
+    header, URL or token, so the visible-ASCII rule does not apply to it."""
+    return isinstance(extra, dict) and extra.get("free_text") is True
+
+
+#: What a secret may hold: visible ASCII, as an HTTP header value, a URL token or a key is.
+_SECRET_CHARACTERS = frozenset(chr(code) for code in range(0x21, 0x7F))
+_SECRET_RULE = (
+    "must be visible ASCII characters only (no space, NUL, CR, LF, control or non-ASCII "
+    "character): it is sent in a header or a token"
+)
+#: Characters a header value must never hold: they end the header or the request line.
+_HEADER_BREAKERS = frozenset(chr(code) for code in (*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F))
+
+
+def _value_problem(name: str, value: Any) -> str | None:
+    """The rule ``value`` breaks, or ``None``; never quotes the value (it may be secret)."""
+    if isinstance(value, SecretStr):
+        secret = value.get_secret_value()
+        if not secret:
+            return "must not be empty"
+        if not _SECRET_CHARACTERS.issuperset(secret):
+            return _SECRET_RULE
+    elif isinstance(value, str):
+        if name == "endpoint" or value[:8].lower().startswith(("http://", "https://")):
+            return url_problem(value)
+    elif isinstance(value, Mapping) and name == "headers":
+        for header, text in value.items():
+            if not isinstance(header, str) or not header or not _TOKEN.issuperset(header):
+                return "every header name must be a token (letters, digits, - and _)"
+            if not isinstance(text, str) or _HEADER_BREAKERS.intersection(text):
+                return f"the value of {header} must not hold NUL, CR, LF or control characters"
+    return None
+
+
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def url_problem(value: str) -> str | None:
+    """Why ``value`` is not an http(s) URL the client can call (scheme, host, port), or
+    ``None``."""
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL:
+        return _ENDPOINT_RULE
+    if url.scheme not in ("http", "https") or not url.host or "%" in url.host:
+        return _ENDPOINT_RULE
+    if url.port is not None and not 1 <= url.port <= 65535:
+        return f"has port {url.port}: a port must be from 1 to 65535"
+    return None
 
 
 _ENDPOINT_RULE = "must be an http(s) URL such as https://api.example.com"
@@ -131,23 +192,12 @@ def env_var_name(slug: str, field_name: str) -> str:
 
 
 def read_settings_file(path: str | Path) -> dict[str, Any]:
-    """Read a JSON or YAML settings file into a mapping; errors name the file."""
+    """Read a JSON or YAML settings file into a mapping; errors name the file.
+
+    Read with :func:`sdk._documents.read_document`: its limits (size, regular file, UTF-8,
+    nesting, numbers, YAML aliases) and its wording of errors."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidSettings(
-            "settings-file", f"cannot read {file}: {exc.strerror or exc}"
-        ) from None
-    except UnicodeDecodeError:
-        raise InvalidSettings("settings-file", f"{file} is not UTF-8 text") from None
-    try:
-        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0]
-        raise InvalidSettings("settings-file", f"{file} is not valid: {first}") from None
-    except RecursionError:
-        raise InvalidSettings("settings-file", f"{file} nests too deeply") from None
+    data = read_document(file, "settings-file", InvalidSettings)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -176,6 +226,9 @@ def load_settings(
             if var in env:
                 merged[name] = env[var]
     merged.update({k: v for k, v in (values or {}).items() if v is not None})
+    for name, value in merged.items():
+        if isinstance(value, str) and name in model.model_fields:
+            merged[name] = _map_from_text(name, value, model.model_fields[name].annotation)
     unknown = sorted(set(merged) - set(model.model_fields))
     if unknown:
         known = ", ".join(model.model_fields)
@@ -186,6 +239,9 @@ def load_settings(
         errors = exc.errors(include_input=False, include_url=False)
         first = errors[0]
         field_name = ".".join(str(p) for p in first["loc"]) or "settings"
+        problem = (first.get("ctx") or {}).get("error")
+        if isinstance(problem, SettingProblem):
+            raise InvalidSettings(problem.field, problem.rule) from None
         if first["type"] == "missing":
             rule = "is required"
         elif first["type"] == "string_pattern_mismatch" and field_name == "endpoint":
@@ -195,6 +251,28 @@ def load_settings(
         if len(errors) > 1:
             rule += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         raise InvalidSettings(field_name, rule) from None
+
+
+def _is_map(annotation: Any) -> bool:
+    if get_origin(annotation) is dict or annotation is dict:
+        return True
+    return any(_is_map(arg) for arg in get_args(annotation) if arg is not type(None))
+
+
+def _map_from_text(name: str, value: str, annotation: Any) -> Any:
+    """A map setting (``headers``, ``audience_map``...) given as text, from ``--setting`` or a
+    ``DESTKIT_*`` variable: a JSON object, read by the one document reader."""
+    if not _is_map(annotation):
+        return value
+    try:
+        data = parse_document(value, "json")
+    except DocumentProblem as problem:
+        raise InvalidSettings(
+            name, "must be a JSON object: " + problem.sentence("the text")
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidSettings(name, 'must be a JSON object such as {"name": "value"}')
+    return data
 
 
 def _walk_secrets(value: Any) -> Iterator[str]:

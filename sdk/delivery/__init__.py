@@ -1,6 +1,7 @@
 """The delivery engine: runs a connector over messages (route, map, batch, send, retry) and renders
 its lifecycles."""
 
+from sdk._terminal import terminal_safe
 from sdk.delivery._async import AsyncDelivery
 from sdk.delivery._render import (
     render_body,
@@ -18,4 +19,5 @@ __all__ = [
     "StreamRun",
     "render_body",
     "render_lifecycle",
+    "terminal_safe",
 ]

@@ -35,6 +35,10 @@ class AsyncDelivery(Engine[SettingsT]):
 
     With ``rate_limit`` set, no sliding one-second window ever carries more than that many
     requests (see :meth:`RateLimiter.per_second`); each attempt records its wait for it.
+
+    ``http`` picks what carries the requests under the httpx client connectors see:
+    ``"httpx"`` (the default) or ``"aiohttp"`` (faster for many small requests; see
+    :mod:`sdk.delivery._client`).
     """
 
     async def __aenter__(self) -> Self:

@@ -14,7 +14,7 @@ import httpx
 from sdk._errors import DestkitError, IntegrationError
 from sdk.connector._destination import AnyMessage, Context, Destination
 from sdk.connector._settings import DestinationSettings, load_settings, secret_values
-from sdk.delivery._client import make_client
+from sdk.delivery._client import HTTPBackend, make_client
 from sdk.delivery._results import DeliveryResult, Item, iso
 from sdk.spec._messages import Alias, Group, Identify, Page, Screen, Track
 from sdk.transport._http import DestinationHTTP
@@ -62,6 +62,7 @@ class Engine(Generic[SettingsT]):
         concurrency: int = 8,
         batching: bool = True,
         clock: Clock = time.monotonic,
+        http: HTTPBackend = "httpx",
     ) -> None:
         self.destination = destination
         if isinstance(settings, destination.settings):
@@ -75,7 +76,7 @@ class Engine(Generic[SettingsT]):
         self._clock = clock
         self._on_update = on_update
         self._concurrency = max(concurrency, 1)
-        self._client = make_client(transport, self._concurrency)
+        self._client = make_client(transport, self._concurrency, http)
         self._limiter = (
             RateLimiter.per_second(destination.rate_limit, clock=clock, sleep=sleep)
             if destination.rate_limit

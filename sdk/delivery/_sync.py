@@ -13,6 +13,7 @@ import httpx
 
 from sdk.connector._destination import AnyMessage, Destination
 from sdk.delivery._async import AsyncDelivery
+from sdk.delivery._client import HTTPBackend
 from sdk.delivery._engine import Clock, Event, Listener, SettingsT, Sleep
 from sdk.delivery._results import DeliveryResult, Record
 from sdk.delivery._stream import StreamRun
@@ -44,6 +45,7 @@ class Delivery(Generic[SettingsT]):
         concurrency: int = 8,
         batching: bool = True,
         clock: Clock = time.monotonic,
+        http: HTTPBackend = "httpx",
     ) -> None:
         self._runner = asyncio.Runner()
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None
@@ -65,6 +67,7 @@ class Delivery(Generic[SettingsT]):
                 concurrency=concurrency,
                 batching=batching,
                 clock=clock,
+                http=http,
             )
 
         try:

@@ -26,6 +26,7 @@ from sdk.engage._personas import (
 )
 from sdk.engage._spaces import (
     Audience,
+    Computation,
     JourneyStep,
     Space,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "JOURNEY_KEY_PREFIX",
     "MAX_KEY_LENGTH",
     "Audience",
+    "Computation",
     "ComputationClass",
     "JourneyStep",
     "KeyRegistry",

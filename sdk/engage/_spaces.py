@@ -19,7 +19,7 @@ from sdk.engage._keys import KeyRegistry, audience_key, default_step_id
 from sdk.engage._personas import ComputationClass, MembershipEvents, PersonasContext
 from sdk.spec._messages import Identify, Track
 
-__all__ = ["Audience", "JourneyStep", "Space"]
+__all__ = ["Audience", "Computation", "JourneyStep", "Space"]
 
 _SPACE_ID = re.compile(r"^spa_[A-Za-z0-9_]+$")
 
@@ -79,8 +79,42 @@ class Space:
         return Audience(self, name, computation_id, key, tuple(destinations))
 
 
+class Computation:
+    """What journey steps and audiences share: a computation with an id and a key in a space,
+    whose members are sent to connected destinations with one ``context.personas`` object.
+
+    Both are immutable, so the personas context and the event builder are made once each."""
+
+    space: Space
+    key: str
+    destinations: tuple[str, ...]
+
+    @property
+    def computation_id(self) -> str:
+        """The ``context.personas.computation_id`` (``aud_...``)."""
+        raise NotImplementedError
+
+    def personas(self) -> PersonasContext:
+        """The ``context.personas`` object (``computation_class`` ``audience``, as Engage sends
+        it for audiences and journey steps alike)."""
+        return self._personas
+
+    @functools.cached_property
+    def _personas(self) -> PersonasContext:
+        return PersonasContext(
+            computation_class=ComputationClass.AUDIENCE,
+            computation_id=self.computation_id,
+            computation_key=self.key,
+            space_id=self.space.id,
+        )
+
+    @functools.cached_property
+    def _events(self) -> MembershipEvents:
+        return MembershipEvents(self._personas, self.destinations)
+
+
 @dataclass(frozen=True)
-class JourneyStep:
+class JourneyStep(Computation):
     """A journey's "Send to destinations" step: entering it sends the user, keyed by ``key``,
     to its connected destinations. Journey steps are add-only: they never emit an exit."""
 
@@ -92,19 +126,10 @@ class JourneyStep:
     destinations: tuple[str, ...]
     audience_id: str
 
-    def personas(self) -> PersonasContext:
-        """The ``context.personas`` object (``computation_class`` ``audience``, as Engage sends
-        it for journey steps)."""
-        return self._personas
-
-    @functools.cached_property
-    def _personas(self) -> PersonasContext:  # immutable, so built once per step
-        return PersonasContext(
-            computation_class=ComputationClass.AUDIENCE,
-            computation_id=self.audience_id,
-            computation_key=self.key,
-            space_id=self.space.id,
-        )
+    @property
+    def computation_id(self) -> str:
+        """The step's audience id: Engage sends journey steps as audiences."""
+        return self.audience_id
 
     def event(
         self,
@@ -120,13 +145,9 @@ class JourneyStep:
         an ``InvalidEvent`` naming the field."""
         return self._events.event(call, user_id=user_id, anonymous_id=anonymous_id, extra=extra)
 
-    @functools.cached_property
-    def _events(self) -> MembershipEvents:  # personas and integrations built once per step
-        return MembershipEvents(self._personas, self.destinations)
-
 
 @dataclass(frozen=True)
-class Audience:
+class Audience(Computation):
     """An Engage audience: users enter and leave it, so it sends entries and exits."""
 
     space: Space
@@ -135,18 +156,10 @@ class Audience:
     key: str
     destinations: tuple[str, ...] = ()
 
-    def personas(self) -> PersonasContext:
-        """The ``context.personas`` object."""
-        return self._personas
-
-    @functools.cached_property
-    def _personas(self) -> PersonasContext:  # immutable, so built once per audience
-        return PersonasContext(
-            computation_class=ComputationClass.AUDIENCE,
-            computation_id=self.id,
-            computation_key=self.key,
-            space_id=self.space.id,
-        )
+    @property
+    def computation_id(self) -> str:
+        """The audience's id."""
+        return self.id
 
     def event(
         self,
@@ -161,7 +174,3 @@ class Audience:
         return self._events.event(
             call, user_id=user_id, anonymous_id=anonymous_id, entered=entered, extra=extra
         )
-
-    @functools.cached_property
-    def _events(self) -> MembershipEvents:  # personas and integrations built once per audience
-        return MembershipEvents(self._personas, self.destinations)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, TypeAlias
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
-from sdk.journeys._schema import JourneyModel
+from sdk.journeys._schema import MAX_DAYS, JourneyModel
 from sdk.journeys._users import UserState, same
 
 __all__ = [
@@ -123,7 +123,7 @@ class PerformedCondition(JourneyModel):
     """An event in the user's history: ``{performed: Order Completed, within_days: 30}``."""
 
     performed: str = Field(min_length=1)
-    within_days: float | None = Field(default=None, gt=0)
+    within_days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
     where: dict[str, Any] = Field(default_factory=dict)
     at_least: int = Field(default=1, ge=1)
 

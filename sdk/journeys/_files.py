@@ -12,18 +12,17 @@ be empty``), never a pydantic dump.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
+from sdk._documents import read_document
 from sdk._errors import InvalidJourney
 from sdk.engage._spaces import Space
 from sdk.journeys._conditions import CONDITION_KINDS, NOT_A_MAPPING, Condition, PerformedCondition
-from sdk.journeys._schema import FieldError, JourneyModel
+from sdk.journeys._schema import MAX_DAYS, FieldError, JourneyModel
 from sdk.journeys._steps import (
     STEP_TYPES,
     BaseStep,
@@ -52,7 +51,7 @@ class EntryEvent(JourneyModel):
     """The event that enters users: a name, or ``{name, within_days, where}``."""
 
     name: str = Field(min_length=1)
-    within_days: float | None = Field(default=None, gt=0)
+    within_days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
     where: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -285,28 +284,7 @@ def _invalid(error: ValidationError, prefix: str = "") -> InvalidJourney:
 
 
 def _read_document(path: str | Path, what: str) -> Any:
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidJourney(what, f"cannot read {file}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InvalidJourney(what, f"{file} is not UTF-8 text") from None
-    try:
-        if file.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidJourney(
-            what, f"{file} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise InvalidJourney(what, f"{file} is not valid YAML ({problem}{where})") from None
-    except RecursionError:  # the parsers recurse: a pathologically nested document
-        raise InvalidJourney(what, f"{file} nests too deeply") from None
+    return read_document(path, what, InvalidJourney)
 
 
 def parse_journey_file(data: Any) -> JourneyFile:

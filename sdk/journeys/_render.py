@@ -1,11 +1,15 @@
 """A journey preview and its deliveries as text: what ``destkit journey preview`` prints and what
-the event tester's journey mode shows (one rendering for both faces)."""
+the event tester's journey mode shows (one rendering for both faces).
+
+Names, traits and vendor answers come from outside: the text is passed through
+:func:`sdk.terminal_safe`, so a control sequence in them is shown, never sent to the terminal."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 
+from sdk._terminal import terminal_safe
 from sdk.journeys._conditions import show
 from sdk.journeys._payloads import Emission
 from sdk.journeys._results import JourneyRun, Preview, iso
@@ -85,7 +89,7 @@ def render_preview(result: Preview) -> str:
             lines.append(f"    [{number}] {_describe(emission)}")
             body = json.dumps(emission.message.to_wire(), indent=2, ensure_ascii=False)
             lines.extend("        " + line for line in body.splitlines())
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines), keep_newlines=True)
 
 
 def render_deliveries(lifecycles: Sequence[Lifecycle]) -> str:
@@ -100,11 +104,11 @@ def render_deliveries(lifecycles: Sequence[Lifecycle]) -> str:
         outcome = lifecycle.outcome.value
         response = lifecycle.last_response
         if lifecycle.outcome is Outcome.DELIVERED and response is not None:
-            outcome += f" ({response.status_line})"
+            outcome += f" ({terminal_safe(response.status_line)})"
         elif lifecycle.outcome is Outcome.FILTERED and lifecycle.routing:
             outcome = str(lifecycle.routing.get("decision", outcome))
         elif lifecycle.error is not None:
-            outcome += f" ({lifecycle.error.cls}: {lifecycle.error.message})"
+            outcome += terminal_safe(f" ({lifecycle.error.cls}: {lifecycle.error.message})")
         lines.append(
             f"  {lifecycle.destination:<12} {what:<28} {event.get('messageId', '-')}  {outcome}"
         )
@@ -115,4 +119,4 @@ def render_deliveries(lifecycles: Sequence[Lifecycle]) -> str:
         ranked = sorted(per.items(), key=lambda item: order.index(item[0]))
         summary = ", ".join(f"{n} {outcome}" for outcome, n in ranked)
         lines.append(f"Summary  {destination}: {summary}")
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines), keep_newlines=True)

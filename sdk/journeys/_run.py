@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from sdk._errors import InvalidJourney
 from sdk.journeys._conditions import show
 from sdk.journeys._files import (
     Journey,
@@ -42,7 +43,10 @@ from sdk.journeys._steps import (
 )
 from sdk.journeys._users import UserProfile, UserState
 
-__all__ = ["preview"]
+__all__ = ["MAX_JOURNEY_CHAIN", "preview"]
+
+#: How many journeys deep send_to_journey may chain in one run (each enters the next).
+MAX_JOURNEY_CHAIN = 32
 
 
 def _duration(delta: timedelta) -> str:
@@ -62,12 +66,23 @@ class _Stop(Exception):
         self.outcome = outcome
 
 
+def _later(clock: datetime, delta: timedelta, journey: Journey, path: str) -> datetime:
+    """``clock + delta``; past the calendar's end is one ``InvalidJourney`` line."""
+    try:
+        return clock + delta
+    except OverflowError:
+        raise InvalidJourney(
+            f"{journey.name} {path}", "waits past the year 9999, beyond any preview clock"
+        ) from None
+
+
 class _Runner:
     """Runs one user through journeys; ``entered`` makes journey entry one-time per run."""
 
     def __init__(self, file: JourneyFile) -> None:
         self.file = file
         self.entered: set[str] = set()
+        self.chain = 0
 
     def criteria(self, journey: Journey, state: UserState) -> list[Criterion]:
         found: list[Criterion] = []
@@ -166,9 +181,9 @@ class _Runner:
                     journey, branch, f"{path}.{'if_true' if holds else 'if_false'}", state, run
                 )
             elif isinstance(step, WaitForConditionStep):
-                self.wait_for_condition(step, state, visit)
+                self.wait_for_condition(journey, step, state, visit)
             elif isinstance(step, WaitStep):
-                state.clock += step.duration
+                state.clock = _later(state.clock, step.duration, journey, path)
                 visit.outcome = "waited"
                 visit.detail = f"{_duration(step.duration)}, until {iso(state.clock)}"
             elif isinstance(step, UpdateTraitsStep):
@@ -187,11 +202,11 @@ class _Runner:
                 raise _Stop("exited")
 
     def wait_for_condition(
-        self, step: WaitForConditionStep, state: UserState, visit: StepVisit
+        self, journey: Journey, step: WaitForConditionStep, state: UserState, visit: StepVisit
     ) -> None:
         condition = step.condition
         deadline = (
-            state.clock + timedelta(days=step.max_wait_days)
+            _later(state.clock, timedelta(days=step.max_wait_days), journey, visit.path)
             if step.max_wait_days is not None
             else None
         )
@@ -255,7 +270,16 @@ class _Runner:
             "source_step_key": step.key,
             "entered_at": iso(state.clock),
         }
-        run = self.run(target, state.entering(context), "send_to_journey")
+        if self.chain >= MAX_JOURNEY_CHAIN:
+            raise InvalidJourney(
+                f"{source.name} {visit.path}.journey",
+                f"send_to_journey chains more than {MAX_JOURNEY_CHAIN} journeys deep (the limit)",
+            )
+        self.chain += 1
+        try:
+            run = self.run(target, state.entering(context), "send_to_journey")
+        finally:
+            self.chain -= 1
         visit.outcome = "entered"
         visit.detail = (
             f"{target.name} ({target.status}) at its first step; also continues in {source.name}"

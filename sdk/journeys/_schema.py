@@ -13,7 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-__all__ = ["FieldError", "JourneyModel", "utc"]
+__all__ = ["MAX_DAYS", "FieldError", "JourneyModel", "utc"]
+
+#: The longest span a file may give (a wait, a window, a timeout): 100 years, in days.
+MAX_DAYS = 36_500
 
 
 class FieldError(ValueError):
@@ -29,7 +32,9 @@ class FieldError(ValueError):
 class JourneyModel(BaseModel):
     """Strict: an unknown field is an error naming it and the known ones."""
 
-    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_by_name=True, validate_by_alias=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -18,7 +18,7 @@ from pydantic import Discriminator, Field, PrivateAttr, Tag, field_validator, mo
 from sdk.engage._spaces import JourneyStep, Space
 from sdk.journeys._conditions import NOT_A_MAPPING, Condition
 from sdk.journeys._payloads import ConnectedDestination
-from sdk.journeys._schema import FieldError, JourneyModel
+from sdk.journeys._schema import MAX_DAYS, FieldError, JourneyModel
 
 __all__ = [
     "SOURCE_CONTEXT_FIELDS",
@@ -67,7 +67,7 @@ class WaitForConditionStep(BaseStep):
     TYPE: ClassVar[str] = "wait_for_condition"
     type: Literal["wait_for_condition"]
     condition: Condition
-    max_wait_days: float | None = Field(default=None, gt=0)
+    max_wait_days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
     on_timeout: Literal["exit", "continue"] = "exit"
 
 
@@ -82,6 +82,8 @@ class WaitStep(BaseStep):
 
     @model_validator(mode="after")
     def _some_time(self) -> WaitStep:
+        if self.days + self.hours / 24 + self.minutes / 1440 > MAX_DAYS:
+            raise FieldError("days", f"a wait must be at most {MAX_DAYS} days (100 years)")
         if self.duration <= timedelta(0):
             raise FieldError("days", "a wait needs days, hours or minutes above 0")
         return self

@@ -102,7 +102,12 @@ class UserState:
     def count(self, event: str, *, within_days: float | None, where: Mapping[str, Any]) -> int:
         """How many times the user did ``event`` by now (in the last ``within_days`` days),
         with properties matching ``where``."""
-        start = self.clock - timedelta(days=within_days) if within_days is not None else None
+        start = None
+        if within_days is not None:
+            try:
+                start = self.clock - timedelta(days=within_days)
+            except OverflowError:  # a window reaching before year 1: every event is in it
+                start = None
         total = 0
         for item in self.profile.events:
             if item.event != event or item.timestamp > self.clock:

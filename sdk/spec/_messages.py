@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticSerializationError
 
+from sdk._documents import DocumentProblem, check_value
 from sdk._errors import InvalidEvent, PayloadTooLarge
 
 __all__ = [
@@ -107,6 +108,9 @@ class _Base(BaseModel):
         serialize_by_alias=True,
         extra="allow",
         str_strip_whitespace=False,
+        # NaN and Infinity are written as such (not as null) so that message_to_json can find
+        # and refuse them: wire JSON is strict, a value JSON cannot carry is never sent.
+        ser_json_inf_nan="constants",
     )
 
     message_id: str = Field(default_factory=_new_message_id, min_length=1)
@@ -272,6 +276,8 @@ def _load_json(text: str | bytes | bytearray, field: str) -> Any:
         raise InvalidEvent(field, "is not UTF-8 text") from None
     except RecursionError:
         raise InvalidEvent(field, "nests too deeply") from None
+    except ValueError:  # Python's own limit: an integer of more than 4,300 digits
+        raise InvalidEvent(field, "holds a number too long to read (over 4300 digits)") from None
 
 
 def parse_message(
@@ -302,13 +308,26 @@ def message_to_json(message: Track | Identify | Page | Screen | Group | Alias) -
     try:
         raw = type(message).__pydantic_serializer__.to_json(message)
     except PydanticSerializationError:
-        # A Python object JSON has no form for (built in Python, never parsed from JSON).
+        # A lone surrogate ("\ud800"), or a Python object JSON has no form for.
+        _refuse_unwritable(message)
         raise InvalidEvent("message", "holds a value that cannot be written as JSON") from None
+    if b"NaN" in raw or b"Infinity" in raw:  # rare: look closer (it may be inside a string)
+        _refuse_unwritable(message)
     if len(raw) > MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(
             "message", f"is {len(raw)} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes"
         )
     return raw
+
+
+def _refuse_unwritable(message: Track | Identify | Page | Screen | Group | Alias) -> None:
+    """Raise ``InvalidEvent`` naming the field that holds NaN, Infinity or a lone surrogate."""
+    try:
+        check_value(message.model_dump(by_alias=True), max_depth=None, long_numbers=True)
+    except DocumentProblem as problem:
+        raise InvalidEvent(problem.where or "message", problem.rule) from None
+    except RecursionError:
+        return
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,14 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from sdk._errors import DeliveryError, RetryableError
+from sdk._errors import DeliveryError, IntegrationError, RetryableError
+from sdk.transport._body import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    RECORDED_EXCERPT_BYTES,
+    CappedBody,
+    excerpt,
+    read_capped,
+)
 from sdk.transport._lifecycle import (
     MAX_RECORDED_BODY,
     ErrorInfo,
@@ -145,6 +152,7 @@ class DestinationHTTP:
         on_exchange: Callable[[Exchange], None] | None = None,
         on_rate_limit_wait: Callable[[float], None] | None = None,
         record_bodies: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._client = client
         self.base_url = base_url.rstrip("/")
@@ -159,6 +167,11 @@ class DestinationHTTP:
         self.on_rate_limit_wait = on_rate_limit_wait
         #: Whether request bodies are recorded (bulk delivery without lifecycles: not).
         self.record_bodies = record_bodies
+        if max_response_bytes < 1:
+            raise ValueError("max_response_bytes: must be at least 1")
+        #: The most decoded bytes one attempt reads of a response body; past it the attempt
+        #: fails (permanently: what the destination did is unknown) and reading stops.
+        self.max_response_bytes = max_response_bytes
 
     def url(self, path: str) -> str:
         """An absolute URL: ``path`` as is when absolute, else joined to the base URL."""
@@ -197,16 +210,19 @@ class DestinationHTTP:
         not complete within the total timeout.
         """
         merged = {**self._default_headers, **(headers or {})}
-        request = self._client.build_request(
-            method,
-            self.url(path),
-            json=json,
-            content=content,
-            data=data,
-            params=params,
-            headers=merged,
-            timeout=self._timeout,
-        )
+        try:
+            request = self._client.build_request(
+                method,
+                self.url(path),
+                json=json,
+                content=content,
+                data=data,
+                params=params,
+                headers=merged,
+                timeout=self._timeout,
+            )
+        except (UnicodeEncodeError, httpx.InvalidURL) as exc:
+            raise _unsendable(exc) from None
         if self._rate_limiter is not None:
             waited = await self._rate_limiter.acquire()
             if self.on_rate_limit_wait is not None:
@@ -215,9 +231,13 @@ class DestinationHTTP:
         request.extensions["trace"] = trace.async_call
         exchange = Exchange(request=self._record_request(request))
         try:
-            # send() reads the whole body (no streaming), so the deadline covers all of it.
+            # The deadline covers sending and reading the (capped) body.
             async with asyncio.timeout(self.total_timeout):
-                raw = await self._client.send(request)
+                raw = await self._client.send(request, stream=True)
+                try:
+                    body = await read_capped(raw, self.max_response_bytes)
+                finally:
+                    await raw.aclose()
         except TimeoutError:
             error: DeliveryError = RetryableError(
                 f"timed out: no complete answer within the total timeout of "
@@ -232,22 +252,26 @@ class DestinationHTTP:
             self._close(exchange, trace, error)
             raise error from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
+            if isinstance(exc, httpx.LocalProtocolError) and "llegal header" in str(exc):
+                # A NUL or CR in a header value: the request can never be sent, so this is
+                # permanent, and the client's message, which quotes the value, is not shown.
+                error = _unsendable(exc)
+                self._close(exchange, trace, error)
+                raise error from None
             # DecodingError: the body could not be decoded (a broken gzip stream), most
             # likely a truncated transfer; recorded like a network error, not a crash.
             detail = self.redactor.text(" ".join(str(exc).split())) or type(exc).__name__
             error = RetryableError(f"network error: {type(exc).__name__}: {detail}")
             self._close(exchange, trace, error)
             raise error from None
-        data_, kind = _decode_body(raw.content, raw.headers, encoded=False)
+        if body.truncated:
+            error = self._too_large(raw, body)
+            exchange.response = self._recorded_response(raw, body, None, "text")
+            self._close(exchange, trace, error)
+            raise error
+        data_, kind = _decode_body(body.content, raw.headers, encoded=False)
         redacted_body = self.redactor.value(data_)
-        exchange.response = RecordedResponse(
-            status=raw.status_code,
-            reason=raw.reason_phrase,
-            http_version=raw.http_version,
-            headers=self.redactor.headers(raw.headers.multi_items()),
-            body=_cap(redacted_body),
-            body_kind=kind,
-        )
+        exchange.response = self._recorded_response(raw, body, redacted_body, kind)
         response = Response(raw, data_, kind)
         # Classified from the redacted body: the error message quotes it, and a vendor's
         # error may echo credential-named fields whose values are not registered secrets.
@@ -264,6 +288,38 @@ class DestinationHTTP:
         if raise_for_status and problem is not None:
             raise problem
         return response
+
+    def _recorded_response(
+        self, raw: httpx.Response, body: CappedBody, redacted: Any, kind: str
+    ) -> RecordedResponse:
+        """The response as recorded: a body over :data:`RECORDED_EXCERPT_BYTES` (or cut by the
+        cap) becomes a marked excerpt of its redacted text."""
+        recorded: Any = redacted
+        if body.truncated:
+            # Redact before cutting; the last bytes read go first, as a secret cut in two by
+            # the cap would not be recognised.
+            text = body.content[:-256].decode("utf-8", errors="replace")
+            recorded = excerpt(self.redactor.text(text), self.max_response_bytes, more=True)
+        elif len(body.content) > RECORDED_EXCERPT_BYTES and kind in ("json", "text", "form"):
+            text = redacted if isinstance(redacted, str) else _json_text(redacted)
+            recorded, kind = excerpt(text, len(body.content)), "text"
+        return RecordedResponse(
+            status=raw.status_code,
+            reason=raw.reason_phrase,
+            http_version=raw.http_version,
+            headers=self.redactor.headers(raw.headers.multi_items()),
+            body=_cap(recorded),
+            body_kind=kind,
+        )
+
+    def _too_large(self, raw: httpx.Response, body: CappedBody) -> DeliveryError:
+        status = f"HTTP {raw.status_code} {raw.reason_phrase}".strip()
+        return IntegrationError(
+            f"{status}: response body larger than max_response_bytes="
+            f"{self.max_response_bytes:,} bytes; reading stopped there, so what the destination "
+            "did is unknown",
+            status=raw.status_code,
+        )
 
     def _close(self, exchange: Exchange, trace: _Trace, error: DeliveryError | None) -> None:
         trace.timings.total_ms = (time.perf_counter() - trace.t0) * 1000
@@ -288,6 +344,25 @@ class DestinationHTTP:
     async def delete(self, path: str, **kwargs: Any) -> Response:
         """``DELETE``; see :meth:`request`."""
         return await self.request("DELETE", path, **kwargs)
+
+
+def _unsendable(exc: Exception) -> IntegrationError:
+    """A request the HTTP client refuses to send: a permanent error that never quotes the value
+    (it is often a credential with a stray control character)."""
+    if isinstance(exc, httpx.InvalidURL):
+        what = "the URL holds a character a URL cannot carry (a control character or a space)"
+    elif isinstance(exc, UnicodeEncodeError):
+        what = "a header value holds a non-ASCII character"
+    else:
+        what = "a header holds a character HTTP does not allow (NUL, CR, LF or another control)"
+    return IntegrationError(
+        f"the request cannot be sent: {what} ({type(exc).__name__}); check the settings that "
+        "go into the URL and headers (credentials included); nothing was sent"
+    )
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _cap(body: Any) -> Any:

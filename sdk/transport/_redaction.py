@@ -71,6 +71,10 @@ _MIN_SECRET_LENGTH = 4
 # ``name=value`` pairs inside free text (a URL in an error message or a log line).
 _TEXT_PAIR = re.compile(r"(?<![^?&;\s])([A-Za-z0-9_.\-\[\]]+)=([^&\s#\"'<>]*)")
 _B64_CHARS = "[A-Za-z0-9+/]"
+_PERCENT_HEX = re.compile(r"%[0-9A-F]{2}")
+# A Basic credential in text (an Authorization header quoted in a message): decoded and masked
+# whole when it holds a registered secret, however short the secret.
+_BASIC = re.compile(r"(?i)(basic\s+)([A-Za-z0-9+/_\-]+={0,2})")
 # Base64 cores shorter than this many characters are not looked for (false matches).
 _MIN_CORE_LENGTH = 8
 
@@ -91,9 +95,13 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        #: The secrets as registered (each also has the renderings in ``_secrets``).
+        self._raw: set[str] = set()
         self._cores: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self._b64_pattern: re.Pattern[str] | None = None
+        #: Lower-cased names of headers whose values are masked whole, whatever their name.
+        self._masked_headers: set[str] = set()
         #: Literal forms searched for in a whole serialized document (cheaper than the regexes).
         self._probes: tuple[bytes, ...] = ()
         self.add(*secrets)
@@ -104,6 +112,7 @@ class Redactor:
         for secret in secrets:
             if not secret or len(secret) < _MIN_SECRET_LENGTH:
                 continue
+            self._raw.add(secret)
             for form in self._forms(secret):
                 if form not in self._secrets:
                     self._secrets.add(form)
@@ -123,15 +132,24 @@ class Redactor:
 
     @staticmethod
     def _forms(secret: str) -> list[str]:
-        # A secret also shows up inside Basic credentials ("key:" or "user:key" base64-encoded),
-        # percent-encoded in a URL, and escaped inside JSON text.
+        """Every rendering of ``secret`` that text may hold: as is; inside Basic credentials
+        (``key:`` or ``user:key`` base64-encoded) and plain base64; percent-encoded (with and
+        without ``/`` kept, ``+`` for spaces, lower-case hex); escaped inside JSON (ASCII or
+        not) and by ``repr()`` of the text or of its UTF-8 bytes (an HTTP library's error)."""
+        raw = secret.encode()
         forms = [secret]
-        for wrapped in (f"{secret}:", f":{secret}"):
-            forms.append(base64.b64encode(wrapped.encode()).decode().rstrip("="))
-        for encoded in (quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]):
-            if encoded != secret:
+        for wrapped in (raw + b":", b":" + raw, raw):
+            forms.append(base64.b64encode(wrapped).decode().rstrip("="))
+            forms.append(base64.urlsafe_b64encode(wrapped).decode().rstrip("="))
+        for safe in ("", "/"):
+            for encoded in (quote(secret, safe=safe), quote_plus(secret, safe=safe)):
                 forms.append(encoded)
-        return forms
+                forms.append(_PERCENT_HEX.sub(lambda m: m.group(0).lower(), encoded))
+        forms.append(json.dumps(secret)[1:-1])
+        forms.append(json.dumps(secret, ensure_ascii=False)[1:-1])
+        forms.append(repr(secret)[1:-1])
+        forms.append(repr(raw)[2:-1])
+        return [form for form in dict.fromkeys(forms) if len(form) >= _MIN_SECRET_LENGTH]
 
     @staticmethod
     def _base64_cores(secret: str) -> list[str]:
@@ -162,14 +180,34 @@ class Redactor:
         pair (a query string quoted in an error message)."""
         if not value:
             return value
+        if self._raw and "asic" in value:
+            value = _BASIC.sub(self._mask_basic, value)
         if self._b64_pattern is not None:
             value = self._b64_pattern.sub(MASK, value)
         if self._pattern is not None:
             value = self._pattern.sub(MASK, value)
         return mask_text_pairs(value)
 
+    def mask_headers(self, *names: str) -> None:
+        """Mask the whole value of these headers from now on (a credential in a header whose
+        name does not say so, such as a webhook's ``X-Functions-Key``), however short."""
+        self._masked_headers.update(name.lower() for name in names)
+
+    def _mask_basic(self, match: re.Match[str]) -> str:
+        token = match.group(2)
+        try:
+            decoded = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_")
+        except ValueError:
+            return match.group(0)
+        text = decoded.decode("utf-8", errors="replace")
+        if any(secret in text for secret in self._raw):
+            return match.group(1) + MASK
+        return match.group(0)
+
     def header(self, name: str, value: str) -> str:
         """Mask a header's value when its name is a credential, else any secret inside it."""
+        if name.lower() in self._masked_headers:
+            return MASK
         if is_secret_name(name):
             scheme, _, rest = value.partition(" ")
             if rest and scheme.lower() in {"bearer", "basic", "token", "oauth"}:

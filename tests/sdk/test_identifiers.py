@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sdk._errors import InputError, InvalidIdentifier
-from sdk.connector._identifiers import (
+from sdk.connector import (
     IdentifierKind,
     is_sha256_hex,
     normalize,
@@ -589,3 +589,82 @@ def test_errors_never_echo_the_value(kind: IdentifierKind, value: str) -> None:
         assert str(error).startswith(f"{kind.value}: ") or str(error).startswith(
             "default_country_code: "
         )
+
+
+# -- invisible characters (issue 13) and the user's own country (issue 18) ---------------------
+
+INVISIBLE = ["\ufeff", "\u200b", "\u200d", "\u200f", "\u200e", "\x00", "\u2060"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+def test_invisible_characters_at_the_ends_are_stripped_like_white_space(char: str) -> None:
+    clean = sha256_hex("ada@example.com")
+    assert normalize_and_hash("email", f"{char} Ada@Example.com{char}") == clean
+    assert normalize("phone", f"{char}+1 415 555 0100 {char}") == "+14155550100"
+    assert normalize("external_id", f"{char}u-1{char}") == "u-1"
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("email", "ada{}@example.com"),
+        ("phone", "+1 415{}555 0100"),
+        ("mobile_ad_id", "6d92078a-8246-4ba4-ae5b-76104861e7dc{}x"),
+        ("external_id", "u{}1"),
+    ],
+)
+def test_an_invisible_character_inside_an_identifier_refuses_it(
+    char: str, kind: str, value: str
+) -> None:
+    with pytest.raises(InvalidIdentifier) as caught:
+        normalize_and_hash(kind, value.format(char))
+    assert caught.value.field == kind
+    assert f"U+{ord(char):04X}" in caught.value.rule
+    assert "invisible" in caught.value.rule
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+def test_names_keep_letters_only_so_invisible_characters_never_reach_the_hash(char: str) -> None:
+    assert normalize("first_name", f"A{char}da") == "ada"
+    assert normalize("city", f"New{char} York") == "newyork"
+
+
+def test_only_invisible_characters_is_empty() -> None:
+    with pytest.raises(InvalidIdentifier, match="is empty"):
+        normalize("email", "\ufeff\u200b \x00")
+
+
+@pytest.mark.parametrize(
+    ("country", "phone", "expected"),
+    [
+        ("gb", "020 7946 0000", "+442079460000"),
+        ("GB", "07700 900123", "+447700900123"),
+        ("uk", "07700 900123", "+447700900123"),
+        ("DE", "030 1234567", "+49301234567"),
+        ("it", "06 1234 5678", "+390612345678"),  # Italy keeps its leading 0
+        ("US", "1 (415) 555-0100", "+14155550100"),
+        ("fr", "+33 1 23 45 67 89", "+33123456789"),  # already international: country unused
+    ],
+)
+def test_a_national_phone_takes_the_users_own_country_first(
+    country: str, phone: str, expected: str
+) -> None:
+    assert normalize_phone(phone, "1", country=country) == expected
+    assert phone_digits_only(phone, "1", country=country) == expected[1:]
+
+
+def test_an_unknown_country_falls_back_to_the_default_and_then_refuses() -> None:
+    assert normalize_phone("(415) 555-0100", "1", country="Atlantis") == "+14155550100"
+    with pytest.raises(InvalidIdentifier, match="country is unknown"):
+        normalize_phone("(415) 555-0100", country="Atlantis")
+
+
+def test_every_country_code_maps_to_a_calling_code() -> None:
+    from sdk.connector import calling_code_for_country
+
+    assert calling_code_for_country("CA") == "1"
+    assert calling_code_for_country("kz") == "7"
+    assert calling_code_for_country("U.S.") == "1"
+    assert calling_code_for_country(None) is None
+    assert calling_code_for_country("France") is None

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -562,3 +563,97 @@ def test_handshake_answers_let_multi_step_flows_run() -> None:
     assert token["access_token"] == "sandbox-access-token" and token["token_type"] == "Bearer"
     assert job.json()["resourceName"] == "customers/42/offlineUserDataJobs/1"
     assert "access_token" not in plain and "resourceName" not in plain
+
+
+# -- bounded memory ------------------------------------------------------------------------
+
+
+def test_a_body_over_the_cap_is_refused_with_413_before_it_is_read() -> None:
+    with Sandbox(max_body_bytes=1000) as sandbox, httpx.Client(base_url=sandbox.url) as http:
+        answer = http.post("/v1/import", content=b"x" * 1001)
+        assert answer.status_code == 413
+        assert "max_body_bytes is 1,000" in answer.json()["error"]
+        assert http.post("/v1/import", content=b"x" * 1000).status_code == 200
+        assert [len(r.body) for r in sandbox.requests] == [1000]  # the refused one is not kept
+
+
+def test_a_chunked_body_over_the_cap_is_refused() -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b"y" * 100
+
+    with Sandbox(max_body_bytes=1000) as sandbox, httpx.Client(base_url=sandbox.url) as http:
+        try:
+            status = http.post("/v1/import", content=chunks()).status_code
+        except httpx.TransportError:  # closed while the client was still sending: refused too
+            status = 413
+        assert status == 413
+        assert sandbox.requests == []
+
+
+def test_a_gzip_bomb_is_refused_on_its_inflated_size() -> None:
+    bomb = gzip.compress(b"\0" * (50 * 1024 * 1024), compresslevel=9)  # ~50 KB on the wire
+    assert len(bomb) < 100_000
+    with Sandbox() as sandbox, httpx.Client(base_url=sandbox.url) as http:
+        answer = http.post("/v1/import", content=bomb, headers={"Content-Encoding": "gzip"})
+        assert answer.status_code == 413
+        assert "inflated body is larger than 8,388,608 bytes" in answer.json()["error"]
+        assert sandbox.requests == []
+        # Deflate is capped the same way, and a body just at the cap inflates whole.
+        deflated = zlib.compress(b"{}" + b" " * (8 * 1024 * 1024 - 1))
+        answer = http.post("/v1/import", content=deflated, headers={"Content-Encoding": "deflate"})
+        assert answer.status_code == 413
+        exact = zlib.compress(b"{}" + b" " * (8 * 1024 * 1024 - 2))
+        answer = http.post("/v1/import", content=exact, headers={"Content-Encoding": "deflate"})
+        assert answer.status_code == 200
+        assert sandbox.requests[-1].json == {}
+
+
+def test_a_multi_member_gzip_body_is_inflated_whole() -> None:
+    body = gzip.compress(b'{"a": ') + gzip.compress(b"1}")
+    with Sandbox() as sandbox, httpx.Client(base_url=sandbox.url) as http:
+        http.post("/x", content=body, headers={"Content-Encoding": "gzip"})
+        assert sandbox.requests[0].json == {"a": 1}
+        assert sandbox.requests[0].content == b'{"a": 1}'
+
+
+def test_only_the_newest_max_requests_are_kept() -> None:
+    with Sandbox(max_requests=3) as sandbox, httpx.Client(base_url=sandbox.url) as http:
+        for n in range(5):
+            http.post("/x", json={"n": n})
+        assert [r.json["n"] for r in sandbox.requests] == [2, 3, 4]
+        with pytest.raises(ValueError, match="max_requests=3"):
+            sandbox.wait_for(4)
+        assert sandbox.clear() == 3
+
+
+def test_kept_requests_hold_at_most_max_recorded_bytes_but_always_the_newest() -> None:
+    with (
+        Sandbox(max_recorded_bytes=250) as sandbox,
+        httpx.Client(base_url=sandbox.url) as http,
+    ):
+        for n in range(4):
+            http.post("/x", content=bytes([65 + n]) * 100)
+        assert [r.body[:1] for r in sandbox.requests] == [b"C", b"D"]
+        http.post("/x", content=b"E" * 400)  # alone over the budget: still kept, alone
+        assert [r.body[:1] for r in sandbox.requests] == [b"E"]
+        sandbox.clear()
+        http.post("/x", content=b"F" * 250)
+        http.post("/x", content=b"")
+        assert [r.body[:1] for r in sandbox.requests] == [b"F", b""]  # exactly at the budget
+
+
+@pytest.mark.parametrize("field", ["max_body_bytes", "max_requests", "max_recorded_bytes"])
+@pytest.mark.parametrize("value", [0, -1, True, 1.5])
+def test_bounds_must_be_positive_integers(field: str, value: Any) -> None:
+    with pytest.raises(ValueError, match=field):
+        Sandbox(**{field: value})
+
+
+def test_default_bounds() -> None:
+    sandbox = Sandbox()
+    assert (sandbox.max_body_bytes, sandbox.max_requests, sandbox.max_recorded_bytes) == (
+        8 * 1024 * 1024,
+        1000,
+        64 * 1024 * 1024,
+    )

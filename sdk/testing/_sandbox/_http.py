@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from sdk.testing._sandbox._faults import FaultError, Faults, _Answer
-from sdk.testing._sandbox._requests import RecordedRequest, _decode_content, _parse_json
+from sdk.testing._sandbox._requests import (
+    BodyTooLarge,
+    RecordedRequest,
+    _decode_content,
+    _parse_json,
+)
 
 if TYPE_CHECKING:
     from sdk.testing._sandbox._server import Sandbox
@@ -58,6 +63,17 @@ class _Server(ThreadingHTTPServer):
 
 class _BadRequest(Exception):
     pass
+
+
+class _TooLarge(Exception):
+    def __init__(self, message: str, unread: int = 0) -> None:
+        super().__init__(message)
+        self.unread = unread
+
+
+#: A refused body up to this size is read and dropped, so the client sees the 413 rather than
+#: a reset connection while it is still sending; nothing of it is kept.
+_DRAIN_LIMIT = 64 * 1024 * 1024
 
 
 _VERSION_SEGMENT = re.compile(r"^/v\d+(\.\d+)?/")
@@ -125,6 +141,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(400, _json_bytes({"ok": False, "error": str(exc)}), "application/json")
             return
+        except _TooLarge as exc:
+            self._drain(exc.unread)
+            self._too_large(str(exc))
+            return
         if path == CONTROL_PREFIX.rstrip("/") or path.startswith(CONTROL_PREFIX):
             self._control(path, body)
             return
@@ -132,9 +152,17 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in self.headers.items():
             key = name.lower()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        try:
+            content = _decode_content(
+                body, headers.get("content-encoding", ""), sandbox.max_body_bytes
+            )
+        except BodyTooLarge as exc:
+            self._too_large(str(exc))
+            return
+        parsed = _parse_json(content)
+        del content
         answer = sandbox._decide()
         request_id = str(uuid.uuid4())
-        parsed = _parse_json(_decode_content(body, headers.get("content-encoding", "")))
         record = RecordedRequest(
             method=self.command,
             path=path,
@@ -156,9 +184,27 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._answer(answer, record)
 
+    def _drain(self, unread: int) -> None:
+        if unread > _DRAIN_LIMIT:
+            return
+        with contextlib.suppress(OSError):
+            while unread > 0:
+                chunk = self.rfile.read(min(unread, 65536))
+                if not chunk:
+                    break
+                unread -= len(chunk)
+
+    def _too_large(self, why: str) -> None:
+        """Refuse a body over the cap with 413, and close: what is left unread is not read."""
+        self.close_connection = True
+        cap = self._sandbox.max_body_bytes
+        error = f"request body too large: {why} (the sandbox's max_body_bytes is {cap:,})"
+        self._send(413, _json_bytes({"ok": False, "error": error}), "application/json")
+
     def _read_body(self) -> bytes:
+        limit = self._sandbox.max_body_bytes
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
+            return self._read_chunked(limit)
         length_text = self.headers.get("Content-Length")
         if length_text is None:
             return b""
@@ -168,13 +214,16 @@ class _Handler(BaseHTTPRequestHandler):
             raise _BadRequest(f"bad Content-Length {length_text!r}") from None
         if length < 0:
             raise _BadRequest(f"bad Content-Length {length_text!r}")
+        if length > limit:  # refused before reading a byte of it
+            raise _TooLarge(f"Content-Length {length:,} is larger than {limit:,} bytes", length)
         body = self.rfile.read(length)
         if len(body) != length:
             raise _BadRequest("body shorter than its Content-Length")
         return body
 
-    def _read_chunked(self) -> bytes:
+    def _read_chunked(self, limit: int) -> bytes:
         chunks: list[bytes] = []
+        total = 0
         while True:
             line = self.rfile.readline(65537)
             try:
@@ -183,6 +232,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _BadRequest("bad chunk size in a chunked body") from None
             if size == 0:
                 break
+            total += size
+            if total > limit:
+                raise _TooLarge(f"the chunked body is larger than {limit:,} bytes")
             chunks.append(self.rfile.read(size))
             self.rfile.readline(65537)  # the CRLF after the chunk
         while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import zlib
 from dataclasses import dataclass
@@ -11,7 +10,15 @@ from typing import Any
 
 from sdk.transport._redaction import MASK, is_secret_name
 
-__all__ = ["RecordedRequest"]
+__all__ = ["BodyTooLarge", "RecordedRequest"]
+
+#: The default cap on a request body, as received and once inflated: 8 MiB, above any vendor's
+#: request limit (Mixpanel 2 MB, Amplitude 1 MB, Segment 500 KB).
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+class BodyTooLarge(ValueError):
+    """A request body over the sandbox's cap, as sent or once inflated."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,10 @@ class RecordedRequest:
     @property
     def content(self) -> bytes:
         """The body, decompressed when ``Content-Encoding`` says gzip or deflate."""
-        return _decode_content(self.body, self.headers.get("content-encoding", ""))
+        try:
+            return _decode_content(self.body, self.headers.get("content-encoding", ""))
+        except BodyTooLarge:  # only under a sandbox whose cap is above the default
+            return _decode_content(self.body, self.headers.get("content-encoding", ""), 1 << 62)
 
     @property
     def text(self) -> str:
@@ -75,21 +85,42 @@ class RecordedRequest:
         }
 
 
-def _decode_content(body: bytes, content_encoding: str) -> bytes:
-    """Undo ``Content-Encoding`` gzip/deflate (innermost last); leave anything else as is."""
+def _decode_content(
+    body: bytes, content_encoding: str, limit: int = DEFAULT_MAX_BODY_BYTES
+) -> bytes:
+    """Undo ``Content-Encoding`` gzip/deflate (innermost last); leave anything else as is.
+
+    Inflating stops once the output passes ``limit`` bytes (:class:`BodyTooLarge`): a small
+    gzip bomb never becomes gigabytes.
+    """
     data = body
     codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
     for coding in reversed(codings):
         try:
             if coding in ("gzip", "x-gzip"):
-                data = gzip.decompress(data)
+                data = _inflate(data, zlib.MAX_WBITS | 16, limit)
             elif coding == "deflate":
-                data = zlib.decompress(data)
+                data = _inflate(data, zlib.MAX_WBITS, limit)
             elif coding != "identity":
                 return body
-        except (OSError, EOFError, zlib.error):
+        except zlib.error:
             return body
     return data
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    """Decompress every member of ``data`` (gzip may hold several), at most ``limit`` bytes."""
+    out = bytearray()
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(wbits)
+        out += inflater.decompress(rest, limit + 1 - len(out))
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise BodyTooLarge(f"the inflated body is larger than {limit:,} bytes")
+        if not inflater.eof:
+            raise zlib.error("truncated stream")
+        rest = inflater.unused_data
+    return bytes(out)
 
 
 def _parse_json(content: bytes) -> Any:

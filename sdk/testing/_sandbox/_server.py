@@ -3,6 +3,7 @@ requests, and decides each answer from its fault plan."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import random
 import socket
@@ -12,11 +13,15 @@ from collections.abc import Callable
 
 from sdk.testing._sandbox._faults import Faults, _Answer, check_port
 from sdk.testing._sandbox._http import _Server
-from sdk.testing._sandbox._requests import RecordedRequest
+from sdk.testing._sandbox._requests import DEFAULT_MAX_BODY_BYTES, RecordedRequest
 
-__all__ = ["Sandbox"]
+__all__ = ["DEFAULT_MAX_RECORDED_BYTES", "DEFAULT_MAX_REQUESTS", "Sandbox"]
 
 _JOIN_TIMEOUT = 2.0
+#: How many requests a sandbox keeps by default: the newest, in a ring.
+DEFAULT_MAX_REQUESTS = 1000
+#: The most body bytes (as received) the kept requests may hold together by default.
+DEFAULT_MAX_RECORDED_BYTES = 64 * 1024 * 1024
 
 
 class Sandbox:
@@ -25,6 +30,11 @@ class Sandbox:
     Use it as a context manager (``with Sandbox() as sb:``) or call :meth:`start` and
     :meth:`stop`. ``port=0`` picks a free port; :attr:`url` gives ``http://127.0.0.1:PORT``.
     ``on_request`` is called (from a server thread) with every request recorded.
+
+    Memory stays bounded however long it runs: a request body larger than ``max_body_bytes``,
+    as sent or once inflated (gzip, deflate), is refused with ``413`` before it is read or
+    inflated further; and only the newest ``max_requests`` requests are kept, fewer when their
+    bodies together pass ``max_recorded_bytes`` (the newest one is always kept).
     """
 
     def __init__(
@@ -34,12 +44,29 @@ class Sandbox:
         faults: Faults | None = None,
         *,
         on_request: Callable[[RecordedRequest], None] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_requests: int = DEFAULT_MAX_REQUESTS,
+        max_recorded_bytes: int = DEFAULT_MAX_RECORDED_BYTES,
     ) -> None:
+        for name, value in (
+            ("max_body_bytes", max_body_bytes),
+            ("max_requests", max_requests),
+            ("max_recorded_bytes", max_recorded_bytes),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: must be a positive integer, got {value!r}")
+        #: The largest request body accepted, as sent and once inflated (else ``413``).
+        self.max_body_bytes = max_body_bytes
+        #: How many recorded requests are kept (the newest).
+        self.max_requests = max_requests
+        #: The most body bytes the kept requests hold together.
+        self.max_recorded_bytes = max_recorded_bytes
         self._host = host
         self._port = check_port(port)
         self._on_request = on_request
         self._cond = threading.Condition()
-        self._requests: list[RecordedRequest] = []
+        self._requests: collections.deque[RecordedRequest] = collections.deque()
+        self._recorded_bytes = 0
         self._faults = Faults()
         self._sequence_position = 0
         self._rng = random.Random()
@@ -138,13 +165,17 @@ class Sandbox:
         with self._cond:
             count = len(self._requests)
             self._requests.clear()
+            self._recorded_bytes = 0
             return count
 
     def wait_for(self, n: int, timeout: float = 5.0) -> list[RecordedRequest]:
         """Wait until at least ``n`` requests are recorded; returns the snapshot.
 
-        Raises ``TimeoutError`` when fewer arrived within ``timeout`` seconds.
+        Raises ``TimeoutError`` when fewer arrived within ``timeout`` seconds, and
+        ``ValueError`` when ``n`` is more than the sandbox keeps (``max_requests``).
         """
+        if n > self.max_requests:
+            raise ValueError(f"n: the sandbox keeps at most max_requests={self.max_requests}")
         with self._cond:
             if not self._cond.wait_for(lambda: len(self._requests) >= n, timeout):
                 raise TimeoutError(
@@ -194,6 +225,12 @@ class Sandbox:
     def _record(self, request: RecordedRequest) -> None:
         with self._cond:
             self._requests.append(request)
+            self._recorded_bytes += len(request.body)
+            while len(self._requests) > 1 and (
+                len(self._requests) > self.max_requests
+                or self._recorded_bytes > self.max_recorded_bytes
+            ):
+                self._recorded_bytes -= len(self._requests.popleft().body)
             self._cond.notify_all()
         if self._on_request is not None:
             with contextlib.suppress(Exception):  # a printing hook must never break an answer
