@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from sdk.cli._sync import sync_arguments
 from sdk.engage._testevents import DEFAULT_SPACE_ID, TestEventType
 
 __all__ = [
@@ -230,6 +231,7 @@ COMMANDS: list[Command] = [
         _journey,
         "sdk.cli._journey:run_journey_command",
     ),
+    Command("sync", "list sync from a file of users", sync_arguments, "sdk.cli._sync:run_sync"),
 ]
 
 
