@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sdk import parse_message
 from sdk.engage import user_identifiers
-from sdk.engage._personas import _IDENTIFIER_PATHS
+from sdk.engage._identifiers import _IDENTIFIER_PATHS
 
 
 def _reference(message: Any) -> dict[str, str]:
@@ -64,7 +64,7 @@ _VALUES = st.one_of(
     st.integers(),
     st.booleans(),
     st.none(),
-    st.floats(allow_nan=False),
+    st.floats(allow_nan=False, allow_infinity=False),
     _ADDRESS,
     st.lists(st.integers(), max_size=2),
 )
