@@ -13,7 +13,6 @@ import argparse
 import asyncio
 
 
-
 def _answer(body: bytes) -> bytes:
     head = (
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -25,7 +24,15 @@ def _answer(body: bytes) -> bytes:
 _ANSWER = _answer(b"{}")
 #: What the list connectors' set-up calls need to read: an OAuth token, a job's name.
 _TOKEN = _answer(b'{"access_token":"sink-token","expires_in":3600,"token_type":"Bearer"}')
-_JOB = _answer(b'{"resourceName":"customers/1/offlineUserDataJobs/1"}')
+
+
+def _job(target: bytes) -> bytes:
+    """``.../customers/CID/offlineUserDataJobs:create`` -> that customer's job name."""
+    parts = target.split(b"/")
+    cid = parts[parts.index(b"customers") + 1] if b"customers" in parts else b"1"
+    return _answer(b'{"resourceName":"customers/' + cid + b'/offlineUserDataJobs/1"}')
+
+
 #: Largest request head or body accepted (a bench never sends more).
 _MAX_BYTES = 64 * 1024 * 1024
 
@@ -66,7 +73,7 @@ class _Sink(asyncio.Protocol):
             if target.endswith(b"/token"):
                 self._transport.write(_TOKEN)
             elif target.endswith(b"offlineUserDataJobs:create"):
-                self._transport.write(_JOB)
+                self._transport.write(_job(target))
             else:
                 self._transport.write(_ANSWER)
 
