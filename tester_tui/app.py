@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -22,8 +23,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
 
 from tester_tui.keys import KEYS, bindings, help_rows
+from tester_tui.lifecycle_render import error_line
 from tester_tui.messages import DeliveryFinished, LifecycleUpdated, SandboxStarted
 from tester_tui.panes import focus_pane
+from tester_tui.safe_text import safe
 from tester_tui.session import (
     initial_settings,
     new_event_ids,
@@ -125,6 +128,12 @@ class DestkitTester(App[int]):
         self.settings_file = settings_file
         self.journey_file = journey_file
         self.retry = retry
+        #: No policy given: the tester's short interactive one (set once sdk is loaded).
+        self.interactive_retry = retry is None
+        #: The last credentials check per destination slug: ``(text, ok)``.
+        self.credential_checks: dict[str, tuple[str, bool]] = {}
+        #: Where the last lifecycle was saved (the save dialog starts there).
+        self.save_folder: Path | None = None
         self.initial_user_id = user_id
         self.stamp = dict(stamp or {})
         self._sandbox_factory: Callable[[], SandboxServer] | None = (
@@ -213,7 +222,11 @@ class DestkitTester(App[int]):
     async def _load_domain(self) -> None:
         import sdk
         from sdk.engage import DEFAULT_SPACE_ID, TestEventType, new_test_user_id
+        from tester_tui.session import describe_retry, interactive_retry
 
+        if self.retry is None:
+            self.retry = interactive_retry()
+        self.editor.set_retry_text(describe_retry(self.retry, interactive=self.interactive_retry))
         self.destinations = {d.slug: d for d in sdk.all_destinations()}
         initial = (
             "sandbox" if "sandbox" in self.destinations else next(iter(self.destinations), None)
@@ -247,7 +260,7 @@ class DestkitTester(App[int]):
                 Static("Destination", classes="section-title -first"),
                 picker,
                 Static("Settings", classes="section-title"),
-                SettingsForm(id="settings"),
+                SettingsForm(id="settings", checks=self.credential_checks),
                 Static("Event", classes="section-title"),
                 event_form,
             ]
@@ -357,10 +370,17 @@ class DestkitTester(App[int]):
         form = self.event_form
         route = form.route
         spec = form.spec(self.destination.name if route else None)
+        no_user = not spec.user_id
+        if no_user:  # built with a stand-in, then shown without userId: the payload agrees
+            spec = dataclasses.replace(spec, user_id="user")
         try:
-            text = payload_text(spec, route=route, ids=self._event_ids, stamp=self.stamp)
+            text = payload_text(
+                spec, route=route, ids=self._event_ids, stamp=self.stamp, drop_user=no_user
+            )
         except InputError as exc:
             self.form_error = exc.message
+            if not self.editor.dirty:
+                self.editor.set_form_error(exc.message)
             self._update_send_state()
             return
         self.form_error = None
@@ -493,18 +513,30 @@ class DestkitTester(App[int]):
         self.lifecycle_view.show(lifecycle)
         response = lifecycle.last_response
         if message.kind == "auth":
-            if lifecycle.delivered:
-                self.notify("credentials accepted", title="Check credentials")
-            else:
-                error = lifecycle.error.message if lifecycle.error else lifecycle.outcome.value
-                self.notify(error, title="Check credentials", severity="error")
+            self._credentials_checked(lifecycle)
         elif lifecycle.delivered:
-            self.notify(response.status_line if response else "delivered", title="Delivered")
+            line = safe(response.status_line) if response else "delivered"
+            self.notify(line, title="Delivered", markup=False)
         elif lifecycle.outcome.value == "filtered":
             self.notify("filtered at destination", title="Not sent", severity="warning")
         else:
-            detail = lifecycle.error.message if lifecycle.error else lifecycle.outcome.value
-            self.notify(detail, title=lifecycle.outcome.value, severity="error")
+            detail = error_line(lifecycle)
+            self.notify(detail, title=lifecycle.outcome.value, severity="error", markup=False)
+
+    def _credentials_checked(self, lifecycle: Lifecycle) -> None:
+        """Say how the check went, in a toast and beside the settings (it stays there)."""
+        from datetime import datetime
+
+        destination = self.destinations.get(lifecycle.slug)
+        name = destination.name if destination is not None else lifecycle.destination
+        when = datetime.now().strftime("%H:%M:%S")
+        if lifecycle.delivered:
+            text, ok = "credentials accepted", True
+        else:
+            text, ok = f"credentials refused: {error_line(lifecycle)}", False
+        self.settings_form.set_check(lifecycle.slug, f"{name}: {text} · checked {when}", ok)
+        severity = "information" if ok else "error"
+        self.notify(text, title="Check credentials", severity=severity, markup=False)
 
     # -- other actions -----------------------------------------------------------------------
 
@@ -540,7 +572,8 @@ class DestkitTester(App[int]):
                 return
             self._save(lifecycle, target)
             return
-        self._ask_save_path(lifecycle, f"lifecycle-{lifecycle.id}.json")
+        folder = self.save_folder or Path.cwd()
+        self._ask_save_path(lifecycle, str(folder / f"lifecycle-{lifecycle.id}.json"))
 
     def _ask_save_path(
         self, lifecycle: Lifecycle, default: str, *, confirm: Path | None = None
@@ -553,25 +586,30 @@ class DestkitTester(App[int]):
             if not answer:
                 return
             target = Path(answer).expanduser()
+            if target.is_dir():  # a folder: the default file name inside it
+                target = target / f"lifecycle-{lifecycle.id}.json"
             if target.exists() and (confirm is None or target.resolve() != confirm.resolve()):
                 self._ask_save_path(lifecycle, answer, confirm=target)
                 return
             self._save(lifecycle, target)
 
         if confirm is None:
-            title, hint = "Save the lifecycle as JSON to:", "enter saves · escape cancels"
+            title = "Save the lifecycle as JSON to (a file, or a folder to save it in):"
+            hint = "enter saves · escape cancels"
         else:
             title = f"{confirm} already exists."
             hint = "enter overwrites it · change the path to save elsewhere · escape cancels"
         self.push_screen(SavePathScreen(title, default, hint=hint), chosen)
 
     def _save(self, lifecycle: Lifecycle, target: Path) -> None:
+        target = target.absolute()
         try:
             target.write_text(lifecycle.to_json() + "\n", encoding="utf-8")
         except OSError as exc:
-            self.notify(f"cannot write {target}: {exc.strerror}", severity="error")
+            self.notify(f"cannot write {target}: {exc.strerror}", severity="error", markup=False)
             return
-        self.notify(f"saved to {target}", title="Lifecycle saved")
+        self.save_folder = target.parent
+        self.notify(f"saved to {target}", title="Lifecycle saved", markup=False)
 
     def curl_for_shown(self, *, unmask: bool = False) -> str | None:
         """The shown request as curl; unmasked only when asked (needs the real settings)."""
@@ -586,11 +624,28 @@ class DestkitTester(App[int]):
         return request_as_curl(exchange, destination, self.settings_values.get(destination.slug))
 
     def action_copy_curl(self, unmask: bool = False) -> None:
-        """Copy the shown request as a curl command (secrets masked unless ``unmask``)."""
+        """Copy the shown request as a curl command (secrets masked unless ``unmask``, which
+        asks for confirmation first)."""
         text = self.curl_for_shown(unmask=unmask)
         if text is None:
             self.notify("no request to copy yet: send an event first", severity="warning")
             return
+        if unmask:
+            from tester_tui.screens.confirm import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._copy_curl(text, unmask=True)
+
+            question = (
+                "Copy the request with its secrets UNMASKED? Anything you paste it into "
+                "(a chat, a ticket, a shell history) will hold the real credentials."
+            )
+            self.push_screen(ConfirmScreen(question), answered)
+            return
+        self._copy_curl(text, unmask=False)
+
+    def _copy_curl(self, text: str, *, unmask: bool) -> None:
         self.copy_to_clipboard(text)
         how = "secrets UNMASKED" if unmask else "secrets masked"
         self.notify(f"copied the request as curl ({how})", title="Copied")
@@ -738,8 +793,9 @@ class DestkitTester(App[int]):
             else:
                 callback = getattr(self, f"action_{name}")
             yield SystemCommand(f"{key.label} ({key.keys})", key.description, callback)
+        # The unmasked copy is never first and never a default: it comes last, and asks.
         yield SystemCommand(
-            "Copy curl with secrets UNMASKED",
+            "Curl with secrets UNMASKED… (asks first)",
             "Copy the request as curl with the real secret values from the settings",
             lambda: self.action_copy_curl(unmask=True),
         )

@@ -51,13 +51,13 @@ from tester_tui.journey_session import (
     users_folder,
 )
 from tester_tui.keys import journey_bindings
+from tester_tui.lifecycle_render import Palette, palette_of
 from tester_tui.panes import focus_pane
 from tester_tui.widgets.field_row import FieldRow
 from tester_tui.widgets.journey_path import JourneyPathView
 from tester_tui.widgets.journey_payloads import JourneyPayloads
 from tester_tui.widgets.journey_send import JourneySend
 from tester_tui.widgets.journey_tree import JourneyTree, NodeData
-from tester_tui.widgets.lifecycle_view import Palette, palette_of
 from tester_tui.widgets.settings_form import SettingsForm
 
 if TYPE_CHECKING:
@@ -840,6 +840,10 @@ class JourneyScreen(Screen[None]):
         if mode == self.size_mode:
             return
         self.size_mode = mode
+        # The breakpoint class now, not after the next resize: else the setup pane is hidden
+        # for a frame and the step tree loses the focus it opens with.
+        for name in ("narrow", "medium", "wide"):
+            self.set_class(name == mode, f"-{name}")
         tabs = self.query_one("#journey-tabs", Tabs)
         hidden = {"narrow": (), "medium": ("setup",), "wide": ("setup", "path")}[mode]
         for pane in _PANES:
@@ -848,7 +852,9 @@ class JourneyScreen(Screen[None]):
             else:
                 tabs.show(f"jtab-{pane}")
         if tabs.active in ("", *(f"jtab-{pane}" for pane in hidden)):
-            tabs.active = "jtab-payloads" if mode == "wide" else "jtab-path"
+            # Narrow: open on Setup, where the step tree (and the focus) is.
+            first = {"narrow": "setup", "medium": "path", "wide": "payloads"}[mode]
+            tabs.active = f"jtab-{first}"
 
     # -- inputs ----------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -49,6 +50,7 @@ class PayloadEditor(Vertical):
         #send-row { height: auto; padding: 0 1; }
         #send { margin-right: 1; }
         #send-reason { color: $text-muted; width: 1fr; height: auto; }
+        #retry-policy { color: $text-muted; height: auto; padding: 0 1; }
     }
     """
 
@@ -77,6 +79,7 @@ class PayloadEditor(Vertical):
         with Horizontal(id="send-row"):
             yield Button("Send  ^s", id="send", variant="primary", compact=True)
             yield Static(id="send-reason")
+        yield Static(id="retry-policy")
 
     @property
     def text(self) -> str:
@@ -111,6 +114,18 @@ class PayloadEditor(Vertical):
         )
         return True
 
+    def set_retry_text(self, text: str) -> None:
+        """Say how hard a send tries (the retry policy in force)."""
+        self.query_one("#retry-policy", Static).update(text)
+
+    def set_form_error(self, error: str) -> None:
+        """The form cannot build an event (``error``): the verdict says so, not "valid"."""
+        self.event, self.error = None, f"form: {error}"
+        status = self.query_one("#payload-status", Static)
+        status.update(Text(f"✗ {self.error} (fix the form, or edit the payload by hand)"))
+        status.add_class("-error")
+        self.post_message(self.Validated(None, self.error))
+
     def set_send_state(self, enabled: bool, reason: str) -> None:
         """Enable or refuse Send, saying why."""
         self.query_one("#send", Button).disabled = not enabled
@@ -125,9 +140,9 @@ class PayloadEditor(Vertical):
         status = self.query_one("#payload-status", Static)
         if self.error is None:
             kind = self.event.get("type", "?") if self.event else "?"
-            status.update(f"✓ valid {kind} message · {len(text.encode())} bytes")
+            status.update(Text(f"✓ valid {kind} message · {len(text.encode())} bytes"))
         else:
-            status.update(f"✗ {self.error}")
+            status.update(Text(f"✗ {self.error}"))
         status.set_class(self.error is not None, "-error")
         if not self.dirty:
             self.query_one("#payload-banner").remove_class("-shown")
