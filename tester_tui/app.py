@@ -26,7 +26,6 @@ from tester_tui.keys import KEYS, bindings, help_rows
 from tester_tui.lifecycle_render import error_line
 from tester_tui.messages import DeliveryFinished, LifecycleUpdated, SandboxStarted
 from tester_tui.panes import focus_pane
-from tester_tui.safe_text import safe
 from tester_tui.session import (
     initial_settings,
     new_event_ids,
@@ -34,6 +33,7 @@ from tester_tui.session import (
     request_as_curl,
     split_settings_file,
 )
+from tester_tui.transport import SessionTransport
 from tester_tui.widgets.destination_picker import DestinationPicker
 from tester_tui.widgets.event_form import EventForm
 from tester_tui.widgets.lifecycle_view import LifecycleView
@@ -41,6 +41,8 @@ from tester_tui.widgets.payload_editor import PayloadEditor
 from tester_tui.widgets.settings_form import SettingsForm
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from sdk import Destination, DestinationSettings, Lifecycle, RetryPolicy
 
 __all__ = ["DestkitTester", "layout_mode", "run_tester"]
@@ -74,6 +76,8 @@ _TESTER_ONLY_ACTIONS = frozenset(
         "show_pane",
     }
 )
+#: A delivery's in-between states wait this long (seconds) before they are drawn.
+_PROGRESS_DELAY = 0.1
 _EXAMPLE_JOURNEY_FILE = "examples/journeys/first_purchase.yaml"
 MEDIUM_WIDTH = 110
 WIDE_WIDTH = 150
@@ -153,6 +157,9 @@ class DestkitTester(App[int]):
         self.sandbox_url: str | None = None
         self.sandbox_error: str | None = None
         self.ready = asyncio.Event()
+        self._progress_timer: Timer | None = None
+        #: One connection pool for every send of the session (see tester_tui.transport).
+        self.transport = SessionTransport()
         self._event_ids = new_event_ids()
         self._sandbox_settled = asyncio.Event()
         self._loaded = False
@@ -194,7 +201,8 @@ class DestkitTester(App[int]):
         self._loading_started = True
         self.run_worker(self._load_domain(), name="load", group="load", exit_on_error=True)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
+        await self.transport.close()
         self.stop_sandbox()
 
     @property
@@ -472,8 +480,9 @@ class DestkitTester(App[int]):
     ) -> None:
         from sdk import AsyncDelivery, Redactor, secret_values
 
+        # No redraw before the request goes: a second ctrl+s is refused by send_blocker, and
+        # a send slower than _PROGRESS_DELAY shows its progress (and disables Send) then.
         self.sending = True
-        self._update_send_state()
         self._switch_pane("lifecycle")
 
         def on_update(lifecycle: Lifecycle) -> None:
@@ -481,7 +490,11 @@ class DestkitTester(App[int]):
 
         try:
             async with AsyncDelivery(
-                destination, settings, retry=self.retry, on_update=on_update
+                destination,
+                settings,
+                retry=self.retry,
+                on_update=on_update,
+                transport=self.transport.get(),
             ) as delivery:
                 if kind == "auth":
                     lifecycle = await delivery.test_authentication()
@@ -498,25 +511,39 @@ class DestkitTester(App[int]):
         self.post_message(DeliveryFinished(lifecycle, kind))
 
     def on_lifecycle_updated(self, message: LifecycleUpdated) -> None:
+        """A step of the running delivery. A loopback send is over in a few milliseconds: its
+        in-between states are drawn only if it takes longer than ``_PROGRESS_DELAY`` (then at
+        most that often), so the final state is the first frame drawn, not the fourth."""
         if not self.is_running:  # a message after the widgets are gone
             return
         self.lifecycle = message.lifecycle
-        self.lifecycle_view.show(message.lifecycle)
+        if message.lifecycle.outcome.value != "pending":
+            self.lifecycle_view.show(message.lifecycle)
+        elif self._progress_timer is None:
+            self._progress_timer = self.set_timer(_PROGRESS_DELAY, self._draw_progress)
+
+    def _draw_progress(self) -> None:
+        self._progress_timer = None
+        if self.is_running and self.lifecycle is not None:
+            self._update_send_state()
+            self.lifecycle_view.show(self.lifecycle)
 
     def on_delivery_finished(self, message: DeliveryFinished) -> None:
         lifecycle = message.lifecycle
         self.history.append(lifecycle)
-        if message.kind == "send" and not self.editor.dirty:
-            self._event_ids = new_event_ids()  # the next send is a new message
-            self._rebuild_payload()
+        if self._progress_timer is not None:
+            self._progress_timer.stop()
+            self._progress_timer = None
         self.lifecycle = lifecycle
         self.lifecycle_view.show(lifecycle)
-        response = lifecycle.last_response
+        if message.kind == "send" and not self.editor.dirty:
+            self._event_ids = new_event_ids()  # the next send is a new message
+            # After the outcome's frame: the payload is rebuilt (and checked) right behind it.
+            self.call_after_refresh(self._rebuild_payload)
         if message.kind == "auth":
             self._credentials_checked(lifecycle)
         elif lifecycle.delivered:
-            line = safe(response.status_line) if response else "delivered"
-            self.notify(line, title="Delivered", markup=False)
+            pass  # the lifecycle pane says so (a toast per success costs a frame, and hides)
         elif lifecycle.outcome.value == "filtered":
             self.notify("filtered at destination", title="Not sent", severity="warning")
         else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +21,7 @@ from tester_tui.lifecycle_render import (
     attempt_line,
     body_renderable,
     error_text,
+    lines,
     notes_text,
     palette_of,
     plain_error,
@@ -63,6 +63,7 @@ class LifecycleView(Vertical):
         self._tabs_started = False
         self._tabs_ready = False
         self._pending_tab: str | None = None
+        self._drawn: dict[str, tuple[object, ...]] = {}  # what each tab shows now
 
     def compose(self) -> ComposeResult:
         yield Static(id="lc-summary")
@@ -148,39 +149,88 @@ class LifecycleView(Vertical):
         attempt = self._selected_attempt()
         return attempt.exchanges[-1] if attempt is not None and attempt.exchanges else None
 
-    def _draw_exchange(self) -> None:
+    def _signature(self, tab: str) -> tuple[object, ...]:
+        """What the ``tab`` shows depends on: unchanged, it is not drawn again."""
         lifecycle = self.lifecycle
+        if lifecycle is None:
+            return (None,)
+        if tab == "event":
+            return (id(lifecycle), lifecycle.payload is None)
+        attempt = self._selected_attempt()
         exchange = self.selected_exchange()
+        return (
+            id(lifecycle),
+            lifecycle.outcome,
+            len(lifecycle.attempts),
+            id(attempt),
+            id(exchange),
+            exchange is not None and exchange.response is not None,
+            attempt is not None and attempt.retry is not None,
+        )
+
+    def _active_tab(self) -> str:
+        active = self.query_one("#lc-tabs", TabbedContent).active
+        return active.removeprefix("lc-tab-") or "request"
+
+    def _draw_exchange(self) -> None:
+        """Draw the tab on screen (the others when they are shown), each only when what it
+        shows changed: pretty-printing bodies and laying them out is the costly part of a
+        lifecycle update."""
         if not self._tabs_ready:
             return  # not mounted yet: drawn once it is
-        palette = self.palette
+        tab = self._active_tab()
+        signature = self._signature(tab)
+        if self._drawn.get(tab) == signature:
+            return
+        self._drawn[tab] = signature
+        {
+            "request": self._draw_request,
+            "response": self._draw_response,
+            "event": self._draw_event,
+            "record": self._draw_record,
+        }[tab]()
+
+    def _not_sent(self) -> str | None:
+        """Why nothing was sent (a finished lifecycle without an exchange), else None."""
+        lifecycle = self.lifecycle
+        if lifecycle is None or self.selected_exchange() is not None:
+            return None
+        outcome = lifecycle.outcome.value
+        if outcome == "pending":
+            return None
+        if outcome == "filtered":
+            return "filtered at destination"
+        if lifecycle.error is not None:
+            return plain_error(lifecycle.error.message)
+        return "nothing was sent"
+
+    def _draw_request(self) -> None:
         request = self.query_one("#lc-request", Static)
-        response = self.query_one("#lc-response", Static)
-        if lifecycle is None:
+        reason = self._not_sent()
+        if self.lifecycle is None:
             request.update(Text("Send an event to see its request.", style="dim"))
-            response.update(Text("Send an event to see its response.", style="dim"))
-        elif exchange is None and lifecycle.outcome.value != "pending":
-            reason = (
-                "filtered at destination"
-                if lifecycle.outcome.value == "filtered"
-                else (
-                    plain_error(lifecycle.error.message)
-                    if lifecycle.error is not None
-                    else "nothing was sent"
-                )
-            )
+        elif reason is not None:
             request.update(Text(f"Not sent: {reason}", style="dim"))
+        else:
+            request.update(request_renderable(self.selected_exchange()))
+
+    def _draw_response(self) -> None:
+        response = self.query_one("#lc-response", Static)
+        reason = self._not_sent()
+        if self.lifecycle is None:
+            response.update(Text("Send an event to see its response.", style="dim"))
+        elif reason is not None:
             response.update(Text(f"Not sent: {reason}", style="dim"))
         else:
-            request.update(request_renderable(exchange))
-            response.update(response_renderable(exchange, palette))
+            response.update(response_renderable(self.selected_exchange(), self.palette))
+
+    def _draw_event(self) -> None:
+        lifecycle = self.lifecycle
         event = self.query_one("#lc-event", Static)
-        record = self.query_one("#lc-record", Static)
         if lifecycle is None:
             event.update("")
-            record.update("")
             return
-        parts: list[RenderableType] = [
+        parts: list[Text] = [
             section("event (as received)"),
             body_renderable(lifecycle.event, "json"),
         ]
@@ -189,8 +239,17 @@ class LifecycleView(Vertical):
                 section(f"mapped payload ({lifecycle.action})"),
                 body_renderable(lifecycle.payload, "json"),
             ]
-        event.update(Group(*parts))
-        record.update(body_renderable(lifecycle.to_dict(), "json"))
+        event.update(lines(*parts))
+
+    def _draw_record(self) -> None:
+        lifecycle = self.lifecycle
+        record = self.query_one("#lc-record", Static)
+        record.update("" if lifecycle is None else body_renderable(lifecycle.to_dict(), "json"))
+
+    @on(TabbedContent.TabActivated, "#lc-tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        self._draw_exchange()
 
     @on(OptionList.OptionHighlighted, "#lc-attempts")
     def _attempt_chosen(self, event: OptionList.OptionHighlighted) -> None:

@@ -68,6 +68,7 @@ class PayloadEditor(Vertical):
         self._pending: str | None = None
         self.event: dict[str, Any] | None = None
         self.error: str | None = "no payload yet"
+        self._send_state: tuple[bool, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -127,7 +128,10 @@ class PayloadEditor(Vertical):
         self.post_message(self.Validated(None, self.error))
 
     def set_send_state(self, enabled: bool, reason: str) -> None:
-        """Enable or refuse Send, saying why."""
+        """Enable or refuse Send, saying why (nothing is redrawn when nothing changed)."""
+        if self._send_state == (enabled, reason):
+            return
+        self._send_state = (enabled, reason)
         self.query_one("#send", Button).disabled = not enabled
         self.query_one("#send-reason", Static).update(reason)
 
