@@ -430,6 +430,9 @@ class DestkitTester(App[int]):
             return "starting the sandbox…"
         if self.form_error and not self.editor.dirty:
             return self.form_error
+        type_error = self.event_form.type_error
+        if type_error and not self.editor.dirty:
+            return f"event type: {type_error}"
         return self.editor.error
 
     def _update_send_state(self) -> None:

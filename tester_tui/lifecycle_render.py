@@ -197,10 +197,17 @@ def routing_text(lifecycle: Lifecycle | None, palette: Palette) -> Text:
     if lifecycle is None or not lifecycle.routing:
         return Text("")
     routing = lifecycle.routing
-    style = palette.ok if routing.get("delivered") else palette.retry
+    outcome = lifecycle.outcome.value
+    routed = bool(routing.get("delivered"))
+    decision = safe(str(routing.get("decision", "")))
+    style = palette.ok if routed else palette.retry
+    if routed and outcome not in ("delivered", "pending"):
+        # Routed to the destination, then refused or failed: the line says so, never
+        # "delivered" above a failure.
+        decision, style = f"routed, then {outcome}", palette.fail
     return Text.assemble(
         ("Routing ", "bold"),
-        (safe(str(routing.get("decision", ""))), f"bold {style}"),
+        (decision, f"bold {style}"),
         (f" · {safe(str(routing.get('reason', '')))}", palette.muted),
     )
 

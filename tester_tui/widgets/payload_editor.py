@@ -28,10 +28,20 @@ def validate_payload(text: str) -> tuple[dict[str, Any] | None, str | None]:
 
     from sdk import InputError, parse_message
 
+    from sdk.engage import membership_of
+
     try:
-        parse_message(text)
+        message = parse_message(text)
     except InputError as exc:
         return None, exc.message
+    # The add-only rule the runtime applies before any request (ListRemovalRefused): refused
+    # here, so the verdict and Send agree with the outcome.
+    membership = membership_of(message)
+    if membership is not None and membership.is_journey and not membership.member:
+        return None, (
+            f"{membership.key} is a journey step: journeys are add-only, so an exit or a "
+            "removal is never sent"
+        )
     # Valid: send the document as written (unknown keys and all); the runtime parses it again.
     return json.loads(text), None
 

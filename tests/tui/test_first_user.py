@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandList, CommandPalette
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList, Select, Static
 
 from tester_tui.screens.confirm import ConfirmScreen
 from tester_tui.screens.save import SavePathScreen
@@ -221,3 +221,51 @@ async def test_after_f7_on_the_example_the_detail_follows_the_highlight() -> Non
         shown = view.query_one("#js-lifecycle").lifecycle  # type: ignore[attr-defined]
         assert options.highlighted is not None
         assert shown is view.lifecycles[options.highlighted]
+
+
+async def test_an_exit_on_a_journey_step_is_invalid_before_send_with_the_reason() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        app.query_one("#event-type", Select).value = "audience-exited"
+        await pilot.pause()
+        await pilot.pause()
+        reason = str(app.query_one("#type-error", Static).content)
+        assert "add-only" in reason and app.query_one("#type-error").display
+        assert "✓ valid" not in str(app.query_one("#payload-status", Static).content)
+        assert "add-only" in str(app.query_one("#payload-status", Static).content)
+        blocker = app.send_blocker()
+        assert blocker is not None and "add-only" in blocker
+        assert app.query_one("#send").disabled
+        before = len(app.history)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert len(app.history) == before  # refused before any request
+        # An audience (no journey) may exit.
+        app.query_one("#journey", Input).value = ""
+        app.query_one("#step", Input).value = ""
+        await until(pilot, lambda: app.send_blocker() is None)
+        assert not app.query_one("#type-error").display
+        await send_and_wait(app, pilot)
+        assert app.lifecycle is not None and app.lifecycle.delivered
+
+
+async def test_the_routing_line_agrees_with_a_refused_outcome() -> None:
+    import sdk
+    from sdk.engage import TestEventSpec, TestEventType, build_test_event
+    from tester_tui.lifecycle_render import Palette, routing_text
+
+    spec = TestEventSpec(
+        event_type=TestEventType.AUDIENCE_EXITED,
+        user_id="u-1",
+        destination="Sandbox",
+        journey="First Purchase",
+        step="Opened Email",
+    )
+    destination = sdk.get_destination("sandbox")
+    async with sdk.AsyncDelivery(destination, {"endpoint": "http://127.0.0.1:9"}) as delivery:
+        lifecycle = await delivery.send(build_test_event(spec).to_wire())
+    assert lifecycle.error is not None and lifecycle.error.cls == "ListRemovalRefused"
+    line = routing_text(lifecycle, Palette()).plain
+    assert "routed, then failed" in line
+    assert "delivered" not in line.split("·")[0]

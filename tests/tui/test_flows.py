@@ -311,7 +311,11 @@ async def test_every_event_type_builds_a_valid_payload() -> None:
         for kind in TestEventType:
             select.value = kind.value
             await pilot.pause()
-            await until(pilot, lambda: app.editor.error is None)
+            if kind.value in ("audience-exited", "list-remove"):
+                # Built, and refused before Send: the form names a journey step (add-only).
+                await until(pilot, lambda: "add-only" in (app.editor.error or ""))
+            else:
+                await until(pilot, lambda: app.editor.error is None)
             payload = json.loads(app.editor.text)
             assert payload["userId"] == USER, kind
 
