@@ -27,7 +27,6 @@ def validate_payload(text: str) -> tuple[dict[str, Any] | None, str | None]:
     import json
 
     from sdk import InputError, parse_message
-
     from sdk.engage import membership_of
 
     try:

@@ -269,3 +269,36 @@ async def test_the_routing_line_agrees_with_a_refused_outcome() -> None:
     line = routing_text(lifecycle, Palette()).plain
     assert "routed, then failed" in line
     assert "delivered" not in line.split("·")[0]
+
+
+async def test_the_destination_picker_filters_as_you_type() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        app.query_one("#destination", Select).focus()
+        await pilot.pause()
+        await pilot.press(*"ampl")
+        await pilot.pause()
+        assert app.query_one("#destination-filter", Input).value == "ampl"
+        matches = app.query_one("#destination-matches", OptionList)
+        assert matches.display and matches.option_count >= 1
+        labels = [str(matches.get_option_at_index(i).prompt) for i in range(matches.option_count)]
+        assert all("ampl" in label.lower() for label in labels), labels
+        assert app.destination is not None and app.destination.slug == "sandbox"  # not yet
+        await pilot.press("enter")
+        await until(pilot, lambda: getattr(app.destination, "slug", "") == "amplitude")
+        assert not matches.display  # the filter is cleared once chosen
+        assert app.query_one("#destination-filter", Input).value == ""
+
+
+async def test_the_open_destination_menu_leaves_no_label_fragments() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        menu = app.query_one("#destination", Select)
+        menu.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: menu.expanded)
+        await pilot.pause()
+        for line in screen_text(app).splitlines():
+            assert "destiAmplitude" not in line and "event desti" not in line, line
