@@ -20,7 +20,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
+from textual.widgets import Button, Header, Static, Tab, Tabs
 
 from tester_tui.keys import KEYS, bindings, help_rows
 from tester_tui.lifecycle_render import error_line
@@ -39,6 +39,7 @@ from tester_tui.widgets.event_form import EventForm
 from tester_tui.widgets.lifecycle_view import LifecycleView
 from tester_tui.widgets.payload_editor import PayloadEditor
 from tester_tui.widgets.settings_form import SettingsForm
+from tester_tui.widgets.stable_footer import StableFooter
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -74,6 +75,7 @@ _TESTER_ONLY_ACTIONS = frozenset(
         "rebuild_payload",
         "journey",
         "show_pane",
+        "jump",
     }
 )
 #: A delivery's in-between states wait this long (seconds) before they are drawn.
@@ -184,7 +186,7 @@ class DestkitTester(App[int]):
                 yield PayloadEditor(id="editor")
             with Vertical(id="pane-lifecycle", classes="pane"):
                 yield LifecycleView(id="lifecycle")
-        yield Footer()
+        yield StableFooter([k.action for k in KEYS], compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#pane-setup").border_title = "Setup"
@@ -760,6 +762,19 @@ class DestkitTester(App[int]):
         self.push_screen(JourneyScreen(path))
 
     # -- narrow layout ---------------------------------------------------------------------
+
+    def action_jump(self) -> None:
+        """Jump mode: a letter per pane; the letter shows the pane and focuses it."""
+        from tester_tui.screens.jump import JumpScreen
+
+        targets = [("s", "setup", "Setup"), ("p", "payload", "Payload")]
+        targets.append(("l", "lifecycle", "Lifecycle"))
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.action_show_pane(name)
+
+        self.push_screen(JumpScreen(targets), chosen)
 
     def action_show_pane(self, name: str) -> None:
         """Show ``setup``, ``payload`` or ``lifecycle`` and move the focus into it."""

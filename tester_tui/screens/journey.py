@@ -26,7 +26,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
     Button,
-    Footer,
     Header,
     Input,
     Select,
@@ -50,7 +49,7 @@ from tester_tui.journey_session import (
     user_files,
     users_folder,
 )
-from tester_tui.keys import journey_bindings
+from tester_tui.keys import JOURNEY_KEYS, journey_bindings
 from tester_tui.lifecycle_render import Palette, palette_of
 from tester_tui.panes import focus_pane
 from tester_tui.widgets.field_row import FieldRow
@@ -59,6 +58,7 @@ from tester_tui.widgets.journey_payloads import JourneyPayloads
 from tester_tui.widgets.journey_send import JourneySend
 from tester_tui.widgets.journey_tree import JourneyTree, NodeData
 from tester_tui.widgets.settings_form import SettingsForm
+from tester_tui.widgets.stable_footer import StableFooter
 
 if TYPE_CHECKING:
     from sdk import Destination, JourneyFile, Preview, UserProfile
@@ -194,7 +194,7 @@ class JourneyScreen(Screen[None]):
                 yield JourneyPayloads(id="journey-payloads")
             with Vertical(id="jpane-send", classes="jpane"):
                 yield JourneySend(id="journey-send")
-        yield Footer()
+        yield StableFooter([k.action for k in JOURNEY_KEYS], compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "journey mode"
@@ -803,6 +803,19 @@ class JourneyScreen(Screen[None]):
             text += "\n\n" + render_deliveries(self.send_view.lifecycles)
         self.app.copy_to_clipboard(text)
         self.notify("copied the preview as text", title="Copied")
+
+    def action_jump(self) -> None:
+        """Jump mode: a letter per pane; the letter shows the pane and focuses it."""
+        from tester_tui.screens.jump import JumpScreen
+
+        targets = [("s", "setup", "Setup"), ("a", "path", "Path")]
+        targets += [("y", "payloads", "Payloads"), ("d", "send", "Send · settings")]
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.action_show_pane(name)
+
+        self.app.push_screen(JumpScreen(targets), chosen)
 
     def action_show_pane(self, name: str) -> None:
         """Show ``setup``, ``path``, ``payloads`` or ``send`` and move the focus into it."""

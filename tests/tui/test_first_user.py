@@ -11,6 +11,8 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, OptionList, Select, Static
 
 from tester_tui.screens.confirm import ConfirmScreen
+from tester_tui.screens.help import HelpScreen
+from tester_tui.screens.jump import JumpScreen
 from tester_tui.screens.save import SavePathScreen
 from tester_tui.widgets.journey_tree import JourneyTree
 from tests.tui.conftest import make_app, notifications, ready, screen_text, send_and_wait, until
@@ -302,3 +304,63 @@ async def test_the_open_destination_menu_leaves_no_label_fragments() -> None:
         await pilot.pause()
         for line in screen_text(app).splitlines():
             assert "destiAmplitude" not in line and "event desti" not in line, line
+
+
+async def test_at_80x24_the_help_close_hint_shows_and_toasts_wait_behind_dialogs() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await ready(app, pilot)
+        app.notify("toast-42", timeout=30)
+        await pilot.pause()
+        await until(pilot, lambda: "toast-42" in screen_text(app))
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause(0.2)
+        shown = screen_text(app)
+        assert "escape, q or f1 closes" in shown
+        assert "toast-42" not in shown
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.pause(0.2)
+        assert "toast-42" in screen_text(app)  # back once the dialog is gone
+
+
+async def test_at_80x24_the_journey_footer_shows_f1_with_or_without_a_focused_step() -> None:
+    app = make_app(journey_file=str(EXAMPLE))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await journey_screen(app, pilot)
+        assert screen_text(app).splitlines()[-1].lstrip().startswith("f1 Help")
+        await preview(screen, pilot)
+        screen.set_focus_step(("First Purchase", "steps[1]"))
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        assert footer.lstrip().startswith("f1 Help"), footer
+
+
+async def test_the_footer_keeps_its_keys_and_order_as_the_focus_moves() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        footers = set()
+        for widget_id in ("#destination", "#user-id", "#payload", "#route"):
+            app.query_one(widget_id).focus()
+            await pilot.pause()
+            # The app's keys, in order, start the footer whatever has the focus.
+            footers.add(screen_text(app).splitlines()[-1].split(" f1 Help", 1)[-1][:60])
+        assert len(footers) == 1, footers
+
+
+async def test_jump_mode_moves_the_focus_between_panes() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, JumpScreen))
+        assert "Lifecycle" in screen_text(app)
+        await pilot.press("p")
+        await until(pilot, lambda: not isinstance(app.screen, JumpScreen))
+        await until(pilot, lambda: app.focused is app.query_one("#payload"))
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, JumpScreen))
+        await pilot.press("s")
+        await until(pilot, lambda: app.focused is app.query_one("#destination"))
