@@ -77,6 +77,7 @@ from connectors.facebook_custom_audiences._graph import (
     graph_error_body,
     invalid_entries,
 )
+from connectors.facebook_custom_audiences._notes import NOTES
 from sdk import (
     BatchLimits,
     BatchResult,
@@ -376,4 +377,5 @@ destination: Destination[FacebookCustomAudiencesSettings] = Destination(
     authentication=Authentication(scheme="oauth2", test=_test_authentication),
     api_version="Meta Marketing API, Graph API v25.0 (/{audience_id}/users)",
     docs_url="https://developers.facebook.com/docs/marketing-api/reference/custom-audience/users",
+    notes=NOTES,
 )
