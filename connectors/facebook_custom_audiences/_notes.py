@@ -83,9 +83,20 @@ Identifiers are read from the event traits, track properties and `context.traits
 | MADID | `context.device.advertisingId` | lowercase UUID, **not hashed** |
 | EXTERN_ID | `userId` | trimmed, **not hashed** |
 
-An identifier that cannot be normalised is left out and listed in the lifecycle payload's
-`skipped` (`{"email": "must look like local@domain.tld, without spaces"}`); a user with no usable
-identifier fails before any request with a one-line error naming the field.
+A phone written without a calling code (neither `+` nor `00`) takes the calling code of the
+user's own country (`traits.address.country`, else `context.location.country`, as an ISO 3166-1
+alpha-2 code) before the connector-wide `phone_country_code`; with neither it is left out.
+Invisible characters (byte-order mark, zero-width space or joiner, left-to-right or right-to-left
+mark, NUL and the other format and control characters) are stripped at the ends of a value as
+white space is; inside an email, phone, advertising id or external id they leave the identifier
+out, never hashed into a digest that matches nobody (names, cities and states keep letters only).
+
+An identifier that cannot be normalised is left out, listed in the lifecycle payload's
+`skipped` (`{"email": "must look like local@domain.tld, without spaces"}`) and noted in the
+lifecycle's `notes`, naming the field and the rule (`traits.email: left out of the list upload:
+must look like local@domain.tld, without spaces`); a user with no usable identifier fails before
+any request with a one-line error naming the field. The list plumbing (which audience, add or
+remove, add-only journeys, the notes) is the SDK's `sdk.connector.ListAction`.
 
 ### Limits
 

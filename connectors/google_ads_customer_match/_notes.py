@@ -51,9 +51,23 @@ Identifiers by `upload_key_type` (read from event traits, track properties, then
 | CRM_ID | `thirdPartyUserId` | `userId` | trimmed |
 | MOBILE_ADVERTISING_ID | `mobileId` | `context.device.advertisingId` | lowercase UUID |
 
-An identifier that cannot be normalised (or an incomplete address) is left out and listed in the
-lifecycle payload's `skipped`; a user with no usable identifier fails before any request with a
-one-line error naming the field (`context.device.advertisingId: is required: ...`).
+A phone written without a calling code (neither `+` nor `00`) takes the calling code of the
+user's own country (`traits.address.country`, else `context.location.country`, as an ISO 3166-1
+alpha-2 code) before the connector-wide `phone_country_code`; with neither it is left out.
+Invisible characters (byte-order mark, zero-width space or joiner, left-to-right or right-to-left
+mark, NUL and the other format and control characters) are stripped at the ends of a value as
+white space is; inside an email, phone, advertising id or external id they leave the identifier
+out, never hashed into a digest that matches nobody (names, cities and states keep letters only).
+
+Google documents removing the periods of gmail.com / googlemail.com addresses as not required for
+Customer Match ("they'll still be accepted"), so addresses are hashed with their periods.
+
+An identifier that cannot be normalised (or an incomplete address) is left out, listed in the
+lifecycle payload's `skipped` and noted in the lifecycle's `notes`, naming the field and the rule
+(`traits.address: left out of the list upload: needs first_name, last_name,
+address.postal_code too (Google matches all four)`); a user with no usable identifier fails
+before any request with a one-line error naming the field (`context.device.advertisingId: is
+required: ...`). The list plumbing is the SDK's `sdk.connector.ListAction`.
 
 ### Limits
 

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
+from connectors.google_analytics_4._notes import NOTES
 from connectors.google_analytics_4._rules import event_name, event_params
 from sdk import (
     Action,
@@ -204,4 +205,5 @@ destination: Destination[GoogleAnalytics4Settings] = Destination(
     authentication=Authentication(scheme="api_key", test=_test_authentication),
     api_version="GA4 Measurement Protocol (/mp/collect, /debug/mp/collect)",
     docs_url="https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference",
+    notes=NOTES,
 )
