@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from sdk._errors import InvalidEvent
+from sdk.engage._identifiers import user_identifiers
 from sdk.engage._keys import is_journey_key
 from sdk.spec._messages import (
     Alias,
@@ -307,56 +308,3 @@ def membership_values(
     if membership is not None:
         values[membership.key] = membership.member
     return values, membership
-
-
-def _trait_paths(*names: str) -> tuple[tuple[str, ...], ...]:
-    """Where a trait may sit, in order: the event's traits (identify), its properties (track,
-    where Trait Enrichment puts profile traits), then ``context.traits``."""
-    roots = (("traits",), ("properties",), ("context", "traits"))
-    return tuple((*root, *name.split(".")) for root in roots for name in names)
-
-
-# Where Segment messages carry identifiers, in the order connectors should look.
-_IDENTIFIER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "email": _trait_paths("email"),
-    "phone": _trait_paths("phone"),
-    "first_name": _trait_paths("first_name", "firstName"),
-    "last_name": _trait_paths("last_name", "lastName"),
-    "mobile_ad_id": (("context", "device", "advertisingId"),),
-    "city": _trait_paths("address.city"),
-    "state": _trait_paths("address.state"),
-    "country": _trait_paths("address.country"),
-    "zip": _trait_paths("address.postal_code", "address.postalCode"),
-    "gender": _trait_paths("gender"),
-    "birthday": _trait_paths("birthday"),
-}
-
-
-def _dig(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = document
-    for part in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
-def user_identifiers(message: Track | Identify | Page | Screen | Group | Alias) -> dict[str, str]:
-    """The identifiers a message carries: ``user_id``, ``anonymous_id``, ``email``, ``phone``,
-    ``mobile_ad_id`` (``context.device.advertisingId``), ``first_name``, ``last_name``, the
-    address parts ``city``, ``state``, ``country``, ``zip``, and ``gender``, ``birthday``.
-    First found wins: event traits, then properties, then ``context.traits``. Values are
-    returned as given (as text); list connectors normalise and hash them."""
-    wire = message.to_wire()
-    found: dict[str, str] = {}
-    if message.user_id:
-        found["user_id"] = message.user_id
-    if message.anonymous_id:
-        found["anonymous_id"] = message.anonymous_id
-    for kind, paths in _IDENTIFIER_PATHS.items():
-        for path in paths:
-            value = _dig(wire, path)
-            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-                found[kind] = str(value)
-                break
-    return found
