@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from sdk import IntegrationError, Redactor
+from sdk.delivery._client import HTTPBackend, make_client
 from sdk.transport import DestinationHTTP, Exchange
 from sdk.transport._body import DEFAULT_MAX_RESPONSE_BYTES, RECORDED_EXCERPT_BYTES, excerpt
 
@@ -107,10 +108,15 @@ def server() -> Iterator[str]:
 
 
 async def _post(
-    url: str, path: str, *, cap: int = DEFAULT_MAX_RESPONSE_BYTES, secrets: tuple[str, ...] = ()
+    url: str,
+    path: str,
+    *,
+    cap: int = DEFAULT_MAX_RESPONSE_BYTES,
+    secrets: tuple[str, ...] = (),
+    backend: HTTPBackend = "httpx",
 ) -> tuple[Any, list[Exchange]]:
     exchanges: list[Exchange] = []
-    async with httpx.AsyncClient() as client:
+    async with make_client(None, 1, backend) as client:
         http = DestinationHTTP(
             client,
             base_url=url,
@@ -126,8 +132,11 @@ async def _post(
     return response, exchanges
 
 
-async def test_an_endless_body_stops_at_the_cap_and_fails_naming_it(server: str) -> None:
-    error, exchanges = await _post(server, "/endless", cap=100_000)
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+async def test_an_endless_body_stops_at_the_cap_and_fails_naming_it(
+    server: str, backend: HTTPBackend
+) -> None:
+    error, exchanges = await _post(server, "/endless", cap=100_000, backend=backend)
     assert isinstance(error, IntegrationError)
     assert not error.retryable
     assert "max_response_bytes=100,000 bytes" in error.message
@@ -164,8 +173,11 @@ async def test_a_body_under_the_cap_is_whole_for_the_connector_but_an_excerpt_in
     assert '"token": "[REDACTED]"' in recorded.body and "tok-xyz" not in recorded.body
 
 
-async def test_a_gzip_bomb_is_capped_on_its_inflated_size(server: str) -> None:
-    error, _ = await _post(server, "/bomb", cap=1_000_000)
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+async def test_a_gzip_bomb_is_capped_on_its_inflated_size(
+    server: str, backend: HTTPBackend
+) -> None:
+    error, _ = await _post(server, "/bomb", cap=1_000_000, backend=backend)
     assert isinstance(error, IntegrationError)
     assert "max_response_bytes=1,000,000 bytes" in error.message
 
@@ -192,10 +204,11 @@ async def test_a_gzip_bomb_is_inflated_no_further_than_the_cap(server: str) -> N
         ("/members", {"two": "members"}),
     ],
 )
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
 async def test_every_deflate_and_gzip_shape_is_decoded(
-    server: str, path: str, expected: dict[str, str]
+    server: str, path: str, expected: dict[str, str], backend: HTTPBackend
 ) -> None:
-    response, exchanges = await _post(server, path)
+    response, exchanges = await _post(server, path, backend=backend)
     assert response.data == expected
     assert exchanges[0].response is not None and exchanges[0].response.body == expected
 
