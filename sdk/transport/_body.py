@@ -57,7 +57,10 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> CappedBody:
         for c in response.headers.get("content-encoding", "").split(",")
         if c.strip().lower() not in ("", "identity")
     ]
-    if not codings:
+    if response.is_stream_consumed:
+        # Read already (an in-memory response from a test transport): its decoded content.
+        chunks = response.aiter_bytes()
+    elif not codings:
         chunks = response.aiter_raw()
     elif len(codings) == 1 and codings[0] in _WBITS:
         chunks = _inflated(response.aiter_raw(), codings[0], max_bytes)

@@ -96,9 +96,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that stopped reading is the point of these tests, not an error."""
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd = _QuietServer(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -263,3 +268,46 @@ def test_destkit_send_against_an_endless_body_stays_small_and_exits_1(
     else:
         errors = [line for line in output.splitlines() if line.startswith("Error")]
         assert len(errors) == 1 and "max_response_bytes=4,194,304 bytes" in errors[0]
+
+
+class _InMemory(httpx.AsyncBaseTransport):
+    """A transport answering responses built in memory (already read), as test sinks do."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return self.response
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (httpx.Response(200, json={"ok": True}), {"ok": True}),
+        (
+            httpx.Response(
+                200,
+                content=gzip.compress(b'{"zipped": 1}'),
+                headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+            ),
+            {"zipped": 1},
+        ),
+    ],
+)
+async def test_a_response_already_read_in_memory_is_taken_as_it_is(
+    response: httpx.Response, expected: dict[str, Any]
+) -> None:
+    async with httpx.AsyncClient(transport=_InMemory(response)) as client:
+        http = DestinationHTTP(client, base_url="http://sink.test", redactor=Redactor())
+        answer = await http.post("/x", json={})
+    assert answer.data == expected
+
+
+async def test_an_in_memory_response_over_the_cap_is_refused_too() -> None:
+    response = httpx.Response(200, content=b"x" * 2000)
+    async with httpx.AsyncClient(transport=_InMemory(response)) as client:
+        http = DestinationHTTP(
+            client, base_url="http://sink.test", redactor=Redactor(), max_response_bytes=1000
+        )
+        with pytest.raises(IntegrationError, match="max_response_bytes=1,000"):
+            await http.post("/x", json={})
