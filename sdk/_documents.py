@@ -50,6 +50,7 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 #: Characters in one number (a 4,300-digit integer is Python's own conversion limit).
 MAX_NUMBER_CHARS = 100
+_TOO_DEEP = f"nests too deeply (over {MAX_DEPTH} levels)"
 #: Aliases (``*name``) a YAML document may use.
 MAX_YAML_ALIASES = 100
 #: Values (scalars, lists, mappings) a YAML document may hold with every alias expanded.
@@ -220,7 +221,7 @@ def _loads_json(text: str) -> Any:
             "", f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
     except RecursionError:
-        raise DocumentProblem("", "nests too deeply") from None
+        raise DocumentProblem("", _TOO_DEEP) from None
 
 
 # -- YAML --------------------------------------------------------------------------------------
@@ -234,8 +235,20 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.aliases = 0
         self.nodes = 0
+        self.depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        # The composer recurses once a level: refuse deep nesting here, long before Python's
+        # recursion limit (and cheaply: unwinding a RecursionError from a deep stack is slow).
+        if self.depth >= MAX_DEPTH:
+            raise DocumentProblem("", f"nests too deeply (over {MAX_DEPTH} levels)")
+        self.depth += 1
+        try:
+            return self._compose_counted(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _compose_counted(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_YAML_ALIASES:
@@ -310,8 +323,9 @@ def _expanded_size(root: yaml.Node) -> None:
 
 
 def _loads_yaml(text: str) -> Any:
-    loader = _BoundedLoader(text)
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text)  # its reader refuses control characters at once
         node = loader.get_single_node()
         if node is None:
             return None
@@ -320,10 +334,10 @@ def _loads_yaml(text: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "syntax error"
         raise DocumentProblem("", f"is not valid YAML ({problem}{where})") from None
     except RecursionError:
-        raise DocumentProblem("", "nests too deeply") from None
+        raise DocumentProblem("", _TOO_DEEP) from None
     except (ValueError, OverflowError, TypeError) as exc:
         if isinstance(exc, DocumentProblem):
             raise
@@ -331,7 +345,8 @@ def _loads_yaml(text: str) -> Any:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DocumentProblem("", f"is not valid YAML (a value: {first})") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 # -- the readers -------------------------------------------------------------------------------
@@ -353,7 +368,7 @@ def parse_document(text: str | bytes, fmt: Literal["json", "yaml"] = "json") -> 
     try:
         check_value(value)
     except RecursionError:
-        raise DocumentProblem("", "nests too deeply") from None
+        raise DocumentProblem("", _TOO_DEEP) from None
     return value
 
 

@@ -40,6 +40,7 @@ def test_every_shipped_connector_is_covered() -> None:
         CONNECTORS
     )
     assert {"facebook_custom_audiences", "google_ads_customer_match"} <= set(CONNECTORS)
+    assert {"klaviyo", "google_analytics_4"} <= set(CONNECTORS)
     assert sdk.connector._registry.broken_connectors() == {}
 
 
@@ -62,3 +63,37 @@ def test_sample_events_are_delivered_to_the_sandbox(slug: str, server: Sandbox) 
     record = json.dumps([lc.to_dict() for lc in lifecycles])
     for secret in sdk.secret_values(delivery.settings):
         assert secret not in record, f"{slug}: a secret is in the lifecycle record"
+
+
+NEW_CONNECTORS = {
+    "klaviyo": (["api_key=pk_sandbox_0123456789"], "/api/events/"),
+    "google_analytics_4": (
+        ["measurement_id=G-SANDBOX1", "api_secret=ga4-sandbox-secret-31"],
+        "/mp/collect?measurement_id=G-SANDBOX1&api_secret=[REDACTED]",
+    ),
+}
+
+
+@pytest.mark.parametrize("event_type", ["page", "screen", "group", "alias"])
+@pytest.mark.parametrize("slug", sorted(NEW_CONNECTORS))
+def test_send_shows_the_documented_request_or_a_one_line_refusal(
+    slug: str, event_type: str, server: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sdk.cli import main
+
+    settings, path = NEW_CONNECTORS[slug]
+    argv = ["send", "--destination", slug, "--event-type", event_type]
+    for setting in [*settings, f"endpoint={server.url}"]:
+        argv += ["--setting", setting]
+    code = main(argv)
+    out = capsys.readouterr().out
+    assert "ga4-sandbox-secret-31" not in out and "pk_sandbox_0123456789" not in out
+    if event_type in ("page", "screen"):
+        assert code == 0, out
+        assert f"-> POST {server.url}{path}" in out
+        return
+    assert code == 3, out
+    (routing,) = [line for line in out.splitlines() if line.startswith("Routing")]
+    # One line naming why: the vendor's API has no room for this call.
+    assert "filtered at destination" in routing and f"{event_type} call" in routing
+    assert "-> POST" not in out

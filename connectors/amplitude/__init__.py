@@ -51,13 +51,27 @@ Amplitude's HTTP V2 API has no credentials-check call, so there is no ``test_aut
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel
 
+from connectors.amplitude._api import (
+    BASE_URLS,
+    DEFAULT_MIN_ID_LENGTH,
+    ENVELOPE_BYTES,
+    INVALID_IDS,
+    MAX_EVENTS,
+    MAX_REQUEST_BYTES,
+    RESERVED_EVENT_TYPES,
+    AmplitudeSettings,
+    limits,
+    upload_batch,
+    upload_one,
+)
+from connectors.amplitude._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -65,82 +79,89 @@ from sdk import (
     BatchLimits,
     BatchResult,
     Context,
-    DeliveryError,
     Destination,
     DestinationKind,
-    DestinationSettings,
     Identify,
-    IntegrationError,
-    InvalidAuthentication,
     InvalidEvent,
-    PayloadTooLarge,
-    PayloadValidationError,
-    RateLimited,
-    Response,
-    RetryableError,
     RetryPolicy,
     Subscription,
     Track,
-    classify_status,
     membership_values,
-    parse_retry_after,
 )
+from sdk.mapping import LooseNumber, LooseText, first_of, mapped
 
 __all__ = ["AmplitudeSettings", "destination"]
 
-BASE_URLS = {"us": "https://api2.amplitude.com", "eu": "https://api.eu.amplitude.com"}
-PATH = "/2/httpapi"
-#: Amplitude answers 413 above 2,000 events or 1 MB per request.
-MAX_EVENTS = 2000
-MAX_REQUEST_BYTES = 1_000_000
-#: Room for ``{"api_key": ..., "events": [], "options": {...}}`` around the events.
-ENVELOPE_BYTES = 1024
-#: Amplitude asks to pause a throttled user or device for 30 seconds.
-THROTTLE_PAUSE_S = 30.0
-#: Requests one upload may make: the first, then re-sends without the events Amplitude named.
-MAX_ROUNDS = 4
-DEFAULT_MIN_ID_LENGTH = 5
-#: IDs that Amplitude answers with a 400 (its "Invalid IDs" list).
-INVALID_IDS = frozenset(
-    {
-        "anonymous",
-        "nil",
-        "none",
-        "null",
-        "n/a",
-        "na",
-        "undefined",
-        "unknown",
-        '""',
-        "00000000-0000-0000-0000-000000000000",
-        "{}",
-        "lmy47d",
-        "0",
-        "-1",
-    }
+
+class _EventFields(BaseModel):
+    """What both actions take from every event: the ids, the time, and the device context."""
+
+    user_id: LooseText = mapped("$.userId", description="Amplitude user_id (5+ characters).")
+    device_id: LooseText = mapped(
+        "$.anonymousId", description="Amplitude device_id (5+ characters)."
+    )
+    time: datetime = mapped("$.timestamp", required=True, description="Sent in ms since epoch.")
+    insert_id: str = mapped("$.messageId", required=True, description="Deduplicates for 7 days.")
+    ip: LooseText = mapped("$.context.ip")
+    app_version: LooseText = mapped("$.context.app.version")
+    os_name: LooseText = mapped("$.context.os.name")
+    os_version: LooseText = mapped("$.context.os.version")
+    device_manufacturer: LooseText = mapped("$.context.device.manufacturer")
+    device_model: LooseText = mapped("$.context.device.model")
+    carrier: LooseText = mapped("$.context.network.carrier")
+    country: LooseText = mapped("$.context.location.country")
+    region: LooseText = mapped("$.context.location.region")
+    city: LooseText = mapped("$.context.location.city")
+    location_lat: LooseNumber = mapped("$.context.location.latitude")
+    location_lng: LooseNumber = mapped("$.context.location.longitude")
+    language: LooseText = mapped("$.context.locale")
+    advertising_id: LooseText = mapped(
+        "$.context.device.advertisingId", description="Sent as idfa (iOS) or adid (Android)."
+    )
+    device_type: LooseText = mapped(
+        "$.context.device.type", description="Chooses idfa or adid; not sent itself."
+    )
+
+
+class TrackFields(_EventFields):
+    """The fields of an Amplitude event from a track call."""
+
+    event_type: str = mapped("$.event", required=True, description="The event name.")
+    event_properties: dict[str, Any] = mapped("$.properties", default_factory=dict)
+    revenue: LooseNumber = mapped("$.properties.revenue")
+    price: LooseNumber = mapped("$.properties.price")
+    quantity: LooseNumber = mapped("$.properties.quantity")
+    productId: LooseText = mapped(first_of("$.properties.productId", "$.properties.product_id"))
+    revenueType: LooseText = mapped(
+        first_of("$.properties.revenueType", "$.properties.revenue_type")
+    )
+
+
+class IdentifyFields(_EventFields):
+    """The fields of an Amplitude ``$identify`` event from an identify call."""
+
+    user_properties: dict[str, Any] = mapped(
+        "$.traits", default_factory=dict, description="Sent as user_properties.$set."
+    )
+
+
+#: Fields sent as they are (the rest are shaped by ``_base_event``).
+_CONTEXT_KEYS = (
+    "ip",
+    "app_version",
+    "os_name",
+    "os_version",
+    "device_manufacturer",
+    "device_model",
+    "carrier",
+    "country",
+    "region",
+    "city",
+    "location_lat",
+    "location_lng",
+    "language",
 )
-RESERVED_EVENT_TYPES = frozenset({"$identify", "$groupidentify"})
-
-
-class AmplitudeSettings(DestinationSettings):
-    """Settings of the Amplitude destination."""
-
-    api_key: SecretStr = Field(description="Amplitude project API key (sent in the body).")
-    region: Literal["us", "eu"] = Field(
-        default="us", description="Data residency: us (api2.amplitude.com) or eu."
-    )
-    min_id_length: int | None = Field(
-        default=None,
-        ge=1,
-        description="Override Amplitude's minimum user_id/device_id length of 5 "
-        "(sent as options.min_id_length).",
-    )
-    events_per_request: int = Field(
-        default=MAX_EVENTS,
-        ge=1,
-        le=MAX_EVENTS,
-        description="Events per request (at most 2000; Amplitude suggests 10 on Starter plans).",
-    )
+_REVENUE_KEYS = ("revenue", "price", "quantity", "productId", "revenueType")
 
 
 @dataclass(slots=True)
@@ -157,7 +178,7 @@ class _AmplitudeAction(Action[AmplitudeSettings, AmplitudeEvent]):
     batch = BatchLimits(max_events=MAX_EVENTS, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES)
 
     def batch_limits(self, settings: AmplitudeSettings) -> BatchLimits | None:
-        return _limits(settings)
+        return limits(settings)
 
     def payload_notes(self, payload: AmplitudeEvent) -> list[str]:
         return list(payload.dropped.values())
@@ -168,52 +189,12 @@ class _AmplitudeAction(Action[AmplitudeSettings, AmplitudeEvent]):
         return payload.event
 
     async def perform(self, ctx: Context[AmplitudeSettings], payload: AmplitudeEvent) -> None:
-        await _upload_one(ctx, payload.event)
+        await upload_one(ctx, payload.event)
 
     async def perform_batch(
         self, ctx: Context[AmplitudeSettings], payloads: Sequence[AmplitudeEvent]
     ) -> BatchResult | None:
-        return await _upload_batch(ctx, [payload.event for payload in payloads])
-
-
-# -- mapping ------------------------------------------------------------------------------------
-
-
-def _dig(document: Mapping[str, Any], *path: str) -> Any:
-    value: Any = document
-    for part in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _number(value: Any) -> float | int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value
-
-
-#: Documented event keys filled from ``context`` (path inside the message, and type).
-_CONTEXT_FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("ip", ("ip",), "text"),
-    ("app_version", ("app", "version"), "text"),
-    ("os_name", ("os", "name"), "text"),
-    ("os_version", ("os", "version"), "text"),
-    ("device_manufacturer", ("device", "manufacturer"), "text"),
-    ("device_model", ("device", "model"), "text"),
-    ("carrier", ("network", "carrier"), "text"),
-    ("country", ("location", "country"), "text"),
-    ("region", ("location", "region"), "text"),
-    ("city", ("location", "city"), "text"),
-    ("location_lat", ("location", "latitude"), "number"),
-    ("location_lng", ("location", "longitude"), "number"),
-    ("language", ("locale",), "text"),
-)
+        return await upload_batch(ctx, [payload.event for payload in payloads])
 
 
 def _id_problem(value: str | None, minimum: int) -> str | None:
@@ -227,9 +208,9 @@ def _id_problem(value: str | None, minimum: int) -> str | None:
     return None
 
 
-def _base_event(event: AnyMessage, settings: AmplitudeSettings) -> AmplitudeEvent:
+def _base_event(fields: _EventFields, settings: AmplitudeSettings) -> AmplitudeEvent:
     minimum = settings.min_id_length or DEFAULT_MIN_ID_LENGTH
-    ids = {"user_id": ("userId", event.user_id), "device_id": ("anonymousId", event.anonymous_id)}
+    ids = {"user_id": ("userId", fields.user_id), "device_id": ("anonymousId", fields.device_id)}
     out: dict[str, Any] = {}
     dropped: dict[str, str] = {}
     problems: list[str] = []
@@ -250,30 +231,18 @@ def _base_event(event: AnyMessage, settings: AmplitudeSettings) -> AmplitudeEven
             f"Amplitude needs one of them ({'; '.join(problems)}; set min_id_length to allow "
             "shorter ids)",
         )
-    out["time"] = int(event.timestamp.timestamp() * 1000)
-    out["insert_id"] = event.message_id
-    context = event.context
-    for name, path, kind in _CONTEXT_FIELDS:
-        value = _dig(context, *path)
-        found = _text(value) if kind == "text" else _number(value)
-        if found is not None:
-            out[name] = found
-    advertising_id = _text(_dig(context, "device", "advertisingId"))
-    device_type = str(_dig(context, "device", "type") or "").lower()
-    if advertising_id and device_type == "ios":
-        out["idfa"] = advertising_id
-    elif advertising_id and device_type == "android":
-        out["adid"] = advertising_id
+    out["time"] = int(fields.time.timestamp() * 1000)
+    out["insert_id"] = fields.insert_id
+    for name in _CONTEXT_KEYS:
+        value = getattr(fields, name)
+        if value is not None:
+            out[name] = value
+    device_type = (fields.device_type or "").lower()
+    if fields.advertising_id and device_type == "ios":
+        out["idfa"] = fields.advertising_id
+    elif fields.advertising_id and device_type == "android":
+        out["adid"] = fields.advertising_id
     return AmplitudeEvent(out, dropped)
-
-
-_REVENUE_FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("revenue", ("revenue",), "number"),
-    ("price", ("price",), "number"),
-    ("quantity", ("quantity",), "number"),
-    ("productId", ("productId", "product_id"), "text"),
-    ("revenueType", ("revenueType", "revenue_type"), "text"),
-)
 
 
 class TrackEvent(_AmplitudeAction):
@@ -282,26 +251,28 @@ class TrackEvent(_AmplitudeAction):
     name = "track_event"
     description = "Send a track call as an Amplitude event (HTTP V2 API)."
     subscribe = Subscription.of("track")
+    fields = TrackFields
 
     def map(self, event: AnyMessage, settings: AmplitudeSettings) -> AmplitudeEvent:
         assert isinstance(event, Track)
-        if event.event.startswith("[Amplitude]") or event.event in RESERVED_EVENT_TYPES:
+        fields: TrackFields = self.resolve(event)
+        name = fields.event_type
+        if name.startswith("[Amplitude]") or name in RESERVED_EVENT_TYPES:
             raise InvalidEvent("event", "is an event name Amplitude reserves for its own use")
-        mapped = _base_event(event, settings)
-        payload = mapped.event
-        properties, membership = membership_values(event)
-        for name, keys, kind in _REVENUE_FIELDS:
-            for key in keys:
-                value = properties.get(key)
-                found = _text(value) if kind == "text" else _number(value)
-                if found is not None:
-                    payload[name] = found
-                    break
+        mapped_event = _base_event(fields, settings)
+        payload = mapped_event.event
+        properties = dict(fields.event_properties)
+        _values, membership = membership_values(event)
         if membership is not None:
+            properties[membership.key] = membership.member
             properties["personas"] = membership.personas.to_dict()
-        payload["event_type"] = event.event
+        for key in _REVENUE_KEYS:
+            value = getattr(fields, key)
+            if value is not None:
+                payload[key] = value
+        payload["event_type"] = name
         payload["event_properties"] = properties
-        return mapped
+        return mapped_event
 
 
 class IdentifyUser(_AmplitudeAction):
@@ -310,220 +281,21 @@ class IdentifyUser(_AmplitudeAction):
     name = "identify_user"
     description = "Set user properties with an Amplitude $identify event (HTTP V2 API)."
     subscribe = Subscription.of("identify")
+    fields = IdentifyFields
 
     def map(self, event: AnyMessage, settings: AmplitudeSettings) -> AmplitudeEvent:
         assert isinstance(event, Identify)
-        mapped = _base_event(event, settings)
-        payload = mapped.event
-        traits, _membership = membership_values(event)
-        # context.personas has no room here: a user property would be overwritten by the
-        # next computation; the key itself is the user property.
-        payload["event_type"] = "$identify"
-        payload["user_properties"] = {"$set": traits}
-        return mapped
-
-
-def _limits(settings: AmplitudeSettings) -> BatchLimits:
-    return BatchLimits(
-        max_events=settings.events_per_request, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES
-    )
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-# -- delivery -----------------------------------------------------------------------------------
-
-
-async def _upload_one(ctx: Context[AmplitudeSettings], payload: dict[str, Any]) -> None:
-    try:
-        errors = await _upload(ctx, [payload])
-    except PayloadValidationError as exc:
-        if exc.status == 413:
-            raise PayloadTooLarge(
-                "event",
-                f"is {len(_dumps(payload))} bytes and Amplitude answered 413 Payload Too Large "
-                "even for it alone",
-            ) from None
-        raise
-    if 0 in errors:
-        raise errors[0]
-
-
-async def _upload_batch(
-    ctx: Context[AmplitudeSettings], payloads: Sequence[dict[str, Any]]
-) -> BatchResult | None:
-    errors = await _upload(ctx, payloads)
-    if not errors:
-        return None
-    result = BatchResult(len(payloads))
-    for index, error in errors.items():
-        result.fail(index, error)
-    return result
-
-
-async def _upload(
-    ctx: Context[AmplitudeSettings], events: Sequence[dict[str, Any]]
-) -> dict[int, DeliveryError]:
-    """Upload ``events``; errors by index for the events that did not go through.
-
-    A whole-request failure of the first request is raised (a 413 then splits the batch). When
-    Amplitude names the events it refused (400) or throttled (429), it has ingested none of the
-    request: those events get their own error, and the others are sent again at once.
-    """
-    settings = ctx.settings
-    errors: dict[int, DeliveryError] = {}
-    pending = list(range(len(events)))
-    for round_number in range(MAX_ROUNDS):
-        envelope: dict[str, Any] = {
-            "api_key": settings.api_key.get_secret_value(),
-            "events": [events[i] for i in pending],
-        }
-        if settings.min_id_length is not None:
-            envelope["options"] = {"min_id_length": settings.min_id_length}
-        response = await ctx.http.post(
-            PATH,
-            content=_dumps(envelope),
-            headers={"Content-Type": "application/json", "Accept": "*/*"},
-            raise_for_status=False,
-        )
-        if response.status_code < 300:
-            return errors
-        body = ctx.redactor.value(response.data) if response.kind == "json" else None
-        verdicts = _event_verdicts(response.status_code, body, [events[i] for i in pending])
-        if verdicts is None:
-            whole = _whole_error(ctx, response, body)
-            if round_number == 0:
-                raise whole
-            if whole.status == 413:  # split on the next attempt, never lost
-                whole = RetryableError(f"{whole.message} (events sent again)", status=413)
-            for index in pending:
-                errors[index] = whole
-            return errors
-        resend = []
-        for position, index in enumerate(pending):
-            verdict = verdicts.get(position)
-            if verdict is None:
-                resend.append(index)
-            else:
-                errors[index] = verdict
-        if not resend:
-            return errors
-        pending = resend
-    for index in pending:
-        errors[index] = RetryableError(
-            f"Amplitude refused other events of the request {MAX_ROUNDS} times; sent again later"
-        )
-    return errors
-
-
-def _indices(value: Any) -> set[int]:
-    if not isinstance(value, list):
-        return set()
-    return {item for item in value if isinstance(item, int) and not isinstance(item, bool)}
-
-
-def _strings(value: Any) -> set[str]:
-    if not isinstance(value, list):
-        return set()
-    return {item for item in value if isinstance(item, str)}
-
-
-def _keys(value: Any) -> set[str]:
-    return {str(key) for key in value} if isinstance(value, Mapping) else set()
-
-
-def _event_verdicts(
-    status: int, body: Any, sent: Sequence[dict[str, Any]]
-) -> dict[int, DeliveryError] | None:
-    """Per-event errors of a 400/429 answer (by position in ``sent``); ``None`` when the answer
-    names no event of the request (then it is about the request as a whole)."""
-    if status not in (400, 429) or not isinstance(body, Mapping):
-        return None
-    if body.get("missing_field"):  # a request-level field (api_key, events) is missing
-        return None
-    verdicts: dict[int, DeliveryError] = {}
-    for key, rule in (
-        ("events_with_invalid_fields", "has a value Amplitude rejects as invalid"),
-        ("events_with_missing_fields", "is required by Amplitude"),
-        ("events_with_invalid_id_lengths", "has a length Amplitude rejects"),
-    ):
-        fields = body.get(key)
-        if not isinstance(fields, Mapping):
-            continue
-        for field, positions in fields.items():
-            for position in _indices(positions):
-                if 0 <= position < len(sent) and position not in verdicts:
-                    verdicts[position] = PayloadValidationError(
-                        f"{field}: {rule} (HTTP {status} {key})", status=status
-                    )
-    silenced_devices = _strings(body.get("silenced_devices"))
-    silenced = _indices(body.get("silenced_events")) | {
-        position
-        for position, event in enumerate(sent)
-        if event.get("device_id") is not None and event.get("device_id") in silenced_devices
-    }
-    for position in sorted(silenced):
-        if 0 <= position < len(sent):
-            verdicts.setdefault(
-                position,
-                IntegrationError(
-                    f"device_id: silenced by Amplitude (HTTP {status} silenced_events); "
-                    "not retried",
-                    status=status,
-                ),
-            )
-    quota_users = _keys(body.get("exceeded_daily_quota_users"))
-    quota_devices = _keys(body.get("exceeded_daily_quota_devices"))
-    throttled_users = _keys(body.get("throttled_users"))
-    throttled_devices = _keys(body.get("throttled_devices"))
-    throttled_events = _indices(body.get("throttled_events"))
-    threshold = body.get("eps_threshold")
-    rate = f" (over {threshold} events/s)" if isinstance(threshold, int) else ""
-    for position, event in enumerate(sent):
-        if position in verdicts:
-            continue
-        user, device = event.get("user_id"), event.get("device_id")
-        if user in quota_users or device in quota_devices:
-            field = "user_id" if user in quota_users else "device_id"
-            verdicts[position] = IntegrationError(
-                f"{field}: over Amplitude's daily event quota (HTTP {status}); not retried",
-                status=status,
-            )
-        elif position in throttled_events or user in throttled_users or device in throttled_devices:
-            verdicts[position] = RateLimited(
-                f"HTTP {status}: Amplitude throttled this user or device{rate}; pausing "
-                f"{THROTTLE_PAUSE_S:g} s",
-                retry_after=THROTTLE_PAUSE_S,
-                status=status,
-            )
-    return verdicts or None
-
-
-def _whole_error(ctx: Context[AmplitudeSettings], response: Response, body: Any) -> DeliveryError:
-    """The error for a request Amplitude refused as a whole."""
-    status = response.status_code
-    detail = body.get("error") if isinstance(body, Mapping) else None
-    text = f"HTTP {status} {response.raw.reason_phrase}".strip()
-    if isinstance(detail, str) and detail:
-        text += f": {ctx.redactor.text(' '.join(detail.split()))[:300]}"
-        missing = body.get("missing_field") if isinstance(body, Mapping) else None
-        if isinstance(missing, str) and missing:
-            text += f" ({missing})"
-    if status == 400 and isinstance(detail, str) and "api key" in detail.lower():
-        return InvalidAuthentication(text, status=status)
-    if status == 400:
-        return PayloadValidationError(text, status=status)
-    if status == 429:
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return RateLimited(
-            text,
-            retry_after=THROTTLE_PAUSE_S if retry_after is None else retry_after,
-            status=status,
-        )
-    error = classify_status(status, response.raw.reason_phrase, body=body, headers=response.headers)
-    return error or IntegrationError(text, status=status)
+        fields: IdentifyFields = self.resolve(event)
+        mapped_event = _base_event(fields, settings)
+        traits = dict(fields.user_properties)
+        _values, membership = membership_values(event)
+        if membership is not None:
+            # context.personas has no room here: a user property would be overwritten by the
+            # next computation; the key itself (a boolean) is the user property.
+            traits[membership.key] = membership.member
+        mapped_event.event["event_type"] = "$identify"
+        mapped_event.event["user_properties"] = {"$set": traits}
+        return mapped_event
 
 
 destination: Destination[AmplitudeSettings] = Destination(
@@ -542,4 +314,5 @@ destination: Destination[AmplitudeSettings] = Destination(
     retry=RetryPolicy(max_attempts=6, max_elapsed=180.0),
     api_version="Amplitude HTTP V2 API (POST /2/httpapi)",
     docs_url="https://amplitude.com/docs/apis/analytics/http-v2",
+    notes=NOTES,
 )

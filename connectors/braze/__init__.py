@@ -70,9 +70,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from connectors.braze._api import BrazeSettings, auth_headers, braze_error, post, rest_base_url
+from connectors.braze._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -91,6 +92,7 @@ from sdk import (
     membership_values,
 )
 from sdk.connector import normalize_country
+from sdk.mapping import mapped
 
 __all__ = ["BrazeObject", "BrazeTrackSettings", "destination"]
 
@@ -150,6 +152,26 @@ class BrazeObject:
     dropped: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
+class BrazeFields(BaseModel):
+    """The fields of a ``/users/track`` object: who (``external_id``, else a user alias), and
+    an identify's attributes or a track's event."""
+
+    external_id: str | None = mapped("$.userId", description="The Braze external_id.")
+    alias_name: str | None = mapped(
+        "$.anonymousId", description="A user alias (with alias_label) when there is no userId."
+    )
+    attributes: dict[str, Any] = mapped(
+        "$.traits",
+        default_factory=dict,
+        description="identify: user attributes (Segment's names become Braze's standard ones).",
+    )
+    name: str | None = mapped("$.event", description="track: the custom event's name.")
+    time: datetime | None = mapped("$.timestamp", description="track: sent as ISO 8601.")
+    properties: dict[str, Any] = mapped(
+        "$.properties", default_factory=dict, description="track: the event's properties."
+    )
+
+
 def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -167,11 +189,12 @@ def _check_names(values: Mapping[str, Any], where: str, what: str) -> None:
             )
 
 
-def _identity(event: AnyMessage, settings: BrazeSettings) -> dict[str, Any]:
-    if event.user_id:
-        return {"external_id": event.user_id}
-    # Parsing guarantees an anonymousId when there is no userId.
-    return {"user_alias": {"alias_name": event.anonymous_id, "alias_label": settings.alias_label}}
+def _identity(fields: BrazeFields, settings: BrazeSettings) -> dict[str, Any]:
+    if fields.external_id:
+        return {"external_id": fields.external_id}
+    if not fields.alias_name:  # parsing guarantees one with the default mappings
+        raise InvalidEvent("external_id", "Braze needs external_id or alias_name")
+    return {"user_alias": {"alias_name": fields.alias_name, "alias_label": settings.alias_label}}
 
 
 def _gender(value: Any) -> str | None:
@@ -236,26 +259,34 @@ class TrackUsers(Action[BrazeTrackSettings, BrazeObject]):
         "/users/track, up to 75 objects per request."
     )
     subscribe = Subscription.of("track", "identify")
+    fields = BrazeFields
     # Attributes and events share requests (one batch key), so the limit counts both.
     batch = BatchLimits(max_events=MAX_OBJECTS)
 
     def map(self, event: AnyMessage, settings: BrazeTrackSettings) -> BrazeObject:
         assert isinstance(event, (Track, Identify))
         # Journey-step exits never get here: the runtime refuses them (journeys are add-only).
-        values, membership = membership_values(event)  # the key as a boolean
-        identity = _identity(event, settings)
+        fields: BrazeFields = self.resolve(event)
+        _values, membership = membership_values(event)
+        identity = _identity(fields, settings)
         if isinstance(event, Identify):
-            _check_names(event.traits, "traits", "attribute")
+            _check_names(fields.attributes, "traits", "attribute")
+            values = dict(fields.attributes)
+            if membership is not None:
+                values[membership.key] = membership.member  # the key as a boolean
             attributes, dropped = _attributes(values)
             body = {**attributes, **identity}
             if "user_alias" in identity:
                 body["_update_existing_only"] = False
             return BrazeObject("attributes", body, dropped)
-        _check_names(event.properties, "properties", "event property")
-        properties = values
+        _check_names(fields.properties, "properties", "event property")
+        properties = dict(fields.properties)
         if membership is not None:
+            properties[membership.key] = membership.member
             properties["personas"] = membership.personas.to_dict()
-        body = {**identity, "name": event.event, "time": _iso(event.timestamp)}
+        if not fields.name or fields.time is None:
+            raise InvalidEvent("name" if not fields.name else "time", "is required by Braze")
+        body = {**identity, "name": fields.name, "time": _iso(fields.time)}
         if settings.app_id:
             body["app_id"] = settings.app_id
         if properties:
@@ -358,4 +389,5 @@ destination: Destination[BrazeTrackSettings] = Destination(
     rate_limit=1000.0,  # 3,000 requests per three seconds
     api_version="Braze REST API, POST /users/track (checked 2026-11)",
     docs_url="https://www.braze.com/docs/api/endpoints/user_data/post_user_track/",
+    notes=NOTES,
 )

@@ -58,6 +58,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from connectors.braze._api import BrazeSettings, auth_headers, braze_error, post, rest_base_url
+from connectors.braze_canvas._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -196,4 +197,5 @@ destination: Destination[BrazeCanvasSettings] = Destination(
     rate_limit=REQUESTS_PER_SECOND,
     api_version="Braze REST API, POST /canvas/trigger/send (checked 2026-11)",
     docs_url="https://www.braze.com/docs/api/endpoints/messaging/send_messages/post_send_triggered_canvases/",
+    notes=NOTES,
 )

@@ -77,6 +77,7 @@ from connectors.facebook_custom_audiences._graph import (
     graph_error_body,
     invalid_entries,
 )
+from connectors.facebook_custom_audiences._notes import NOTES
 from sdk import (
     BatchLimits,
     BatchResult,
@@ -224,9 +225,10 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
     ) -> Row | None:
         """Meta's row: each wanted key the user has, normalised and hashed as Meta asks."""
         wanted = settings.match_keys_set
+        found = user.found
         row: Row = {}
         for key, source, kind in _KEYS:
-            value = user.get(source)
+            value = found.get(source)
             if value is None or key not in wanted:
                 continue
             try:
@@ -375,4 +377,5 @@ destination: Destination[FacebookCustomAudiencesSettings] = Destination(
     authentication=Authentication(scheme="oauth2", test=_test_authentication),
     api_version="Meta Marketing API, Graph API v25.0 (/{audience_id}/users)",
     docs_url="https://developers.facebook.com/docs/marketing-api/reference/custom-audience/users",
+    notes=NOTES,
 )

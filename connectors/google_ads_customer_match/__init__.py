@@ -69,6 +69,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from connectors.google_ads_customer_match._jobs import MAX_IDENTIFIERS_PER_REQUEST, _chunks, _upload
+from connectors.google_ads_customer_match._notes import NOTES
 from connectors.google_ads_customer_match._oauth import TOKEN_URL, call
 from sdk import (
     BatchLimits,
@@ -366,4 +367,5 @@ destination: Destination[GoogleAdsCustomerMatchSettings] = Destination(
     api_version="Google Ads API REST v26 (OfflineUserDataJobService)",
     docs_url="https://developers.google.com/google-ads/api/docs/remarketing/audience-types/"
     "customer-match",
+    notes=NOTES,
 )

@@ -28,6 +28,7 @@ from typing import Any
 
 from connectors.klaviyo._api import API_URL, KlaviyoSettings, headers, profile_identifiers, send
 from connectors.klaviyo._list_sync import SyncList
+from connectors.klaviyo._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -216,4 +217,5 @@ destination: Destination[KlaviyoSettings] = Destination(
     authentication=Authentication(scheme="api_key", test=_test_authentication),
     api_version="Klaviyo REST API, revision 2026-10-15",
     docs_url="https://developers.klaviyo.com/en/reference/api_overview",
+    notes=NOTES,
 )

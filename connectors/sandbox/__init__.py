@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr
 
+from connectors.sandbox._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -78,4 +79,5 @@ destination: Destination[SandboxSettings] = Destination(
     headers=lambda s: {"Authorization": f"Bearer {s.api_key.get_secret_value()}"},
     authentication=Authentication(scheme="bearer", test=_test_authentication),
     api_version="destkit sandbox 1",
+    notes=NOTES,
 )

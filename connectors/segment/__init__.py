@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
+from connectors.segment._notes import NOTES
 from sdk import (
     MAX_BATCH_BYTES,
     Action,
@@ -141,4 +142,5 @@ destination: Destination[SegmentSettings] = Destination(
     authentication=Authentication(scheme="basic", test=_test_authentication),
     api_version="Segment HTTP Tracking API v1 (/v1/batch)",
     docs_url="https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/",
+    notes=NOTES,
 )

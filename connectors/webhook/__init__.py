@@ -28,8 +28,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from connectors.webhook._notes import NOTES
 from sdk import (
     Action,
     AnyMessage,
@@ -43,6 +44,7 @@ from sdk import (
     Subscription,
 )
 from sdk.connector import sign, signature_headers
+from sdk.mapping import mapped
 
 __all__ = ["WebhookSettings", "destination", "secret_headers", "url_credentials"]
 
@@ -114,12 +116,19 @@ class WebhookSettings(DestinationSettings):
         return value
 
 
+class WebhookFields(BaseModel):
+    """What is sent: by default the whole message; a ``mapping:`` override reshapes it."""
+
+    body: dict[str, Any] = mapped("$", required=True, description="The JSON object sent.")
+
+
 class PostEvent(Action[WebhookSettings, dict[str, Any]]):
     """POST the message as JSON (an array of messages when batching)."""
 
     name = "post_event"
     description = "Send each message, unchanged, as JSON."
     subscribe = Subscription.of("track", "identify", "page", "screen", "group", "alias")
+    fields = WebhookFields
 
     def batch_limits(self, settings: WebhookSettings) -> BatchLimits | None:
         if settings.batch_size <= 1:
@@ -127,7 +136,8 @@ class PostEvent(Action[WebhookSettings, dict[str, Any]]):
         return BatchLimits(max_events=settings.batch_size, max_bytes=MAX_BODY_BYTES)
 
     def map(self, event: AnyMessage, settings: WebhookSettings) -> dict[str, Any]:
-        return event.to_wire()
+        fields: WebhookFields = self.resolve(event)
+        return fields.body
 
     async def perform(self, ctx: Context[WebhookSettings], payload: dict[str, Any]) -> None:
         await _send(ctx, payload, message_id=_webhook_id([payload]))
@@ -150,9 +160,13 @@ def _webhook_id(payloads: Sequence[Mapping[str, Any]]) -> str:
     and the like; no ``.``, white space, control character or non-ASCII) keeps it; otherwise
     (a batch, or any other id) ``msg_`` and a digest of the messageIds.
     """
-    ids = [str(payload.get("messageId", "")) for payload in payloads]
+    ids = [str(payload.get("messageId") or "") for payload in payloads]
     if len(ids) == 1 and _CLEAN_ID.fullmatch(ids[0]) is not None:
         return ids[0]
+    # A body reshaped by a mapping may have no messageId: its content then names it.
+    ids = [
+        message_id or _digest(payload) for message_id, payload in zip(ids, payloads, strict=True)
+    ]
     joined = "\n".join(ids).encode("utf-8", errors="surrogatepass")
     return "msg_" + hashlib.sha256(joined).hexdigest()[:32]
 
@@ -180,6 +194,11 @@ def secret_headers(settings: WebhookSettings) -> list[str]:
     """The configured headers whose values are secret: all but ``public_headers``."""
     public = {name.lower() for name in settings.public_headers}
     return [name for name in settings.headers if name.lower() not in public]
+
+
+def _digest(payload: Mapping[str, Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 async def _send(ctx: Context[WebhookSettings], body: Any, *, message_id: str | None) -> None:
@@ -221,4 +240,5 @@ destination: Destination[WebhookSettings] = Destination(
     headers=_default_headers,
     authentication=Authentication(scheme="custom", test=_ping),
     api_version="Standard Webhooks v1 (https://github.com/standard-webhooks/standard-webhooks)",
+    notes=NOTES,
 )

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from sdk._errors import InvalidSettings
 from sdk._terminal import terminal_safe
 from sdk.cli._parser import EXIT_FAILED, EXIT_OK
 from sdk.connector._registry import all_destinations, broken_connectors
@@ -57,6 +58,12 @@ def connector_rows() -> list[dict[str, Any]]:
 
 def run_connectors(args: argparse.Namespace) -> int:
     """Run ``destkit connectors``: exit 1 when a connector failed to import."""
+    if args.schema or args.name:
+        from sdk.cli._docs import run_schema
+
+        if not (args.schema and args.name):
+            raise InvalidSettings("schema", "use destkit connectors NAME --schema")
+        return run_schema(args.name)
     rows = connector_rows()
     broken = broken_connectors()
     for package, reason in sorted(broken.items()):

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from sdk.cli import _dlq, _serve, _status  # argparse only at import; runners load lazily
 from sdk.cli._sync import sync_arguments
 from sdk.engage._testevents import DEFAULT_SPACE_ID, TestEventType
 
@@ -158,6 +159,26 @@ def _payload(parser: argparse.ArgumentParser) -> None:
 
 def _connectors(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("name", nargs="?", help="with --schema: one connector")
+    parser.add_argument("--schema", action="store_true", help="print NAME's JSON Schema")
+
+
+def _docs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", help="slug or name")
+    parser.add_argument("--output", help="write the page here (default: print it)")
+    parser.add_argument("--all", action="store_true", help="every connector, into --dir")
+    parser.add_argument(
+        "--dir", default="docs/connectors", help="with --all (default: %(default)s)"
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 when a written page differs")
+
+
+def _new(parser: argparse.ArgumentParser) -> None:
+    new_sub = parser.add_subparsers(dest="new_command", required=True, parser_class=_Parser)
+    connector = new_sub.add_parser("connector", help="a standalone, installable connector")
+    connector.add_argument("slug", metavar="NAME", help="snake_case name, e.g. acme_crm")
+    connector.add_argument("--kind", choices=["event", "list"], default="event")
+    connector.add_argument("--dir", help="where to write it (default: ./destkit-NAME)")
 
 
 def _contract(parser: argparse.ArgumentParser) -> None:
@@ -230,6 +251,30 @@ COMMANDS: list[Command] = [
         "journey files: preview a user's path",
         _journey,
         "sdk.cli._journey:run_journey_command",
+    ),
+    Command(
+        "docs", "write a connector's docs page from its definition", _docs, "sdk.cli._docs:run_docs"
+    ),
+    Command("new", "scaffold a new connector package", _new, "sdk.cli._new:run_new"),
+    # The delivery service: its commands' arguments live beside their runners.
+    Command(
+        "serve",
+        "run the durable delivery service (Segment's HTTP Tracking API in, connectors out)",
+        _serve.serve_arguments,
+        "sdk.cli._serve:run_serve",
+        {"description": _serve.SERVE_DESCRIPTION},
+    ),
+    Command(
+        "status",
+        "per-destination state of the delivery service",
+        _status.status_arguments,
+        "sdk.cli._status:run_status",
+    ),
+    Command(
+        "dlq",
+        "list, show, replay or purge dead letters",
+        _dlq.dlq_arguments,
+        "sdk.cli._dlq:run_dlq",
     ),
     Command("sync", "list sync from a file of users", sync_arguments, "sdk.cli._sync:run_sync"),
 ]

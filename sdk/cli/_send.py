@@ -24,6 +24,7 @@ from sdk.delivery._runtime import Delivery
 from sdk.engage._personas import membership_of
 from sdk.engage._spaces import Space
 from sdk.engage._testevents import TestEventSpec, TestEventType, build_test_event, new_test_user_id
+from sdk.mapping import ACTIONS_KEY, configure_destination
 from sdk.spec._messages import (
     Alias,
     Group,
@@ -112,6 +113,8 @@ def run_send(args: argparse.Namespace) -> int:
     destination = get_destination(args.destination)
     Space(args.space)  # a bad --space is refused even by an event type that does not use it
     values = settings_values(args)
+    # A settings file's ``actions:`` (mapping overrides, subscriptions) is checked here, at load.
+    destination = configure_destination(destination, values.pop(ACTIONS_KEY, None))
     event = payload_message(args.payload) if args.payload else _built_event(args, destination.name)
     _refuse_journey_exit(event)
     with (

@@ -1,7 +1,8 @@
 """What a connector author writes: a :class:`Destination` with a settings model and actions.
 
 An :class:`Action` says which events it takes (a :class:`Subscription`), maps an event to its
-own typed payload (``map``), and delivers it (``perform``, and optionally ``perform_batch`` with
+own typed payload (declared ``fields`` with default mappings, and ``map`` for what a mapping
+cannot say), and delivers it (``perform``, and optionally ``perform_batch`` with
 :class:`BatchLimits`). Everything else (routing, journey rules, retries, batching, rate limits,
 timeouts, redaction, the lifecycle record) is the SDK's job.
 """
@@ -12,13 +13,16 @@ import json
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from sdk._errors import DeliveryError, InvalidEvent
+from sdk._errors import DeliveryError, InvalidEvent, SkipEvent
 from sdk.connector._settings import DestinationSettings
 from sdk.engage._personas import membership_of
+from sdk.mapping._conditions import Condition
+from sdk.mapping._fields import FieldMappings
 from sdk.spec._messages import MESSAGE_TYPES, Alias, Group, Identify, Page, Screen, Track
 from sdk.transport._retry import RetryPolicy
 
@@ -199,9 +203,37 @@ class Action(Generic[SettingsT, PayloadT]):
     subscribe: ClassVar[Subscription]
     #: Batch limits; ``None`` means the action sends one event per request.
     batch: ClassVar[BatchLimits | None] = None
+    #: The payload's fields: a pydantic model whose fields carry default mappings
+    #: (``sdk.mapping.mapped``). ``None`` when ``map`` does all the work.
+    fields: ClassVar[type[BaseModel] | None] = None
+    #: Set on a configured copy (``sdk.mapping.configure_destination``): overrides of single
+    #: fields' mappings, and a condition narrowing ``subscribe``.
+    overrides: Mapping[str, Any] = MappingProxyType({})
+    condition: Condition | None = None
+
+    def field_mappings(self) -> FieldMappings:
+        """The compiled mappings of ``fields`` (with this copy's overrides), compiled once."""
+        compiled = self.__dict__.get("_field_mappings")
+        if compiled is None:
+            if self.fields is None:
+                raise TypeError(f"{self.name}: declares no fields")
+            compiled = FieldMappings(
+                self.fields, self.subscribe.types, self.overrides, where=f"{self.name}.mapping"
+            )
+            self.__dict__["_field_mappings"] = compiled
+        return compiled
+
+    def resolve(self, event: AnyMessage) -> Any:
+        """The event's payload fields: an instance of ``fields``, resolved by its mappings and
+        validated (``InvalidEvent`` naming the field and its mapping when it does not fit)."""
+        return self.field_mappings().resolve(event.to_wire())
 
     def map(self, event: AnyMessage, settings: SettingsT) -> PayloadT:
-        """Turn an event into this action's payload; raise ``InvalidEvent`` for bad input."""
+        """Turn an event into this action's payload; raise ``InvalidEvent`` for bad input.
+        With ``fields`` declared, the default is the resolved fields model."""
+        if self.fields is not None:
+            payload: PayloadT = self.resolve(event)
+            return payload
         raise NotImplementedError
 
     async def perform(self, ctx: Context[SettingsT], payload: PayloadT) -> None:
@@ -281,18 +313,40 @@ class Destination(Generic[SettingsT]):
     api_version: str = ""
     docs_url: str = ""
 
+    #: Prose for the generated docs page (limits, quirks), in Markdown.
+    notes: str = ""
+
     def __post_init__(self) -> None:
         names = [a.name for a in self.actions]
         if len(set(names)) != len(names):
             raise ValueError(f"actions: duplicate action names in {self.slug}: {names}")
         if not self.slug or not self.slug.replace("_", "").isalnum() or not self.slug.islower():
             raise ValueError(f"slug: {self.slug!r} must be lower-case letters, digits and _")
+        for action in self.actions:
+            if action.fields is not None:
+                action.field_mappings()  # a broken default mapping fails at load, not per event
 
     def action_for(self, event: AnyMessage) -> Action[SettingsT, Any] | None:
-        """The first action whose subscription takes ``event``."""
+        """The first action whose subscription (and configured condition) takes ``event``.
+
+        When an action takes the event's type but its condition refuses the event, and no
+        other action takes it, the answer is a stand-in whose ``map`` raises ``SkipEvent``
+        with the reason, so the lifecycle says why the event was filtered."""
+        refused: list[tuple[Action[SettingsT, Any], str]] = []
+        document: dict[str, Any] | None = None
         for action in self.actions:
-            if action.subscribe.matches(event):
+            if not action.subscribe.matches(event):
+                continue
+            if action.condition is None:
                 return action
+            document = event.to_wire() if document is None else document
+            reason = action.condition.explain(document)
+            if reason is None:
+                return action
+            refused.append((action, reason))
+        if refused:
+            action, reason = refused[0]
+            return _unsubscribed(action, f"subscribe {action.condition.text!r}: {reason}")  # type: ignore[union-attr]
         return None
 
     def base_url_for(self, settings: SettingsT) -> str:
@@ -307,3 +361,18 @@ class Destination(Generic[SettingsT]):
         """The default headers for every request (the runtime turns a crash here into a
         failed delivery of the events it was for)."""
         return dict(self.headers(settings)) if self.headers is not None else {}
+
+
+def _unsubscribed(action: Action[SettingsT, Any], reason: str) -> Action[SettingsT, Any]:
+    """A stand-in for ``action`` that filters the event with ``reason`` (see ``action_for``)."""
+
+    def refuse(self: Action[SettingsT, Any], event: AnyMessage, settings: SettingsT) -> Any:
+        raise SkipEvent(reason)
+
+    stand_in = type(
+        type(action).__name__,
+        (Action,),
+        {"name": action.name, "subscribe": action.subscribe, "map": refuse},
+    )
+    made: Action[SettingsT, Any] = stand_in()
+    return made

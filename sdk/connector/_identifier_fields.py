@@ -31,6 +31,8 @@ _UK_POSTCODE = re.compile(r"([a-z]{1,2}[0-9][a-z0-9]?[0-9])[a-z]{2}")
 _ZIP_CHARS = re.compile(r"[a-z0-9\-]*[a-z0-9][a-z0-9\-]*")
 _DATE_OF_BIRTH = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[T ].*)?")
 _MIN_BIRTH_YEAR = 1900
+_NOT_ASCII_LETTER = re.compile(r"[^a-z]+")
+_NOT_ASCII_LETTER_OR_DIGIT = re.compile(r"[^a-z0-9]+")
 
 # U.S. states, the District of Columbia and the territories, by name, to their ANSI code.
 _US_STATES = {
@@ -103,6 +105,8 @@ def _text(value: object, field: str) -> str:
 def _letters(text: str, *, digits: bool = False) -> str:
     """Lowercase Unicode letters of ``text`` (and digits when asked), in NFC; nothing else (so no
     punctuation, white space, nor invisible format character reaches a hash)."""
+    if text.isascii():  # the common case: no composition, no category lookups
+        return (_NOT_ASCII_LETTER_OR_DIGIT if digits else _NOT_ASCII_LETTER).sub("", text.lower())
     lowered = unicodedata.normalize("NFC", text).lower()
     kept = "".join(
         ch

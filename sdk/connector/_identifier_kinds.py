@@ -108,6 +108,8 @@ _SPECS: dict[IdentifierKind, _KindSpec] = {
 
 
 def _kind(kind: IdentifierKind | str) -> IdentifierKind:
+    if type(kind) is IdentifierKind:  # the common case, without the enum lookup
+        return kind
     try:
         return IdentifierKind(kind)
     except ValueError:
@@ -134,9 +136,10 @@ def normalize_and_hash(
     clear). A value that already is a SHA-256 digest is passed through (lowercased), neither
     normalised nor hashed again. For Meta's PHONE, pass ``digits_only=True``.
     """
-    spec_kind = _kind(kind)
-    do_hash = spec_kind.hashed_by_default if hashed is None else hashed
-    if do_hash and isinstance(value, str) and is_sha256_hex(value.strip()):
+    spec = _SPECS[_kind(kind)]
+    do_hash = spec.hashed if hashed is None else hashed
+    # Only a value of 64 characters or more (white space around) can be a digest already.
+    if do_hash and isinstance(value, str) and len(value) >= 64 and is_sha256_hex(value.strip()):
         return value.strip().lower()
-    normalised = normalize(spec_kind, value, **options)
+    normalised = spec.normalizer(value, **options)
     return sha256_hex(normalised) if do_hash else normalised

@@ -56,8 +56,10 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ZERO_AD_ID = "00000000-0000-0000-0000-000000000000"
-# Separators people write inside phone numbers; anything else (letters, "ext") is refused.
-_PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
+# Symbols people write inside phone numbers (Meta: "remove symbols"): white space, hyphens and
+# dashes of any width, dots, slashes, parentheses and brackets. Letters ("ext", a vanity number)
+# and a "+" past the start are refused rather than guessed at.
+_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212.\u00b7/()\[\]]")
 _PHONE_TRUNK_ZERO_GROUP = re.compile(r"\(\s*0\s*\)")  # "+44 (0)20 ..." writes the trunk 0
 _COUNTRY_CALLING_CODE = re.compile(r"\+?([1-9][0-9]{0,2})")
 # Italy (and San Marino, the Vatican) keep the leading 0 of landlines in E.164.
@@ -73,7 +75,7 @@ _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc"})
 
 def is_sha256_hex(value: str) -> bool:
     """True when ``value`` is already a SHA-256 digest: exactly 64 hexadecimal characters."""
-    return isinstance(value, str) and _SHA256_HEX.fullmatch(value) is not None
+    return isinstance(value, str) and len(value) == 64 and _SHA256_HEX.fullmatch(value) is not None
 
 
 def sha256_hex(value: str) -> str:
@@ -199,7 +201,8 @@ def normalize_phone(
     digits = _PHONE_SEPARATORS.sub("", body)
     if not digits.isascii() or not digits.isdigit():
         raise InvalidIdentifier(
-            "phone", "may contain only digits, spaces, dashes, dots, parentheses and a leading +"
+            "phone",
+            "may contain only digits, spaces, dashes, dots, slashes, parentheses and a leading +",
         )
     if text.startswith("+"):
         number = digits

@@ -99,7 +99,7 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """
     key = _key(secret)
     _check_id_and_timestamp(msg_id, timestamp)
-    signature = base64.b64encode(_digest(key, msg_id, timestamp, body)).decode("ascii")
+    signature = base64.b64encode(_digest(key, msg_id, timestamp, body)).decode()
     return f"{_VERSION},{signature}"
 
 
@@ -137,10 +137,11 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 def _candidates(signature_header: str) -> list[bytes]:
     """The decoded ``v1`` signatures of a ``webhook-signature`` header; others are ignored."""
     found = []
+    prefix = f"{_VERSION},"
     for entry in signature_header.split():
-        version, _, encoded = entry.partition(",")
-        if version != _VERSION or not encoded:
+        if not entry.startswith(prefix):
             continue
+        encoded = entry[len(prefix) :]
         try:
             found.append(base64.b64decode(encoded, validate=True))
         except (binascii.Error, ValueError):

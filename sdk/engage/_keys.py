@@ -41,6 +41,28 @@ PART_LENGTH = 25
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+#: Latin letters that Unicode does not decompose into a base letter and an accent: folded by hand
+#: (NFKD leaves them whole and the ASCII step would drop them: "Łódź" must not become "odz").
+_FOLD_LETTERS = {
+    "ß": "ss",
+    "ẞ": "SS",
+    "æ": "ae",
+    "Æ": "AE",
+    "ø": "o",
+    "Ø": "O",
+    "œ": "oe",
+    "Œ": "OE",
+    "ł": "l",
+    "Ł": "L",
+    "đ": "d",
+    "Đ": "D",
+    "ð": "d",
+    "Ð": "D",
+    "þ": "th",
+    "Þ": "TH",
+    "ı": "i",
+}
+_FOLD = str.maketrans(_FOLD_LETTERS)
 
 
 def snake_case(name: str, *, max_length: int | None = None) -> str:
@@ -51,18 +73,17 @@ def snake_case(name: str, *, max_length: int | None = None) -> str:
     """
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o").replace("œ", "oe")
-    text = text.replace("Æ", "AE").replace("Ø", "O").replace("Œ", "OE").replace("ł", "l")
+    text = text.translate(_FOLD)
     text = _CAMEL_BOUNDARY.sub("_", text)
-    text = text.encode("ascii", "ignore").decode("ascii").lower()
+    text = "".join(ch for ch in text if ch.isascii()).lower()
     text = _NON_ALNUM.sub("_", text).strip("_")
-    if max_length is not None and len(text) > max_length:
+    if max_length is not None:
         text = text[:max_length].rstrip("_")
     return text
 
 
 def _base36(digest: bytes, length: int) -> str:
-    number = int.from_bytes(digest, "big")
+    number = int.from_bytes(digest)  # big-endian, the default
     chars = []
     for _ in range(length):
         number, remainder = divmod(number, 36)

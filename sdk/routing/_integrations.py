@@ -68,8 +68,9 @@ def route(integrations: Mapping[str, Any] | None, destination: str) -> RoutingDe
 
 
 def _describe(value: Any) -> str:
+    """A falsy value as the reason shows it (only falsy values are described)."""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    if value is False:
+        return "false"
     return repr(value)

@@ -298,7 +298,11 @@ def parse_message(
         message = _ADAPTER.validate_python(data)
     except ValidationError as exc:
         raise invalid_event_from(exc) from None
-    message_to_json(message)  # the size of what will be sent, defaults included
+    raw = message_to_json(message)  # the size of what will be sent, defaults included
+    if _REPLACEMENT in raw:
+        # Validation turns a lone surrogate in a mapping key into U+FFFD, silently: rare enough
+        # to look at the input itself only then, and refuse it naming where.
+        _refuse_unwritable_input(data)
     return message
 
 
@@ -324,6 +328,19 @@ def _refuse_unwritable(message: Track | Identify | Page | Screen | Group | Alias
     """Raise ``InvalidEvent`` naming the field that holds NaN, Infinity or a lone surrogate."""
     try:
         check_value(message.model_dump(by_alias=True), max_depth=None, long_numbers=True)
+    except DocumentProblem as problem:
+        raise InvalidEvent(problem.where or "message", problem.rule) from None
+    except RecursionError:
+        return
+
+
+#: U+FFFD as UTF-8.
+_REPLACEMENT = "\ufffd".encode()
+
+
+def _refuse_unwritable_input(data: Mapping[str, Any]) -> None:
+    try:
+        check_value(dict(data), max_depth=None, long_numbers=True)
     except DocumentProblem as problem:
         raise InvalidEvent(problem.where or "message", problem.rule) from None
     except RecursionError:

@@ -265,7 +265,7 @@ class DestinationHTTP:
             self._close(exchange, trace, error)
             raise error from None
         if body.truncated:
-            error = self._too_large(raw, body)
+            error = self._too_large(raw)
             exchange.response = self._recorded_response(raw, body, None, "text")
             self._close(exchange, trace, error)
             raise error
@@ -312,7 +312,7 @@ class DestinationHTTP:
             body_kind=kind,
         )
 
-    def _too_large(self, raw: httpx.Response, body: CappedBody) -> DeliveryError:
+    def _too_large(self, raw: httpx.Response) -> DeliveryError:
         status = f"HTTP {raw.status_code} {raw.reason_phrase}".strip()
         return IntegrationError(
             f"{status}: response body larger than max_response_bytes="

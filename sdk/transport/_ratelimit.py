@@ -69,7 +69,7 @@ class RateLimiter:
         if rate >= 1:
             burst = int(rate)
             return cls(float(burst), burst, clock=clock, sleep=sleep)
-        return cls(rate, 1, clock=clock, sleep=sleep)
+        return cls(rate, clock=clock, sleep=sleep)
 
     def _now(self) -> float:
         return self._clock() + self._unslept

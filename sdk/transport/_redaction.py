@@ -108,26 +108,23 @@ class Redactor:
 
     def add(self, *secrets: str) -> None:
         """Register more secret values (for example an access token obtained at run time)."""
-        added = False
+        known = (len(self._secrets), len(self._cores))
         for secret in secrets:
             if not secret or len(secret) < _MIN_SECRET_LENGTH:
                 continue
             self._raw.add(secret)
-            for form in self._forms(secret):
-                if form not in self._secrets:
-                    self._secrets.add(form)
-                    added = True
-            for core in self._base64_cores(secret):
-                if core not in self._cores:
-                    self._cores.add(core)
-                    added = True
-        if added:
+            self._secrets.update(self._forms(secret))
+            self._cores.update(self._base64_cores(secret))
+        if (len(self._secrets), len(self._cores)) != known:
             self._probes = tuple(form.encode() for form in self._secrets | self._cores)
-            ordered = sorted(self._secrets, key=len, reverse=True)
+            # Reverse order puts a secret before any shorter one it starts with ("12345678"
+            # before "1234"), so the alternation masks the longest form, never leaving a tail.
+            ordered = sorted(self._secrets, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
             if self._cores:
-                cores = "|".join(re.escape(c) for c in sorted(self._cores, key=len, reverse=True))
-                # The whole base64 word around a core: "dXNlcjpzZWNyZXQ=" goes, not just a part.
+                # The whole base64 word around a core goes ("dXNlcjpzZWNyZXQ="), not just a
+                # part: so the order of the cores does not matter.
+                cores = "|".join(re.escape(c) for c in self._cores)
                 self._b64_pattern = re.compile(f"{_B64_CHARS}*(?:{cores}){_B64_CHARS}*={{0,2}}")
 
     @staticmethod
@@ -180,7 +177,7 @@ class Redactor:
         pair (a query string quoted in an error message)."""
         if not value:
             return value
-        if self._raw and "asic" in value:
+        if self._raw:
             value = _BASIC.sub(self._mask_basic, value)
         if self._b64_pattern is not None:
             value = self._b64_pattern.sub(MASK, value)
@@ -196,10 +193,11 @@ class Redactor:
     def _mask_basic(self, match: re.Match[str]) -> str:
         token = match.group(2)
         try:
-            decoded = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_")
+            # Padding restored (shown tokens often lack it); excess padding is ignored.
+            decoded = base64.b64decode(token + "==", altchars=b"-_")
         except ValueError:
             return match.group(0)
-        text = decoded.decode("utf-8", errors="replace")
+        text = decoded.decode(errors="replace")
         if any(secret in text for secret in self._raw):
             return match.group(1) + MASK
         return match.group(0)
@@ -250,9 +248,10 @@ class Redactor:
             return self._walk(value, True)
         # One pass over the serialized document decides what the walk must do: whether any
         # string can hold a registered secret, and whether anything looks credential-named.
-        holds_secret = any(probe in document for probe in self._probes)
         lowered = document.lower()
-        if not holds_secret and b"=" not in document and not any(w in lowered for w in _WORDS):
+        # A Basic token is decoded to be checked: what it holds is not among the probes.
+        holds_secret = b"basic" in lowered or any(probe in document for probe in self._probes)
+        if not holds_secret and not any(w in lowered for w in _WORDS):
             return from_json(document)  # nothing to mask: a fast deep copy
         return self._walk(value, holds_secret)
 

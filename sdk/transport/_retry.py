@@ -108,15 +108,15 @@ def classify_status(
     text = f"HTTP {status} {reason}".strip() + (f": {detail}" if detail else "")
     if status == 429:
         retry_after = parse_retry_after((headers or {}).get("retry-after"))
-        return RateLimited(text, retry_after=retry_after, status=status)
+        return RateLimited(text, retry_after=retry_after)  # its status is 429
     if status in RETRYABLE_4XX or (status >= 500 and status not in NON_RETRYABLE_5XX):
         retry_after = parse_retry_after((headers or {}).get("retry-after"))
         return RetryableError(text, status=status, retry_after=retry_after)
     if status in (401, 403):
         return InvalidAuthentication(text, status=status)
-    if 400 <= status < 500:
-        return PayloadValidationError(text, status=status)
-    return IntegrationError(text, status=status)
+    if status in NON_RETRYABLE_5XX:  # 501 Not Implemented: the endpoint will not start to work
+        return IntegrationError(text, status=status)
+    return PayloadValidationError(text, status=status)  # every other 4xx
 
 
 def _redirect(

@@ -27,6 +27,7 @@ from sdk import (
     RetryPolicy,
     Subscription,
     classify_status,
+    parse_retry_after,
 )
 from sdk.transport._retry import now_http_date
 
@@ -429,3 +430,228 @@ async def test_async_delivery_retries_with_the_injected_sleep() -> None:
     assert sleeps == [0.5, 1.0]
     assert lifecycle.outcome == "delivered"
     assert [a.wait_before_s for a in lifecycle.attempts] == [0.0, 0.5, 1.0]
+
+
+# -- the policy's arithmetic, exactly ---------------------------------------------------------
+
+
+def test_the_backoff_grows_then_stays_at_its_cap() -> None:
+    policy = RetryPolicy(initial_backoff=0.5, multiplier=2.0, max_backoff=3.0, jitter=0.0)
+    waits = [policy.backoff(n) for n in range(1, 8)]
+    assert waits == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0, 3.0]
+
+
+def test_the_backoff_jitter_stays_within_its_bound() -> None:
+    policy = RetryPolicy(initial_backoff=1.0, multiplier=3.0, max_backoff=100.0, jitter=0.25)
+    for attempt, base in ((1, 1.0), (2, 3.0), (3, 9.0)):
+        waits = {policy.backoff(attempt) for _ in range(50)}
+        assert all(base <= wait <= base + 0.25 for wait in waits)
+        assert len(waits) > 1  # it is random
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "decision"),
+    [(8.0, "retry"), (8.5, "retry"), (8.6, "give up")],
+)
+def test_max_elapsed_is_inclusive(elapsed: float, decision: str) -> None:
+    # The wait is exactly 1.5 s: a retry landing exactly on max_elapsed=10 is still made.
+    policy = RetryPolicy(initial_backoff=1.5, multiplier=1.0, jitter=0.0, max_elapsed=10.0)
+    made, reason, wait = policy.decide(1, RetryableError("HTTP 503"), elapsed)
+    assert made == decision
+    if decision == "retry":
+        assert wait == 1.5
+        assert reason == "RetryableError is retryable; waiting (backoff)"
+    else:
+        assert wait is None
+        assert reason == "waiting 1.50s would pass max_elapsed=10s"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("max_elapsed", 0.0, "max_elapsed: must be positive"),
+        ("max_elapsed", -1.0, "max_elapsed: must be positive"),
+        ("max_attempts", 0, "max_attempts: must be at least 1"),
+    ],
+)
+def test_policy_bounds_are_checked(field: str, value: float, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        RetryPolicy(**{field: value})
+    assert str(caught.value) == message
+
+
+def test_the_smallest_bounds_are_accepted() -> None:
+    assert RetryPolicy(max_attempts=1, max_elapsed=0.001).max_elapsed == 0.001
+
+
+def test_decide_names_each_reason() -> None:
+    policy = RetryPolicy(max_attempts=3, jitter=0.0)
+    assert policy.decide(1, None, 0.0) == ("done", "delivered", None)
+    assert policy.decide(1, classify_status(400), 0.0) == (
+        "give up",
+        "PayloadValidationError is not retryable",
+        None,
+    )
+    assert policy.decide(3, RetryableError("x"), 0.0) == (
+        "give up",
+        "reached max_attempts=3",
+        None,
+    )
+    assert policy.decide(2, RetryableError("x"), 0.0)[0] == "retry"
+    limited = RateLimited("HTTP 429", retry_after=7.0, status=429)
+    assert policy.decide(1, limited, 0.0) == (
+        "retry",
+        "RateLimited is retryable; waiting (Retry-After)",
+        7.0,
+    )
+
+
+def test_a_retry_after_longer_than_the_cap_waits_the_cap_and_says_retry_after() -> None:
+    policy = RetryPolicy(max_retry_after=5.0, jitter=0.0, initial_backoff=0.5)
+    error = RetryableError("HTTP 503", retry_after=30.0)
+    assert policy.wait_for(1, error) == 5.0
+    assert policy.decide(1, error, 0.0) == (
+        "retry",
+        "RetryableError is retryable; waiting (Retry-After)",
+        5.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0),
+        (" 7 ", 7.0),
+        ("1.5", 1.5),
+        ("-3", 0.0),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        ("soon", None),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),  # 30 s after ``now``
+        ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),  # already past
+        ("Wed, 21 Oct 2015 07:28:30", 30.0),  # no zone: taken as UTC
+    ],
+)
+def test_parse_retry_after_against_a_given_now(value: str | None, expected: float | None) -> None:
+    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
+    assert parse_retry_after(value, now=now) == expected
+
+
+def test_parse_retry_after_defaults_now_to_the_clock() -> None:
+    wait = parse_retry_after(now_http_date(60))
+    assert wait is not None and 58 <= wait <= 60
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "retryable"),
+    [
+        (299, None, None),
+        (300, "IntegrationError", False),
+        (399, "IntegrationError", False),
+        (400, "PayloadValidationError", False),
+        (499, "PayloadValidationError", False),
+        (500, "RetryableError", True),
+        (501, "IntegrationError", False),
+        (599, "RetryableError", True),
+        (600, "RetryableError", True),
+    ],
+)
+def test_classification_at_every_boundary(status: int, cls: str | None, retryable: bool) -> None:
+    error = classify_status(status, "Reason")
+    if cls is None:
+        assert error is None
+        return
+    assert error is not None
+    assert type(error).__name__ == cls
+    assert error.retryable is retryable
+    assert error.status == status
+
+
+def test_a_body_message_is_quoted_from_the_first_field_that_has_one() -> None:
+    cases: list[tuple[Any, str]] = [
+        ({"message": "bad  email\n here"}, "HTTP 400 Bad Request: bad email here"),
+        ({"error": {"message": "nested"}}, "HTTP 400 Bad Request: nested"),
+        ({"error": {"code": 7}}, "HTTP 400 Bad Request: {'code': 7}"),
+        ({"message": "", "error_description": "desc"}, "HTTP 400 Bad Request: desc"),
+        ({"detail": "d", "errors": ["e"]}, "HTTP 400 Bad Request: d"),
+        ({"errors": ["e1", "e2"]}, "HTTP 400 Bad Request: ['e1', 'e2']"),
+        ({"other": "x"}, "HTTP 400 Bad Request"),
+        ("  plain   text ", "HTTP 400 Bad Request: plain text"),
+        ("   ", "HTTP 400 Bad Request"),
+        (None, "HTTP 400 Bad Request"),
+        ("x" * 400, "HTTP 400 Bad Request: " + "x" * 300),
+        ({"message": "y" * 400}, "HTTP 400 Bad Request: " + "y" * 300),
+    ]
+    for body, message in cases:
+        error = classify_status(400, "Bad Request", body=body)
+        assert error is not None and error.message == message, body
+
+
+def test_a_redirect_names_where_without_credentials() -> None:
+    error = classify_status(
+        301, "Moved", headers={"location": "https://u:p@new.test/x?api_key=k1&page=2"}
+    )
+    assert error is not None
+    assert error.message == (
+        "HTTP 301 Moved: redirected to https://[REDACTED]@new.test/x?api_key=[REDACTED]&page=2;"
+        " redirects are not followed, so set the endpoint to where the destination now answers"
+    )
+    bare = classify_status(302, "Found")
+    assert bare is not None
+    assert bare.message == "HTTP 302 Found: a redirect (no Location) is not a delivery"
+
+
+def test_now_http_date_is_an_http_date_offset_from_now() -> None:
+    import email.utils
+    import time
+
+    text = now_http_date(3600)
+    assert text.endswith(" GMT")
+    assert abs(email.utils.parsedate_to_datetime(text).timestamp() - (time.time() + 3600)) < 2
+
+
+def test_a_status_without_a_reason_says_only_the_status() -> None:
+    error = classify_status(400)
+    assert error is not None and error.message == "HTTP 400"
+
+
+def test_a_429_is_rate_limited_with_its_message_status_and_wait() -> None:
+    error = classify_status(429, "Too Many Requests", headers={"retry-after": "12"})
+    assert isinstance(error, RateLimited)
+    assert (error.message, error.status, error.retry_after) == (
+        "HTTP 429 Too Many Requests",
+        429,
+        12.0,
+    )
+
+
+def test_a_location_split_over_lines_is_shown_on_one() -> None:
+    error = classify_status(
+        308, "Permanent Redirect", headers={"location": "https://a.test/x\n  y"}
+    )
+    assert error is not None
+    assert "redirected to https://a.test/x y;" in error.message
+
+
+@pytest.fixture
+def far_timezone(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A local time zone far from UTC, so code that forgets the zone gives another answer."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_http_dates_are_utc_whatever_the_local_zone(far_timezone: Any) -> None:
+    import email.utils
+    import time
+
+    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30", now=now) == 30.0
+    text = now_http_date()
+    parsed = email.utils.parsedate_to_datetime(text).timestamp()
+    assert time.time() - 2 < parsed <= time.time()

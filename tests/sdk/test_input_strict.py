@@ -69,6 +69,7 @@ def track(**properties: object) -> dict[str, object]:
         (track(a=[1, float("inf")]), "properties.a[1]", "is NaN or Infinity"),
         (track(a={"b": "x\ud800"}), "properties.a.b", "holds a lone surrogate"),
         ({**track(), "userId": "\udcff"}, "userId", "holds a lone surrogate"),
+        (track(**{"\ud800": 1}), "properties", "has a key with a lone surrogate"),
         (json.dumps(track()).replace("{}", '{"a": NaN}'), "properties.a", "is NaN or Infinity"),
         (json.dumps(track()).replace("{}", '{"a": "\\udc00"}'), "properties.a", "lone surrogate"),
     ],

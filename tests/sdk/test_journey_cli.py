@@ -147,11 +147,17 @@ def test_a_pathologically_nested_file_is_one_line(
     deep = tmp_path / f"deep{suffix}"
     deep.write_text("[" * 5000 + "]" * 5000 if suffix == ".json" else "a: " + "[" * 5000)
     assert run(str(deep), "--user", ELIGIBLE) == 2
-    assert one_error_line(capsys) == f"destkit: error: journey file: {deep} nests too deeply"
+    assert (
+        one_error_line(capsys)
+        == f"destkit: error: journey file: {deep} nests too deeply (over 64 levels)"
+    )
     user = tmp_path / "deep-user.json"
     user.write_text("[" * 5000 + "]" * 5000)
     assert run(EXAMPLE, "--user", str(user)) == 2
-    assert one_error_line(capsys) == f"destkit: error: user file: {user} nests too deeply"
+    assert (
+        one_error_line(capsys)
+        == f"destkit: error: user file: {user} nests too deeply (over 64 levels)"
+    )
 
 
 def test_an_invalid_user_file_names_the_field(

@@ -282,3 +282,48 @@ def test_is_journey_key() -> None:
 
 def test_an_audience_key_never_looks_like_a_journey_key() -> None:
     assert not is_journey_key(audience_key("J O Fans"))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("æble", "aeble"),
+        ("Æble", "aeble"),
+        ("Øresund", "oresund"),
+        ("søster", "soster"),
+        ("œuvre", "oeuvre"),
+        ("Œuvre", "oeuvre"),
+        ("Łódź", "lodz"),
+        ("łosoś", "losos"),
+        ("Straße", "strasse"),
+        ("STRAẞE", "strasse"),
+        ("Đakovo", "dakovo"),
+        ("điện", "dien"),
+        ("Þór", "thor"),
+        ("þing", "thing"),
+        ("Ðaði", "dadi"),
+        ("ılık", "ilik"),
+        ("fooÆbar", "foo_aebar"),
+    ],
+)
+def test_letters_unicode_does_not_decompose_are_folded(name: str, expected: str) -> None:
+    assert snake_case(name) == expected
+
+
+@pytest.mark.parametrize("letter", sorted(keys_module._FOLD_LETTERS))
+def test_each_folded_letter_inside_a_word(letter: str) -> None:
+    # Inside a word, a capital starts a new word (camelCase) and a small letter does not.
+    folded = keys_module._FOLD_LETTERS[letter]
+    expected = ("a_" if folded[0].isupper() else "a") + folded.lower() + "b"
+    assert snake_case(f"a{letter}b") == expected
+
+
+def test_long_audience_names_are_cut_to_leave_room_for_the_prefix() -> None:
+    assert audience_key("x" * 100) == "x" * 62
+    assert audience_key("1" + "x" * 100) == "a_1" + "x" * 61
+    assert len(audience_key("J O " + "x" * 100)) == MAX_KEY_LENGTH
+
+
+def test_a_folded_name_keeps_every_letter_in_a_step_key() -> None:
+    key = step_key("Łódź Œuvre", "Æble Ø", "step-1")
+    assert key.startswith("j_o_lodz_oeuvre__aeble_o_")

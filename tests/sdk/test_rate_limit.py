@@ -67,7 +67,8 @@ def busiest_second(times: list[float]) -> int:
 
 
 @pytest.mark.parametrize(
-    ("rate", "allowed"), [(1.0, 1), (4.0, 4), (10.0, 10), (2.5, 2), (0.5, 1), (1000.0, 1000)]
+    ("rate", "allowed"),
+    [(1.0, 1), (1.5, 1), (1.99, 1), (4.0, 4), (10.0, 10), (2.5, 2), (0.5, 1), (1000.0, 1000)],
 )
 async def test_no_sliding_second_ever_carries_more_than_the_rate(rate: float, allowed: int) -> None:
     time = FakeTime()
@@ -162,6 +163,60 @@ async def test_a_sleep_that_does_not_advance_the_clock_still_lets_requests_throu
 def test_bad_limits_are_refused(rate: float, burst: int) -> None:
     with pytest.raises(ValueError, match=r"^(rate|burst): "):
         RateLimiter(rate, burst)
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected_rate", "burst"),
+    [(1, 1.0, 1), (1.0, 1.0, 1), (1.5, 1.0, 1), (2.0, 2.0, 2), (2.9, 2.0, 2), (0.25, 0.25, 1)],
+)
+def test_per_second_keeps_a_whole_rate_as_a_float(
+    rate: float, expected_rate: float, burst: int
+) -> None:
+    limiter = RateLimiter.per_second(rate)
+    assert (limiter.rate, limiter.burst) == (expected_rate, burst)
+    assert type(limiter.rate) is float
+    assert limiter.window == pytest.approx(burst / expected_rate)
+
+
+@pytest.mark.parametrize(
+    ("fraction", "waits"),
+    [
+        # The sleep moved the clock by less than half the wait: it was simulated, and the
+        # whole wait counts as passed (the next request waits a full interval, no more).
+        (0.0, [0.0, 1.0, 1.0, 1.0]),
+        (0.4, [0.0, 1.0, 1.0, 1.0]),
+        # Half or more: a real sleep; only the clock counts, so an early wake-up makes the next
+        # request wait the rest as well.
+        (0.5, [0.0, 1.0, 1.5, 1.75]),
+        (1.0, [0.0, 1.0, 1.0, 1.0]),
+    ],
+)
+async def test_a_sleep_counts_as_simulated_when_the_clock_moves_less_than_half_of_it(
+    fraction: float, waits: list[float]
+) -> None:
+    now = [100.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds * fraction
+
+    limiter = RateLimiter(1.0, clock=lambda: now[0], sleep=sleep)
+    assert [await limiter.acquire() for _ in range(4)] == pytest.approx(waits)
+
+
+async def test_a_simulated_sleep_moves_the_window_by_exactly_the_wait() -> None:
+    # Burst 2 per 2 s, a sleep that moves the clock by a fifth of the wait, and 0.3 s of real
+    # time between the first two requests: each start lands exactly where the wait said.
+    now = [100.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds * 0.2
+
+    limiter = RateLimiter(1.0, burst=2, clock=lambda: now[0], sleep=sleep)
+    waits = []
+    for gap in (0.0, 0.3, 0.0, 0.0, 0.0):
+        now[0] += gap
+        waits.append(await limiter.acquire())
+    assert waits == pytest.approx([0.0, 0.0, 1.7, 0.3, 1.7])
 
 
 # -- a destination with rate_limit -----------------------------------------------------------

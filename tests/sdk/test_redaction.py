@@ -34,6 +34,7 @@ from sdk import (
 )
 from sdk.delivery import render_lifecycle
 from sdk.testing import Sandbox
+from sdk.transport import quiet_http_loggers
 
 ENDPOINT = "https://mock.test"
 URL = f"{ENDPOINT}/v1/track"
@@ -648,3 +649,173 @@ def test_the_four_character_boundary() -> None:
     assert Redactor(["abc"]).text("xabcx") == "xabcx"
     assert Redactor(["abcd"]).secrets >= {"abcd"}
     assert Redactor(["abc"]).secrets == frozenset()
+
+
+@pytest.mark.parametrize("secret", ["wxyz", "abcde", KEY])
+def test_base64_credentials_are_masked_without_a_scheme_in_front(secret: str) -> None:
+    redactor = Redactor([secret])
+    for wrapped in (f"{secret}:", f":{secret}", secret):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            token = encode(wrapped.encode()).decode()
+            assert token.rstrip("=") not in redactor.text(f'{{"auth": "{token}"}}'), wrapped
+
+
+def test_a_basic_token_is_decoded_padded_or_not_standard_or_url_safe() -> None:
+    secret = "k~?>"  # its base64 uses the characters that differ between the two alphabets
+    redactor = Redactor([secret])
+    raw = f"someone1:{secret}".encode()  # 13 bytes: padded with "=="
+    assert "/" in base64.b64encode(raw).decode() and "_" in base64.urlsafe_b64encode(raw).decode()
+    for token in (
+        base64.b64encode(raw).decode(),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    ):
+        assert redactor.text(f"BASIC  {token}!") == f"BASIC  {MASK}!", token
+
+
+def test_a_basic_token_that_is_not_text_or_not_base64_is_left_alone() -> None:
+    redactor = Redactor(["wxyz"])
+    binary = base64.b64encode(b"\xff\xfe\x00\x81 not utf-8").decode()
+    assert redactor.text(f"Basic {binary}") == f"Basic {binary}"
+    assert redactor.text("Basic a") == "Basic a"  # one character: not decodable
+
+
+def test_mask_headers_masks_the_whole_value_whatever_the_case_of_the_name() -> None:
+    redactor = Redactor()
+    redactor.mask_headers("X-Functions-Key", "ocp-apim-subscription-key")
+    assert redactor.header("x-functions-key", "ab") == MASK
+    assert redactor.header("X-FUNCTIONS-KEY", "Bearer x y") == MASK
+    assert redactor.header("Ocp-Apim-Subscription-Key", "k") == MASK
+    assert redactor.header("X-Team", "growth") == "growth"
+    assert redactor.headers([("X-Functions-Key", "a"), ("X-Functions-Key", "b")]) == {
+        "X-Functions-Key": f"{MASK}, {MASK}"
+    }
+
+
+def test_a_redactor_without_secrets_leaves_basic_tokens_alone() -> None:
+    token = basic("user", "password-1")
+    assert Redactor().text(f"Basic {token}") == f"Basic {token}"
+
+
+# -- what mutation testing found ---------------------------------------------------------------
+
+
+def test_quiet_http_loggers_holds_both_loggers_at_warning_with_one_filter() -> None:
+    from sdk.transport._redaction import _FILTER
+
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+        logging.getLogger(name).removeFilter(_FILTER)
+    quiet_http_loggers()
+    quiet_http_loggers()
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        assert logger.level == logging.WARNING
+        assert logger.filters.count(_FILTER) == 1
+
+
+def test_a_log_record_that_cannot_be_formatted_is_let_through() -> None:
+    from sdk.transport._redaction import _FILTER
+
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "%d items", ("x",), None)
+    assert _FILTER.filter(record) is True
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, "GET /?api_key=%s", ("k1",), None
+    )
+    assert _FILTER.filter(record) is True
+    assert record.getMessage() == f"GET /?api_key={MASK}"
+
+
+@pytest.mark.parametrize("user", ["", "a", "ab", "abc"])
+@pytest.mark.parametrize("secret", [KEY, "abcdefgh", "abcdef"])
+def test_a_secret_inside_any_base64_text_is_masked_at_every_offset(user: str, secret: str) -> None:
+    # Not only "user:secret": anything before and after it (no form covers this; the cores do).
+    token = base64.b64encode(f"{user}:{secret}:and more after it".encode()).decode()
+    masked = Redactor([secret]).text(f"<<{token}>>")
+    assert masked == f"<<{MASK}>>" or (len(user) % 3 != 2 and len(secret) < 8), masked
+
+
+def test_a_six_byte_secret_at_an_aligned_offset_is_found_by_its_core() -> None:
+    token = base64.b64encode(b"123abcdef!!").decode()  # "abcdef" at offset 3
+    assert Redactor(["abcdef"]).text(token) == MASK
+
+
+def test_base64_of_only_part_of_a_secret_is_not_masked() -> None:
+    secret = "abcdefghijkl"
+    partial = base64.b64encode(secret[3:].encode()).decode()
+    assert Redactor([secret]).text(partial) == partial
+
+
+@pytest.mark.parametrize("form", list(renderings(KEY)))
+def test_each_rendering_is_masked_whole_leaving_nothing_beside_it(form: str) -> None:
+    shown = renderings(NUL_SECRET)[form]
+    expected = f"Basic {MASK}" if form.startswith("Basic") else MASK
+    assert Redactor([NUL_SECRET]).text(f"<<{shown}>>") == f"<<{expected}>>"
+
+
+def test_an_unpadded_base64_of_a_short_secret_is_masked() -> None:
+    for wrapped in ("wxyz:", ":wxyz", "wxyz"):
+        token = base64.b64encode(wrapped.encode()).decode().rstrip("=")
+        assert Redactor(["wxyz"]).text(f"token {token} end") == f"token {MASK} end"
+
+
+def test_a_base64_form_ending_in_x_is_masked_to_its_end() -> None:
+    # Five characters: too short for the base64 cores, so only the forms find it; ":a?egW"
+    # encodes to a word ending in "X" (a form cut at the X would leave it showing), and its two
+    # alphabets differ ("/" and "_").
+    secret = "a?egW"
+    standard = base64.b64encode(f":{secret}".encode()).decode()
+    url_safe = base64.urlsafe_b64encode(f":{secret}".encode()).decode()
+    assert standard == "OmE/ZWdX" and url_safe == "OmE_ZWdX"
+    for token in (standard, url_safe):
+        assert Redactor([secret]).text(f"<{token}>") == f"<{MASK}>"
+
+
+def test_a_url_with_at_signs_in_its_user_info_keeps_only_the_host() -> None:
+    redactor = Redactor()
+    assert redactor.url("https://us@er:p@ss@x.test/p") == f"https://{MASK}@x.test/p"
+
+
+def test_a_url_keeps_blank_query_values() -> None:
+    assert Redactor().url("https://x.test/p?a=&api_key=k&b=1") == (
+        f"https://x.test/p?a=&api_key={MASK}&b=1"
+    )
+
+
+def test_value_masks_a_secret_in_a_plain_string_and_inside_lists() -> None:
+    redactor = Redactor(["wxyz-secret"])
+    assert redactor.value("x wxyz-secret y") == f"x {MASK} y"
+    assert redactor.value({"a": ["x wxyz-secret y", 1], "b": ("wxyz-secret",)}) == {
+        "a": [f"x {MASK} y", 1],
+        "b": [MASK],
+    }
+
+
+def test_value_masks_a_short_secret_inside_a_basic_token_in_a_document() -> None:
+    redactor = Redactor(["wxyz"])
+    document = {"note": f"Basic {basic('someone', 'wxyz')}", "n": 1}
+    assert redactor.value(document) == {"note": f"Basic {MASK}", "n": 1}
+
+
+def test_value_of_a_document_json_cannot_carry_is_walked_whole() -> None:
+    class Odd:
+        pass
+
+    odd = Odd()
+    redactor = Redactor(["wxyz-secret"])
+    result = redactor.value({"k": odd, "note": "wxyz-secret", "list": ["api_key=1"]})
+    assert result == {"k": odd, "note": MASK, "list": [f"api_key={MASK}"]}
+
+
+def test_an_unpadded_standard_base64_form_is_masked_where_the_alphabets_differ() -> None:
+    # ":a?eg" encodes to "OmE/ZWc=": shown unpadded, only the unpadded standard form matches.
+    token = base64.b64encode(b":a?eg").decode()
+    assert token == "OmE/ZWc="
+    assert Redactor(["a?eg"]).text(f"<{token[:-1]}>") == f"<{MASK}>"
+
+
+@pytest.mark.parametrize("secret", ["wxyzq", "wxyzqr", "wxyzqrs"])
+def test_an_unpadded_basic_token_of_any_length_is_decoded(secret: str) -> None:
+    token = base64.b64encode(f"u:{secret}".encode()).decode().rstrip("=")
+    assert Redactor([secret]).text(f"Basic {token}") == f"Basic {MASK}"

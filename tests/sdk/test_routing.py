@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sdk import RoutingDecision, route
 
@@ -23,39 +25,58 @@ OWN_STATES: dict[str, dict[str, Any]] = {
     "other-only": {"Amplitude": True},
 }
 
-NOT_NAMED = {
-    "all-absent": (True, '"Braze" is not named and integrations.All defaults to true'),
-    "all-true": (True, '"Braze" is not named and integrations.All is true'),
-    "all-false": (False, 'integrations.All is false and "Braze" is not enabled'),
+_NAMED_TRUE = (True, 'integrations["Braze"] is true')
+_NAMED_FALSE = (False, 'integrations["Braze"] is false')
+_OPTIONS = (True, 'integrations["Braze"] is an object of options')
+_DEFAULT = (True, '"Braze" is not named and integrations.All defaults to true')
+_ALL_TRUE = (True, '"Braze" is not named and integrations.All is true')
+_ALL_FALSE = (False, 'integrations.All is false and "Braze" is not enabled')
+
+# Written out row by row (not computed from a rule), so a wrong row or a missing one shows.
+EXPECTED: dict[tuple[str, str], tuple[bool, str]] = {
+    ("all-absent", "own-absent"): _DEFAULT,
+    ("all-absent", "own-true"): _NAMED_TRUE,
+    ("all-absent", "own-false"): _NAMED_FALSE,
+    ("all-absent", "own-options"): _OPTIONS,
+    ("all-absent", "own-empty-options"): _OPTIONS,
+    ("all-absent", "other-only"): _DEFAULT,
+    ("all-true", "own-absent"): _ALL_TRUE,
+    ("all-true", "own-true"): _NAMED_TRUE,
+    ("all-true", "own-false"): _NAMED_FALSE,
+    ("all-true", "own-options"): _OPTIONS,
+    ("all-true", "own-empty-options"): _OPTIONS,
+    ("all-true", "other-only"): _ALL_TRUE,
+    ("all-false", "own-absent"): _ALL_FALSE,
+    ("all-false", "own-true"): _NAMED_TRUE,
+    ("all-false", "own-false"): _NAMED_FALSE,
+    ("all-false", "own-options"): _OPTIONS,
+    ("all-false", "own-empty-options"): _OPTIONS,
+    ("all-false", "other-only"): _ALL_FALSE,
 }
-OWN_ENTRY = {
-    "own-true": (True, 'integrations["Braze"] is true'),
-    "own-false": (False, 'integrations["Braze"] is false'),
-    "own-options": (True, 'integrations["Braze"] is an object of options'),
-    "own-empty-options": (True, 'integrations["Braze"] is an object of options'),
-}
 
 
-def _cases() -> list[Any]:
-    cases = []
-    for all_name, all_value in ALL_STATES.items():
-        for own_name, own in OWN_STATES.items():
-            integrations = dict(own)
-            if all_value is not _ABSENT:
-                integrations["All"] = all_value
-            if own_name in OWN_ENTRY:
-                delivered, reason = OWN_ENTRY[own_name]  # the own entry wins over All
-            else:
-                delivered, reason = NOT_NAMED[all_name]
-            cases.append(pytest.param(integrations, delivered, reason, id=f"{all_name}-{own_name}"))
-    return cases
+def _integrations(all_name: str, own_name: str) -> dict[str, Any]:
+    integrations = dict(OWN_STATES[own_name])
+    if ALL_STATES[all_name] is not _ABSENT:
+        integrations["All"] = ALL_STATES[all_name]
+    return integrations
 
 
-TRUTH_TABLE = _cases()
+TRUTH_TABLE = [
+    pytest.param(_integrations(a, o), *EXPECTED[a, o], id=f"{a}-{o}") for a, o in EXPECTED
+]
 
 
 def test_the_truth_table_is_complete() -> None:
-    assert len(TRUTH_TABLE) == len(ALL_STATES) * len(OWN_STATES) == 18
+    # Every combination of All's state and the destination's own entry has exactly one row ...
+    combinations = {(a, o) for a in ALL_STATES for o in OWN_STATES}
+    assert set(EXPECTED) == combinations
+    assert len(EXPECTED) == len(combinations) == 18
+    # ... and the rows between them reach every decision route() can make.
+    assert {route(_integrations(a, o), DEST) for a, o in EXPECTED} == {
+        RoutingDecision(*row)
+        for row in (_NAMED_TRUE, _NAMED_FALSE, _OPTIONS, _DEFAULT, _ALL_TRUE, _ALL_FALSE)
+    }
 
 
 @pytest.mark.parametrize(("integrations", "delivered", "reason"), TRUTH_TABLE)
@@ -120,6 +141,35 @@ def test_all_values_other_than_booleans(value: Any, delivered: bool, shown: str 
     assert decision.delivered is delivered
     if shown is not None:
         assert decision.reason == f'integrations.All is {shown} and "Braze" is not enabled'
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    integrations=st.dictionaries(
+        st.sampled_from(["All", "Braze", "braze", "Amplitude"]),
+        st.one_of(
+            st.booleans(),
+            st.none(),
+            st.integers(-1, 1),
+            st.text(max_size=2),
+            st.dictionaries(st.text(max_size=2), st.booleans(), max_size=1),
+            st.lists(st.booleans(), max_size=1),
+        ),
+    ),
+    name=st.sampled_from(["All", "Braze", "braze", "Amplitude", "Mixpanel"]),
+)
+def test_any_integrations_object_follows_the_rule(integrations: dict[str, Any], name: str) -> None:
+    def enabled(value: Any) -> bool:
+        return isinstance(value, dict) or bool(value)
+
+    expected = (
+        enabled(integrations[name])
+        if name in integrations
+        else enabled(integrations.get("All", True))
+    )
+    decision = route(integrations, name)
+    assert decision.delivered is expected
+    assert decision.reason and "\n" not in decision.reason
 
 
 def test_a_destination_named_all_follows_its_own_entry() -> None:

@@ -328,3 +328,120 @@ def test_bad_timestamps_are_refused_when_signing(timestamp: int) -> None:
 def test_negative_tolerance_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         verify(SECRET, vector_headers(), PAYLOAD, now=TIMESTAMP, tolerance=-1)
+
+
+# --------------------------------------------------------------------------- exact reasons
+# Each failure says *which* rule failed, word for word: a test that only checks that some
+# error is raised would not notice a check that fails for the wrong reason.
+
+
+def test_an_undecodable_entry_before_a_valid_one_is_skipped_not_the_end() -> None:
+    for junk in ("v1,!!!not-base64!!!", "v1,abc", "v1,", "v2,whatever", "nocomma"):
+        verify(SECRET, vector_headers(f"{junk} {EXPECTED}"), PAYLOAD, now=TIMESTAMP)
+
+
+def test_a_signature_with_non_base64_characters_is_not_read_leniently() -> None:
+    # A lenient decoder drops the junk and finds the valid signature inside it.
+    polluted = EXPECTED[:10] + "!" + EXPECTED[10:]
+    message = reason(lambda: verify(SECRET, vector_headers(polluted), PAYLOAD, now=TIMESTAMP))
+    assert message == "no v1 signature in webhook-signature"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"webhook-signature": "v2,abc"}, "no v1 signature in webhook-signature"),
+        ({"webhook-signature": INVALID}, "no matching signature"),
+        ({"webhook-timestamp": "12a"}, "invalid webhook-timestamp: not integer unix seconds"),
+        (
+            {"webhook-timestamp": str(TIMESTAMP - 301)},
+            "webhook-timestamp too old: more than 300 s before now",
+        ),
+        (
+            {"webhook-timestamp": str(TIMESTAMP + 301)},
+            "webhook-timestamp too new: more than 300 s after now",
+        ),
+        ({"webhook-id": " "}, "missing header webhook-id"),
+        ({"webhook-signature": ""}, "missing header webhook-signature"),
+    ],
+)
+def test_each_verification_failure_names_its_reason(headers: dict[str, str], expected: str) -> None:
+    merged = {**vector_headers(), **headers}
+    assert reason(lambda: verify(SECRET, merged, PAYLOAD, now=TIMESTAMP)) == expected
+
+
+@pytest.mark.parametrize(
+    ("secret", "expected"),
+    [
+        ("", "signing_secret: is empty"),
+        ("   ", "signing_secret: is empty"),
+        ("whsec_", "signing_secret: decodes to an empty key"),
+        ("====", "signing_secret: must be base64, optionally prefixed with 'whsec_'"),
+        ("whsec_!!!", "signing_secret: must be base64, optionally prefixed with 'whsec_'"),
+    ],
+)
+def test_each_bad_secret_names_its_rule(secret: str, expected: str) -> None:
+    with pytest.raises(InvalidSettings) as caught:
+        sign(secret, MSG_ID, TIMESTAMP, PAYLOAD)
+    assert str(caught.value) == expected
+    assert caught.value.field == "signing_secret"
+
+
+def test_a_secret_that_is_not_a_string_is_empty() -> None:
+    with pytest.raises(InvalidSettings) as caught:
+        sign(None, MSG_ID, TIMESTAMP, PAYLOAD)  # type: ignore[arg-type]
+    assert str(caught.value) == "signing_secret: is empty"
+
+
+def test_no_secrets_at_all_names_the_setting() -> None:
+    for call in (
+        lambda: signature_headers([], PAYLOAD),
+        lambda: verify([], vector_headers(), PAYLOAD, now=TIMESTAMP),
+    ):
+        with pytest.raises(InvalidSettings) as caught:
+            call()
+        assert str(caught.value) == "signing_secret: is empty"
+        assert caught.value.field == "signing_secret"
+
+
+@pytest.mark.parametrize("length", [13, 14, 16, 25, 26, 27])
+def test_unpadded_secrets_of_every_length_sign_like_padded_ones(length: int) -> None:
+    # Base64 of n bytes is 4*ceil(n/3) long; unpadded it is 3 more than a multiple of 4 when
+    # n % 3 == 2, and 2 more when n % 3 == 1: both must be padded back the same way.
+    key = bytes(range(65, 65 + length))
+    padded = base64.b64encode(key).decode()
+    unpadded = padded.rstrip("=")
+    assert len(unpadded) % 4 == {0: 0, 1: 2, 2: 3}[length % 3]
+    expected = sign("whsec_" + padded, MSG_ID, TIMESTAMP, PAYLOAD)
+    assert sign("whsec_" + unpadded, MSG_ID, TIMESTAMP, PAYLOAD) == expected
+    assert sign(unpadded, MSG_ID, TIMESTAMP, PAYLOAD) == expected
+
+
+@pytest.mark.parametrize(
+    ("msg_id", "timestamp", "field", "rule"),
+    [
+        ("a.b", TIMESTAMP, "webhook-id", "must be a non-empty id without '.' or white space"),
+        ("", TIMESTAMP, "webhook-id", "must be a non-empty id without '.' or white space"),
+        (MSG_ID, -1, "webhook-timestamp", "must be a non-negative integer of unix seconds"),
+        (MSG_ID, True, "webhook-timestamp", "must be a non-negative integer of unix seconds"),
+        (MSG_ID, "1", "webhook-timestamp", "must be a non-negative integer of unix seconds"),
+    ],
+)
+def test_each_bad_id_or_timestamp_names_its_rule(
+    msg_id: str, timestamp: int, field: str, rule: str
+) -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        sign(SECRET, msg_id, timestamp, PAYLOAD)
+    assert str(caught.value) == f"{field}: {rule}"
+
+
+def test_zero_is_a_valid_timestamp_and_tolerance() -> None:
+    signature = sign(SECRET, MSG_ID, 0, PAYLOAD)
+    headers = {"webhook-id": MSG_ID, "webhook-timestamp": "0", "webhook-signature": signature}
+    verify(SECRET, headers, PAYLOAD, now=0, tolerance=0)
+
+
+def test_a_negative_tolerance_names_the_rule() -> None:
+    with pytest.raises(ValueError) as caught:
+        verify(SECRET, vector_headers(), PAYLOAD, now=TIMESTAMP, tolerance=-1)
+    assert str(caught.value) == "tolerance must be zero or more seconds"

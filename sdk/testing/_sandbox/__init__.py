@@ -13,6 +13,10 @@ sync and asyncio clients in the same process can both call it::
         sb.wait_for(1)
         assert sb.requests[0].json == {"type": "track"}
 
+Its memory is bounded however long it runs: a request body over ``max_body_bytes`` (8 MiB), as
+sent or once inflated, is refused with ``413`` before it is read or inflated further, and only the
+newest ``max_requests`` (1000) requests are kept, within ``max_recorded_bytes`` (64 MiB).
+
 Control endpoints under ``/_sandbox/`` let ``destkit sandbox`` be driven with curl (they are
 never recorded and never get faults):
 

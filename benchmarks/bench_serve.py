@@ -1,0 +1,436 @@
+"""``destkit serve`` throughput and crash safety, each next to its limit measured in the same run.
+
+- **ingest**: events/s accepted by ``POST /v1/batch`` (100 messages a request, ``--clients``
+  keep-alive connections) into a server with no workers, next to the raw SQLite limit: the same
+  rows (same schema, same WAL/synchronous settings) inserted 100 per commit by one thread.
+- **end to end**: events/s from the first request to the last event acknowledged by a loopback
+  sink (a separate process that answers 200 at once), with the workers running.
+- **soak**: ``--restarts`` kill -9 of the server under load, then a clean restart; reports the
+  events that got a 200 and never reached the sink (must be 0) and the duplicates (allowed:
+  delivery is at least once).
+
+The server, the sink and the load generator are separate processes. The load generator is a raw
+asyncio HTTP/1.1 client posting pre-encoded bodies, so that it costs little CPU beside the server.
+
+Run: ``python benchmarks/bench_serve.py [--events N] [--durability normal|full]
+[--restarts N] [--json]`` (``--restarts 100`` for the README figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+WRITE_KEY = "bench-key"
+BATCH = 100
+AUTH = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
+
+
+def _message(i: int, tag: str = "m") -> dict[str, Any]:
+    return {
+        "type": "track",
+        "event": "Order Completed",
+        "userId": f"user-{i % 1000}",
+        "messageId": f"{tag}-{i}",
+        "timestamp": "2026-12-01T10:00:00.000Z",
+        "properties": {"revenue": 19.99, "currency": "EUR", "sku": f"sku-{i % 50}"},
+        "context": {"library": {"name": "bench", "version": "1"}},
+    }
+
+
+def _request(path: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: {AUTH}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _post_all(port: int, requests: list[bytes], clients: int) -> tuple[int, int]:
+    """Send every request over ``clients`` keep-alive connections; (ok, failed) counts."""
+    queue = list(reversed(requests))
+    ok = failed = 0
+
+    async def client() -> None:
+        nonlocal ok, failed
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while queue:
+                writer.write(queue.pop())
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                if head.startswith(b"HTTP/1.1 200"):
+                    ok += 1
+                else:
+                    failed += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return ok, failed
+
+
+def _config(path: Path, endpoint: str, durability: str) -> Path:
+    path.write_text(
+        f"sources:\n  - name: bench\n    write_key: {WRITE_KEY}\n"
+        f"destinations:\n  - name: Sandbox\n    connector: sandbox\n"
+        f'    settings: {{endpoint: "{endpoint}"}}\n'
+        f"delivery:\n  durability: {durability}\n  max_backlog: 100000000\n"
+        f"  shutdown_grace: 2s\n"
+    )
+    return path
+
+
+def _spawn(argv: list[str]) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    first = process.stdout.readline().strip()
+    if "listening on " not in first:
+        process.kill()
+        raise SystemExit(f"bench_serve: {argv[2:4]} did not start: {first!r}")
+    return process, int(first.rsplit(":", 1)[1])
+
+
+def _serve(config: Path, data: Path, workers: bool) -> tuple[subprocess.Popen[str], int]:
+    argv = [sys.executable, __file__, "--child-serve", str(config), str(data)]
+    return _spawn(argv + ([] if workers else ["--no-workers"]))
+
+
+# -- children: the server without workers, and the sink -----------------------------------
+
+
+def _child_serve(config: str, data: str, workers: bool) -> None:
+    from sdk.service import Service, ServiceLog, load_config
+
+    def listening(host: str, port: int) -> None:
+        print(f"listening on http://{host}:{port}", flush=True)
+
+    with open(os.devnull, "w") as quiet:
+        service = Service(load_config(config), data, log=ServiceLog(quiet), workers=workers)
+        asyncio.run(service.serve("127.0.0.1", 0, listening))
+
+
+def _child_sink(record_ids: bool) -> None:
+    """Answers 200 to every POST; ``GET /count`` gives the events received, ``GET /ids`` the
+    messageIds (with ``record_ids``)."""
+    from sdk.service._http import HttpServer, Request, Response
+
+    count = 0
+    ids: list[str] = []
+
+    async def handle(request: Request) -> Response:
+        nonlocal count
+        if request.method == "GET":
+            if request.path == "/ids":
+                return Response(200, json.dumps(ids).encode())
+            return Response(200, str(count).encode())
+        if record_ids:
+            document = json.loads(request.body)
+            batch = document.get("batch", [document])
+            ids.extend(m["messageId"] for m in batch)
+            count += len(batch)
+        else:
+            count += request.body.count(b'"messageId"')
+        return Response(200, b'{"ok": true}')
+
+    async def main() -> None:
+        server = HttpServer(handle, max_body=8 * 1024 * 1024)
+        _, port = await server.start("127.0.0.1", 0)
+        print(f"listening on http://127.0.0.1:{port}", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def _sink(record_ids: bool) -> tuple[subprocess.Popen[str], int]:
+    return _spawn([sys.executable, __file__, "--child-sink"] + (["--ids"] if record_ids else []))
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _get(port: int, path: str) -> bytes:
+    import httpx
+
+    return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=30).content
+
+
+# -- the measurements --------------------------------------------------------------------
+
+
+def raw_sqlite(events: int, durability: str, body: bytes) -> float:
+    """Rows/s inserting the same rows as ingest, 100 per commit, one thread."""
+    from sdk.queue._sqlite import SCHEMA
+
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(Path(tmp) / "raw.sqlite3", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+        conn.executescript(SCHEMA)
+        insert = (
+            "INSERT INTO jobs (dest, lane, user_key, message_id, enq, body) VALUES (?,?,?,?,?,?)"
+        )
+        now = time.time()
+        started = time.perf_counter()
+        for start in range(0, events, BATCH):
+            rows = [
+                ("Sandbox", i % 8, f"user-{i % 1000}", f"m-{i}", now, body)
+                for i in range(start, start + BATCH)
+            ]
+            conn.execute("BEGIN")
+            conn.executemany(insert, rows)
+            conn.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        conn.close()
+    return events / elapsed
+
+
+def _bodies(events: int, tag: str) -> list[bytes]:
+    return [
+        _request(
+            "/v1/batch",
+            json.dumps({"batch": [_message(i, tag) for i in range(s, s + BATCH)]}).encode(),
+        )
+        for s in range(0, events, BATCH)
+    ]
+
+
+def ingest(events: int, durability: str, clients: int, tmp: Path) -> tuple[float, float]:
+    """(events/s, events per CPU-second of the server)."""
+    config = _config(tmp / "ingest.yaml", "http://127.0.0.1:9", durability)
+    server, port = _serve(config, tmp / "ingest-data", workers=False)
+    try:
+        asyncio.run(_post_all(port, _bodies(BATCH * clients, "warm"), clients))
+        requests = _bodies(events, "i")
+        cpu = _cpu(server.pid)
+        started = time.perf_counter()
+        ok, failed = asyncio.run(_post_all(port, requests, clients))
+        elapsed = time.perf_counter() - started
+        cpu = _cpu(server.pid) - cpu
+    finally:
+        server.terminate()
+        server.wait(30)
+    if failed:
+        raise SystemExit(f"bench_serve: ingest: {failed} requests were not answered 200")
+    return ok * BATCH / elapsed, ok * BATCH / max(cpu, 0.01)
+
+
+def end_to_end(events: int, durability: str, clients: int, tmp: Path) -> tuple[float, float]:
+    """(events/s, events per CPU-second of the server)."""
+    sink, sink_port = _sink(record_ids=False)
+    config = _config(tmp / "e2e.yaml", f"http://127.0.0.1:{sink_port}", durability)
+    server, port = _serve(config, tmp / "e2e-data", workers=True)
+    try:
+        requests = _bodies(events, "e")
+        cpu = _cpu(server.pid)
+        started = time.perf_counter()
+        asyncio.run(_post_all(port, requests, clients))
+        while int(_get(sink_port, "/count")) < events:
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        cpu = _cpu(server.pid) - cpu
+    finally:
+        server.terminate()
+        server.wait(30)
+        sink.kill()
+        sink.wait()
+    return events / elapsed, events / max(cpu, 0.01)
+
+
+def engine_alone(events: int) -> tuple[float, float]:
+    """The peer of end to end: the SDK's engine (``send_many`` of 100, 8 at once, one attempt)
+    to the same kind of sink, in this process; (events/s, events per CPU-second)."""
+    from connectors.sandbox import destination
+    from sdk import AsyncDelivery, RetryPolicy
+
+    sink, sink_port = _sink(record_ids=False)
+    messages = [_message(i, "g") for i in range(events)]
+
+    async def run() -> None:
+        settings = {"endpoint": f"http://127.0.0.1:{sink_port}"}
+        retry = RetryPolicy(max_attempts=1)
+        async with AsyncDelivery(destination, settings, retry=retry, concurrency=8) as delivery:
+            chunks = [messages[s : s + BATCH] for s in range(0, events, BATCH)]
+
+            async def lane() -> None:
+                while chunks:
+                    await delivery.send_many([dict(m) for m in chunks.pop()])
+
+            await asyncio.gather(*(lane() for _ in range(8)))
+
+    try:
+        cpu = time.process_time()
+        started = time.perf_counter()
+        asyncio.run(run())
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+    finally:
+        sink.kill()
+        sink.wait()
+    return events / elapsed, events / max(cpu, 0.01)
+
+
+def soak(restarts: int, durability: str, tmp: Path, seed: int = 1) -> dict[str, int]:
+    """kill -9 the server ``restarts`` times under load; then count what was lost."""
+    rng = random.Random(seed)
+    sink, sink_port = _sink(record_ids=True)
+    config = _config(tmp / "soak.yaml", f"http://127.0.0.1:{sink_port}", durability)
+    data = tmp / "soak-data"
+    accepted: set[str] = set()
+    sent: set[str] = set()
+    next_id = 0
+    try:
+        for round_ in range(restarts):
+            server, port = _serve(config, data, workers=True)
+            stop = threading.Event()
+
+            def load(port: int = port, stop: threading.Event = stop, tag: int = round_) -> None:
+                nonlocal next_id
+                import httpx
+
+                with httpx.Client(timeout=5) as client:
+                    while not stop.is_set():
+                        ids = [f"s{tag}-{next_id + i}" for i in range(20)]
+                        next_id += 20
+                        sent.update(ids)
+                        batch = {"batch": [{**_message(0), "messageId": i} for i in ids]}
+                        try:
+                            answer = client.post(
+                                f"http://127.0.0.1:{port}/v1/batch",
+                                json=batch,
+                                auth=(WRITE_KEY, ""),
+                            )
+                        except httpx.HTTPError:
+                            return
+                        if answer.status_code == 200:
+                            accepted.update(ids)
+
+            sender = threading.Thread(target=load)
+            sender.start()
+            time.sleep(rng.uniform(0.2, 0.6))
+            server.send_signal(signal.SIGKILL)
+            server.wait(10)
+            stop.set()
+            sender.join(10)
+        server, _ = _serve(config, data, workers=True)
+        deadline = time.monotonic() + 120
+        received: list[str] = []
+        while time.monotonic() < deadline:
+            received = json.loads(_get(sink_port, "/ids"))
+            if accepted <= set(received):
+                break
+            time.sleep(0.2)
+        server.terminate()
+        server.wait(30)
+    finally:
+        sink.kill()
+        sink.wait()
+    got = set(received)
+    return {
+        "restarts": restarts,
+        "accepted": len(accepted),
+        "lost": len(accepted - got),
+        "duplicates": len(received) - len(got),
+        # sent without a 200 (killed mid-request) may be delivered; never sent must not be
+        "never_sent_delivered": len(got - sent),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=50_000, help="events per measurement")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
+    parser.add_argument("--durability", choices=["normal", "full"], default="normal")
+    parser.add_argument("--restarts", type=int, default=10, help="kill -9 restarts in the soak")
+    parser.add_argument("--skip-soak", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child-serve", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--no-workers", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-sink", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ids", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_serve:
+        _child_serve(*args.child_serve, workers=not args.no_workers)
+        return 0
+    if args.child_sink:
+        _child_sink(args.ids)
+        return 0
+    events = max(BATCH, args.events // BATCH * BATCH)
+    body = json.dumps(_message(1)).encode()
+    result: dict[str, Any] = {
+        "events": events,
+        "durability": args.durability,
+        "clients": args.clients,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        result["raw_sqlite_rows_per_s"] = raw_sqlite(events, args.durability, body)
+        rate, per_cpu = ingest(events, args.durability, args.clients, Path(tmp))
+        result["ingest_events_per_s"], result["ingest_events_per_cpu_s"] = rate, per_cpu
+        result["raw_sqlite_rows_per_s_after"] = raw_sqlite(events, args.durability, body)
+        rate, per_cpu = end_to_end(events, args.durability, args.clients, Path(tmp))
+        result["end_to_end_events_per_s"], result["end_to_end_events_per_cpu_s"] = rate, per_cpu
+        rate, per_cpu = engine_alone(events)
+        result["engine_events_per_s"], result["engine_events_per_cpu_s"] = rate, per_cpu
+        if not args.skip_soak:
+            result["soak"] = soak(args.restarts, args.durability, Path(tmp))
+    raw = (result["raw_sqlite_rows_per_s"] + result["raw_sqlite_rows_per_s_after"]) / 2
+    result["ingest_ratio"] = result["ingest_events_per_s"] / raw
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"destkit serve, {events} events, durability={args.durability}, {args.clients} clients, "
+        f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cpus"
+    )
+    print()
+    r = result
+    print("| measurement | events/s | ratio | events per CPU-second of the server |")
+    print("|---|---:|---:|---:|")
+    print(f"| raw SQLite insert, 100 rows a commit (mean of before/after) | {raw:,.0f} | 1.00 | |")
+    print(
+        f"| ingest `/v1/batch` of 100 | {r['ingest_events_per_s']:,.0f} | "
+        f"{r['ingest_ratio']:.2f} | {r['ingest_events_per_cpu_s']:,.0f} |"
+    )
+    print(
+        f"| delivery engine alone (`send_many` of 100, 8 at once) to a loopback sink | "
+        f"{r['engine_events_per_s']:,.0f} | 1.00 | {r['engine_events_per_cpu_s']:,.0f} |"
+    )
+    e2e_ratio = r["end_to_end_events_per_s"] / r["engine_events_per_s"]
+    print(
+        f"| end to end: ingest → queue → workers → loopback sink | "
+        f"{r['end_to_end_events_per_s']:,.0f} | {e2e_ratio:.2f} | "
+        f"{r['end_to_end_events_per_cpu_s']:,.0f} |"
+    )
+    if "soak" in result:
+        s = result["soak"]
+        print()
+        print(
+            f"soak: {s['restarts']} kill -9 restarts, {s['accepted']} events accepted, "
+            f"lost {s['lost']}, duplicates {s['duplicates']}, "
+            f"delivered but never sent {s['never_sent_delivered']}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

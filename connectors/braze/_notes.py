@@ -1,0 +1,74 @@
+# ruff: noqa: E501 - Markdown tables are one line a row
+"""The prose of the braze docs page (``destkit docs braze`` adds it under "Notes")."""
+
+NOTES = """\
+An **event** destination. Identify calls update Braze user profiles (attributes) and track calls
+record Braze custom events, both through Braze's Track users endpoint, `POST /users/track`,
+batched. A journey step or audience reaches Braze as a boolean custom attribute (identify) or as
+a custom event with the key as a property (track), so Canvases and segments can use it.
+
+Reference followed (checked 2026-11): [Track users](https://www.braze.com/docs/api/endpoints/user_data/post_user_track/),
+the [user attributes](https://www.braze.com/docs/api/objects_filters/user_attributes_object/),
+[event](https://www.braze.com/docs/api/objects_filters/event_object/) and
+[user alias](https://www.braze.com/docs/api/objects_filters/user_alias_object/) objects,
+[errors and responses](https://www.braze.com/docs/api/errors/) and
+[rate limits](https://www.braze.com/docs/api/api_limits/).
+
+### Event -> request
+
+| Segment event | Braze request |
+|---|---|
+| identify | `POST /users/track` `{"attributes": [{"external_id": userId, ...traits}]}` |
+| identify of a journey step / audience | the key as a boolean attribute: `{"external_id": "u1", "j_o_first_purchase__opened_email_dje83h": true}` |
+| identify, audience exit | the audience key set to `false` |
+| track (any name, `Audience Entered`/`Exited` too) | `{"events": [{"external_id", "name": event, "time": ISO 8601, "app_id"?, "properties"}]}` |
+| track of a journey step / audience | properties hold the key (`true`/`false`) and `personas` (`context.personas`) |
+| no `userId` | `"user_alias": {"alias_name": anonymousId, "alias_label": alias_label}` instead of `external_id`; attributes objects add `"_update_existing_only": false` so Braze creates the alias-only profile |
+| exit of a journey step (`j_o_` key `false`) | refused with `ListRemovalRefused`, never sent: a journey never removes a user |
+| page, screen, group, alias | filtered at the destination (no action subscribes) |
+| credentials check | `POST /users/track` with `{}`: `400` "Valid data must be provided..." means the key was accepted, `401` that it was not |
+
+Traits named by Segment's spec become Braze standard attributes: `firstName` -> `first_name`,
+`lastName` -> `last_name`, `birthday` -> `dob` (`YYYY-MM-DD`), `avatar` -> `image_url`,
+`address.city` -> `home_city`, `address.country` -> `country`. Every other trait is a custom
+attribute of the same name; `external_id`/`user_alias` always come from the message. The docs'
+`"true"` string arrives as the boolean `true`.
+
+Two of those standard attributes take only some values ([user attributes object](https://www.braze.com/docs/api/objects_filters/user_attributes_object/),
+"Braze user profile fields"):
+
+| trait | sent to Braze | left out (and named in the lifecycle payload's `dropped`) |
+|---|---|---|
+| `gender` | converted to Braze's letters: `male`/`man`/`m` -> `"M"`, `female`/`woman`/`f` -> `"F"`, `other`/`non-binary` -> `"O"`, `not applicable` -> `"N"`, `prefer not to say` -> `"P"` (any case, `_`/`-` read as spaces); `null` passes through (removes the attribute) | anything else, `unknown` included (the REST object lists no letter for it; `null` means unknown there, but sending `null` would erase a gender Braze already has). Not sent as a custom attribute either: `gender` is a reserved name and any other name would be a guess |
+| `address.country` (or a `country` trait) | a 2-letter ISO-3166-1 alpha-2 code, upper-cased: `us` -> `US`, `U.S.` -> `US`, `UK` -> `GB`; `null` passes through | a country name (`United Kingdom`) or a 3-letter code: names are not translated |
+
+`dropped` is part of the lifecycle record only (`{"gender": "not a gender Braze takes (M, F, O, N, P): left out"}`), never sent, and never quotes the value. The event, still delivered, also gets a lifecycle note (`notes`: `trait gender: not a gender Braze takes (M, F, O, N, P): left out`), shown by the event tester and `destkit send`.
+
+Purchases are not sent as purchase objects: `Order Completed` is a custom event like any other.
+
+### Limits
+
+- **75 objects per request in all** (attributes and events share one batch). Braze documents 75
+  attributes, 75 events and 75 purchases per request; staying at 75 in total respects that and
+  the older "75 per request" reading, and keeps one batch per burst of events.
+- **1,000 requests per second** (3,000 per three seconds), the documented base limit.
+- Attribute and event property names must be 1-255 characters without a leading `$`; a message
+  that breaks this fails before sending with a one-line error naming the field
+  (`traits.$plan: Braze attribute names must be ...`).
+- Segment's 32 KB message limit keeps event properties under Braze's 50 KB.
+
+### Errors
+
+| Braze answer | result |
+|---|---|
+| `201 {"message": "success"}`, `202 {"message": "queued"}` | delivered |
+| `201 {"message": "success", "errors": [{"type", "input_array", "index"}]}` | partial success: Braze still processes "any data not affected by an error". `index` counts within its own `input_array`. An `events` error fails that event (`PayloadValidationError`, not retried: the event was not recorded). An `attributes` error whose `type` quotes one attribute that was sent (`'plan' is not valid`) leaves the identify **delivered** (Braze applied its other attributes); the refused attribute is noted in that event's lifecycle `notes` (`Braze applied attributes[1] except the attribute plan: 'plan' is not valid`; also logged as a warning) and stays in the recorded response. An `attributes` error about the object's identity (`'external_id' or 'braze_id' or 'user_alias' is required`) or naming no attribute sent fails that identify. An error that names no sent object is left in the recorded response. |
+| `400` (fatal: bad syntax, "Valid data must be provided...", "Max Input Length Exceeded") | the whole batch fails with `PayloadValidationError`, quoting `message` and the error types |
+| `401` | `InvalidAuthentication` (wrong key, or a key of another instance: check `rest_endpoint`) |
+| `403` | `InvalidAuthentication` (key without `users.track`, or account inactive) |
+| `404` | `IntegrationError` (invalid URL: check `rest_endpoint`) |
+| `429` | `RateLimited`, waiting `Retry-After`, else `X-RateLimit-Retry-After`, else until `X-RateLimit-Reset` (epoch seconds) |
+| `5xx` (not `501`), network errors | retried with backoff (`Retry-After` honoured) |
+
+Response bodies are redacted before they are quoted; the API key never appears in a lifecycle.
+"""

@@ -1,0 +1,64 @@
+"""``destkit serve``: run the delivery service until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+__all__ = ["SERVE_DESCRIPTION", "run_serve", "serve_arguments"]
+
+DEFAULT_DATA = "./.destkit"
+
+
+SERVE_DESCRIPTION = (
+    "Accept Segment messages over HTTP (POST /v1/track, /v1/batch...), commit them to a queue "
+    "in --data, and deliver them to the configured destinations. Prints "
+    "'listening on http://HOST:PORT' first; SIGTERM stops it (exit 0)."
+)
+
+
+def serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``destkit serve``."""
+    from sdk.cli._parser import port
+
+    parser.add_argument("--config", required=True, help="YAML file of sources and destinations")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=port, default=8088, help="0 to 65535 (0: any free port)")
+    parser.add_argument("--data", default=DEFAULT_DATA, help="queue directory (./.destkit)")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Load the config, open the queue, serve until a signal; one-line errors, exit 2."""
+    from sdk._errors import InputError
+    from sdk.queue import QueueError
+    from sdk.service import Service, ServiceLog, load_config
+
+    log = ServiceLog()
+    try:
+        config = load_config(args.config)
+    except InputError as exc:
+        print(f"destkit serve: error: {exc.message}", file=sys.stderr)
+        return 2
+    log.event(
+        "config_loaded",
+        file=args.config,
+        sources=len(config.sources),
+        destinations=len(config.destinations),
+    )
+    try:
+        service = Service(config, args.data, log=log)
+    except QueueError as exc:
+        print(f"destkit serve: error: {exc}", file=sys.stderr)
+        return 2
+
+    def listening(host: str, port: int) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        print(f"listening on http://{shown}:{port}", flush=True)
+
+    try:
+        asyncio.run(service.serve(args.host, args.port, listening))
+    except OSError as exc:
+        print(f"destkit serve: error: cannot listen: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,380 @@
+"""The embedded default queue: one SQLite file in WAL mode, written by one thread that commits
+every write waiting at that moment in one transaction (group commit).
+
+Concurrent requests therefore share one commit (and with ``durability: full`` one fsync), and a
+request is answered only after the commit that holds its messages returned. In WAL mode with
+``synchronous=NORMAL`` (``durability: normal``) a committed transaction survives the process
+being killed (``kill -9``): it is in the WAL file, which the operating system writes out; only a
+power loss or kernel crash can lose the last commits. ``durability: full``
+(``synchronous=FULL``) fsyncs the WAL at every commit, so a commit also survives power loss.
+
+One ``destkit serve`` owns a data directory at a time (an exclusive ``flock`` on
+``DIR/lock``); ``destkit status`` and ``destkit dlq`` open it beside a running server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import fcntl
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sdk.queue._interface import (
+    Accepted,
+    DeadLetter,
+    DestinationStatus,
+    Job,
+    Queue,
+    QueueError,
+    Settlement,
+    lane_of,
+)
+
+__all__ = ["SCHEMA", "SqliteQueue"]
+
+T = TypeVar("T")
+Op = Callable[[sqlite3.Connection], Any]
+
+QUEUED, RETRYING, DEAD = 0, 1, 2
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    dest TEXT NOT NULL,
+    lane INTEGER NOT NULL,
+    user_key TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    state INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due REAL NOT NULL DEFAULT 0,
+    enq REAL NOT NULL,
+    error TEXT,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_lane ON jobs (dest, lane, state, id);
+CREATE TABLE IF NOT EXISTS counters (
+    dest TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    n INTEGER NOT NULL,
+    PRIMARY KEY (dest, kind, reason)
+);
+"""
+
+_INSERT = "INSERT INTO jobs (dest, lane, user_key, message_id, enq, body) VALUES (?, ?, ?, ?, ?, ?)"
+_COUNT = (
+    "INSERT INTO counters (dest, kind, reason, n) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (dest, kind, reason) DO UPDATE SET n = n + excluded.n"
+)
+_COLUMNS = "id, dest, user_key, body, attempts, enq"
+
+
+def connect(path: Path, *, synchronous: str) -> sqlite3.Connection:
+    """A connection with the queue's settings (WAL, the durability's ``synchronous``)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+class _Writer(threading.Thread):
+    """The one thread that touches the database: runs every operation waiting at once inside
+    one transaction (each in a savepoint, so one failing operation fails alone), commits once,
+    then answers them all."""
+
+    def __init__(self, path: Path, synchronous: str) -> None:
+        super().__init__(name="destkit-sqlite-writer", daemon=True)
+        self._cond = threading.Condition()
+        self._ops: list[tuple[Op, concurrent.futures.Future[Any]]] = []
+        self._closing = False
+        self.conn = connect(path, synchronous=synchronous)
+        self.conn.executescript(SCHEMA)
+        self.commits = 0
+
+    def submit(self, op: Op) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._cond:
+            if self._closing:
+                raise QueueError("the queue is closed")
+            self._ops.append((op, future))
+            self._cond.notify()
+        return future
+
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self.join()
+        self.conn.close()
+
+    def run(self) -> None:
+        conn = self.conn
+        while True:
+            with self._cond:
+                while not self._ops and not self._closing:
+                    self._cond.wait()
+                batch, self._ops = self._ops, []
+            if not batch:
+                return
+            results: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for op, future in batch:
+                    conn.execute("SAVEPOINT op")
+                    try:
+                        value = op(conn)
+                    except Exception as exc:
+                        conn.execute("ROLLBACK TO op")
+                        results.append((future, None, exc))
+                    else:
+                        results.append((future, value, None))
+                    conn.execute("RELEASE op")
+                conn.execute("COMMIT")
+                self.commits += 1
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                failure = QueueError(f"the queue could not commit: {exc}")
+                results = [(future, None, failure) for _, future in batch]
+            for future, value, problem in results:
+                if problem is not None:
+                    future.set_exception(
+                        problem if isinstance(problem, QueueError) else QueueError(str(problem))
+                    )
+                else:
+                    future.set_result(value)
+
+
+class SqliteQueue(Queue):
+    """The SQLite queue in ``directory`` (created if missing).
+
+    ``owner=True`` (``destkit serve``) takes the directory's lock; the admin commands open it
+    with ``owner=False`` beside a running server.
+    """
+
+    def __init__(self, directory: str | Path, *, durability: str = "normal", owner: bool = True):
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise QueueError(f"data: cannot create {self.directory}: {exc.strerror}") from None
+        self._lock_fd: int | None = None
+        if owner:
+            self._lock_fd = _lock(self.directory)
+        synchronous = "FULL" if durability == "full" else "NORMAL"
+        try:
+            self._writer = _Writer(self.directory / "queue.sqlite3", synchronous)
+        except sqlite3.Error as exc:
+            self._unlock()
+            raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
+        row = self._writer.conn.execute(
+            "SELECT COUNT(*) FROM jobs WHERE state IN (0, 1)"
+        ).fetchone()
+        self._pending = int(row[0])
+        self._writer.start()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    async def _run(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            future = self._writer.submit(op)
+        except QueueError:
+            raise
+        result: T = await asyncio.wrap_future(future)
+        return result
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed so far (group commit: fewer than the writes they hold)."""
+        return self._writer.commits
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._writer.close)
+        self._unlock()
+
+    # -- ingest and workers -----------------------------------------------------------------
+
+    async def enqueue(self, messages: Sequence[Accepted]) -> None:
+        import time
+
+        now = time.time()
+        rows: list[tuple[str, int, str, str, float, bytes]] = []
+        counts: dict[tuple[str, str], int] = {}
+        for message in messages:
+            lane = lane_of(message.user_key)
+            for dest in message.destinations:
+                rows.append((dest, lane, message.user_key, message.message_id, now, message.body))
+            for dest, reason in message.filtered:
+                counts[(dest, reason)] = counts.get((dest, reason), 0) + 1
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.executemany(_INSERT, rows)
+            if counts:
+                conn.executemany(_COUNT, [(d, "filtered", r, n) for (d, r), n in counts.items()])
+
+        await self._run(op)
+        self._pending += len(rows)
+
+    async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
+        def op(conn: sqlite3.Connection) -> list[Job]:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE dest = ? AND lane = ? AND state = 1 "
+                "AND due <= ? ORDER BY id LIMIT ?",
+                (destination, lane, now, limit),
+            ).fetchall()
+            if len(rows) < limit:
+                rows += conn.execute(
+                    f"SELECT {_COLUMNS} FROM jobs WHERE dest = ? AND lane = ? AND state = 0 "
+                    "AND user_key NOT IN (SELECT user_key FROM jobs "
+                    "WHERE dest = ? AND lane = ? AND state = 1) ORDER BY id LIMIT ?",
+                    (destination, lane, destination, lane, limit - len(rows)),
+                ).fetchall()
+            return [Job(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+        return await self._run(op)
+
+    async def settle(self, destination: str, settlement: Settlement) -> None:
+        gone = [(job.id,) for job in (*settlement.delivered, *(j for j, _ in settlement.filtered))]
+        filtered: dict[str, int] = {}
+        for _, reason in settlement.filtered:
+            filtered[reason] = filtered.get(reason, 0) + 1
+
+        def op(conn: sqlite3.Connection) -> None:
+            conn.executemany("DELETE FROM jobs WHERE id = ?", gone)
+            conn.executemany(
+                "UPDATE jobs SET state = 1, attempts = attempts + 1, due = ?, error = ? "
+                "WHERE id = ?",
+                [(due, error, job.id) for job, due, error in settlement.retry],
+            )
+            conn.executemany(
+                "UPDATE jobs SET state = 2, attempts = attempts + 1, error = ? WHERE id = ?",
+                [(error, job.id) for job, error in settlement.dead],
+            )
+            counts = [
+                (destination, "delivered", "", len(settlement.delivered)),
+                (destination, "retried", "", len(settlement.retry)),
+                (destination, "dead", "", len(settlement.dead)),
+                *((destination, "filtered", r, n) for r, n in filtered.items()),
+            ]
+            conn.executemany(_COUNT, [c for c in counts if c[3]])
+
+        await self._run(op)
+        self._pending -= len(gone) + len(settlement.dead)
+
+    def pending(self) -> int:
+        return self._pending
+
+    # -- operating it ---------------------------------------------------------------------
+
+    async def status(self, now: float) -> list[DestinationStatus]:
+        def op(conn: sqlite3.Connection) -> list[DestinationStatus]:
+            found: dict[str, DestinationStatus] = {}
+
+            def of(dest: str) -> DestinationStatus:
+                return found.setdefault(dest, DestinationStatus(dest))
+
+            for dest, state, n, oldest in conn.execute(
+                "SELECT dest, state, COUNT(*), MIN(enq) FROM jobs GROUP BY dest, state"
+            ):
+                entry = of(dest)
+                if state == QUEUED:
+                    entry.queued = n
+                elif state == RETRYING:
+                    entry.retrying = n
+                else:
+                    entry.dead = n
+                if state != DEAD:
+                    age = max(0.0, now - oldest)
+                    current = entry.oldest_pending_age_s
+                    entry.oldest_pending_age_s = age if current is None else max(current, age)
+            for dest, kind, reason, n in conn.execute("SELECT dest, kind, reason, n FROM counters"):
+                entry = of(dest)
+                if kind == "delivered":
+                    entry.delivered = n
+                elif kind == "filtered":
+                    entry.filtered[reason] = n
+            return [found[name] for name in sorted(found)]
+
+        return await self._run(op)
+
+    async def dead_letters(self, destination: str | None, limit: int) -> list[DeadLetter]:
+        where, args = _dest_filter(destination)
+
+        def op(conn: sqlite3.Connection) -> list[DeadLetter]:
+            rows = conn.execute(
+                "SELECT id, dest, message_id, attempts, error, enq, body FROM jobs "
+                f"WHERE state = 2{where} ORDER BY id LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+            return [DeadLetter(*row) for row in rows]
+
+        return await self._run(op)
+
+    async def dead_letter(self, job_id: int) -> DeadLetter | None:
+        def op(conn: sqlite3.Connection) -> DeadLetter | None:
+            row = conn.execute(
+                "SELECT id, dest, message_id, attempts, error, enq, body FROM jobs "
+                "WHERE state = 2 AND id = ?",
+                (job_id,),
+            ).fetchone()
+            return None if row is None else DeadLetter(*row)
+
+        return await self._run(op)
+
+    async def replay(self, destination: str | None, job_id: int | None = None) -> int:
+        import time
+
+        where, args = _dest_filter(destination)
+        if job_id is not None:
+            where, args = where + " AND id = ?", (*args, job_id)
+        now = time.time()
+
+        def op(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                f"UPDATE jobs SET state = 0, attempts = 0, due = 0, enq = ?, error = NULL "
+                f"WHERE state = 2{where}",
+                (now, *args),
+            )
+            return int(cursor.rowcount)
+
+        count = await self._run(op)
+        self._pending += count
+        return count
+
+    async def purge(self, destination: str | None) -> int:
+        where, args = _dest_filter(destination)
+
+        def op(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(f"DELETE FROM jobs WHERE state = 2{where}", args)
+            return int(cursor.rowcount)
+
+        return await self._run(op)
+
+
+def _dest_filter(destination: str | None) -> tuple[str, tuple[Any, ...]]:
+    return ("", ()) if destination is None else (" AND dest = ?", (destination,))
+
+
+def _lock(directory: Path) -> int:
+    """Take ``DIR/lock`` exclusively, or say which directory is in use."""
+    fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise QueueError(
+            f"data: {directory} is in use by another destkit serve (one server per directory)"
+        ) from None
+    return fd

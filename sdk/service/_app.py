@@ -1,0 +1,140 @@
+"""The service: ingest server, queue, one worker per destination, and an orderly stop.
+
+SIGTERM (or SIGINT) stops accepting (the listening socket closes; requests being answered
+finish), lets batches in flight finish for up to ``shutdown_grace`` seconds, leaves everything
+else queued, and returns, so ``destkit serve`` exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sdk.queue._interface import Queue
+from sdk.queue._sqlite import SqliteQueue
+from sdk.service._config import DestinationConfig, ServiceConfig
+from sdk.service._http import HttpServer, Request
+from sdk.service._ingest import MAX_REQUEST_BYTES, Ingest
+from sdk.service._log import ServiceLog
+from sdk.service._metrics import ServiceMetrics
+from sdk.service._worker import DestinationWorker
+
+__all__ = ["Service"]
+
+
+class Service:
+    """One ``destkit serve`` process. ``queue`` defaults to SQLite in ``data_dir``."""
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        data_dir: str | Path,
+        *,
+        queue: Queue | None = None,
+        log: ServiceLog | None = None,
+        workers: bool = True,
+    ) -> None:
+        self.config = config
+        self.data_dir = Path(data_dir)
+        self.log = log or ServiceLog()
+        self.metrics = ServiceMetrics()
+        self.queue = queue or SqliteQueue(self.data_dir, durability=config.delivery.durability)
+        self._run_workers = workers
+        self.workers: list[DestinationWorker] = []
+        self.ingest = Ingest(
+            config,
+            self.queue,
+            on_accepted=lambda source, n: self.metrics.accepted.labels(source).inc(n),
+            on_rejected=lambda reason: self.metrics.rejected.labels(reason).inc(),
+            on_enqueued=self._wake,
+            metrics=self._render_metrics,
+            health=lambda: not self._stopping,
+        )
+        self.http = HttpServer(self.ingest, max_body=MAX_REQUEST_BYTES, on_error=self._on_error)
+        self._sandbox: Any = None
+        self._stopping = False
+
+    def _wake(self) -> None:
+        for worker in self.workers:
+            worker.wake.set()
+
+    def _render_metrics(self) -> tuple[bytes, str]:
+        self.metrics.depth.set(self.queue.pending())
+        return self.metrics.render()
+
+    def _on_error(self, request: Request) -> None:
+        self.log.event("internal_error", method=request.method, path=request.path)
+
+    def _destinations(self) -> list[DestinationConfig]:
+        """The configured destinations, the sandbox ones pointed at a running sandbox."""
+        found = self.config.destinations
+        if not any(d.needs_sandbox for d in found):
+            return found
+        from sdk.testing._sandbox import Sandbox
+
+        self._sandbox = Sandbox().start()
+        self.log.event("sandbox_started", url=self._sandbox.url)
+        return [
+            DestinationConfig(
+                d.name,
+                d.connector,
+                d.settings.model_copy(update={"endpoint": self._sandbox.url}),
+            )
+            if d.needs_sandbox
+            else d
+            for d in found
+        ]
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        """Start the workers and listen; returns the bound address."""
+        if self._run_workers:
+            for destination in self._destinations():
+                worker = DestinationWorker(
+                    destination, self.queue, self.config.delivery, self.metrics, self.log
+                )
+                worker.start()
+                self.workers.append(worker)
+        bound = await self.http.start(host, port)
+        self.log.event(
+            "started",
+            address=f"http://{bound[0]}:{bound[1]}",
+            sources=len(self.config.sources),
+            destinations=",".join(d.name for d in self.config.destinations),
+            pending=self.queue.pending(),
+            durability=self.config.delivery.durability,
+        )
+        return bound
+
+    async def stop(self) -> None:
+        """Stop accepting, finish in-flight work within the grace period, close the queue."""
+        if self._stopping:
+            return
+        self._stopping = True
+        grace = self.config.delivery.shutdown_grace
+        self.log.event("stopping", grace_s=grace)
+        await self.http.stop(grace)
+        await asyncio.gather(*(worker.stop(grace) for worker in self.workers))
+        await self.queue.close()
+        if self._sandbox is not None:
+            self._sandbox.stop()
+        self.log.event("stopped", pending=self.queue.pending())
+
+    async def serve(self, host: str, port: int, on_listening: Callable[[str, int], None]) -> None:
+        """Run until SIGTERM or SIGINT, then stop in order."""
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            bound = await self.start(host, port)
+            on_listening(*bound)
+            await stop.wait()
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(signum)
+            await self.stop()

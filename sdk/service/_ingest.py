@@ -1,0 +1,228 @@
+"""Ingest: Segment's HTTP Tracking API, so clients work with only their host changed.
+
+``POST /v1/{track,identify,page,screen,group,alias}`` take one message, ``/v1/batch`` (and
+``/v1/import``, its alias) take ``{"batch": [...]}``. The write key is the HTTP Basic username
+(or ``writeKey`` in the body); ``Content-Encoding: gzip`` bodies are inflated with a bound.
+Limits: 32 KB a message, 500 KB a batch (413 over them). Answers: 200 ``{"success": true}``
+once every message is committed to the queue; 400 naming the field and rule (nothing of that
+request is accepted); 401 for an unknown write key; 429 with ``Retry-After`` when the queue is
+past ``max_backlog``; 503 with ``Retry-After`` when the queue cannot commit.
+
+Timestamps the way Segment documents them: ``receivedAt`` is set here (the server's clock);
+``sentAt`` is the client's clock when it sent (a batch's ``sentAt`` applies to its messages);
+the client's ``timestamp`` is kept as ``originalTimestamp`` and, when ``sentAt`` is known,
+``timestamp`` is corrected for the device's clock skew:
+``timestamp = receivedAt - (sentAt - originalTimestamp)``. With no ``timestamp`` at all it is
+``receivedAt``. ``messageId`` is kept (destinations deduplicate on it); one is generated when
+missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from sdk._errors import InvalidEvent, PayloadTooLarge
+from sdk.queue._interface import Accepted, Queue, QueueError
+from sdk.routing._integrations import route
+from sdk.service._config import ServiceConfig
+from sdk.service._http import Request, Response
+from sdk.spec._messages import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, parse_message
+
+__all__ = ["MAX_REQUEST_BYTES", "Ingest"]
+
+#: Bytes read of a request body (gzip or not): a batch's limit with room for its envelope.
+MAX_REQUEST_BYTES = MAX_BATCH_BYTES + 16 * 1024
+_SINGLE = {"track", "identify", "page", "screen", "group", "alias"}
+_OK = Response(200, b'{"success": true}')
+
+
+def _error(status: int, message: str, *, retry_after: int | None = None) -> Response:
+    body = json.dumps({"success": False, "message": message}).encode()
+    headers = [("Retry-After", str(retry_after))] if retry_after is not None else []
+    return Response(status, body, headers=headers)
+
+
+def _aware(moment: datetime) -> datetime:
+    """A client's time without a zone is read as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return _aware(moment).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Refused(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class Ingest:
+    """The request handler for the tracking API, ``/healthz`` and ``/metrics``."""
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        queue: Queue,
+        *,
+        on_accepted: Callable[[str, int], None],
+        on_rejected: Callable[[str], None],
+        on_enqueued: Callable[[], None],
+        metrics: Callable[[], tuple[bytes, str]],
+        health: Callable[[], bool],
+    ) -> None:
+        self.config = config
+        self.queue = queue
+        self._keys = {s.write_key.get_secret_value(): s.name for s in config.sources}
+        self._on_accepted = on_accepted
+        self._on_rejected = on_rejected
+        self._on_enqueued = on_enqueued
+        self._metrics = metrics
+        self._health = health
+
+    async def __call__(self, request: Request) -> Response:
+        path = request.path.rstrip("/")
+        if request.method == "GET" and path == "/healthz":
+            ok = self._health()
+            return Response(200 if ok else 503, b'{"ok": true}' if ok else b'{"ok": false}')
+        if request.method == "GET" and path == "/metrics":
+            body, content_type = self._metrics()
+            return Response(200, body, content_type=content_type)
+        if not path.startswith("/v1/"):
+            return self._reject(404, "not_found", "path: not an endpoint of the tracking API")
+        kind = path[4:]
+        if kind not in _SINGLE and kind not in ("batch", "import"):
+            return self._reject(404, "not_found", f"path: /v1/{kind} is not an endpoint")
+        if request.method != "POST":
+            return self._reject(405, "method", "method: the tracking API takes POST")
+        try:
+            return await self._ingest(request, kind)
+        except _Refused as refused:
+            return refused.response
+
+    def _reject(self, status: int, reason: str, message: str, **kw: Any) -> Response:
+        self._on_rejected(reason)
+        return _error(status, message, **kw)
+
+    def _refuse(self, status: int, reason: str, message: str, **kw: Any) -> _Refused:
+        return _Refused(self._reject(status, reason, message, **kw))
+
+    async def _ingest(self, request: Request, kind: str) -> Response:
+        body = self._inflate(request)
+        limit = MAX_MESSAGE_BYTES if kind in _SINGLE else MAX_BATCH_BYTES
+        if len(body) > limit:
+            raise self._refuse(413, "too_large", f"body: {len(body)} bytes is over {limit} bytes")
+        try:
+            document = orjson.loads(body)
+        except (ValueError, RecursionError):
+            raise self._refuse(400, "invalid", "body: is not valid JSON") from None
+        if not isinstance(document, dict):
+            raise self._refuse(400, "invalid", "body: must be a JSON object")
+        source = self._authenticate(request, document)
+        if source is None:
+            raise self._refuse(401, "unauthorized", "writeKey: unknown or missing write key")
+        if kind in _SINGLE:
+            items: list[Any] = [document]
+            document.pop("writeKey", None)
+            document["type"] = kind
+        else:
+            batch = document.get("batch")
+            if not isinstance(batch, list):
+                raise self._refuse(400, "invalid", "batch: must be a list of messages")
+            items = batch
+        if self.queue.pending() >= self.config.delivery.max_backlog:
+            raise self._refuse(
+                429, "backlog", "queue: past its backlog; retry later", retry_after=5
+            )
+        received = datetime.now(UTC)
+        stamp = (received, _iso(received))
+        batch_sent_at = document.get("sentAt") if kind not in _SINGLE else None
+        accepted = [
+            self._accept(item, index, stamp, batch_sent_at, kind not in _SINGLE)
+            for index, item in enumerate(items)
+        ]
+        try:
+            await self.queue.enqueue(accepted)
+        except QueueError:
+            raise self._refuse(503, "store", "queue: cannot store now", retry_after=1) from None
+        self._on_accepted(source, len(accepted))
+        self._on_enqueued()
+        return _OK
+
+    def _inflate(self, request: Request) -> bytes:
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding in ("identity", ""):
+            return request.body
+        if encoding != "gzip":
+            raise self._refuse(400, "invalid", "Content-Encoding: must be gzip or none")
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            out = inflater.decompress(request.body, MAX_BATCH_BYTES + 1)
+        except zlib.error:
+            raise self._refuse(400, "invalid", "body: is not valid gzip") from None
+        if len(out) > MAX_BATCH_BYTES or inflater.unconsumed_tail:
+            raise self._refuse(413, "too_large", f"body: inflates past {MAX_BATCH_BYTES} bytes")
+        return out
+
+    def _authenticate(self, request: Request, document: dict[str, Any]) -> str | None:
+        header = request.headers.get("authorization", "")
+        key = ""
+        if header[:6].lower() == "basic ":
+            try:
+                key = base64.b64decode(header[6:].strip(), validate=True).decode().split(":")[0]
+            except (binascii.Error, UnicodeDecodeError):
+                key = ""
+        if not key:
+            value = document.get("writeKey")
+            key = value if isinstance(value, str) else ""
+        return self._keys.get(key)
+
+    def _accept(
+        self,
+        item: Any,
+        index: int,
+        stamp: tuple[datetime, str],
+        batch_sent_at: Any,
+        in_batch: bool,
+    ) -> Accepted:
+        where = f"batch[{index}]." if in_batch else ""
+        if not isinstance(item, dict):
+            raise self._refuse(400, "invalid", f"{where}message: must be a JSON object")
+        if batch_sent_at is not None and "sentAt" not in item:
+            item["sentAt"] = batch_sent_at
+        try:
+            message = parse_message(item)
+        except (InvalidEvent, PayloadTooLarge) as exc:
+            status = 413 if isinstance(exc, PayloadTooLarge) else 400
+            raise self._refuse(status, "invalid", f"{where}{exc.message}") from None
+        received, received_text = stamp
+        item["messageId"] = message.message_id
+        item["receivedAt"] = received_text
+        if "originalTimestamp" not in item and "timestamp" in item:
+            item["originalTimestamp"] = item["timestamp"]  # the client's own text, kept as is
+        original = message.original_timestamp or (
+            message.timestamp if "timestamp" in item else None
+        )
+        if original is None:
+            item["timestamp"] = received_text
+        elif message.sent_at is not None:
+            skew = _aware(message.sent_at) - _aware(original)
+            item["timestamp"] = _iso(received - skew)
+        fanout: list[str] = []
+        filtered: list[tuple[str, str]] = []
+        for destination in self.config.destinations:
+            decision = route(message.integrations, destination.name)
+            if decision.delivered:
+                fanout.append(destination.name)
+            else:
+                filtered.append((destination.name, decision.reason))
+        user_key = message.user_id or message.anonymous_id or ""
+        body = orjson.dumps(item)
+        return Accepted(message.message_id, body, user_key, fanout, filtered)

@@ -1,0 +1,85 @@
+"""``destkit serve`` as a process: SIGTERM exits 0 and resumes after restart; the crash test
+(kill -9 several times mid-stream: every 200'd message is delivered at least once, and nothing
+that was never sent is)."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from sdk.testing import Faults, Sandbox
+from tests.service.conftest import WRITE_KEY, batch_of, config_text, delivered, wait_until
+
+
+def test_sigterm_stops_accepting_exits_0_and_restart_resumes(
+    sandbox: Sandbox, tmp_path: Path, serve_process
+):
+    sandbox.set_faults(Faults(status=503))  # nothing can be delivered: all stays pending
+    server = serve_process(config_text(sandbox.url)).start()
+    answer = httpx.post(
+        f"{server.url}/v1/batch", json=batch_of(["m1", "m2", "m3"]), auth=(WRITE_KEY, "")
+    )
+    assert answer.status_code == 200
+    assert wait_until(lambda: len(sandbox.requests) >= 1)
+    started = time.monotonic()
+    assert server.terminate() == 0
+    assert time.monotonic() - started < 12
+    log = server.log.read_text()
+    assert "stopping" in log and "stopped" in log
+    assert "sandbox-secret-key" not in log and WRITE_KEY not in log
+    sandbox.set_faults(None)
+    server.start()  # same data directory: the retrying jobs resume
+    assert wait_until(lambda: len(delivered(sandbox)) == 3, timeout=15)
+    assert server.terminate() == 0
+    assert sorted(m["messageId"] for m in delivered(sandbox)) == ["m1", "m2", "m3"]
+
+
+def test_kill_9_mid_stream_loses_no_accepted_message(
+    sandbox: Sandbox, tmp_path: Path, serve_process
+):
+    sandbox.set_faults(Faults(latency=0.01))
+    server = serve_process(config_text(sandbox.url))
+    accepted: set[str] = set()
+    sent: set[str] = set()
+    counter = 0
+    rng = random.Random(7)
+    for _round in range(4):
+        server.start()
+        stop = threading.Event()
+
+        def send(url: str = server.url, stop: threading.Event = stop, tag: int = _round) -> None:
+            nonlocal counter
+            with httpx.Client(timeout=5) as client:
+                while not stop.is_set():
+                    ids = [f"r{tag}-{counter + i}" for i in range(20)]
+                    counter += 20
+                    sent.update(ids)
+                    try:
+                        answer = client.post(
+                            f"{url}/v1/batch",
+                            json=batch_of(ids, f"u{counter % 7}"),
+                            auth=(WRITE_KEY, ""),
+                        )
+                    except httpx.HTTPError:
+                        return
+                    if answer.status_code == 200:
+                        accepted.update(ids)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        time.sleep(rng.uniform(0.3, 0.8))
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(10)
+        stop.set()
+        sender.join(10)
+    server.start()
+    got = lambda: {m["messageId"] for m in delivered(sandbox)}  # noqa: E731
+    assert wait_until(lambda: accepted <= got(), timeout=30), len(accepted - got())
+    assert server.terminate() == 0
+    assert len(accepted) > 100
+    assert got() <= sent  # nothing that was never sent was delivered
