@@ -13,10 +13,10 @@ from sdk._errors import (
     PayloadTooLarge,
     SkipEvent,
 )
-from sdk.connector._destination import Action
+from sdk.connector._destination import Action, AnyMessage
 from sdk.delivery._engine import MESSAGE_CLASSES, Engine, SettingsT, crashed
 from sdk.delivery._results import Item, event_message_id
-from sdk.engage._personas import membership_of
+from sdk.engage._personas import membership_of, reading_membership_once
 from sdk.routing._integrations import route
 from sdk.spec._messages import Track, message_to_json, parse_message
 
@@ -29,7 +29,6 @@ def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | N
     lifecycle by the caller, redacted); ``None`` when the event settled here (refused or
     filtered, its outcome set)."""
     event = item.event
-    destination = engine.destination
     try:
         if isinstance(event, Mapping):
             message = parse_message(event)  # validates, and refuses one over 32 KB
@@ -43,6 +42,16 @@ def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | N
         engine._refuse(item, exc)
         return None
     item.message_id = message.message_id
+    # Subscriptions, the journey rule and a list connector's map all ask for the membership:
+    # it is read once.
+    with reading_membership_once(message):
+        return _route_and_map(engine, item, message)
+
+
+def _route_and_map(
+    engine: Engine[SettingsT], item: Item, message: AnyMessage
+) -> Action[SettingsT, Any] | None:
+    destination = engine.destination
     decision = route(message.integrations, destination.name)
     if not decision.delivered:
         engine._filter(item, decision.to_dict())

@@ -14,7 +14,9 @@ real payloads use the boolean, so destkit emits ``true`` and accepts both on inp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -259,12 +261,39 @@ def _flag(value: Any, field_name: str) -> bool:
     )
 
 
+#: The message whose membership is being read once (see :func:`reading_membership_once`).
+_ONCE: ContextVar[list[Any] | None] = ContextVar("destkit_membership_once", default=None)
+
+
+@contextlib.contextmanager
+def reading_membership_once(message: object) -> Iterator[None]:
+    """Within this block, :func:`membership_of` reads ``message``'s membership once and
+    answers its later calls for the same message from that reading (the runtime's preparation
+    of one event: subscriptions, the journey rule and a list connector's map all ask). The
+    message must not change meanwhile."""
+    token = _ONCE.set([message, None, False])
+    try:
+        yield
+    finally:
+        _ONCE.reset(token)
+
+
 def membership_of(message: Track | Identify | Page | Screen | Group | Alias) -> Membership | None:
     """Read a membership change from an Engage event; ``None`` when it is not one.
 
     A track ``Audience Entered``/``Audience Exited`` or an identify carrying the computation key
     as a trait is a membership event. Both ``true`` and ``"true"`` are accepted.
     """
+    once = _ONCE.get()
+    if once is None or once[0] is not message:
+        return _membership_of(message)
+    if not once[2]:
+        once[1], once[2] = _membership_of(message), True
+    result: Membership | None = once[1]
+    return result
+
+
+def _membership_of(message: Track | Identify | Page | Screen | Group | Alias) -> Membership | None:
     raw = message.personas
     if not raw:
         return None

@@ -212,3 +212,24 @@ def test_bad_arguments_are_one_line() -> None:
             list(delivery.stream([], record="some"))  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="window"):
             list(delivery.stream([], window=0))
+
+
+async def test_sync_twin_streams_inside_a_running_loop() -> None:
+    # A notebook's situation: the sync twin runs its loop on its worker thread.
+    sink = Sink()
+    with Delivery(_destination(), transport=sink) as delivery:
+        results = list(delivery.stream([_event(i) for i in range(10)], record="all"))
+    assert sorted(r.index for r in results) == list(range(10))
+    assert all(r.lifecycle is not None and r.lifecycle.delivered for r in results)
+
+
+async def test_leaving_early_cancels_what_is_in_flight() -> None:
+    sink = Sink()
+    async with AsyncDelivery(_destination(), transport=sink, batching=False) as delivery:
+        stream = delivery.stream(_event(i) for i in range(10_000))
+        async for _ in stream:
+            break
+        await stream.aclose()  # type: ignore[attr-defined]
+        assert sink.requests < 10_000
+        left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert not [t for t in left if "StreamRun" in repr(t.get_coro())]
