@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from sdk import Destination, DestinationSettings, Lifecycle, RetryPolicy
+    from tester_tui.screens.journey import JourneyScreen
 
 __all__ = ["DestkitTester", "layout_mode", "run_tester"]
 
@@ -83,6 +84,14 @@ _PROGRESS_DELAY = 0.1
 _EXAMPLE_JOURNEY_FILE = "examples/journeys/first_purchase.yaml"
 MEDIUM_WIDTH = 110
 WIDE_WIDTH = 150
+
+
+def _same_file(left: str, right: str) -> bool:
+    """The same file once resolved (``a/b.yaml`` is ``./a/b.yaml``)."""
+    try:
+        return Path(left).expanduser().resolve() == Path(right).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return left == right
 
 
 def layout_mode(width: int) -> str:
@@ -160,6 +169,7 @@ class DestkitTester(App[int]):
         self.sandbox_error: str | None = None
         self.ready = asyncio.Event()
         self._progress_timer: Timer | None = None
+        self._journey_screen: JourneyScreen | None = None
         #: One connection pool for every send of the session (see tester_tui.transport).
         self.transport = SessionTransport()
         self._event_ids = new_event_ids()
@@ -758,8 +768,20 @@ class DestkitTester(App[int]):
         """Open journey mode on ``path``; a bad file is shown there, as one line."""
         from tester_tui.screens.journey import JourneyScreen
 
+        # One journey screen per file, kept (installed) when the user goes back: ctrl+n on
+        # the same file finds its preview, focused step and settings as they were left.
+        kept = self._journey_screen
         self.journey_file = path
-        self.push_screen(JourneyScreen(path))
+        if kept is not None and _same_file(kept.initial_path, path):
+            self.push_screen(kept)
+            return
+        if kept is not None:
+            self._journey_screen = None
+            self.uninstall_screen(kept)
+        screen = JourneyScreen(path)
+        self.install_screen(screen, name="journey")
+        self._journey_screen = screen
+        self.push_screen(screen)
 
     # -- narrow layout ---------------------------------------------------------------------
 

@@ -147,7 +147,7 @@ class JourneyScreen(Screen[None]):
             Tab("Setup", id="jtab-setup"),
             Tab("Path", id="jtab-path"),
             Tab("Payloads", id="jtab-payloads"),
-            Tab("Send", id="jtab-send"),
+            Tab("Settings · send", id="jtab-send"),
             id="journey-tabs",
         )
         with Horizontal(id="journey-panes"):
@@ -202,7 +202,7 @@ class JourneyScreen(Screen[None]):
             "setup": "Journey file · user · journey",
             "path": "Path",
             "payloads": "Payloads",
-            "send": "Send",
+            "send": "Settings · send (f6)",
         }
         for name, title in titles.items():
             self.query_one(f"#jpane-{name}").border_title = title
@@ -700,7 +700,10 @@ class JourneyScreen(Screen[None]):
         blocker = self.send_blocker(whole=whole)
         if blocker is not None:
             self.send_view.set_status(blocker, "error")
-            self.notify(f"Send refused: {blocker}", severity="error")
+            self.notify(f"Send refused: {blocker}", severity="error", markup=False)
+            if blocker.startswith("missing "):  # where to fill them in: the settings tab
+                self._show_pane("send")
+                self.send_view.show_tab("settings")
             return
         assert self.preview is not None
         step = self.send_target(whole=whole)
