@@ -27,6 +27,32 @@ if TYPE_CHECKING:
 
 __all__ = ["TesterActions"]
 
+# The tester's own actions: switched off while journey mode is open (it binds the same keys).
+_TESTER_ONLY_ACTIONS = frozenset(
+    {
+        "send",
+        "new_user_id",
+        "check_credentials",
+        "save_lifecycle",
+        "copy_curl",
+        "history",
+        "toggle_route",
+        "rebuild_payload",
+        "journey",
+        "show_pane",
+        "jump",
+    }
+)
+_EXAMPLE_JOURNEY_FILE = "examples/journeys/first_purchase.yaml"
+
+
+def _same_file(left: str, right: str) -> bool:
+    """The same file once resolved (``a/b.yaml`` is ``./a/b.yaml``)."""
+    try:
+        return Path(left).expanduser().resolve() == Path(right).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return left == right
+
 
 class TesterActions(App[int]):
     """Actions other than sending (a base class of ``DestkitTester``)."""
@@ -226,3 +252,62 @@ class TesterActions(App[int]):
             # The screen runs the action string itself: show_pane('path') included.
             callback = partial(screen.run_action, key.action)
             yield SystemCommand(f"{key.label} ({key.keys})", key.description, callback)
+
+    # -- journey mode ------------------------------------------------------------------------
+
+    @property
+    def journey_mode(self) -> bool:
+        """True while the journey screen is open (under any dialog)."""
+        return any(getattr(screen, "journey_mode", False) for screen in self.screen_stack)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The tester's own keys are off in journey mode (the journey screen binds its own)
+        and while a dialog is open (help, history, a path to save to): a key pressed there is
+        the dialog's, never a send or a second dialog stacked on top. Quit and the dialog's own
+        keys (escape) still work."""
+        dialog_open = isinstance(self.screen, ModalScreen)
+        if dialog_open and (action in _TESTER_ONLY_ACTIONS or action == "help"):
+            return False
+        return not (action in _TESTER_ONLY_ACTIONS and self.journey_mode)
+
+    def action_journey(self) -> None:
+        """Ask for a journey file's path, then open journey mode on it."""
+        if not self._loaded or self.journey_mode:
+            return
+        from tester_tui.screens.save import SavePathScreen
+
+        default = self.journey_file or ""
+        if not default and Path(_EXAMPLE_JOURNEY_FILE).is_file():
+            default = _EXAMPLE_JOURNEY_FILE
+
+        def chosen(answer: str | None) -> None:
+            if answer:
+                self.open_journey(answer)
+
+        self.push_screen(
+            SavePathScreen(
+                "Open a journey file (YAML or JSON):",
+                default,
+                hint="enter opens journey mode · escape cancels",
+            ),
+            chosen,
+        )
+
+    def open_journey(self, path: str) -> None:
+        """Open journey mode on ``path``; a bad file is shown there, as one line."""
+        from tester_tui.screens.journey import JourneyScreen
+
+        # One journey screen per file, kept (installed) when the user goes back: ctrl+n on
+        # the same file finds its preview, focused step and settings as they were left.
+        kept = self._journey_screen
+        self.journey_file = path
+        if kept is not None and _same_file(kept.initial_path, path):
+            self.push_screen(kept)
+            return
+        if kept is not None:
+            self._journey_screen = None
+            self.uninstall_screen(kept)
+        screen = JourneyScreen(path)
+        self.install_screen(screen, name="journey")
+        self._journey_screen = screen
+        self.push_screen(screen)
