@@ -74,14 +74,22 @@ JOURNEY_KEYS: list[Key] = [
         "With no step focused: send every event of the preview to its destinations",
     ),
     Key("f7", "send_journey", "Send all", "With a step focused: send the whole journey"),
-    Key("ctrl+r", "generated_user", "New user", "Use a generated minimal user with a new id"),
+    Key(
+        "ctrl+r",
+        "generated_user",
+        "New user",
+        "Use a generated minimal user with a new id",
+        False,
+    ),
     Key("ctrl+n", "open_file", "Open", "Open another journey file (edit the path, enter)"),
     Key("ctrl+t", "check_credentials", "Creds", "Check the shown destination's credentials", False),
     Key("ctrl+y", "copy_text", "Copy", "Copy the preview as the CLI prints it", False),
     Key("f2", "show_pane('setup')", "Setup", "Show the file, user and journey tree", False),
     Key("f3", "show_pane('path')", "Path", "Show the user's path", False),
     Key("f4", "show_pane('payloads')", "Payloads", "Show the payloads per destination", False),
-    Key("f6", "show_pane('send')", "Send pane", "Show the settings and the deliveries", False),
+    Key(
+        "f6", "show_pane('send')", "Settings", "Show each destination's settings and the deliveries"
+    ),
     Key("f9", "jump", "Jump", "Jump mode: a letter per pane, press one to move there"),
 ]
 

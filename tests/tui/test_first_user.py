@@ -364,3 +364,39 @@ async def test_jump_mode_moves_the_focus_between_panes() -> None:
         await until(pilot, lambda: isinstance(app.screen, JumpScreen))
         await pilot.press("s")
         await until(pilot, lambda: app.focused is app.query_one("#destination"))
+
+
+async def test_ctrl_n_back_into_the_same_journey_keeps_the_preview_and_the_focused_step() -> None:
+    app = make_app(journey_file=str(EXAMPLE))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await journey_screen(app, pilot)
+        await preview(screen, pilot)
+        screen.set_focus_step(("First Purchase", "steps[1]"))
+        await pilot.pause()
+        kept_preview = screen.preview
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.journey_mode)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, SavePathScreen))
+        await pilot.press("enter")  # the same file, offered again
+        await until(pilot, lambda: app.journey_mode)
+        again = app.screen
+        assert again is screen
+        assert screen.preview is kept_preview and not screen.stale
+        assert screen.focus_step == ("First Purchase", "steps[1]")
+
+
+async def test_journey_settings_are_named_in_the_footer_and_shown_when_missing() -> None:
+    app = make_app(journey_file=str(EXAMPLE))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await journey_screen(app, pilot)
+        assert "f6 Settings" in screen_text(app).splitlines()[-1]
+        await preview(screen, pilot)
+        await pilot.press("ctrl+s")  # Webhook and Segment lack settings
+        await pilot.pause()
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Settings · send" in shown
+        assert "missing Webhook.url" in shown
+        tabs = screen.send_view.query_one("#js-tabs")
+        assert tabs.active == "js-tab-settings"  # type: ignore[attr-defined]
