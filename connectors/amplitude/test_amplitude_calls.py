@@ -162,7 +162,7 @@ def test_order_products_are_revenue_events_and_the_order_is_kept(
     respx_mock: respx.MockRouter,
 ) -> None:
     route = respx_mock.post(US).mock(return_value=httpx.Response(200, json=OK))
-    products = [
+    products: list[dict[str, Any]] = [
         {"product_id": "p1", "price": 10, "quantity": 2},
         {"sku": "s2", "price": 5},
         {"product_id": "p3"},

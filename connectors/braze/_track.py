@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from connectors.braze._api import BrazeSettings, post
+from connectors.braze._api import post
 from sdk import BatchResult, Context, DeliveryError, PayloadValidationError
 
 __all__ = ["MAX_OBJECTS", "BrazeObject", "track"]
@@ -59,7 +59,7 @@ def _chunks(payloads: Sequence[BrazeObject]) -> list[list[int]]:
     return chunks
 
 
-async def track(ctx: Context[BrazeSettings], payloads: Sequence[BrazeObject]) -> BatchResult:
+async def track(ctx: Context[Any], payloads: Sequence[BrazeObject]) -> BatchResult:
     """Send ``payloads`` (in as many requests as the 75-object limit needs); the result fails
     the events Braze refused and notes what it refused of the others."""
     result = BatchResult(len(payloads))
@@ -76,7 +76,7 @@ async def track(ctx: Context[BrazeSettings], payloads: Sequence[BrazeObject]) ->
 
 
 async def _send(
-    ctx: Context[BrazeSettings], items: list[tuple[int, BrazeObject]], result: BatchResult
+    ctx: Context[Any], items: list[tuple[int, BrazeObject]], result: BatchResult
 ) -> None:
     body: dict[str, list[dict[str, Any]]] = {}
     # Braze counts ``index`` within each input array: remember where each object came from.

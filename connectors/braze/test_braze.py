@@ -461,7 +461,7 @@ def test_order_completed_products_become_purchases_and_the_event_is_kept(
 ) -> None:
     # Purchase object: {"external_id", "product_id", "currency", "price", "quantity", "time"}.
     route = respx_mock.post(URL).mock(return_value=_created(events=1, purchases=2))
-    products = [
+    products: list[dict[str, Any]] = [
         {"product_id": "p1", "sku": "s1", "price": 10, "quantity": 2, "name": "Mug"},
         {"sku": "s2", "price": 10.5},
         {"product_id": "p3"},
