@@ -123,6 +123,11 @@ class TrackEvent(AmplitudeAction):
             value = getattr(fields, key)
             if value is not None:
                 payload[key] = value
+            elif key in ("revenue", "price", "quantity") and properties.get(key) is not None:
+                mapped_event.dropped[key] = (
+                    f"properties.{key}: not a number: not sent as Amplitude's {key} "
+                    "(kept in event_properties)"
+                )
         payload["event_type"] = name
         payload["event_properties"] = properties
         return mapped_event

@@ -175,4 +175,9 @@ def base_event(fields: EventFields, settings: AmplitudeSettings) -> AmplitudeEve
         out["idfa"] = fields.advertising_id
     elif fields.advertising_id and device_type == "android":
         out["adid"] = fields.advertising_id
+    elif fields.advertising_id:
+        dropped["advertising_id"] = (
+            "context.device.advertisingId: the device type is neither ios nor android, so it "
+            "is neither idfa nor adid: left out"
+        )
     return AmplitudeEvent(out, dropped)

@@ -43,7 +43,11 @@ has `context.page`), `ip` (`context.ip`), `app_version`, `os_name`, `os_version`
 (`context.device.advertisingId` for iOS/Android devices), and from track properties `revenue`,
 `price`, `quantity`, `productId` (`productId`/`product_id`), `revenueType`. `library` is not a
 documented HTTP V2 key, so it is not sent. The docs' `"true"` string arrives as the boolean
-`true`. Identify events carry no `context.personas`: a user property would be overwritten by the
+`true`. A `revenue`, `price` or `quantity` property that is not a number stays in
+`event_properties` but is not sent as Amplitude's key, with a note
+(`properties.revenue: not a number: not sent as Amplitude's revenue (kept in event_properties)`),
+and an `advertisingId` of a device that is neither iOS nor Android (neither `idfa` nor `adid`) is
+left out with a note. Identify events carry no `context.personas`: a user property would be overwritten by the
 next computation; the key itself is the user property.
 
 There is no credentials check: the HTTP V2 API has no call for it.

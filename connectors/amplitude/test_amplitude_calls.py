@@ -246,3 +246,27 @@ def test_context_keys_and_the_session_id(respx_mock: respx.MockRouter) -> None:
         "de-DE",
         "8.8.8.8",
     )
+
+
+@respx.mock(assert_all_called=True)
+def test_values_amplitude_cannot_take_are_noted(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(US).mock(return_value=httpx.Response(200, json=OK))
+    event = {
+        "type": "track",
+        "event": "Upgraded",
+        "userId": "user-12345",
+        "timestamp": WHEN,
+        "properties": {"revenue": "12 dollars"},
+        "context": {"device": {"type": "tv", "advertisingId": "ad-1"}},
+    }
+    [lifecycle] = _send([event])
+    assert lifecycle.delivered
+    [sent] = _events(route)
+    assert "revenue" not in sent and sent["event_properties"] == {"revenue": "12 dollars"}
+    assert "idfa" not in sent and "adid" not in sent
+    assert sorted(lifecycle.notes) == [
+        "context.device.advertisingId: the device type is neither ios nor android, so it is "
+        "neither idfa nor adid: left out",
+        "properties.revenue: not a number: not sent as Amplitude's revenue (kept in "
+        "event_properties)",
+    ]

@@ -56,6 +56,12 @@ request); later products are left out with a note. A purchase Braze refuses in i
 recorded. An identify without a `language` trait takes Braze's `language` (ISO-639-1) from
 `context.locale` (`fr-CA` -> `fr`).
 
+What a Braze object has no room for is said once here rather than on every event: an event
+object takes `time`, `app_id` and `properties` only, so `context` (device, os, ip, campaign)
+is not sent with track, page and screen calls. Everything a call carries that an object could
+take but does not (a trait Braze refuses, a product that is no purchase, a group's traits) is a
+lifecycle note.
+
 ### Limits
 
 - **75 objects per request in all** (attributes, events and purchases share one batch; a batch

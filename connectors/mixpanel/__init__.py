@@ -74,6 +74,7 @@ from connectors.mixpanel._event import (
     EventFields,
     Identity,
     ImportAction,
+    MixpanelEvent,
     event_of,
     identity_of,
     insert_id,
@@ -123,7 +124,7 @@ class ImportEvent(ImportAction):
     subscribe = Subscription.of("track")
     fields = ImportFields
 
-    def map(self, event: AnyMessage, settings: MixpanelSettings) -> dict[str, Any]:
+    def map(self, event: AnyMessage, settings: MixpanelSettings) -> MixpanelEvent:
         assert isinstance(event, Track)
         fields: ImportFields = self.resolve(event)
         properties = dict(fields.properties)

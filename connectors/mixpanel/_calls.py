@@ -17,7 +17,14 @@ from connectors.mixpanel._api import (
     engage,
     import_events,
 )
-from connectors.mixpanel._event import EventFields, Identity, ImportAction, event_of, identity_of
+from connectors.mixpanel._event import (
+    EventFields,
+    Identity,
+    ImportAction,
+    MixpanelEvent,
+    event_of,
+    identity_of,
+)
 from sdk import (
     Action,
     Alias,
@@ -67,7 +74,7 @@ class ViewedPage(ImportAction):
     subscribe = Subscription.of("page", "screen")
     fields = PageFields
 
-    def map(self, event: AnyMessage, settings: MixpanelSettings) -> dict[str, Any]:
+    def map(self, event: AnyMessage, settings: MixpanelSettings) -> MixpanelEvent:
         assert isinstance(event, (Page, Screen))
         fields: PageFields = self.resolve(event)
         return event_of(fields, fields.name, dict(fields.properties))
@@ -91,7 +98,7 @@ class AliasEvent(ImportAction):
     subscribe = Subscription.of("alias")
     fields = AliasFields
 
-    def map(self, event: AnyMessage, settings: MixpanelSettings) -> dict[str, Any]:
+    def map(self, event: AnyMessage, settings: MixpanelSettings) -> MixpanelEvent:
         assert isinstance(event, Alias) and event.user_id
         fields: AliasFields = self.resolve(event)
         if settings.id_merge == "original":
@@ -100,7 +107,7 @@ class AliasEvent(ImportAction):
                 fields, "$merge", {"$distinct_ids": [event.user_id, fields.previous_id]}
             )
             for key in ("$user_id", "$device_id"):
-                merged["properties"].pop(key, None)
+                merged.event["properties"].pop(key, None)
             return merged
         # Simplified ID merge links the ids when one event carries both $user_id and $device_id.
         identified = fields.model_copy(update={"anonymous_id": fields.previous_id})
@@ -208,7 +215,8 @@ class OrderEvent(Action[MixpanelSettings, OrderPayload]):
     def map(self, event: AnyMessage, settings: MixpanelSettings) -> OrderPayload:
         assert isinstance(event, Track)
         fields: OrderFields = self.resolve(event)
-        imported = event_of(fields, fields.event, dict(fields.properties))
+        mapped_event = event_of(fields, fields.event, dict(fields.properties))
+        imported, notes = mapped_event.event, mapped_event.notes
         amount = fields.amount
         if amount is None and fields.event == "Product Purchased":
             price, quantity = fields.properties.get("price"), fields.properties.get("quantity", 1)
@@ -216,7 +224,7 @@ class OrderEvent(Action[MixpanelSettings, OrderPayload]):
                 amount = price * quantity
         if amount is None:
             note = "properties.revenue: none (nor total, value): no $transactions entry appended"
-            return OrderPayload(imported, None, (note,))
+            return OrderPayload(imported, None, (*notes, note))
         moment = fields.time if fields.time.tzinfo else fields.time.replace(tzinfo=UTC)
         transaction = {
             "$token": settings.project_token.get_secret_value(),
@@ -228,7 +236,7 @@ class OrderEvent(Action[MixpanelSettings, OrderPayload]):
                 }
             },
         }
-        return OrderPayload(imported, transaction)
+        return OrderPayload(imported, transaction, notes)
 
     def payload_notes(self, payload: OrderPayload) -> list[str]:
         return list(payload.notes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +38,15 @@ from sdk import (
 )
 from sdk.mapping import LooseNumber, LooseText, mapped, upper
 
-__all__ = ["EventFields", "Identity", "ImportAction", "event_of", "identity_of", "insert_id"]
+__all__ = [
+    "EventFields",
+    "Identity",
+    "ImportAction",
+    "MixpanelEvent",
+    "event_of",
+    "identity_of",
+    "insert_id",
+]
 
 #: User agent -> Mixpanel's ``$browser`` (the first that matches; Edge and Opera say Chrome too).
 _BROWSERS = (
@@ -148,7 +157,24 @@ def context_properties(fields: EventFields) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def event_of(fields: EventFields, name: str, properties: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class MixpanelEvent:
+    """One ``/import`` event, and a note for each part of the message left out of it."""
+
+    event: dict[str, Any]
+    notes: tuple[str, ...] = ()
+
+
+def _notes(fields: EventFields) -> tuple[str, ...]:
+    """What the context had that Mixpanel's properties could not take."""
+    if fields.country_code and not _COUNTRY_CODE.match(fields.country_code):
+        return (
+            "context.location.country: not a 2-letter country code: not sent as mp_country_code",
+        )
+    return ()
+
+
+def event_of(fields: EventFields, name: str, properties: dict[str, Any]) -> MixpanelEvent:
     """An ``/import`` event: the properties (the message's own win over the context's), then
     ``time``, ``distinct_id``, ``$insert_id``, ``$user_id``, ``$device_id`` and ``ip``."""
     distinct_id, user_id, anonymous_id = identity_of(fields)
@@ -181,28 +207,36 @@ def event_of(fields: EventFields, name: str, properties: dict[str, Any]) -> dict
             f"has {len(out)} properties with Mixpanel's own; Mixpanel accepts "
             f"fewer than {MAX_PROPERTIES} per event",
         )
-    return {"event": name, "properties": out}
+    return MixpanelEvent({"event": name, "properties": out}, _notes(fields))
 
 
-class ImportAction(Action[MixpanelSettings, dict[str, Any]]):
+class ImportAction(Action[MixpanelSettings, MixpanelEvent]):
     """An action whose payload is one ``/import`` event (strict mode, batched)."""
 
     batch = BatchLimits(max_events=MAX_EVENTS, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES)
 
-    async def perform(self, ctx: Context[MixpanelSettings], payload: dict[str, Any]) -> None:
+    def payload_notes(self, payload: MixpanelEvent) -> list[str]:
+        return list(payload.notes)
+
+    def payload_record(self, payload: MixpanelEvent) -> Any:
+        return payload.event
+
+    async def perform(self, ctx: Context[MixpanelSettings], payload: MixpanelEvent) -> None:
         try:
-            errors = await import_events(ctx, [payload])
+            errors = await import_events(ctx, [payload.event])
         except PayloadValidationError as exc:
             if exc.status == 413:
                 raise PayloadTooLarge(
                     "event",
-                    f"is {len(dumps(payload))} bytes and Mixpanel answered 413 even for it alone",
+                    f"is {len(dumps(payload.event))} bytes and Mixpanel answered 413 even for it "
+                    "alone",
                 ) from None
             raise
         if 0 in errors:
             raise errors[0]
 
     async def perform_batch(
-        self, ctx: Context[MixpanelSettings], payloads: Sequence[dict[str, Any]]
+        self, ctx: Context[MixpanelSettings], payloads: Sequence[MixpanelEvent]
     ) -> BatchResult | None:
-        return result_of(len(payloads), await import_events(ctx, payloads))
+        events = [payload.event for payload in payloads]
+        return result_of(len(payloads), await import_events(ctx, events))

@@ -40,7 +40,9 @@ and [reserved properties](https://docs.mixpanel.com/docs/data-structure/property
   Safari), `$screen_width`/`$screen_height` (`context.screen`), `$locale` (`context.locale`),
   `mp_country_code` (`context.location.country` when a 2-letter code), `mp_lib`/`$lib_version`
   (`context.library`), `utm_source`/`utm_medium`/`utm_campaign`/`utm_term`/`utm_content`
-  (`context.campaign`).
+  (`context.campaign`). A `context.location.country` that is not a 2-letter code (a country
+  name) is not sent as `mp_country_code`, with a note (`context.location.country: not a
+  2-letter country code: not sent as mp_country_code`); Mixpanel geolocates from `ip`.
 - `time` is the timestamp in milliseconds since epoch; `ip` and `$ip` come from `context.ip`
   (without it, Mixpanel geolocates the sending server).
 - `$insert_id` is the messageId when Mixpanel accepts it (at most 36 letters, digits or `-`, not

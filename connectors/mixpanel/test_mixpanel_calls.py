@@ -234,3 +234,21 @@ def test_a_refused_transaction_is_noted_and_the_order_delivered(
     assert lifecycle.notes == [
         "$transactions not appended: $append: Mixpanel refused the profile update: bad"
     ]
+
+
+@respx.mock(assert_all_called=True)
+def test_a_country_that_is_no_code_is_noted(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(IMPORT).mock(return_value=httpx.Response(200, json=IMPORTED))
+    event = {
+        "type": "track",
+        "event": "Signed Up",
+        "userId": "u-1001",
+        "timestamp": WHEN,
+        "context": {"location": {"country": "United States"}},
+    }
+    [lifecycle] = _send([event])
+    assert lifecycle.delivered
+    assert "mp_country_code" not in _sent(route)[0]["properties"]
+    assert lifecycle.notes == [
+        "context.location.country: not a 2-letter country code: not sent as mp_country_code"
+    ]
