@@ -53,7 +53,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.amplitude._api import BASE_URLS, RESERVED_EVENT_TYPES, AmplitudeSettings
-from connectors.amplitude._calls import GroupUser, MapUser, OrderEvents, ViewedPage
+from connectors.amplitude._calls import ORDER_EVENTS, GroupUser, MapUser, ViewedPage, order_events
 from connectors.amplitude._event import AmplitudeAction, AmplitudeEvent, EventFields, base_event
 from connectors.amplitude._notes import NOTES
 from sdk import (
@@ -84,6 +84,11 @@ class TrackFields(EventFields):
     productId: LooseText = mapped(first_of("$.properties.productId", "$.properties.product_id"))
     revenueType: LooseText = mapped(
         first_of("$.properties.revenueType", "$.properties.revenue_type")
+    )
+    products: list[Any] = mapped(
+        "$.properties.products",
+        default_factory=list,
+        description="Order Completed / Product Purchased: one revenue event a priced product.",
     )
 
 
@@ -130,6 +135,8 @@ class TrackEvent(AmplitudeAction):
                 )
         payload["event_type"] = name
         payload["event_properties"] = properties
+        if name in ORDER_EVENTS:
+            order_events(mapped_event, fields.products, fields.revenueType)
         return mapped_event
 
 
@@ -161,7 +168,7 @@ destination: Destination[AmplitudeSettings] = Destination(
     slug="amplitude",
     kind=DestinationKind.EVENT,
     settings=AmplitudeSettings,
-    actions=[OrderEvents(), TrackEvent(), IdentifyUser(), ViewedPage(), GroupUser(), MapUser()],
+    actions=[TrackEvent(), IdentifyUser(), ViewedPage(), GroupUser(), MapUser()],
     description="Sends track, page and screen calls as Amplitude events (orders with revenue "
     "per product), identify calls as $identify user-property updates, group calls as groups "
     "and group properties, and alias calls as user mappings (when enabled).",

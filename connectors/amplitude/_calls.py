@@ -10,21 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.amplitude._api import (
-    ENVELOPE_BYTES,
-    MAX_EVENTS,
-    MAX_REQUEST_BYTES,
     AmplitudeSettings,
-    limits,
     upload_batch,
-    upload_one,
 )
 from connectors.amplitude._event import AmplitudeAction, AmplitudeEvent, EventFields, base_event
 from sdk import (
     Action,
     Alias,
     AnyMessage,
-    BatchLimits,
-    BatchResult,
     Context,
     Group,
     IntegrationError,
@@ -33,13 +26,9 @@ from sdk import (
     Screen,
     SkipEvent,
     Subscription,
-    Track,
     classify_status,
 )
 from sdk.mapping import (
-    LooseNumber,
-    LooseText,
-    each,
     first_of,
     if_equals,
     literal,
@@ -49,7 +38,7 @@ from sdk.mapping import (
     template,
 )
 
-__all__ = ["ORDER_EVENTS", "GroupUser", "MapUser", "OrderEvents", "ViewedPage"]
+__all__ = ["ORDER_EVENTS", "GroupUser", "MapUser", "ViewedPage", "order_events"]
 
 #: Track events whose products become one revenue event each.
 ORDER_EVENTS = ("Order Completed", "Product Purchased")
@@ -211,31 +200,6 @@ class MapUser(Action[AmplitudeSettings, dict[str, str]]):
         await _post_form(ctx, url, data)
 
 
-@dataclass(slots=True)
-class OrderPayload:
-    """An order's event and one revenue event per product."""
-
-    events: list[dict[str, Any]]
-    dropped: dict[str, str] = field(default_factory=dict)
-
-
-class OrderFields(EventFields):
-    """The fields of an ``Order Completed`` / ``Product Purchased`` call."""
-
-    event_type: str = mapped("$.event", required=True, description="The event name.")
-    event_properties: dict[str, Any] = mapped("$.properties", default_factory=dict)
-    revenue: LooseNumber = mapped("$.properties.revenue")
-    revenue_type: LooseText = mapped(
-        first_of("$.properties.revenueType", "$.properties.revenue_type"),
-        description="revenueType of each product's event (Purchase when absent).",
-    )
-    products: list[dict[str, Any]] = mapped(
-        each("$.properties.products", {"product": "@"}),
-        default_factory=list,
-        description="One revenue event (price, quantity, productId, revenueType) a product.",
-    )
-
-
 def _number(value: Any) -> float | int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -260,104 +224,42 @@ def _revenue(product: Mapping[str, Any], revenue_type: str) -> dict[str, Any]:
     return out
 
 
-class OrderEvents(Action[AmplitudeSettings, OrderPayload]):
-    """An order: its own event (no revenue of its own when its products carry it), and one
-    ``Product Purchased`` event a product with ``price``, ``quantity``, ``productId`` and
-    ``revenueType``, so Amplitude counts revenue per product."""
-
-    name = "order_events"
-    description = (
-        "Send Order Completed / Product Purchased as the order's event plus one revenue event "
-        "(price, quantity, productId, revenueType) per product."
-    )
-    subscribe = Subscription.of("track", events=list(ORDER_EVENTS))
-    fields = OrderFields
-
-    def map(self, event: AnyMessage, settings: AmplitudeSettings) -> OrderPayload:
-        assert isinstance(event, Track)
-        fields: OrderFields = self.resolve(event)
-        order = base_event(fields, settings)
-        revenue_type = fields.revenue_type or "Purchase"
-        order.event["event_type"] = fields.event_type
-        order.event["event_properties"] = fields.event_properties
-        products = [item["product"] for item in fields.products if isinstance(item, dict)]
-        products = [p for p in products if isinstance(p, Mapping)]
-        if not products and fields.event_type == "Product Purchased":
-            # The call is one product's purchase: its own event carries the revenue fields.
-            order.event.update(_revenue(fields.event_properties, revenue_type))
-            return OrderPayload([order.event], order.dropped)
-        events: list[dict[str, Any]] = []
-        for number, product in enumerate(products):
-            revenue = _revenue(product, revenue_type)
-            if "price" not in revenue:
-                order.dropped[f"product {number}"] = (
-                    f"properties.products[{number}]: no numeric price: no revenue event"
-                )
-                continue
-            events.append(
-                {
-                    **order.event,
-                    "insert_id": f"{fields.insert_id}-{number}",
-                    "event_type": "Product Purchased",
-                    "event_properties": dict(product),
-                    **revenue,
-                }
+def order_events(
+    mapped_event: AmplitudeEvent,
+    products: Sequence[Any],
+    revenue_type: str | None,
+) -> None:
+    """An order's revenue per product: one ``Product Purchased`` event per priced product
+    (``price``, ``quantity``, ``productId``, ``revenueType``) in ``mapped_event.extra``; the
+    order's own event then carries no revenue keys (Amplitude would count it twice). A product
+    without a numeric price gets no event, and a note."""
+    order = mapped_event.event
+    events: list[dict[str, Any]] = []
+    for number, product in enumerate(products):
+        if not isinstance(product, Mapping):
+            continue
+        revenue = _revenue(product, revenue_type or "Purchase")
+        if "price" not in revenue:
+            mapped_event.dropped[f"product {number}"] = (
+                f"properties.products[{number}]: no numeric price: no revenue event"
             )
-        if not events:  # the order's own revenue keys, as a plain track call has them
-            props = fields.event_properties
-            keys = {
-                "revenue": fields.revenue,
-                "price": _number(props.get("price")),
-                "quantity": _number(props.get("quantity")),
-                "productId": first_of_value(props, "productId", "product_id"),
-                "revenueType": fields.revenue_type,
+            continue
+        events.append(
+            {
+                **{k: v for k, v in order.items() if k not in _REVENUE_KEYS},
+                "insert_id": f"{order['insert_id']}-{number}",
+                "event_type": "Product Purchased",
+                "event_properties": dict(product),
+                **revenue,
             }
-            order.event.update({k: v for k, v in keys.items() if v is not None})
-        return OrderPayload([order.event, *events], order.dropped)
+        )
+    if events:
+        for key in _REVENUE_KEYS:
+            order.pop(key, None)
+        mapped_event.extra = events
 
-    def payload_notes(self, payload: OrderPayload) -> list[str]:
-        return list(payload.dropped.values())
 
-    def payload_record(self, payload: OrderPayload) -> Any:
-        record: dict[str, Any] = {"events": payload.events}
-        if payload.dropped:
-            record["dropped"] = payload.dropped
-        return record
-
-    batch = BatchLimits(max_events=MAX_EVENTS, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES)
-
-    def batch_limits(self, settings: AmplitudeSettings) -> BatchLimits | None:
-        return limits(settings)
-
-    async def perform(self, ctx: Context[AmplitudeSettings], payload: OrderPayload) -> None:
-        if len(payload.events) == 1:
-            await upload_one(ctx, payload.events[0])  # a 413 for it alone: PayloadTooLarge
-            return
-        result = await self.perform_batch(ctx, [payload])
-        for text in result.notes.get(0, []):
-            ctx.note(text)
-        if result.errors:
-            raise result.errors[0]
-
-    async def perform_batch(
-        self, ctx: Context[AmplitudeSettings], payloads: Sequence[OrderPayload]
-    ) -> BatchResult:
-        """Every order's events, in requests of at most ``events_per_request``; an order
-        fails when its own event fails, and notes a revenue event that did."""
-        owners = [(n, i) for n, p in enumerate(payloads) for i in range(len(p.events))]
-        events = [p.events[i] for p in payloads for i in range(len(p.events))]
-        size = ctx.settings.events_per_request
-        result = BatchResult(len(payloads))
-        for start in range(0, len(events), size):
-            chunk = await upload_batch(ctx, events[start : start + size])
-            for index, error in sorted((chunk.errors if chunk else {}).items()):
-                number, position = owners[start + index]
-                if position == 0:
-                    result.fail(number, error)  # the order's own event did not go through
-                else:
-                    name = payloads[number].events[position]["event_type"]
-                    result.note(number, f"revenue event {position} ({name}): {error}")
-        return result
+_REVENUE_KEYS = ("revenue", "price", "quantity", "productId", "revenueType")
 
 
 def first_of_value(values: Mapping[str, Any], *names: str) -> Any:

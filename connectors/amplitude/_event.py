@@ -91,10 +91,17 @@ _CONTEXT_KEYS = (
 
 @dataclass(slots=True)
 class AmplitudeEvent:
-    """One event of the ``events`` array, and the ids left out of it (field -> why)."""
+    """One event of the ``events`` array, what was left out of it (field -> why), and the
+    events that go with it (an order's revenue events, one per product)."""
 
     event: dict[str, Any]
     dropped: dict[str, str] = dataclasses.field(default_factory=dict)
+    extra: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The event, then the events that go with it."""
+        return [self.event, *self.extra]
 
 
 class AmplitudeAction(Action[AmplitudeSettings, AmplitudeEvent]):
@@ -109,17 +116,44 @@ class AmplitudeAction(Action[AmplitudeSettings, AmplitudeEvent]):
         return list(payload.dropped.values())
 
     def payload_record(self, payload: AmplitudeEvent) -> Any:
+        record: dict[str, Any] = {"events": payload.events} if payload.extra else {**payload.event}
         if payload.dropped:
-            return {**payload.event, "dropped": payload.dropped}
-        return payload.event
+            record["dropped"] = payload.dropped
+        return record
 
     async def perform(self, ctx: Context[AmplitudeSettings], payload: AmplitudeEvent) -> None:
-        await upload_one(ctx, payload.event)
+        if not payload.extra:
+            await upload_one(ctx, payload.event)  # a 413 for it alone: PayloadTooLarge
+            return
+        result = await self.perform_batch(ctx, [payload])
+        if result is None:
+            return
+        for text in result.notes.get(0, []):
+            ctx.note(text)
+        if result.errors:
+            raise result.errors[0]
 
     async def perform_batch(
         self, ctx: Context[AmplitudeSettings], payloads: Sequence[AmplitudeEvent]
     ) -> BatchResult | None:
-        return await upload_batch(ctx, [payload.event for payload in payloads])
+        if not any(payload.extra for payload in payloads):
+            return await upload_batch(ctx, [payload.event for payload in payloads])
+        # Orders carry revenue events: every event goes, in requests of at most
+        # events_per_request; an order fails when its own event fails, and notes a revenue
+        # event that did.
+        owners = [(n, i) for n, p in enumerate(payloads) for i in range(len(p.events))]
+        events = [event for payload in payloads for event in payload.events]
+        size = ctx.settings.events_per_request
+        result = BatchResult(len(payloads))
+        for start in range(0, len(events), size):
+            chunk = await upload_batch(ctx, events[start : start + size])
+            for index, error in sorted((chunk.errors if chunk else {}).items()):
+                number, position = owners[start + index]
+                if position == 0:
+                    result.fail(number, error)
+                else:
+                    result.note(number, f"revenue event {position} (Product Purchased): {error}")
+        return result
 
 
 def _id_problem(value: str | None, minimum: int) -> str | None:

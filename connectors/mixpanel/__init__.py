@@ -69,7 +69,13 @@ from connectors.mixpanel._api import (
     engage,
     result_of,
 )
-from connectors.mixpanel._calls import AliasEvent, GroupProfile, OrderEvent, ViewedPage
+from connectors.mixpanel._calls import (
+    ORDER_EVENTS,
+    AliasEvent,
+    GroupProfile,
+    ViewedPage,
+    transaction_of,
+)
 from connectors.mixpanel._event import (
     EventFields,
     Identity,
@@ -96,7 +102,7 @@ from sdk import (
     Track,
     membership_values,
 )
-from sdk.mapping import mapped
+from sdk.mapping import LooseNumber, first_of, mapped
 
 __all__ = ["MixpanelSettings", "destination", "insert_id"]
 
@@ -106,6 +112,10 @@ class ImportFields(EventFields):
 
     event: str = mapped("$.event", required=True, description="The event name.")
     properties: dict[str, Any] = mapped("$.properties", default_factory=dict)
+    amount: LooseNumber = mapped(
+        first_of("$.properties.revenue", "$.properties.total", "$.properties.value"),
+        description="Order Completed / Product Purchased: the $transactions $amount.",
+    )
 
 
 class ProfileFields(Identity):
@@ -132,7 +142,10 @@ class ImportEvent(ImportAction):
         if membership is not None:
             properties[membership.key] = membership.member
             properties["personas"] = membership.personas.to_dict()
-        return event_of(fields, fields.event, properties)
+        imported = event_of(fields, fields.event, properties)
+        if fields.event in ORDER_EVENTS:
+            return transaction_of(imported, settings, fields.amount, fields.time)
+        return imported
 
 
 class SetProfile(Action[MixpanelSettings, dict[str, Any]]):
@@ -192,7 +205,6 @@ destination: Destination[MixpanelSettings] = Destination(
     kind=DestinationKind.EVENT,
     settings=MixpanelSettings,
     actions=[
-        OrderEvent(),
         ImportEvent(),
         SetProfile(),
         ViewedPage(),

@@ -4,18 +4,13 @@ the ID-merge event the project's merge API takes, and orders appending ``$transa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.mixpanel._api import (
-    ENVELOPE_BYTES,
-    MAX_EVENTS,
-    MAX_REQUEST_BYTES,
     MixpanelSettings,
     engage,
-    import_events,
 )
 from connectors.mixpanel._event import (
     EventFields,
@@ -29,18 +24,15 @@ from sdk import (
     Action,
     Alias,
     AnyMessage,
-    BatchLimits,
-    BatchResult,
     Context,
     Group,
     Page,
     Screen,
     Subscription,
-    Track,
 )
-from sdk.mapping import LooseNumber, first_of, if_equals, literal, mapped, merge, obj, template
+from sdk.mapping import first_of, if_equals, literal, mapped, merge, obj, template
 
-__all__ = ["ORDER_EVENTS", "AliasEvent", "GroupProfile", "OrderEvent", "ViewedPage"]
+__all__ = ["ORDER_EVENTS", "AliasEvent", "GroupProfile", "ViewedPage", "transaction_of"]
 
 #: Track events that append a ``$transactions`` entry to the user's profile.
 ORDER_EVENTS = ("Order Completed", "Product Purchased")
@@ -179,96 +171,37 @@ class GroupProfile(Action[MixpanelSettings, GroupUpdate]):
                 raise errors[0]
 
 
-class OrderFields(EventFields):
-    """The fields of an ``Order Completed`` / ``Product Purchased`` call."""
+def transaction_of(
+    mapped_event: MixpanelEvent,
+    settings: MixpanelSettings,
+    amount: float | None,
+    moment: datetime,
+) -> MixpanelEvent:
+    """The order's event with its ``$transactions`` append (``/engage`` ``$append``:
+    ``{"$time", "$amount"}``) for Mixpanel's revenue; without an amount, a note instead.
+    ``amount``: revenue, else total, else value; a ``Product Purchased`` without them,
+    price x quantity."""
+    properties = mapped_event.event["properties"]
+    if amount is None and mapped_event.event["event"] == "Product Purchased":
+        price, quantity = properties.get("price"), properties.get("quantity", 1)
+        if _is_number(price) and _is_number(quantity):
+            amount = price * quantity
+    if amount is None:
+        note = "properties.revenue: none (nor total, value): no $transactions entry appended"
+        return replace(mapped_event, notes=(*mapped_event.notes, note))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    transaction = {
+        "$token": settings.project_token.get_secret_value(),
+        "$distinct_id": properties["distinct_id"],
+        "$append": {
+            "$transactions": {
+                "$time": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                "$amount": amount,
+            }
+        },
+    }
+    return replace(mapped_event, transaction=transaction)
 
-    event: str = mapped("$.event", required=True, description="The event name.")
-    properties: dict[str, Any] = mapped("$.properties", default_factory=dict)
-    amount: LooseNumber = mapped(
-        first_of("$.properties.revenue", "$.properties.total", "$.properties.value"),
-        description="$transactions $amount (revenue, else total, else value).",
-    )
 
-
-@dataclass(frozen=True, slots=True)
-class OrderPayload:
-    """An order's imported event and its ``$transactions`` append (``None`` without amount)."""
-
-    event: dict[str, Any]
-    transaction: dict[str, Any] | None
-    notes: tuple[str, ...] = ()
-
-
-class OrderEvent(Action[MixpanelSettings, OrderPayload]):
-    """An order imported as its event, and a ``$transactions`` entry appended to the user's
-    profile (``/engage`` ``$append``: ``{"$time", "$amount"}``) for Mixpanel's revenue."""
-
-    name = "order_event"
-    description = (
-        "Import Order Completed / Product Purchased and append {$time, $amount} to the "
-        "profile's $transactions (POST /engage $append)."
-    )
-    subscribe = Subscription.of("track", events=list(ORDER_EVENTS))
-    fields = OrderFields
-    batch = BatchLimits(max_events=MAX_EVENTS, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES)
-
-    def map(self, event: AnyMessage, settings: MixpanelSettings) -> OrderPayload:
-        assert isinstance(event, Track)
-        fields: OrderFields = self.resolve(event)
-        mapped_event = event_of(fields, fields.event, dict(fields.properties))
-        imported, notes = mapped_event.event, mapped_event.notes
-        amount = fields.amount
-        if amount is None and fields.event == "Product Purchased":
-            price, quantity = fields.properties.get("price"), fields.properties.get("quantity", 1)
-            if isinstance(price, (int, float)) and isinstance(quantity, (int, float)):
-                amount = price * quantity
-        if amount is None:
-            note = "properties.revenue: none (nor total, value): no $transactions entry appended"
-            return OrderPayload(imported, None, (*notes, note))
-        moment = fields.time if fields.time.tzinfo else fields.time.replace(tzinfo=UTC)
-        transaction = {
-            "$token": settings.project_token.get_secret_value(),
-            "$distinct_id": imported["properties"]["distinct_id"],
-            "$append": {
-                "$transactions": {
-                    "$time": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-                    "$amount": amount,
-                }
-            },
-        }
-        return OrderPayload(imported, transaction, notes)
-
-    def payload_notes(self, payload: OrderPayload) -> list[str]:
-        return list(payload.notes)
-
-    def payload_record(self, payload: OrderPayload) -> Any:
-        record: dict[str, Any] = {"import": [payload.event]}
-        if payload.transaction is not None:
-            record["engage"] = [payload.transaction]
-        return record
-
-    async def perform(self, ctx: Context[MixpanelSettings], payload: OrderPayload) -> None:
-        result = await self.perform_batch(ctx, [payload])
-        for text in result.notes.get(0, []):
-            ctx.note(text)
-        if result.errors:
-            raise result.errors[0]
-
-    async def perform_batch(
-        self, ctx: Context[MixpanelSettings], payloads: Sequence[OrderPayload]
-    ) -> BatchResult:
-        """Import the events; append the transactions of those imported. A refused append
-        is noted (the order's event is in Mixpanel)."""
-        result = BatchResult(len(payloads))
-        errors = await import_events(ctx, [payload.event for payload in payloads])
-        for index, error in errors.items():
-            result.fail(index, error)
-        pending = [
-            n for n, p in enumerate(payloads) if n not in errors and p.transaction is not None
-        ]
-        if pending:
-            updates = [payloads[n].transaction or {} for n in pending]
-            refused = await engage(ctx, updates, operation="$append")
-            for position, error in refused.items():
-                result.note(pending[position], f"$transactions not appended: {error}")
-        return result
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

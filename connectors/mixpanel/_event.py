@@ -24,6 +24,7 @@ from connectors.mixpanel._api import (
     MAX_REQUEST_BYTES,
     MixpanelSettings,
     dumps,
+    engage,
     import_events,
     result_of,
 )
@@ -163,6 +164,8 @@ class MixpanelEvent:
 
     event: dict[str, Any]
     notes: tuple[str, ...] = ()
+    #: An order's ``$transactions`` append to the user's profile (``/engage``), if any.
+    transaction: dict[str, Any] | None = None
 
 
 def _notes(fields: EventFields) -> tuple[str, ...]:
@@ -219,6 +222,8 @@ class ImportAction(Action[MixpanelSettings, MixpanelEvent]):
         return list(payload.notes)
 
     def payload_record(self, payload: MixpanelEvent) -> Any:
+        if payload.transaction is not None:
+            return {"import": [payload.event], "engage": [payload.transaction]}
         return payload.event
 
     async def perform(self, ctx: Context[MixpanelSettings], payload: MixpanelEvent) -> None:
@@ -234,9 +239,27 @@ class ImportAction(Action[MixpanelSettings, MixpanelEvent]):
             raise
         if 0 in errors:
             raise errors[0]
+        if payload.transaction is not None:
+            refused = await engage(ctx, [payload.transaction], operation="$append")
+            if 0 in refused:
+                ctx.note(f"$transactions not appended: {refused[0]}")
 
     async def perform_batch(
         self, ctx: Context[MixpanelSettings], payloads: Sequence[MixpanelEvent]
     ) -> BatchResult | None:
-        events = [payload.event for payload in payloads]
-        return result_of(len(payloads), await import_events(ctx, events))
+        """Import the events; then append the ``$transactions`` of the orders imported. A
+        refused append is a note: the order's event is in Mixpanel."""
+        errors = await import_events(ctx, [payload.event for payload in payloads])
+        pending = [
+            n for n, p in enumerate(payloads) if n not in errors and p.transaction is not None
+        ]
+        if not pending:
+            return result_of(len(payloads), errors)
+        result = BatchResult(len(payloads))
+        for index, error in errors.items():
+            result.fail(index, error)
+        updates = [payloads[n].transaction or {} for n in pending]
+        refused = await engage(ctx, updates, operation="$append")
+        for position, error in refused.items():
+            result.note(pending[position], f"$transactions not appended: {error}")
+        return result
