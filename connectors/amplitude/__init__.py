@@ -37,9 +37,15 @@ Only documented event keys are sent: ``library`` is not one of them, so it is no
 | identify | ``{event_type: "$identify", user_properties: {"$set": traits}}`` |
 | identify with an audience/journey key | the key is a boolean: ``{"$set": {KEY: true}}`` |
 | a journey exit (``j_o_`` key false) | refused with ``ListRemovalRefused`` (add-only) |
+| page / screen | ``Viewed <name> Page``/``Screen`` (``Loaded a Page``/``Screen``) |
+| track ``Order Completed`` | the order, plus one ``Product Purchased`` revenue event a product |
+| group | ``$identify`` with ``groups``, then ``POST /groupidentify`` with the traits |
+| alias | ``POST /usermap`` when ``usermap`` is on; else refused with the reason |
 
 ``device_id`` is the anonymousId, ``event_type`` the event name, ``time`` the timestamp in ms,
-``insert_id`` the messageId; ``ip``, ``app_version``, ``os_name``, ``os_version``,
+``insert_id`` the messageId, ``session_id`` ``integrations.Amplitude.session_id``, ``platform``
+``context.device.type`` (Web for a page); ``ip``, ``app_version``, ``os_name``, ``os_version``,
+``device_brand``,
 ``device_manufacturer``, ``device_model``, ``carrier``, ``country``, ``region``, ``city``,
 ``location_lat``/``location_lng``, ``language``, ``idfa``/``adid`` come from ``context`` and
 ``revenue``, ``price``, ``quantity``, ``productId``, ``revenueType`` from the properties.
