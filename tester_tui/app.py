@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -19,9 +20,10 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
+from textual.widgets import Button, Header, Static, Tab, Tabs
 
 from tester_tui.keys import KEYS, bindings, help_rows
+from tester_tui.lifecycle_render import error_line
 from tester_tui.messages import DeliveryFinished, LifecycleUpdated, SandboxStarted
 from tester_tui.panes import focus_pane
 from tester_tui.session import (
@@ -31,13 +33,17 @@ from tester_tui.session import (
     request_as_curl,
     split_settings_file,
 )
+from tester_tui.transport import SessionTransport
 from tester_tui.widgets.destination_picker import DestinationPicker
 from tester_tui.widgets.event_form import EventForm
 from tester_tui.widgets.lifecycle_view import LifecycleView
 from tester_tui.widgets.payload_editor import PayloadEditor
 from tester_tui.widgets.settings_form import SettingsForm
+from tester_tui.widgets.stable_footer import StableFooter
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from sdk import Destination, DestinationSettings, Lifecycle, RetryPolicy
 
 __all__ = ["DestkitTester", "layout_mode", "run_tester"]
@@ -69,8 +75,11 @@ _TESTER_ONLY_ACTIONS = frozenset(
         "rebuild_payload",
         "journey",
         "show_pane",
+        "jump",
     }
 )
+#: A delivery's in-between states wait this long (seconds) before they are drawn.
+_PROGRESS_DELAY = 0.1
 _EXAMPLE_JOURNEY_FILE = "examples/journeys/first_purchase.yaml"
 MEDIUM_WIDTH = 110
 WIDE_WIDTH = 150
@@ -125,6 +134,12 @@ class DestkitTester(App[int]):
         self.settings_file = settings_file
         self.journey_file = journey_file
         self.retry = retry
+        #: No policy given: the tester's short interactive one (set once sdk is loaded).
+        self.interactive_retry = retry is None
+        #: The last credentials check per destination slug: ``(text, ok)``.
+        self.credential_checks: dict[str, tuple[str, bool]] = {}
+        #: Where the last lifecycle was saved (the save dialog starts there).
+        self.save_folder: Path | None = None
         self.initial_user_id = user_id
         self.stamp = dict(stamp or {})
         self._sandbox_factory: Callable[[], SandboxServer] | None = (
@@ -144,6 +159,9 @@ class DestkitTester(App[int]):
         self.sandbox_url: str | None = None
         self.sandbox_error: str | None = None
         self.ready = asyncio.Event()
+        self._progress_timer: Timer | None = None
+        #: One connection pool for every send of the session (see tester_tui.transport).
+        self.transport = SessionTransport()
         self._event_ids = new_event_ids()
         self._sandbox_settled = asyncio.Event()
         self._loaded = False
@@ -168,7 +186,7 @@ class DestkitTester(App[int]):
                 yield PayloadEditor(id="editor")
             with Vertical(id="pane-lifecycle", classes="pane"):
                 yield LifecycleView(id="lifecycle")
-        yield Footer()
+        yield StableFooter([k.action for k in KEYS], compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#pane-setup").border_title = "Setup"
@@ -185,7 +203,8 @@ class DestkitTester(App[int]):
         self._loading_started = True
         self.run_worker(self._load_domain(), name="load", group="load", exit_on_error=True)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
+        await self.transport.close()
         self.stop_sandbox()
 
     @property
@@ -213,7 +232,11 @@ class DestkitTester(App[int]):
     async def _load_domain(self) -> None:
         import sdk
         from sdk.engage import DEFAULT_SPACE_ID, TestEventType, new_test_user_id
+        from tester_tui.session import describe_retry, interactive_retry
 
+        if self.retry is None:
+            self.retry = interactive_retry()
+        self.editor.set_retry_text(describe_retry(self.retry, interactive=self.interactive_retry))
         self.destinations = {d.slug: d for d in sdk.all_destinations()}
         initial = (
             "sandbox" if "sandbox" in self.destinations else next(iter(self.destinations), None)
@@ -247,7 +270,7 @@ class DestkitTester(App[int]):
                 Static("Destination", classes="section-title -first"),
                 picker,
                 Static("Settings", classes="section-title"),
-                SettingsForm(id="settings"),
+                SettingsForm(id="settings", checks=self.credential_checks),
                 Static("Event", classes="section-title"),
                 event_form,
             ]
@@ -357,10 +380,17 @@ class DestkitTester(App[int]):
         form = self.event_form
         route = form.route
         spec = form.spec(self.destination.name if route else None)
+        no_user = not spec.user_id
+        if no_user:  # built with a stand-in, then shown without userId: the payload agrees
+            spec = dataclasses.replace(spec, user_id="user")
         try:
-            text = payload_text(spec, route=route, ids=self._event_ids, stamp=self.stamp)
+            text = payload_text(
+                spec, route=route, ids=self._event_ids, stamp=self.stamp, drop_user=no_user
+            )
         except InputError as exc:
             self.form_error = exc.message
+            if not self.editor.dirty:
+                self.editor.set_form_error(exc.message)
             self._update_send_state()
             return
         self.form_error = None
@@ -402,6 +432,9 @@ class DestkitTester(App[int]):
             return "starting the sandbox…"
         if self.form_error and not self.editor.dirty:
             return self.form_error
+        type_error = self.event_form.type_error
+        if type_error and not self.editor.dirty:
+            return f"event type: {type_error}"
         return self.editor.error
 
     def _update_send_state(self) -> None:
@@ -452,8 +485,9 @@ class DestkitTester(App[int]):
     ) -> None:
         from sdk import AsyncDelivery, Redactor, secret_values
 
+        # No redraw before the request goes: a second ctrl+s is refused by send_blocker, and
+        # a send slower than _PROGRESS_DELAY shows its progress (and disables Send) then.
         self.sending = True
-        self._update_send_state()
         self._switch_pane("lifecycle")
 
         def on_update(lifecycle: Lifecycle) -> None:
@@ -461,7 +495,11 @@ class DestkitTester(App[int]):
 
         try:
             async with AsyncDelivery(
-                destination, settings, retry=self.retry, on_update=on_update
+                destination,
+                settings,
+                retry=self.retry,
+                on_update=on_update,
+                transport=self.transport.get(),
             ) as delivery:
                 if kind == "auth":
                     lifecycle = await delivery.test_authentication()
@@ -478,33 +516,59 @@ class DestkitTester(App[int]):
         self.post_message(DeliveryFinished(lifecycle, kind))
 
     def on_lifecycle_updated(self, message: LifecycleUpdated) -> None:
+        """A step of the running delivery. A loopback send is over in a few milliseconds: its
+        in-between states are drawn only if it takes longer than ``_PROGRESS_DELAY`` (then at
+        most that often), so the final state is the first frame drawn, not the fourth."""
         if not self.is_running:  # a message after the widgets are gone
             return
         self.lifecycle = message.lifecycle
-        self.lifecycle_view.show(message.lifecycle)
+        if message.lifecycle.outcome.value != "pending":
+            self.lifecycle_view.show(message.lifecycle)
+        elif self._progress_timer is None:
+            self._progress_timer = self.set_timer(_PROGRESS_DELAY, self._draw_progress)
+
+    def _draw_progress(self) -> None:
+        self._progress_timer = None
+        if self.is_running and self.lifecycle is not None:
+            self._update_send_state()
+            self.lifecycle_view.show(self.lifecycle)
 
     def on_delivery_finished(self, message: DeliveryFinished) -> None:
         lifecycle = message.lifecycle
         self.history.append(lifecycle)
-        if message.kind == "send" and not self.editor.dirty:
-            self._event_ids = new_event_ids()  # the next send is a new message
-            self._rebuild_payload()
+        if self._progress_timer is not None:
+            self._progress_timer.stop()
+            self._progress_timer = None
         self.lifecycle = lifecycle
         self.lifecycle_view.show(lifecycle)
-        response = lifecycle.last_response
+        if message.kind == "send" and not self.editor.dirty:
+            self._event_ids = new_event_ids()  # the next send is a new message
+            # After the outcome's frame: the payload is rebuilt (and checked) right behind it.
+            self.call_after_refresh(self._rebuild_payload)
         if message.kind == "auth":
-            if lifecycle.delivered:
-                self.notify("credentials accepted", title="Check credentials")
-            else:
-                error = lifecycle.error.message if lifecycle.error else lifecycle.outcome.value
-                self.notify(error, title="Check credentials", severity="error")
+            self._credentials_checked(lifecycle)
         elif lifecycle.delivered:
-            self.notify(response.status_line if response else "delivered", title="Delivered")
+            pass  # the lifecycle pane says so (a toast per success costs a frame, and hides)
         elif lifecycle.outcome.value == "filtered":
             self.notify("filtered at destination", title="Not sent", severity="warning")
         else:
-            detail = lifecycle.error.message if lifecycle.error else lifecycle.outcome.value
-            self.notify(detail, title=lifecycle.outcome.value, severity="error")
+            detail = error_line(lifecycle)
+            self.notify(detail, title=lifecycle.outcome.value, severity="error", markup=False)
+
+    def _credentials_checked(self, lifecycle: Lifecycle) -> None:
+        """Say how the check went, in a toast and beside the settings (it stays there)."""
+        from datetime import datetime
+
+        destination = self.destinations.get(lifecycle.slug)
+        name = destination.name if destination is not None else lifecycle.destination
+        when = datetime.now().strftime("%H:%M:%S")
+        if lifecycle.delivered:
+            text, ok = "credentials accepted", True
+        else:
+            text, ok = f"credentials refused: {error_line(lifecycle)}", False
+        self.settings_form.set_check(lifecycle.slug, f"{name}: {text} · checked {when}", ok)
+        severity = "information" if ok else "error"
+        self.notify(text, title="Check credentials", severity=severity, markup=False)
 
     # -- other actions -----------------------------------------------------------------------
 
@@ -540,7 +604,8 @@ class DestkitTester(App[int]):
                 return
             self._save(lifecycle, target)
             return
-        self._ask_save_path(lifecycle, f"lifecycle-{lifecycle.id}.json")
+        folder = self.save_folder or Path.cwd()
+        self._ask_save_path(lifecycle, str(folder / f"lifecycle-{lifecycle.id}.json"))
 
     def _ask_save_path(
         self, lifecycle: Lifecycle, default: str, *, confirm: Path | None = None
@@ -553,25 +618,30 @@ class DestkitTester(App[int]):
             if not answer:
                 return
             target = Path(answer).expanduser()
+            if target.is_dir():  # a folder: the default file name inside it
+                target = target / f"lifecycle-{lifecycle.id}.json"
             if target.exists() and (confirm is None or target.resolve() != confirm.resolve()):
                 self._ask_save_path(lifecycle, answer, confirm=target)
                 return
             self._save(lifecycle, target)
 
         if confirm is None:
-            title, hint = "Save the lifecycle as JSON to:", "enter saves · escape cancels"
+            title = "Save the lifecycle as JSON to (a file, or a folder to save it in):"
+            hint = "enter saves · escape cancels"
         else:
             title = f"{confirm} already exists."
             hint = "enter overwrites it · change the path to save elsewhere · escape cancels"
         self.push_screen(SavePathScreen(title, default, hint=hint), chosen)
 
     def _save(self, lifecycle: Lifecycle, target: Path) -> None:
+        target = target.absolute()
         try:
             target.write_text(lifecycle.to_json() + "\n", encoding="utf-8")
         except OSError as exc:
-            self.notify(f"cannot write {target}: {exc.strerror}", severity="error")
+            self.notify(f"cannot write {target}: {exc.strerror}", severity="error", markup=False)
             return
-        self.notify(f"saved to {target}", title="Lifecycle saved")
+        self.save_folder = target.parent
+        self.notify(f"saved to {target}", title="Lifecycle saved", markup=False)
 
     def curl_for_shown(self, *, unmask: bool = False) -> str | None:
         """The shown request as curl; unmasked only when asked (needs the real settings)."""
@@ -586,11 +656,28 @@ class DestkitTester(App[int]):
         return request_as_curl(exchange, destination, self.settings_values.get(destination.slug))
 
     def action_copy_curl(self, unmask: bool = False) -> None:
-        """Copy the shown request as a curl command (secrets masked unless ``unmask``)."""
+        """Copy the shown request as a curl command (secrets masked unless ``unmask``, which
+        asks for confirmation first)."""
         text = self.curl_for_shown(unmask=unmask)
         if text is None:
             self.notify("no request to copy yet: send an event first", severity="warning")
             return
+        if unmask:
+            from tester_tui.screens.confirm import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._copy_curl(text, unmask=True)
+
+            question = (
+                "Copy the request with its secrets UNMASKED? Anything you paste it into "
+                "(a chat, a ticket, a shell history) will hold the real credentials."
+            )
+            self.push_screen(ConfirmScreen(question), answered)
+            return
+        self._copy_curl(text, unmask=False)
+
+    def _copy_curl(self, text: str, *, unmask: bool) -> None:
         self.copy_to_clipboard(text)
         how = "secrets UNMASKED" if unmask else "secrets masked"
         self.notify(f"copied the request as curl ({how})", title="Copied")
@@ -676,6 +763,19 @@ class DestkitTester(App[int]):
 
     # -- narrow layout ---------------------------------------------------------------------
 
+    def action_jump(self) -> None:
+        """Jump mode: a letter per pane; the letter shows the pane and focuses it."""
+        from tester_tui.screens.jump import JumpScreen
+
+        targets = [("s", "setup", "Setup"), ("p", "payload", "Payload")]
+        targets.append(("l", "lifecycle", "Lifecycle"))
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.action_show_pane(name)
+
+        self.push_screen(JumpScreen(targets), chosen)
+
     def action_show_pane(self, name: str) -> None:
         """Show ``setup``, ``payload`` or ``lifecycle`` and move the focus into it."""
         self._switch_pane(name, moved=True)
@@ -738,8 +838,9 @@ class DestkitTester(App[int]):
             else:
                 callback = getattr(self, f"action_{name}")
             yield SystemCommand(f"{key.label} ({key.keys})", key.description, callback)
+        # The unmasked copy is never first and never a default: it comes last, and asks.
         yield SystemCommand(
-            "Copy curl with secrets UNMASKED",
+            "Curl with secrets UNMASKED… (asks first)",
             "Copy the request as curl with the real secret values from the settings",
             lambda: self.action_copy_curl(unmask=True),
         )

@@ -28,20 +28,22 @@ class Key(NamedTuple):
     footer: bool = True
 
 
+# f1 comes first: a footer cut from the right on a narrow terminal still shows it.
 KEYS: list[Key] = [
+    Key("f1", "help", "Help", "Show the keys and how the tester works"),
     Key("ctrl+s", "send", "Send", "Send the payload to the destination"),
-    Key("ctrl+r", "new_user_id", "User", "Generate a new test user id"),
+    Key("ctrl+r", "new_user_id", "User", "Generate a new test user id", False),
     Key("ctrl+t", "check_credentials", "Creds", "Check credentials (test_authentication)"),
     Key("ctrl+e", "save_lifecycle", "Save", "Save the shown lifecycle as JSON"),
     Key("ctrl+y", "copy_curl", "Curl", "Copy the request as curl (secrets masked)"),
-    Key("ctrl+o", "history", "History", "Session history: reopen a send"),
+    Key("ctrl+o", "history", "History", "Session history: reopen a send", False),
     Key("ctrl+b", "toggle_route", "Route", "Route to this destination on/off", False),
     Key("ctrl+g", "rebuild_payload", "Rebuild", "Rebuild the payload from the form", False),
     Key("ctrl+n", "journey", "Journey", "Journey mode (journey file preview)", False),
     Key("f2", "show_pane('setup')", "Setup", "Show the setup pane", False),
     Key("f3", "show_pane('payload')", "Payload", "Show the payload pane", False),
     Key("f4", "show_pane('lifecycle')", "Lifecycle", "Show the lifecycle pane", False),
-    Key("f1", "help", "Help", "Show the keys and how the tester works"),
+    Key("f9", "jump", "Jump", "Jump mode: a letter per pane, press one to move there"),
 ]
 
 # Keys that are not the app's own bindings but worth knowing.
@@ -56,6 +58,7 @@ _OTHER_KEYS = [
 # open, the tester's own keys above are switched off (``DestkitTester.check_action``) and these
 # take over; f1 and the command palette stay.
 JOURNEY_KEYS: list[Key] = [
+    Key("f1", "app.help", "Help", "Show the keys of journey mode"),
     Key("escape", "back", "Back", "Back to the event tester"),
     Key("f5", "preview", "Preview", "Preview the user's path through the journey (no sending)"),
     Key(
@@ -79,11 +82,11 @@ JOURNEY_KEYS: list[Key] = [
     Key("f3", "show_pane('path')", "Path", "Show the user's path", False),
     Key("f4", "show_pane('payloads')", "Payloads", "Show the payloads per destination", False),
     Key("f6", "show_pane('send')", "Send pane", "Show the settings and the deliveries", False),
+    Key("f9", "jump", "Jump", "Jump mode: a letter per pane, press one to move there"),
 ]
 
 _JOURNEY_OTHER_KEYS = [
     ("enter (tree)", "On a journey: preview it; on a step: focus it (enter again: unfocus)"),
-    ("f1", "This help"),
     ("ctrl+p", "Command palette: every journey-mode action by name"),
     ("tab / shift+tab", "Move between fields and panes"),
     ("ctrl+q", "Quit"),

@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sdk import Destination, Exchange
+    from sdk import Destination, Exchange, RetryPolicy
     from sdk.engage import TestEventSpec
 
 __all__ = [
+    "describe_retry",
     "initial_settings",
+    "interactive_retry",
     "new_event_ids",
     "payload_text",
     "request_as_curl",
@@ -59,6 +61,24 @@ def initial_settings(
     return values
 
 
+def interactive_retry() -> RetryPolicy:
+    """The tester's retry policy: a person is waiting, so three quick attempts (about a
+    second in all), not production's five over many seconds. ``RetryPolicy`` is sdk's."""
+    from sdk import RetryPolicy
+
+    return RetryPolicy(
+        max_attempts=3, max_elapsed=10.0, initial_backoff=0.2, max_backoff=1.0, jitter=0.1
+    )
+
+
+def describe_retry(policy: RetryPolicy, *, interactive: bool) -> str:
+    """``retry: up to 3 attempts, 0.2–1 s apart (the tester's short policy)``."""
+    attempts = f"{policy.max_attempts} attempt{'s' if policy.max_attempts != 1 else ''}"
+    apart = f"{policy.initial_backoff:g}–{policy.max_backoff:g} s apart"
+    whose = "the tester's short policy" if interactive else "as configured"
+    return f"retry: up to {attempts}, {apart} ({whose})"
+
+
 def new_event_ids() -> dict[str, str]:
     """A fresh ``messageId`` and ``timestamp`` (one pair per message sent)."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -71,15 +91,19 @@ def payload_text(
     route: bool,
     ids: Mapping[str, str],
     stamp: Mapping[str, Any] | None = None,
+    drop_user: bool = False,
 ) -> str:
     """The test event for ``spec`` as pretty JSON; raises ``sdk.InputError`` (one line).
 
     ``route=False`` keeps the destination out of the integrations object
-    (``{"All": false}``), so the event is "filtered at destination".
+    (``{"All": false}``), so the event is "filtered at destination". ``drop_user`` leaves
+    ``userId`` out (the form's User id is empty: the payload must not keep an old one).
     """
     from sdk.engage import build_test_event
 
     wire = build_test_event(spec).to_wire()
+    if drop_user:
+        wire.pop("userId", None)
     if not route:
         wire["integrations"] = {"All": False}
     wire.update(ids)

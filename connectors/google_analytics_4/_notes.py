@@ -1,6 +1,5 @@
 # ruff: noqa: E501 - Markdown tables are one line a row
-"""The prose of the google_analytics_4 docs page (``destkit docs google_analytics_4`` adds it under
-"Notes")."""
+"""The prose of the google_analytics_4 docs page (``destkit docs google_analytics_4`` adds it under "Notes")."""
 
 NOTES = """\
 An **event** destination. Track, page and screen calls become GA4 events sent through the
@@ -15,6 +14,9 @@ Reference followed (checked 2026-11): [Measurement Protocol reference](https://d
 [limitations and reserved names](https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference#limitations)
 and the [recommended events](https://developers.google.com/analytics/devguides/collection/ga4/reference/events).
 
+The `measurement_id` must be a web data stream's `G-XXXXXXX` (refused at load otherwise); the
+`api_secret` travels in the query string and is masked in every recorded URL, log line, error and
+note; `region: eu` sends to `region1.google-analytics.com`.
 
 ### Segment call -> request
 

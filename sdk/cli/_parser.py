@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from sdk.cli import _dlq, _serve, _status  # argparse only at import; runners load lazily
+from sdk.cli._sync import sync_arguments
 from sdk.engage._testevents import DEFAULT_SPACE_ID, TestEventType
 
 __all__ = [
@@ -275,6 +276,7 @@ COMMANDS: list[Command] = [
         _dlq.dlq_arguments,
         "sdk.cli._dlq:run_dlq",
     ),
+    Command("sync", "list sync from a file of users", sync_arguments, "sdk.cli._sync:run_sync"),
 ]
 
 

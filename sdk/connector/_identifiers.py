@@ -193,9 +193,11 @@ def normalize_phone(
     or North America's 1); with neither it is refused. The result has 8 to 15 digits after the
     ``+`` (Google Ads: "E164 format ... up to fifteen digits ... starting with a + sign").
     """
-    text = _ascii_digits(unicodedata.normalize("NFKC", clean_text(value, "phone")))
+    text = clean_text(value, "phone")
+    if not text.isascii():  # full-width digits and signs, Arabic-Indic digits...
+        text = _ascii_digits(unicodedata.normalize("NFKC", text))
     international = text.startswith(("+", "00"))
-    if international:
+    if international and "(" in text:
         text = _PHONE_TRUNK_ZERO_GROUP.sub("", text, count=1)
     body = text[1:] if text.startswith("+") else text
     digits = _PHONE_SEPARATORS.sub("", body)

@@ -14,7 +14,9 @@ real payloads use the boolean, so destkit emits ``true`` and accepts both on inp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,6 +25,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from sdk._errors import InvalidEvent
+from sdk.engage._identifiers import user_identifiers
 from sdk.engage._keys import is_journey_key
 from sdk.spec._messages import (
     Alias,
@@ -258,12 +261,39 @@ def _flag(value: Any, field_name: str) -> bool:
     )
 
 
+#: The message whose membership is being read once (see :func:`reading_membership_once`).
+_ONCE: ContextVar[list[Any] | None] = ContextVar("destkit_membership_once", default=None)
+
+
+@contextlib.contextmanager
+def reading_membership_once(message: object) -> Iterator[None]:
+    """Within this block, :func:`membership_of` reads ``message``'s membership once and
+    answers its later calls for the same message from that reading (the runtime's preparation
+    of one event: subscriptions, the journey rule and a list connector's map all ask). The
+    message must not change meanwhile."""
+    token = _ONCE.set([message, None, False])
+    try:
+        yield
+    finally:
+        _ONCE.reset(token)
+
+
 def membership_of(message: Track | Identify | Page | Screen | Group | Alias) -> Membership | None:
     """Read a membership change from an Engage event; ``None`` when it is not one.
 
     A track ``Audience Entered``/``Audience Exited`` or an identify carrying the computation key
     as a trait is a membership event. Both ``true`` and ``"true"`` are accepted.
     """
+    once = _ONCE.get()
+    if once is None or once[0] is not message:
+        return _membership_of(message)
+    if not once[2]:
+        once[1], once[2] = _membership_of(message), True
+    result: Membership | None = once[1]
+    return result
+
+
+def _membership_of(message: Track | Identify | Page | Screen | Group | Alias) -> Membership | None:
     raw = message.personas
     if not raw:
         return None
@@ -307,56 +337,3 @@ def membership_values(
     if membership is not None:
         values[membership.key] = membership.member
     return values, membership
-
-
-def _trait_paths(*names: str) -> tuple[tuple[str, ...], ...]:
-    """Where a trait may sit, in order: the event's traits (identify), its properties (track,
-    where Trait Enrichment puts profile traits), then ``context.traits``."""
-    roots = (("traits",), ("properties",), ("context", "traits"))
-    return tuple((*root, *name.split(".")) for root in roots for name in names)
-
-
-# Where Segment messages carry identifiers, in the order connectors should look.
-_IDENTIFIER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "email": _trait_paths("email"),
-    "phone": _trait_paths("phone"),
-    "first_name": _trait_paths("first_name", "firstName"),
-    "last_name": _trait_paths("last_name", "lastName"),
-    "mobile_ad_id": (("context", "device", "advertisingId"),),
-    "city": _trait_paths("address.city"),
-    "state": _trait_paths("address.state"),
-    "country": _trait_paths("address.country"),
-    "zip": _trait_paths("address.postal_code", "address.postalCode"),
-    "gender": _trait_paths("gender"),
-    "birthday": _trait_paths("birthday"),
-}
-
-
-def _dig(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = document
-    for part in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
-def user_identifiers(message: Track | Identify | Page | Screen | Group | Alias) -> dict[str, str]:
-    """The identifiers a message carries: ``user_id``, ``anonymous_id``, ``email``, ``phone``,
-    ``mobile_ad_id`` (``context.device.advertisingId``), ``first_name``, ``last_name``, the
-    address parts ``city``, ``state``, ``country``, ``zip``, and ``gender``, ``birthday``.
-    First found wins: event traits, then properties, then ``context.traits``. Values are
-    returned as given (as text); list connectors normalise and hash them."""
-    wire = message.to_wire()
-    found: dict[str, str] = {}
-    if message.user_id:
-        found["user_id"] = message.user_id
-    if message.anonymous_id:
-        found["anonymous_id"] = message.anonymous_id
-    for kind, paths in _IDENTIFIER_PATHS.items():
-        for path in paths:
-            value = _dig(wire, path)
-            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-                found[kind] = str(value)
-                break
-    return found

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import SecretStr
 
+from sdk._documents import DocumentProblem, parse_document
 from sdk._errors import DestkitError, InputError
 from sdk.connector._destination import Destination
 from sdk.connector._registry import get_destination
@@ -149,10 +150,12 @@ def parse_config(text: str, environ: Mapping[str, str] | None = None) -> Service
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 raise ConfigError("", "YAML aliases (*name) are not allowed")
-        data = yaml.safe_load(text)
+        data = parse_document(text, "yaml")  # the one reader's limits: depth, numbers, NaN
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0]
         raise ConfigError("", f"is not valid YAML: {first}") from None
+    except DocumentProblem as problem:
+        raise ConfigError(problem.where, problem.rule) from None
     except RecursionError:
         raise ConfigError("", "nests too deeply") from None
     if not isinstance(data, dict):

@@ -264,8 +264,16 @@ def invalid_event_from(error: ValidationError, prefix: str = "") -> InvalidEvent
     return InvalidEvent(field_name, rule)
 
 
-def _load_json(text: str | bytes | bytearray, field: str) -> Any:
+#: JSON text longer than this is refused before it is parsed (whitespace may pad a document a
+#: little, not by megabytes): a message, and a batch.
+MAX_MESSAGE_TEXT = 1024 * 1024
+MAX_BATCH_TEXT = 8 * MAX_BATCH_BYTES
+
+
+def _load_json(text: str | bytes | bytearray, field: str, limit: int) -> Any:
     """JSON text as Python objects; a problem is one ``InvalidEvent`` naming ``field``."""
+    if len(text) > limit:
+        raise PayloadTooLarge(field, f"is {len(text)} characters of text; at most {limit} are read")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -291,7 +299,7 @@ def parse_message(
     serializes within the limit (and JSON text padded with whitespace is not refused for it).
     """
     if isinstance(data, (str, bytes)):
-        data = _load_json(data, "message")
+        data = _load_json(data, "message", MAX_MESSAGE_TEXT)
     if not isinstance(data, Mapping):
         raise InvalidEvent("message", "must be a JSON object")
     try:
@@ -383,7 +391,7 @@ def parse_batch(document: Mapping[str, Any] | Iterable[Any] | str | bytes) -> Ba
     neighbour was bad.
     """
     if isinstance(document, (str, bytes, bytearray)):
-        document = _load_json(document, "batch")
+        document = _load_json(document, "batch", MAX_BATCH_TEXT)
     items: list[Any]
     if isinstance(document, Mapping):
         if "batch" in document:

@@ -9,6 +9,8 @@ excerpt of it, marked as cut.
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
@@ -41,15 +43,30 @@ class CappedBody:
 async def read_capped(response: httpx.Response, max_bytes: int) -> CappedBody:
     """Read a streamed response's decoded body, stopping once it passes ``max_bytes``.
 
+    A gzip or deflate body is inflated here, never more than the room left under the cap at a
+    time (the HTTP client's own decoder inflates a whole received chunk at once: a 64 KB chunk
+    of a gzip bomb is 64 MB). Any other encoding is left to the client's decoder.
+
     The response is left read (``response.content`` is what was kept), so code that reads
     ``.content``, ``.text`` or ``.json()`` afterwards sees the capped body; the caller closes it.
     """
     if max_bytes < 1:
         raise ValueError("max_bytes: must be at least 1")
+    codings = [
+        c.strip().lower()
+        for c in response.headers.get("content-encoding", "").split(",")
+        if c.strip().lower() not in ("", "identity")
+    ]
+    if not codings:
+        chunks = response.aiter_raw()
+    elif len(codings) == 1 and codings[0] in _WBITS:
+        chunks = _inflated(response.aiter_raw(), codings[0], max_bytes)
+    else:
+        chunks = response.aiter_bytes()
     buffer = bytearray()
     received = 0
     truncated = False
-    async for chunk in response.aiter_bytes():
+    async for chunk in chunks:
         received += len(chunk)
         room = max_bytes - len(buffer)
         if len(chunk) > room:
@@ -61,6 +78,43 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> CappedBody:
     # What httpx's own aread() does once the stream is consumed; reading stopped early here.
     response._content = content
     return CappedBody(content, received, truncated)
+
+
+#: zlib's window bits per coding: gzip's header and trailer; deflate as HTTP means it (zlib).
+_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+
+
+async def _inflated(raw: AsyncIterator[bytes], coding: str, max_bytes: int) -> AsyncIterator[bytes]:
+    """Inflate ``raw`` chunk by chunk, each step at most ``max_bytes + 1`` bytes of output.
+
+    Several gzip members follow each other; a ``deflate`` body without its zlib header (which
+    some servers send) is read as raw deflate. A broken stream is an ``httpx.DecodingError``,
+    as with the client's own decoder.
+    """
+    inflater = zlib.decompressobj(_WBITS[coding])
+    first = True
+    try:
+        async for data in raw:
+            while data:
+                try:
+                    out = inflater.decompress(data, max_bytes + 1)
+                except zlib.error:
+                    if not (first and coding == "deflate"):
+                        raise
+                    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                    out = inflater.decompress(data, max_bytes + 1)
+                first = False
+                if out:
+                    yield out
+                data = inflater.unconsumed_tail
+                if not data and inflater.eof and inflater.unused_data:
+                    data = inflater.unused_data  # the next gzip member
+                    inflater = zlib.decompressobj(_WBITS[coding])
+        tail = inflater.flush()
+        if tail:
+            yield tail
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"{coding} body cannot be decoded: {exc}") from None
 
 
 def excerpt(

@@ -151,6 +151,7 @@ class DestinationHTTP:
         timeout: float = 10.0,
         on_exchange: Callable[[Exchange], None] | None = None,
         on_rate_limit_wait: Callable[[float], None] | None = None,
+        record_bodies: bool = True,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._client = client
@@ -164,6 +165,8 @@ class DestinationHTTP:
         self.on_exchange = on_exchange
         #: Called with the seconds each request waited for the rate limiter.
         self.on_rate_limit_wait = on_rate_limit_wait
+        #: Whether request bodies are recorded (bulk delivery without lifecycles: not).
+        self.record_bodies = record_bodies
         if max_response_bytes < 1:
             raise ValueError("max_response_bytes: must be at least 1")
         #: The most decoded bytes one attempt reads of a response body; past it the attempt
@@ -177,7 +180,10 @@ class DestinationHTTP:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def _record_request(self, request: httpx.Request) -> RecordedRequest:
-        body, kind = _decode_body(request.content, request.headers)
+        if self.record_bodies:
+            body, kind = _decode_body(request.content, request.headers)
+        else:
+            body, kind = f"<{len(request.content)} bytes, not recorded>", "omitted"
         return RecordedRequest(
             method=request.method,
             url=self.redactor.url(str(request.url)),

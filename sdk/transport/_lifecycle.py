@@ -48,8 +48,10 @@ should take it as ``[]``.
 ``rate_limit_wait_s`` the seconds its requests then waited for the destination's own rate limit
 (``rate_limit``), summed over its exchanges. Neither counts in an exchange's ``timings``.
 
-``body_kind`` is ``json`` (body is the parsed value), ``text``, ``form`` (a mapping), ``empty`` or
-``binary`` (a size note). Bodies larger than :data:`MAX_RECORDED_BODY` are cut, with a note.
+``body_kind`` is ``json`` (body is the parsed value), ``text``, ``form`` (a mapping), ``empty``,
+``binary`` (a size note) or ``omitted`` (a size note: a request of bulk delivery, whose record of a
+failure is built after the fact and shows the event's ``payload`` instead). Bodies larger than
+:data:`MAX_RECORDED_BODY` are cut, with a note.
 """
 
 from __future__ import annotations

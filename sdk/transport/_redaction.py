@@ -108,14 +108,14 @@ class Redactor:
 
     def add(self, *secrets: str) -> None:
         """Register more secret values (for example an access token obtained at run time)."""
-        known = len(self._secrets) + len(self._cores)
+        known = (len(self._secrets), len(self._cores))
         for secret in secrets:
             if not secret or len(secret) < _MIN_SECRET_LENGTH:
                 continue
             self._raw.add(secret)
             self._secrets.update(self._forms(secret))
             self._cores.update(self._base64_cores(secret))
-        if len(self._secrets) + len(self._cores) != known:
+        if (len(self._secrets), len(self._cores)) != known:
             self._probes = tuple(form.encode() for form in self._secrets | self._cores)
             # Reverse order puts a secret before any shorter one it starts with ("12345678"
             # before "1234"), so the alternation masks the longest form, never leaving a tail.
@@ -193,7 +193,8 @@ class Redactor:
     def _mask_basic(self, match: re.Match[str]) -> str:
         token = match.group(2)
         try:
-            decoded = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_")
+            # Padding restored (shown tokens often lack it); excess padding is ignored.
+            decoded = base64.b64decode(token + "==", altchars=b"-_")
         except ValueError:
             return match.group(0)
         text = decoded.decode(errors="replace")

@@ -72,7 +72,8 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(keys, description)
         with Vertical(id="help"):
             yield Static(self.title_text, id="help-title")
+            # Under the title, so no terminal is too short to show how to close it.
+            yield Static("escape, q or f1 closes · ↑ ↓ scroll", id="help-close")
             with VerticalScroll(id="help-scroll"):
                 yield Static(Text(self.about), id="help-about")
                 yield Static(table, id="help-keys")
-            yield Static("escape closes", id="help-close")

@@ -26,7 +26,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
     Button,
-    Footer,
     Header,
     Input,
     Select,
@@ -50,15 +49,16 @@ from tester_tui.journey_session import (
     user_files,
     users_folder,
 )
-from tester_tui.keys import journey_bindings
+from tester_tui.keys import JOURNEY_KEYS, journey_bindings
+from tester_tui.lifecycle_render import Palette, palette_of
 from tester_tui.panes import focus_pane
 from tester_tui.widgets.field_row import FieldRow
 from tester_tui.widgets.journey_path import JourneyPathView
 from tester_tui.widgets.journey_payloads import JourneyPayloads
 from tester_tui.widgets.journey_send import JourneySend
 from tester_tui.widgets.journey_tree import JourneyTree, NodeData
-from tester_tui.widgets.lifecycle_view import Palette, palette_of
 from tester_tui.widgets.settings_form import SettingsForm
+from tester_tui.widgets.stable_footer import StableFooter
 
 if TYPE_CHECKING:
     from sdk import Destination, JourneyFile, Preview, UserProfile
@@ -194,7 +194,7 @@ class JourneyScreen(Screen[None]):
                 yield JourneyPayloads(id="journey-payloads")
             with Vertical(id="jpane-send", classes="jpane"):
                 yield JourneySend(id="journey-send")
-        yield Footer()
+        yield StableFooter([k.action for k in JOURNEY_KEYS], compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "journey mode"
@@ -804,6 +804,19 @@ class JourneyScreen(Screen[None]):
         self.app.copy_to_clipboard(text)
         self.notify("copied the preview as text", title="Copied")
 
+    def action_jump(self) -> None:
+        """Jump mode: a letter per pane; the letter shows the pane and focuses it."""
+        from tester_tui.screens.jump import JumpScreen
+
+        targets = [("s", "setup", "Setup"), ("a", "path", "Path")]
+        targets += [("y", "payloads", "Payloads"), ("d", "send", "Send · settings")]
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.action_show_pane(name)
+
+        self.app.push_screen(JumpScreen(targets), chosen)
+
     def action_show_pane(self, name: str) -> None:
         """Show ``setup``, ``path``, ``payloads`` or ``send`` and move the focus into it."""
         self._show_pane(name, moved=True)
@@ -840,6 +853,10 @@ class JourneyScreen(Screen[None]):
         if mode == self.size_mode:
             return
         self.size_mode = mode
+        # The breakpoint class now, not after the next resize: else the setup pane is hidden
+        # for a frame and the step tree loses the focus it opens with.
+        for name in ("narrow", "medium", "wide"):
+            self.set_class(name == mode, f"-{name}")
         tabs = self.query_one("#journey-tabs", Tabs)
         hidden = {"narrow": (), "medium": ("setup",), "wide": ("setup", "path")}[mode]
         for pane in _PANES:
@@ -848,7 +865,9 @@ class JourneyScreen(Screen[None]):
             else:
                 tabs.show(f"jtab-{pane}")
         if tabs.active in ("", *(f"jtab-{pane}" for pane in hidden)):
-            tabs.active = "jtab-payloads" if mode == "wide" else "jtab-path"
+            # Narrow: open on Setup, where the step tree (and the focus) is.
+            first = {"narrow": "setup", "medium": "path", "wide": "payloads"}[mode]
+            tabs.active = f"jtab-{first}"
 
     # -- inputs ----------------------------------------------------------------------------------
 

@@ -1,14 +1,20 @@
-"""Choose the destination: every connector in the registry, in a type-to-search ``Select``."""
+"""Choose the destination: every connector in the registry, in a ``Select``, and a filter.
+
+Typing on the menu (or in the filter) filters as you type: the matches (name or slug, any
+part) are listed under the filter; enter or a click chooses the highlighted one, escape clears
+the filter. The registry grows; a jump to the first match is not enough.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Select, Static
+from textual.widgets import Input, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
 from tester_tui.widgets.field_row import FieldRow
 
@@ -21,7 +27,10 @@ class DestinationPicker(Vertical):
     DEFAULT_CSS = """
     DestinationPicker {
         height: auto;
+        #destination { width: 1fr; }
         #destination-about { color: $text-muted; height: auto; }
+        #destination-matches { height: auto; max-height: 8; border: none; display: none; }
+        #destination-matches.-shown { display: block; }
     }
     """
 
@@ -56,8 +65,87 @@ class DestinationPicker(Vertical):
             )
         else:  # no connector loaded at all: a prompt that says so (nothing to choose)
             select = Select[str]([], id="destination", prompt="(no destinations)", compact=True)
-        yield FieldRow("Name", select, tooltip="Every connector in the registry; type to search")
+        # The menu spans the pane (no label beside it): open, it covers whole lines, so no
+        # fragment of the text under it shows beside it.
+        select.tooltip = "Every connector in the registry; type to filter"
+        yield select
         yield Static(id="destination-about")
+        yield FieldRow(
+            "Filter",
+            Input(
+                placeholder=f"type to filter ({len(self._options)} destinations)",
+                id="destination-filter",
+                compact=True,
+                select_on_focus=False,
+            ),
+            tooltip="Type part of a name or slug; enter chooses the highlighted match",
+        )
+        yield OptionList(id="destination-matches")
+
+    def matches(self, query: str) -> list[tuple[str, str]]:
+        """The ``(label, slug)`` options whose label or slug contains ``query`` (any case)."""
+        needle = query.strip().lower()
+        return [(label, slug) for label, slug in self._options if needle in label.lower()]
+
+    @on(Input.Changed, "#destination-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        event.stop()
+        found = self.query_one("#destination-matches", OptionList)
+        query = event.value.strip()
+        found.clear_options()
+        if not query:
+            found.remove_class("-shown")
+            return
+        hits = self.matches(query)
+        if hits:
+            found.add_options([Option(label, id=slug) for label, slug in hits])
+            found.highlighted = 0
+        else:
+            found.add_option(Option(f"no destination matches {query!r}", disabled=True))
+        found.add_class("-shown")
+
+    def on_key(self, event: events.Key) -> None:
+        filter_input = self.query_one("#destination-filter", Input)
+        found = self.query_one("#destination-matches", OptionList)
+        select = self.query_one("#destination", Select)
+        if self.app.focused is select and not select.expanded and event.is_printable:
+            # Typing on the closed menu filters: the keys go to the filter.
+            event.stop()
+            event.prevent_default()
+            filter_input.focus()
+            filter_input.insert_text_at_cursor(event.character or "")
+            return
+        if self.app.focused is filter_input and found.has_class("-shown"):
+            if event.key in ("down", "up"):
+                event.stop()
+                event.prevent_default()
+                if event.key == "down":
+                    found.action_cursor_down()
+                else:
+                    found.action_cursor_up()
+            elif event.key == "escape":
+                event.stop()
+                filter_input.value = ""
+
+    @on(Input.Submitted, "#destination-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        found = self.query_one("#destination-matches", OptionList)
+        if found.highlighted is not None:
+            self._choose_match(found.get_option_at_index(found.highlighted))
+
+    @on(OptionList.OptionSelected, "#destination-matches")
+    def _match_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._choose_match(event.option)
+
+    def _choose_match(self, option: Option) -> None:
+        if option.id is None or option.disabled:
+            return
+        self.query_one("#destination-filter", Input).value = ""
+        select = self.query_one("#destination", Select)
+        select.value = option.id
+        select.focus()
 
     def set_destinations(self, options: list[tuple[str, str]], value: str | None) -> None:
         """Fill the menu with ``(label, slug)`` pairs (at least one) and choose ``value``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -25,6 +26,7 @@ __all__ = ["EventForm"]
 DEFAULT_JOURNEY = "First Purchase"
 DEFAULT_STEP = "Opened Email"
 _PLAIN_TYPES = {"track", "page", "screen", "group", "alias"}
+_REMOVALS = {"audience-exited", "list-remove"}
 
 
 class EventForm(Vertical):
@@ -38,6 +40,8 @@ class EventForm(Vertical):
         #step-key { color: $text-accent; height: auto; }
         #step-key.-error { color: $error; }
         #route { margin-top: 1; }
+        #type-error { color: $error; height: auto; }
+        #type-error.-hidden { display: none; }
     }
     """
 
@@ -64,6 +68,8 @@ class EventForm(Vertical):
         self._value = value
         self._space = space
         self.key_error: str | None = None
+        #: Why the chosen event type cannot be sent with this journey/step (add-only), or None.
+        self.type_error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield FieldRow(
@@ -73,6 +79,7 @@ class EventForm(Vertical):
             ),
             tooltip="The test event to build (Segment's event tester menu)",
         )
+        yield Static(id="type-error", classes="-hidden")
         yield FieldRow(
             "User id",
             Input(self._user_id, id="user-id", placeholder="test-user-…", compact=True),
@@ -167,6 +174,7 @@ class EventForm(Vertical):
         self.query_one("#membership").set_class(not membership, "-hidden")
         key = self.query_one("#step-key", Static)
         self.key_error = None
+        self._check_type(kind, membership)
         if not membership:
             key.update("")
             return
@@ -191,6 +199,21 @@ class EventForm(Vertical):
             text = f"✗ {exc.message}"
         key.update(text)
         key.set_class(self.key_error is not None, "-error")
+
+    def _check_type(self, kind: str | None, membership: bool) -> None:
+        """A journey step is add-only: an exit or a removal aimed at one is refused here,
+        beside the Type menu, before Send (the runtime would refuse it as ListRemovalRefused)."""
+        removal = kind in _REMOVALS
+        journey_given = bool(self._text("journey") or self._text("step"))
+        self.type_error = (
+            "journeys are add-only: a journey step never sends an exit or a removal "
+            "(clear Journey and Step to use an audience, or choose an entry)"
+            if membership and removal and journey_given
+            else None
+        )
+        error = self.query_one("#type-error", Static)
+        error.update(Text(f"✗ {self.type_error}" if self.type_error else ""))
+        error.set_class(self.type_error is None, "-hidden")
 
     @on(Input.Changed)
     @on(Select.Changed)

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tester_tui.journey_session import Focus, entered_summary, find_visits
-from tester_tui.widgets.lifecycle_view import Palette, badge, palette_of
+from tester_tui.lifecycle_render import Palette, badge, palette_of
 
 __all__ = ["OUTCOME_KINDS", "JourneyPathView", "path_renderable"]
 

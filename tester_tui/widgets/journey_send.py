@@ -20,8 +20,9 @@ from textual.message import Message
 from textual.widgets import OptionList, Select, Static, TabbedContent, TabPane
 
 from tester_tui.journey_session import Focus, delivery_counts, redact_with
+from tester_tui.lifecycle_render import Palette, badge, palette_of
 from tester_tui.widgets.field_row import FieldRow
-from tester_tui.widgets.lifecycle_view import LifecycleView, Palette, badge, palette_of
+from tester_tui.widgets.lifecycle_view import LifecycleView
 from tester_tui.widgets.settings_form import SettingsForm
 
 if TYPE_CHECKING:
@@ -98,8 +99,7 @@ class JourneySend(Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lifecycles: list[Lifecycle] = []
-        self._follow = True  # show the latest lifecycle until one is chosen
-        self._auto: set[int] = set()  # highlights this widget moved itself (not a choice)
+        self._follow = True  # highlight (and show) the latest lifecycle until one is chosen
 
     def compose(self) -> ComposeResult:
         yield Static("Preview first (f5): the destinations come from the preview.", id="js-status")
@@ -210,7 +210,6 @@ class JourneySend(Vertical):
         """A new send begins: forget the last one's lifecycles."""
         self.lifecycles = []
         self._follow = True
-        self._auto.clear()
         self.query_one("#js-lifecycles", OptionList).clear_options()
         self.query_one("#js-lifecycle", LifecycleView).show(None, reset=True)
         self._summary()
@@ -226,16 +225,24 @@ class JourneySend(Vertical):
         else:
             self.lifecycles.append(lifecycle)
             options.add_option(delivery_line(len(self.lifecycles), lifecycle))
-        view = self.query_one("#js-lifecycle", LifecycleView)
         if self._follow:
-            index = self.lifecycles.index(lifecycle)
-            if options.highlighted != index:
-                self._auto.add(index)
-                options.highlighted = index
-            view.show(lifecycle)
-        elif view.lifecycle is lifecycle:
-            view.show(lifecycle)  # the one shown changed: redraw it
+            options.highlighted = len(self.lifecycles) - 1
+        self._show_highlighted(redraw=lifecycle)
         self._summary()
+
+    def _show_highlighted(self, *, redraw: Lifecycle | None = None) -> None:
+        """The detail shows the highlighted delivery, always (``redraw``: that lifecycle
+        changed, draw it again if it is the one shown)."""
+        options = self.query_one("#js-lifecycles", OptionList)
+        index = options.highlighted
+        if index is None or index >= len(self.lifecycles):
+            return
+        view = self.query_one("#js-lifecycle", LifecycleView)
+        chosen = self.lifecycles[index]
+        if view.lifecycle is not chosen:
+            view.show(chosen, reset=True)
+        elif redraw is chosen:
+            view.show(chosen)
 
     def finish(self, lifecycles: list[Lifecycle]) -> None:
         """The send is over: ``lifecycles`` in sdk's order (destination by destination)."""
@@ -245,9 +252,12 @@ class JourneySend(Vertical):
         options = self.query_one("#js-lifecycles", OptionList)
         for index, lifecycle in enumerate(self.lifecycles):  # every line in its final state
             options.replace_option_prompt_at_index(index, delivery_line(index + 1, lifecycle))
+        if self._follow and self.lifecycles:
+            options.highlighted = len(self.lifecycles) - 1
+        self._show_highlighted()
         view = self.query_one("#js-lifecycle", LifecycleView)
         if view.lifecycle is not None:
-            view.show(view.lifecycle)
+            view.show(view.lifecycle)  # in its final state
         self._summary()
 
     def _summary(self) -> None:
@@ -273,13 +283,10 @@ class JourneySend(Vertical):
     @on(OptionList.OptionHighlighted, "#js-lifecycles")
     def _chosen(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        index = event.option_index
-        if index >= len(self.lifecycles):
-            return
-        if index in self._auto:  # moved here by update(): keep following
-            self._auto.discard(index)
+        # The list's highlight now, not the message's (it may be older than the last update):
+        # the detail always shows what is highlighted.
+        index = self.query_one("#js-lifecycles", OptionList).highlighted
+        if index is None or index >= len(self.lifecycles):
             return
         self._follow = index == len(self.lifecycles) - 1
-        view = self.query_one("#js-lifecycle", LifecycleView)
-        if view.lifecycle is not self.lifecycles[index]:
-            view.show(self.lifecycles[index], reset=True)
+        self._show_highlighted()

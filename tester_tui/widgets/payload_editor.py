@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -26,11 +27,20 @@ def validate_payload(text: str) -> tuple[dict[str, Any] | None, str | None]:
     import json
 
     from sdk import InputError, parse_message
+    from sdk.engage import membership_of
 
     try:
-        parse_message(text)
+        message = parse_message(text)
     except InputError as exc:
         return None, exc.message
+    # The add-only rule the runtime applies before any request (ListRemovalRefused): refused
+    # here, so the verdict and Send agree with the outcome.
+    membership = membership_of(message)
+    if membership is not None and membership.is_journey and not membership.member:
+        return None, (
+            f"{membership.key} is a journey step: journeys are add-only, so an exit or a "
+            "removal is never sent"
+        )
     # Valid: send the document as written (unknown keys and all); the runtime parses it again.
     return json.loads(text), None
 
@@ -49,6 +59,7 @@ class PayloadEditor(Vertical):
         #send-row { height: auto; padding: 0 1; }
         #send { margin-right: 1; }
         #send-reason { color: $text-muted; width: 1fr; height: auto; }
+        #retry-policy { color: $text-muted; height: auto; padding: 0 1; }
     }
     """
 
@@ -66,6 +77,7 @@ class PayloadEditor(Vertical):
         self._pending: str | None = None
         self.event: dict[str, Any] | None = None
         self.error: str | None = "no payload yet"
+        self._send_state: tuple[bool, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -77,6 +89,7 @@ class PayloadEditor(Vertical):
         with Horizontal(id="send-row"):
             yield Button("Send  ^s", id="send", variant="primary", compact=True)
             yield Static(id="send-reason")
+        yield Static(id="retry-policy")
 
     @property
     def text(self) -> str:
@@ -111,8 +124,23 @@ class PayloadEditor(Vertical):
         )
         return True
 
+    def set_retry_text(self, text: str) -> None:
+        """Say how hard a send tries (the retry policy in force)."""
+        self.query_one("#retry-policy", Static).update(text)
+
+    def set_form_error(self, error: str) -> None:
+        """The form cannot build an event (``error``): the verdict says so, not "valid"."""
+        self.event, self.error = None, f"form: {error}"
+        status = self.query_one("#payload-status", Static)
+        status.update(Text(f"✗ {self.error} (fix the form, or edit the payload by hand)"))
+        status.add_class("-error")
+        self.post_message(self.Validated(None, self.error))
+
     def set_send_state(self, enabled: bool, reason: str) -> None:
-        """Enable or refuse Send, saying why."""
+        """Enable or refuse Send, saying why (nothing is redrawn when nothing changed)."""
+        if self._send_state == (enabled, reason):
+            return
+        self._send_state = (enabled, reason)
         self.query_one("#send", Button).disabled = not enabled
         self.query_one("#send-reason", Static).update(reason)
 
@@ -125,9 +153,9 @@ class PayloadEditor(Vertical):
         status = self.query_one("#payload-status", Static)
         if self.error is None:
             kind = self.event.get("type", "?") if self.event else "?"
-            status.update(f"✓ valid {kind} message · {len(text.encode())} bytes")
+            status.update(Text(f"✓ valid {kind} message · {len(text.encode())} bytes"))
         else:
-            status.update(f"✗ {self.error}")
+            status.update(Text(f"✗ {self.error}"))
         status.set_class(self.error is not None, "-error")
         if not self.dirty:
             self.query_one("#payload-banner").remove_class("-shown")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -17,6 +18,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
+from tester_tui.safe_text import safe
 from tester_tui.widgets.field_row import FieldRow, label_width
 
 if TYPE_CHECKING:
@@ -46,6 +48,9 @@ class SettingsForm(Vertical):
         #settings-error { color: $error; height: auto; }
         #settings-error.-ok { color: $success; }
         #check-credentials { margin-top: 0; }
+        #creds-status { height: auto; color: $text-muted; }
+        #creds-status.-ok { color: $success; }
+        #creds-status.-error { color: $error; }
     }
     """
 
@@ -58,8 +63,11 @@ class SettingsForm(Vertical):
             self.values = values
             self.error = error
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, checks: dict[str, tuple[str, bool]] | None = None, **kwargs: Any) -> None:
+        """``checks``: the last credentials check per destination slug (``(text, ok)``),
+        shared with the other settings forms of the app so a result outlives the form."""
         super().__init__(**kwargs)
+        self.checks: dict[str, tuple[str, bool]] = {} if checks is None else checks
         self.destination: Destination[Any] | None = None
         self._initial: dict[str, Any] = {}
         self._fields: list[SettingField] = []
@@ -73,6 +81,7 @@ class SettingsForm(Vertical):
         self._initial = dict(values)
         self._fields = setting_fields(destination.settings)
         await self.recompose()
+        self._draw_check()
         self._emit()
 
     def compose(self) -> ComposeResult:
@@ -88,6 +97,29 @@ class SettingsForm(Vertical):
             yield FieldRow(title, self._input_for(field), tooltip=tooltip, width=width)
         yield Static(id="settings-error")
         yield Button("Check credentials  ^t", id="check-credentials", compact=True)
+        yield Static(id="creds-status")
+
+    def on_mount(self) -> None:
+        self._draw_check()
+
+    def set_check(self, slug: str, text: str, ok: bool) -> None:
+        """Keep the result of ``slug``'s credentials check and show it beside its settings."""
+        self.checks[slug] = (text, ok)
+        self._draw_check()
+
+    def _draw_check(self) -> None:
+        found = self.query("#creds-status")
+        if not found or self.destination is None:
+            return
+        status = found.first(Static)
+        check = self.checks.get(self.destination.slug)
+        if check is None:
+            status.update(Text("credentials: not checked yet (ctrl+t)"))
+        else:
+            text, ok = check
+            status.update(Text(("✓ " if ok else "✗ ") + safe(text)))
+        status.set_class(check is not None and check[1], "-ok")
+        status.set_class(check is not None and not check[1], "-error")
 
     def _input_for(self, field: SettingField) -> Widget:
         widget_id = f"setting-{field.name}"

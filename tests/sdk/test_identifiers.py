@@ -15,6 +15,7 @@ Sources of the examples:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -681,3 +682,27 @@ def test_every_country_code_maps_to_a_calling_code() -> None:
     assert calling_code_for_country("U.S.") == "1"
     assert calling_code_for_country(None) is None
     assert calling_code_for_country("France") is None
+
+
+_INVISIBLE_CHARS = st.sampled_from([*INVISIBLE, "\u2066", "\u202e", "\x07", "\xad"])
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(["email", "phone", "external_id", "mobile_ad_id"]),
+    left=st.text(min_size=1, max_size=20).filter(lambda t: t.strip() != ""),
+    right=st.text(min_size=1, max_size=20).filter(lambda t: t.strip() != ""),
+    char=_INVISIBLE_CHARS,
+)
+def test_an_invisible_character_inside_is_never_hashed(
+    kind: str, left: str, right: str, char: str
+) -> None:
+    value = f"{left.strip()}{char}{right.strip()}"
+    try:
+        result = normalize_and_hash(kind, value)
+    except InvalidIdentifier as exc:
+        assert exc.field == kind
+        return
+    # Accepted only when nothing invisible survives into what is hashed or sent.
+    assert char not in result
+    assert not any(unicodedata.category(c) in ("Cf", "Cc") for c in result)

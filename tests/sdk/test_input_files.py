@@ -272,3 +272,19 @@ def test_no_traceback_from_a_subprocess_on_dev_zero() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("sources: " + "9" * 5000, "holds a number longer than 100 characters"),
+        ("sources: [.nan]", "is NaN or Infinity"),
+        ("sources: " + "[" * 200 + "]" * 200, "nests too deeply"),
+    ],
+)
+def test_the_service_configuration_reads_through_the_same_limits(text: str, rule: str) -> None:
+    from sdk.service._config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, {})
+    assert rule in caught.value.message and "\n" not in caught.value.message

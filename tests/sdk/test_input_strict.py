@@ -18,6 +18,7 @@ from sdk import (
     InvalidEvent,
     InvalidJourney,
     InvalidSettings,
+    PayloadTooLarge,
     Track,
     get_destination,
     load_settings,
@@ -359,3 +360,11 @@ def test_a_short_chain_still_previews() -> None:
     journeys.append(scheduled("J10", [{"type": "exit"}]))
     result = preview(journey_file(*journeys), USER)
     assert len(result.entered_journeys()) == 10
+
+
+def test_json_text_is_bounded_before_it_is_parsed() -> None:
+    padded = '{"type": "track", "event": "E", "userId": "u"' + " " * (2 * 1024 * 1024) + "}"
+    with pytest.raises(PayloadTooLarge, match=r"^message: is \d+ characters of text"):
+        parse_message(padded)
+    with pytest.raises(PayloadTooLarge, match=r"^batch: is \d+ characters of text"):
+        parse_batch("[" + " " * (5 * 1024 * 1024) + "]")

@@ -806,3 +806,16 @@ def test_value_of_a_document_json_cannot_carry_is_walked_whole() -> None:
     redactor = Redactor(["wxyz-secret"])
     result = redactor.value({"k": odd, "note": "wxyz-secret", "list": ["api_key=1"]})
     assert result == {"k": odd, "note": MASK, "list": [f"api_key={MASK}"]}
+
+
+def test_an_unpadded_standard_base64_form_is_masked_where_the_alphabets_differ() -> None:
+    # ":a?eg" encodes to "OmE/ZWc=": shown unpadded, only the unpadded standard form matches.
+    token = base64.b64encode(b":a?eg").decode()
+    assert token == "OmE/ZWc="
+    assert Redactor(["a?eg"]).text(f"<{token[:-1]}>") == f"<{MASK}>"
+
+
+@pytest.mark.parametrize("secret", ["wxyzq", "wxyzqr", "wxyzqrs"])
+def test_an_unpadded_basic_token_of_any_length_is_decoded(secret: str) -> None:
+    token = base64.b64encode(f"u:{secret}".encode()).decode().rstrip("=")
+    assert Redactor([secret]).text(f"Basic {token}") == f"Basic {MASK}"

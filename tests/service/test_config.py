@@ -127,3 +127,19 @@ def test_serve_with_bad_config_exits_2_with_one_line(tmp_path: Path):
         "destkit serve: error: config: sources[0].write_key: ${WEB_KEY} is not set in the "
         "environment"
     )
+
+
+def test_the_readme_config_and_the_example_file_load():
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("## Run connectors for real") :]
+    yaml_block = re.search(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
+    assert yaml_block is not None
+    env = {"WEB_WRITE_KEY": "wk-1", "BRAZE_API_KEY": "bk-1"}
+    config = parse_config(yaml_block.group(1), env)
+    assert [d.name for d in config.destinations] == ["Braze", "Audit Hook"]
+    assert config.delivery.retry_window == 4 * 3600
+    example = load_config(root / "examples" / "serve.yaml", {})
+    assert example.destinations[0].needs_sandbox  # runs the built-in sandbox

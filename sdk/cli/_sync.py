@@ -1,0 +1,238 @@
+"""``destkit sync --destination D --audience NAME --users FILE``: a list sync from a file of
+users, streamed.
+
+``FILE`` is JSON Lines (``-`` for standard input), one user per line: ``user_id`` (or
+``userId``), optionally ``anonymous_id``, and the user's traits (``email``, ``phone``...). Each
+user becomes the ``Audience Entered`` identify event the audience sends (``--exit``: ``Audience
+Exited``) and is delivered through :meth:`AsyncDelivery.stream`: users are read as they are
+sent, so memory stays flat however long the file; a line longer than ``--max-line-bytes`` or
+not a JSON object stops the sync with one line naming it (exit 2).
+
+Progress goes to standard error: a bar with rate and ETA on a terminal, a plain line every few
+seconds otherwise; the summary goes to standard output (``--json``: one JSON object). Exit 0
+when every user was delivered or filtered, 1 when one failed (the first failures are listed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+__all__ = ["run_sync", "sync_arguments", "user_events"]
+
+#: Longest line of the users file read by default (bytes).
+MAX_LINE_BYTES = 64 * 1024
+#: Failures listed in the summary.
+_SHOWN_FAILURES = 5
+
+
+def sync_arguments(parser: argparse.ArgumentParser) -> None:
+    """``destkit sync``'s arguments."""
+    parser.add_argument("--destination", required=True, help="slug or name (a list destination)")
+    parser.add_argument("--audience", required=True, help="audience name (its key is the list)")
+    parser.add_argument("--users", required=True, help="JSON Lines file of users, or - for stdin")
+    parser.add_argument("--space", default="spa_destkit_cli", help="space id (spa_...)")
+    parser.add_argument("--exit", action="store_true", help="remove the users (Audience Exited)")
+    parser.add_argument(
+        "--setting", action="append", default=[], metavar="KEY=VALUE", help="a setting"
+    )
+    parser.add_argument("--settings-file", help="JSON or YAML file of settings")
+    parser.add_argument(
+        "--max-line-bytes", type=int, default=MAX_LINE_BYTES, help="longest line accepted"
+    )
+    parser.add_argument(
+        "--http", choices=["aiohttp", "httpx"], default="aiohttp", help="HTTP carrier"
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def user_events(
+    lines: IO[bytes], template: dict[str, Any], key: str, *, max_line: int
+) -> Iterator[dict[str, Any]]:
+    """The audience's identify event (wire form, validated when delivered) for each line of
+    ``lines``; ``template`` is the audience's event for a placeholder user and ``key`` its
+    audience key (the trait saying whether the user is in it)."""
+    from sdk._errors import InvalidEvent
+
+    traits = template.get("traits") or {}
+    membership = traits.get(key, True)
+    base = {name: value for name, value in template.items() if name != "messageId"}
+    number = 0
+    while True:
+        line = lines.readline(max_line + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > max_line and not line.endswith(b"\n"):
+            raise InvalidEvent(f"users line {number}", f"is longer than {max_line} bytes")
+        if not line.strip():
+            continue
+        try:
+            user = json.loads(line)
+        except (ValueError, RecursionError):
+            raise InvalidEvent(f"users line {number}", "is not valid JSON") from None
+        if not isinstance(user, dict):
+            raise InvalidEvent(f"users line {number}", "must be a JSON object (one user)")
+        event = dict(base)
+        user_id = user.pop("user_id", None) or user.pop("userId", None)
+        anonymous_id = user.pop("anonymous_id", None) or user.pop("anonymousId", None)
+        if user_id is None and anonymous_id is None:
+            raise InvalidEvent(f"users line {number}", "needs a user_id or an anonymous_id")
+        if user_id is not None:
+            event["userId"] = user_id
+        else:
+            event.pop("userId", None)
+        if anonymous_id is not None:
+            event["anonymousId"] = anonymous_id
+        user[key] = membership
+        event["traits"] = user
+        yield event
+
+
+class _Progress:
+    """A rich progress bar on a terminal; a plain line every ``every`` seconds otherwise."""
+
+    def __init__(self, total: int | None, out: IO[str], every: float = 5.0) -> None:
+        self._total = total
+        self._out = out
+        self._every = every
+        self._started = time.monotonic()
+        self._last = self._started
+        self.done = 0
+        self._bar: Any = None
+        if out.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("sync"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.speed:,.0f} users/s" if total else ""),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(file=out),
+                transient=False,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("sync", total=total)
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done)
+            return
+        now = time.monotonic()
+        if now - self._last >= self._every:
+            self._last = now
+            print(self.line(now), file=self._out, flush=True)
+
+    def line(self, now: float) -> str:
+        elapsed = max(now - self._started, 1e-9)
+        rate = self.done / elapsed
+        text = f"sync: {self.done:,} users"
+        if self._total:
+            left = (self._total - self.done) / rate if rate else 0.0
+            text += f" of {self._total:,} ({self.done / self._total:.0%}), ETA {left:,.0f}s"
+        return text + f", {rate:,.0f}/s"
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _count_lines(path: str) -> int | None:
+    try:
+        with open(path, "rb") as file:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+    except OSError:
+        return None
+
+
+async def _deliver(
+    destination: Any,
+    settings: dict[str, Any],
+    events: Iterator[dict[str, Any]],
+    args: Any,
+    progress: _Progress,
+) -> dict[str, Any]:
+    from sdk.delivery._async import AsyncDelivery
+    from sdk.transport._lifecycle import Outcome
+
+    counts = {outcome.value: 0 for outcome in Outcome}
+    failures: list[str] = []
+    async with AsyncDelivery(destination, settings, http=args.http) as delivery:
+        run = delivery.open_stream(events, record="none")
+        try:
+            while results := await run.next_results():
+                for result in results:
+                    counts[result.outcome.value] += 1
+                    if result.error is not None and len(failures) < _SHOWN_FAILURES:
+                        failures.append(f"{result.message_id}: {result.error.message}")
+                progress.advance(len(results))
+        finally:
+            await run.aclose()
+    return {"counts": counts, "failures": failures}
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """Run ``destkit sync``; input errors propagate as ``InputError`` (one line, exit 2)."""
+    from sdk._errors import InvalidSettings
+    from sdk.cli._send import settings_values
+    from sdk.connector._registry import get_destination
+    from sdk.connector._settings import load_settings
+    from sdk.engage._spaces import Space
+
+    if args.max_line_bytes < 2:
+        raise InvalidSettings("max-line-bytes", "must be at least 2")
+    from sdk.cli._parser import key_value
+
+    args.setting = [key_value(text) for text in args.setting]
+    destination = get_destination(args.destination)
+    values = settings_values(args)
+    settings = load_settings(destination.settings, values, slug=destination.slug)
+    audience = Space(args.space).audience(args.audience, destinations=[destination.name])
+    template = audience.event("identify", user_id="placeholder", entered=not args.exit).to_wire()
+    started = time.monotonic()
+    total = None if args.users == "-" else _count_lines(args.users)
+    progress = _Progress(total, sys.stderr)
+    try:
+        source: IO[bytes] = sys.stdin.buffer if args.users == "-" else open(args.users, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidSettings("users", f"cannot read {args.users}: {exc.strerror}") from None
+    try:
+        events = user_events(source, template, audience.key, max_line=args.max_line_bytes)
+        summary = asyncio.run(_deliver(destination, settings, events, args, progress))
+    finally:
+        progress.close()
+        if source is not sys.stdin.buffer:
+            source.close()
+    seconds = time.monotonic() - started
+    counts = summary["counts"]
+    users = sum(counts.values())
+    failed = counts["failed: permanent"] + counts["failed: retryable exhausted"]
+    if args.json:
+        print(json.dumps({"users": users, "seconds": round(seconds, 3), **summary}))
+    else:
+        print(
+            f"synced {users:,} users in {seconds:,.1f}s ({users / max(seconds, 1e-9):,.0f}/s): "
+            f"{counts['delivered']:,} delivered, {counts['filtered']:,} filtered, "
+            f"{failed:,} failed"
+        )
+        for line in summary["failures"]:
+            print(f"  failed: {line}")
+    return 1 if failed else 0

@@ -1,0 +1,115 @@
+"""Preparing one event: validate, route, apply the journey rules and map it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sdk._errors import (
+    DeliveryError,
+    InputError,
+    InvalidEvent,
+    ListRemovalRefused,
+    PayloadTooLarge,
+    SkipEvent,
+)
+from sdk.connector._destination import Action, AnyMessage
+from sdk.delivery._engine import MESSAGE_CLASSES, Engine, SettingsT, crashed
+from sdk.delivery._results import Item, event_message_id
+from sdk.engage._personas import membership_of, reading_membership_once
+from sdk.routing._integrations import route
+from sdk.spec._messages import Track, message_to_json, parse_message
+
+__all__ = ["prepare"]
+
+
+def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | None:
+    """Validate, route, apply the journey rules and map ``item``'s event. Returns the action
+    that takes it, its payload and notes set on the item (the payload is recorded in the
+    lifecycle by the caller, redacted); ``None`` when the event settled here (refused or
+    filtered, its outcome set)."""
+    event = item.event
+    try:
+        if isinstance(event, Mapping):
+            message = parse_message(event)  # validates, and refuses one over 32 KB
+        elif isinstance(event, MESSAGE_CLASSES):
+            message = event
+            message_to_json(message)  # a message built in Python: size checked here
+        else:  # a JSON array, a string...: one line, not a crash
+            raise InvalidEvent("message", "must be a JSON object")
+    except (InvalidEvent, PayloadTooLarge) as exc:
+        item.message_id = event_message_id(event)
+        engine._refuse(item, exc)
+        return None
+    item.message_id = message.message_id
+    # Subscriptions, the journey rule and a list connector's map all ask for the membership:
+    # it is read once.
+    with reading_membership_once(message):
+        return _route_and_map(engine, item, message)
+
+
+def _route_and_map(
+    engine: Engine[SettingsT], item: Item, message: AnyMessage
+) -> Action[SettingsT, Any] | None:
+    destination = engine.destination
+    decision = route(message.integrations, destination.name)
+    if not decision.delivered:
+        engine._filter(item, decision.to_dict())
+        return None
+    action = destination.action_for(message)
+    if action is None:
+        what = message.type + (f' "{message.event}"' if isinstance(message, Track) else "")
+        engine._filter(
+            item,
+            {
+                "decision": "filtered at destination",
+                "delivered": False,
+                "reason": f"no action of {destination.name} subscribes to {what}",
+            },
+        )
+        return None
+    routing = decision.to_dict()
+    item.routing = routing
+    item.action = action.name
+    lifecycle = item.lifecycle
+    if lifecycle is not None:
+        lifecycle.routing = routing
+        lifecycle.action = action.name
+    try:
+        # Journey steps are add-only for every kind of destination: a journey never sends
+        # Audience Exited (nor KEY: false), so one that arrives is refused, never sent.
+        membership = membership_of(message)
+        if membership is not None and membership.is_journey and not membership.member:
+            raise ListRemovalRefused(
+                f"{membership.key} is a journey step: journeys are add-only, "
+                "so a removal or exit is never sent"
+            )
+        payload = action.map(message, engine.settings)
+    except SkipEvent as exc:
+        engine._filter(
+            item,
+            {
+                "decision": "filtered at destination",
+                "delivered": False,
+                "reason": f"{action.name}: {exc.message}",
+            },
+        )
+        return None
+    except (InputError, DeliveryError) as exc:
+        engine._refuse(item, exc)
+        return None
+    except Exception as exc:  # a connector bug must not lose the rest of the batch
+        engine._refuse(item, crashed(f"{action.name}.map", exc))
+        return None
+    try:
+        notes = [str(text) for text in action.payload_notes(payload)]
+    except Exception as exc:  # a connector bug must not lose the rest of the batch
+        engine._refuse(item, crashed(f"{action.name}.payload_notes", exc))
+        return None
+    item.payload = payload
+    if notes:
+        if lifecycle is None:
+            engine._note(item, notes)
+        else:
+            item.notes = notes  # recorded with the payload, after it
+    return action

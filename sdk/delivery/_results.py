@@ -1,0 +1,139 @@
+"""What bulk delivery keeps per event: the compact result, the record policy, and the item an
+event travels as while it is on its way.
+
+``send``/``send_many`` keep the full :class:`Lifecycle` of every event (``destkit send``, the
+tester and the contract kit show it). ``stream`` keeps a :class:`DeliveryResult` per event and
+builds the full record only where the ``record`` policy asks for it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sdk.transport._lifecycle import Attempt, ErrorInfo, Lifecycle, Outcome
+
+__all__ = ["DeliveryResult", "Record", "RecordPolicy"]
+
+#: ``"failures"`` (the default), ``"all"``, ``"none"``, or an int N: every Nth event (by its
+#: position in the input, the first included) and every failure.
+Record = Literal["failures", "all", "none"] | int
+
+
+class RecordPolicy:
+    """Which events of a stream get a full lifecycle record."""
+
+    __slots__ = ("every", "failures")
+
+    def __init__(self, record: Record) -> None:
+        if record == "all":
+            self.every, self.failures = 1, True
+        elif record == "failures":
+            self.every, self.failures = 0, True
+        elif record == "none":
+            self.every, self.failures = 0, False
+        elif isinstance(record, int) and not isinstance(record, bool) and record >= 1:
+            self.every, self.failures = record, True
+        else:
+            raise ValueError(
+                f"record: {record!r} must be 'failures', 'all', 'none' or a positive int N "
+                "(every Nth event)"
+            )
+
+    def full(self, index: int) -> bool:
+        """Whether the event at ``index`` is recorded in full from the start."""
+        return self.every > 0 and index % self.every == 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """One event's outcome, as :meth:`AsyncDelivery.stream` yields it.
+
+    ``index`` is the event's position in the input; ``message_id`` its ``messageId`` (``None``
+    when the event was refused before one could be read); ``attempts`` the tries it took
+    (0 when it never reached the network); ``error`` already redacted. ``lifecycle`` is the
+    full record when the stream's ``record`` policy asked for it, else ``None``.
+    """
+
+    index: int
+    message_id: str | None
+    outcome: Outcome
+    error: ErrorInfo | None
+    attempts: int
+    lifecycle: Lifecycle | None = None
+
+    @property
+    def delivered(self) -> bool:
+        """True when the destination accepted the event."""
+        return self.outcome is Outcome.DELIVERED
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (the lifecycle, when kept, in its documented form)."""
+        return {
+            "index": self.index,
+            "message_id": self.message_id,
+            "outcome": self.outcome.value,
+            "delivered": self.delivered,
+            "error": None if self.error is None else self.error.to_dict(),
+            "attempts": self.attempts,
+            "lifecycle": None if self.lifecycle is None else self.lifecycle.to_dict(),
+        }
+
+
+class Item:
+    """One event on its way. With a ``lifecycle`` every step is recorded in it as it happens;
+    without one (bulk delivery) only the compact state is kept, plus (``keep``) what a full
+    record of a failure needs, built when the event settles."""
+
+    __slots__ = (
+        "action",
+        "attempts",
+        "error",
+        "event",
+        "index",
+        "keep",
+        "lifecycle",
+        "message_id",
+        "notes",
+        "outcome",
+        "payload",
+        "routing",
+        "started",
+        "tries",
+    )
+
+    def __init__(
+        self, event: object, index: int, lifecycle: Lifecycle | None, *, keep: bool
+    ) -> None:
+        self.event = event
+        self.index = index
+        self.lifecycle = lifecycle
+        self.keep = keep
+        self.message_id: str | None = None
+        self.action: str | None = None
+        self.routing: dict[str, Any] | None = None
+        self.payload: Any = None
+        self.notes: list[str] = []
+        self.outcome = Outcome.PENDING
+        self.error: ErrorInfo | None = None
+        self.attempts: list[Attempt] = []
+        self.tries = 0
+        self.started = time.time() if keep and lifecycle is None else 0.0
+
+
+def event_message_id(event: object) -> str | None:
+    """The ``messageId`` of an event refused before it was parsed, when it has a usable one."""
+    if isinstance(event, Mapping):
+        value = event.get("messageId")
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def iso(seconds: float) -> str:
+    """Wall-clock seconds as the lifecycle's ISO-8601 form."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

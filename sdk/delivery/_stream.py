@@ -1,0 +1,256 @@
+"""Streaming delivery: events pulled from an (async) iterable with a bounded in-flight window,
+prepared, batched per the action's limits and sent; one compact result per event as it
+settles. Memory is flat in the number of events: at most ``window`` events are held between
+being pulled and their result being taken by the caller."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterable, Hashable, Iterable
+from typing import Any
+
+from sdk.connector._destination import Action, BatchLimits
+from sdk.delivery._attempts import deliver
+from sdk.delivery._batching import Batch, Grouper, Refused, size_of
+from sdk.delivery._engine import Engine, Event, event_record
+from sdk.delivery._prepare import prepare
+from sdk.delivery._results import DeliveryResult, Item, RecordPolicy
+from sdk.transport._lifecycle import Lifecycle
+
+__all__ = ["StreamRun", "default_window"]
+
+#: Largest default window (events held at once) whatever the batch size.
+_WINDOW_CAP = 40_000
+
+
+def default_window(engine: Engine[Any]) -> int:
+    """Room for every concurrent request's batch plus one filling, within a cap: the largest
+    batch of the destination's actions times (concurrency + 1), at most ``_WINDOW_CAP`` (or
+    four batches when one batch is larger)."""
+    largest = 1
+    if engine.batching:
+        for action in engine.destination.actions:
+            try:
+                limits = action.batch_limits(engine.settings)
+            except Exception:  # reported on the first event it applies to
+                continue
+            if limits is not None:
+                largest = max(largest, limits.max_events)
+    concurrency = engine._concurrency
+    window = largest * (concurrency + 1)
+    return max(min(window, max(_WINDOW_CAP, 4 * largest)), 4 * concurrency)
+
+
+class _Group:
+    __slots__ = ("action", "batch", "timer")
+
+    def __init__(self, action: Action[Any, Any], limits: BatchLimits) -> None:
+        self.action = action
+        self.batch = Batch(limits)
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class StreamRun:
+    """One :meth:`AsyncDelivery.stream` run. :meth:`next_results` returns the results settled
+    since the last call (at least one), or ``[]`` at the end."""
+
+    def __init__(
+        self,
+        engine: Engine[Any],
+        events: Iterable[Event] | AsyncIterable[Event],
+        *,
+        window: int,
+        record: RecordPolicy,
+        linger: float,
+    ) -> None:
+        if window < 1:
+            raise ValueError(f"window: {window} must be at least 1")
+        if linger < 0:
+            raise ValueError(f"linger: {linger} must not be negative")
+        self._engine = engine
+        self._events = events
+        self._window = window
+        self._policy = record
+        self._linger = linger
+        self._grouper = Grouper(engine)
+        self._groups: dict[Hashable, _Group] = {}
+        self._results: collections.deque[DeliveryResult] = collections.deque()
+        self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._feeder: asyncio.Task[None] | None = None
+        self._held = 0  # events pulled whose result the caller has not taken yet
+        self._count = 0
+        self._fed = False
+        self._error: BaseException | None = None
+        self._source_error: BaseException | None = None
+        #: The most events ever held at once (never more than ``window``).
+        self.peak_held = 0
+
+    # -- the caller's side ----------------------------------------------------------------
+
+    async def next_results(self) -> list[DeliveryResult]:
+        """The results settled since the last call: at least one, or ``[]`` when every event
+        has its result. Raises what broke the run (the source's exception, a test's
+        assertion), after the results settled before it."""
+        if self._feeder is None:
+            self._feeder = asyncio.create_task(self._feed())
+        while not self._results:
+            if self._error is not None:  # a send broke (a test's assertion): at once
+                error, self._error = self._error, None
+                raise error
+            if self._fed and not self._tasks:
+                if self._source_error is not None:  # after what was pulled has settled
+                    error, self._source_error = self._source_error, None
+                    raise error
+                return []
+            self._ready.clear()
+            await self._ready.wait()
+        results = list(self._results)
+        self._results.clear()
+        self._held -= len(results)
+        self._room.set()
+        return results
+
+    async def aclose(self) -> None:
+        """Stop: cancel what is still pulling or sending (a caller that left early)."""
+        pending = [t for t in (self._feeder, *self._tasks) if t is not None and not t.done()]
+        for task in pending:
+            task.cancel()
+        for group in self._groups.values():
+            if group.timer is not None:
+                group.timer.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- pulling and preparing ------------------------------------------------------------
+
+    async def _feed(self) -> None:
+        try:
+            events = self._events
+            if isinstance(events, AsyncIterable):
+                async for event in events:
+                    await self._take(event)
+            else:
+                for event in events:
+                    await self._take(event)
+            self._flush_all()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._source_error = exc
+            self._flush_all()
+        finally:
+            self._fed = True
+            self._ready.set()
+
+    async def _take(self, event: Event) -> None:
+        while self._held >= self._window:
+            self._flush_all()  # the window is full: what is waiting for company goes now
+            self._room.clear()
+            await self._room.wait()
+        index = self._count
+        self._count += 1
+        self._held += 1
+        if self._held > self.peak_held:
+            self.peak_held = self._held
+        engine = self._engine
+        item = self._item(event, index)
+        action = prepare(engine, item)
+        if action is None:
+            self._settle(item)
+            return
+        if item.lifecycle is not None:
+            self._record_payload(action, item)
+        limits = self._grouper.limits(action, item)
+        if isinstance(limits, Refused):
+            self._settle(item)
+            return
+        batches = limits is not None
+        key = self._grouper.key(action, item, batches)
+        if isinstance(key, Refused):
+            self._settle(item)
+            return
+        if not isinstance(limits, BatchLimits):
+            self._launch(action, [item], batched=False)
+            await asyncio.sleep(0)  # let the request start
+            return
+        size = size_of(engine, item, action, limits)
+        if size is None:
+            self._settle(item)
+            return
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = _Group(action, limits)
+        done = group.batch.add(item, size)
+        if done is not None:
+            if group.timer is not None:
+                group.timer.cancel()
+                group.timer = None
+            self._launch(action, done, batched=len(done) > 1)
+        if group.batch.full:
+            self._flush(key)
+        elif group.timer is None:
+            loop = asyncio.get_running_loop()
+            group.timer = loop.call_later(self._linger, self._flush, key)
+        if done is not None or not group.batch.items:
+            await asyncio.sleep(0)  # let the request start
+
+    def _item(self, event: Event, index: int) -> Item:
+        engine = self._engine
+        policy = self._policy
+        if not policy.full(index):
+            return Item(event, index, None, keep=policy.failures)
+        destination = engine.destination
+        record = engine.redactor.value(event_record(event))
+        lifecycle = Lifecycle(destination=destination.name, slug=destination.slug, event=record)
+        return Item(event, index, lifecycle, keep=True)
+
+    def _record_payload(self, action: Action[Any, Any], item: Item) -> None:
+        engine = self._engine
+        assert item.lifecycle is not None
+        item.lifecycle.payload = engine.redactor.value(action.payload_record(item.payload))
+        engine._add_notes(item.lifecycle, item.notes)
+        engine._notify(item.lifecycle)
+
+    # -- batches out ------------------------------------------------------------------------
+
+    def _flush(self, key: Hashable) -> None:
+        group = self._groups.get(key)
+        if group is None:
+            return
+        if group.timer is not None:
+            group.timer.cancel()
+            group.timer = None
+        items = group.batch.take()
+        if items:
+            self._launch(group.action, items, batched=len(items) > 1)
+
+    def _flush_all(self) -> None:
+        for key in list(self._groups):
+            self._flush(key)
+
+    def _launch(self, action: Action[Any, Any], items: list[Item], *, batched: bool) -> None:
+        task = asyncio.create_task(self._send(action, items, batched))
+        self._tasks.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._ready.set()  # the caller may be waiting for the last send to be gone
+
+    async def _send(self, action: Action[Any, Any], items: list[Item], batched: bool) -> None:
+        try:
+            await deliver(self._engine, action, items, batched=batched)
+        except BaseException as exc:
+            if not isinstance(exc, asyncio.CancelledError):
+                self._error = exc
+                self._ready.set()
+            raise
+        for item in items:
+            self._settle(item)
+
+    def _settle(self, item: Item) -> None:
+        self._results.append(self._engine._result(item))
+        self._ready.set()
