@@ -41,7 +41,8 @@ def test_the_page_shows_settings_subscriptions_and_default_mappings() -> None:
     assert "- default subscription: `type = track`" in page
     assert "| `event_type` | string | yes | `$.event` |" in page
     assert "| track | `track_event` |" in page
-    assert "| page | filtered at the destination |" in page
+    assert "| page | `viewed_page` |" in page
+    assert "| page | filtered at the destination |" in render_docs(get_destination("braze_canvas"))
 
 
 def test_check_mode_names_a_stale_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,9 +37,15 @@ Only documented event keys are sent: ``library`` is not one of them, so it is no
 | identify | ``{event_type: "$identify", user_properties: {"$set": traits}}`` |
 | identify with an audience/journey key | the key is a boolean: ``{"$set": {KEY: true}}`` |
 | a journey exit (``j_o_`` key false) | refused with ``ListRemovalRefused`` (add-only) |
+| page / screen | ``Viewed <name> Page``/``Screen`` (``Loaded a Page``/``Screen``) |
+| track ``Order Completed`` | the order, plus one ``Product Purchased`` revenue event a product |
+| group | ``$identify`` with ``groups``, then ``POST /groupidentify`` with the traits |
+| alias | ``POST /usermap`` when ``usermap`` is on; else refused with the reason |
 
 ``device_id`` is the anonymousId, ``event_type`` the event name, ``time`` the timestamp in ms,
-``insert_id`` the messageId; ``ip``, ``app_version``, ``os_name``, ``os_version``,
+``insert_id`` the messageId, ``session_id`` ``integrations.Amplitude.session_id``, ``platform``
+``context.device.type`` (Web for a page); ``ip``, ``app_version``, ``os_name``, ``os_version``,
+``device_brand``,
 ``device_manufacturer``, ``device_model``, ``carrier``, ``country``, ``region``, ``city``,
 ``location_lat``/``location_lng``, ``language``, ``idfa``/``adid`` come from ``context`` and
 ``revenue``, ``price``, ``quantity``, ``productId``, ``revenueType`` from the properties.
@@ -50,35 +56,15 @@ Amplitude's HTTP V2 API has no credentials-check call, so there is no ``test_aut
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
-from connectors.amplitude._api import (
-    BASE_URLS,
-    DEFAULT_MIN_ID_LENGTH,
-    ENVELOPE_BYTES,
-    INVALID_IDS,
-    MAX_EVENTS,
-    MAX_REQUEST_BYTES,
-    RESERVED_EVENT_TYPES,
-    AmplitudeSettings,
-    limits,
-    upload_batch,
-    upload_one,
-)
+from connectors.amplitude._api import BASE_URLS, RESERVED_EVENT_TYPES, AmplitudeSettings
+from connectors.amplitude._calls import ORDER_EVENTS, GroupUser, MapUser, ViewedPage, order_events
+from connectors.amplitude._event import AmplitudeAction, AmplitudeEvent, EventFields, base_event
 from connectors.amplitude._notes import NOTES
 from sdk import (
-    Action,
     AnyMessage,
     Authentication,
-    BatchLimits,
-    BatchResult,
-    Context,
     Destination,
     DestinationKind,
     Identify,
@@ -93,37 +79,7 @@ from sdk.mapping import LooseNumber, LooseText, first_of, mapped
 __all__ = ["AmplitudeSettings", "destination"]
 
 
-class _EventFields(BaseModel):
-    """What both actions take from every event: the ids, the time, and the device context."""
-
-    user_id: LooseText = mapped("$.userId", description="Amplitude user_id (5+ characters).")
-    device_id: LooseText = mapped(
-        "$.anonymousId", description="Amplitude device_id (5+ characters)."
-    )
-    time: datetime = mapped("$.timestamp", required=True, description="Sent in ms since epoch.")
-    insert_id: str = mapped("$.messageId", required=True, description="Deduplicates for 7 days.")
-    ip: LooseText = mapped("$.context.ip")
-    app_version: LooseText = mapped("$.context.app.version")
-    os_name: LooseText = mapped("$.context.os.name")
-    os_version: LooseText = mapped("$.context.os.version")
-    device_manufacturer: LooseText = mapped("$.context.device.manufacturer")
-    device_model: LooseText = mapped("$.context.device.model")
-    carrier: LooseText = mapped("$.context.network.carrier")
-    country: LooseText = mapped("$.context.location.country")
-    region: LooseText = mapped("$.context.location.region")
-    city: LooseText = mapped("$.context.location.city")
-    location_lat: LooseNumber = mapped("$.context.location.latitude")
-    location_lng: LooseNumber = mapped("$.context.location.longitude")
-    language: LooseText = mapped("$.context.locale")
-    advertising_id: LooseText = mapped(
-        "$.context.device.advertisingId", description="Sent as idfa (iOS) or adid (Android)."
-    )
-    device_type: LooseText = mapped(
-        "$.context.device.type", description="Chooses idfa or adid; not sent itself."
-    )
-
-
-class TrackFields(_EventFields):
+class TrackFields(EventFields):
     """The fields of an Amplitude event from a track call."""
 
     event_type: str = mapped("$.event", required=True, description="The event name.")
@@ -135,9 +91,14 @@ class TrackFields(_EventFields):
     revenueType: LooseText = mapped(
         first_of("$.properties.revenueType", "$.properties.revenue_type")
     )
+    products: list[Any] = mapped(
+        "$.properties.products",
+        default_factory=list,
+        description="Order Completed / Product Purchased: one revenue event a priced product.",
+    )
 
 
-class IdentifyFields(_EventFields):
+class IdentifyFields(EventFields):
     """The fields of an Amplitude ``$identify`` event from an identify call."""
 
     user_properties: dict[str, Any] = mapped(
@@ -145,107 +106,10 @@ class IdentifyFields(_EventFields):
     )
 
 
-#: Fields sent as they are (the rest are shaped by ``_base_event``).
-_CONTEXT_KEYS = (
-    "ip",
-    "app_version",
-    "os_name",
-    "os_version",
-    "device_manufacturer",
-    "device_model",
-    "carrier",
-    "country",
-    "region",
-    "city",
-    "location_lat",
-    "location_lng",
-    "language",
-)
 _REVENUE_KEYS = ("revenue", "price", "quantity", "productId", "revenueType")
 
 
-@dataclass(slots=True)
-class AmplitudeEvent:
-    """One event of the ``events`` array, and the ids left out of it (field -> why)."""
-
-    event: dict[str, Any]
-    dropped: dict[str, str] = dataclasses.field(default_factory=dict)
-
-
-class _AmplitudeAction(Action[AmplitudeSettings, AmplitudeEvent]):
-    """What both actions share: the record, the limits and the upload."""
-
-    batch = BatchLimits(max_events=MAX_EVENTS, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES)
-
-    def batch_limits(self, settings: AmplitudeSettings) -> BatchLimits | None:
-        return limits(settings)
-
-    def payload_notes(self, payload: AmplitudeEvent) -> list[str]:
-        return list(payload.dropped.values())
-
-    def payload_record(self, payload: AmplitudeEvent) -> Any:
-        if payload.dropped:
-            return {**payload.event, "dropped": payload.dropped}
-        return payload.event
-
-    async def perform(self, ctx: Context[AmplitudeSettings], payload: AmplitudeEvent) -> None:
-        await upload_one(ctx, payload.event)
-
-    async def perform_batch(
-        self, ctx: Context[AmplitudeSettings], payloads: Sequence[AmplitudeEvent]
-    ) -> BatchResult | None:
-        return await upload_batch(ctx, [payload.event for payload in payloads])
-
-
-def _id_problem(value: str | None, minimum: int) -> str | None:
-    """Why Amplitude would not keep this id (``None`` when it is fine or absent)."""
-    if value is None:
-        return None
-    if value.strip().lower() in INVALID_IDS:
-        return "a placeholder Amplitude rejects (e.g. null)"
-    if len(value) < minimum:
-        return f"shorter than {minimum} characters"
-    return None
-
-
-def _base_event(fields: _EventFields, settings: AmplitudeSettings) -> AmplitudeEvent:
-    minimum = settings.min_id_length or DEFAULT_MIN_ID_LENGTH
-    ids = {"user_id": ("userId", fields.user_id), "device_id": ("anonymousId", fields.device_id)}
-    out: dict[str, Any] = {}
-    dropped: dict[str, str] = {}
-    problems: list[str] = []
-    for name, (wire_name, value) in ids.items():
-        problem = _id_problem(value, minimum)
-        if problem is not None:
-            # Amplitude removes a too-short id from the event, so it is left out here, and
-            # the lifecycle record says so; only an event left with neither id is refused.
-            dropped[name] = f"{wire_name} is {problem}: left out"
-            problems.append(f"{wire_name} is {problem}")
-        elif value is not None:
-            out[name] = value
-        else:
-            problems.append(f"{wire_name} is missing")
-    if not out:
-        raise InvalidEvent(
-            "userId, anonymousId",
-            f"Amplitude needs one of them ({'; '.join(problems)}; set min_id_length to allow "
-            "shorter ids)",
-        )
-    out["time"] = int(fields.time.timestamp() * 1000)
-    out["insert_id"] = fields.insert_id
-    for name in _CONTEXT_KEYS:
-        value = getattr(fields, name)
-        if value is not None:
-            out[name] = value
-    device_type = (fields.device_type or "").lower()
-    if fields.advertising_id and device_type == "ios":
-        out["idfa"] = fields.advertising_id
-    elif fields.advertising_id and device_type == "android":
-        out["adid"] = fields.advertising_id
-    return AmplitudeEvent(out, dropped)
-
-
-class TrackEvent(_AmplitudeAction):
+class TrackEvent(AmplitudeAction):
     """A track call becomes an Amplitude event (``event_type`` = the event name)."""
 
     name = "track_event"
@@ -259,7 +123,7 @@ class TrackEvent(_AmplitudeAction):
         name = fields.event_type
         if name.startswith("[Amplitude]") or name in RESERVED_EVENT_TYPES:
             raise InvalidEvent("event", "is an event name Amplitude reserves for its own use")
-        mapped_event = _base_event(fields, settings)
+        mapped_event = base_event(fields, settings)
         payload = mapped_event.event
         properties = dict(fields.event_properties)
         _values, membership = membership_values(event)
@@ -270,12 +134,19 @@ class TrackEvent(_AmplitudeAction):
             value = getattr(fields, key)
             if value is not None:
                 payload[key] = value
+            elif key in ("revenue", "price", "quantity") and properties.get(key) is not None:
+                mapped_event.dropped[key] = (
+                    f"properties.{key}: not a number: not sent as Amplitude's {key} "
+                    "(kept in event_properties)"
+                )
         payload["event_type"] = name
         payload["event_properties"] = properties
+        if name in ORDER_EVENTS:
+            order_events(mapped_event, fields.products, fields.revenueType)
         return mapped_event
 
 
-class IdentifyUser(_AmplitudeAction):
+class IdentifyUser(AmplitudeAction):
     """An identify call becomes an ``$identify`` event that ``$set``s the traits."""
 
     name = "identify_user"
@@ -286,7 +157,7 @@ class IdentifyUser(_AmplitudeAction):
     def map(self, event: AnyMessage, settings: AmplitudeSettings) -> AmplitudeEvent:
         assert isinstance(event, Identify)
         fields: IdentifyFields = self.resolve(event)
-        mapped_event = _base_event(fields, settings)
+        mapped_event = base_event(fields, settings)
         traits = dict(fields.user_properties)
         _values, membership = membership_values(event)
         if membership is not None:
@@ -303,9 +174,10 @@ destination: Destination[AmplitudeSettings] = Destination(
     slug="amplitude",
     kind=DestinationKind.EVENT,
     settings=AmplitudeSettings,
-    actions=[TrackEvent(), IdentifyUser()],
-    description="Sends track calls as Amplitude events and identify calls as $identify "
-    "user-property updates (HTTP V2 API).",
+    actions=[TrackEvent(), IdentifyUser(), ViewedPage(), GroupUser(), MapUser()],
+    description="Sends track, page and screen calls as Amplitude events (orders with revenue "
+    "per product), identify calls as $identify user-property updates, group calls as groups "
+    "and group properties, and alias calls as user mappings (when enabled).",
     base_url=lambda s: BASE_URLS[s.region],
     authentication=Authentication(scheme="api_key"),
     # Starter plans: at most 100 batches per second (Amplitude's upload limit).

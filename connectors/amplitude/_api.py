@@ -79,6 +79,17 @@ class AmplitudeSettings(DestinationSettings):
         le=MAX_EVENTS,
         description="Events per request (at most 2000; Amplitude suggests 10 on Starter plans).",
     )
+    group_type: str = Field(
+        default="company",
+        min_length=1,
+        description="group calls: the Amplitude group type the groupId is a value of "
+        "(Accounts add-on).",
+    )
+    usermap: bool = Field(
+        default=False,
+        description="alias calls: map previousId to userId with the User Mapping API "
+        "(POST /usermap, Amplitude Portfolio); when off, alias calls are refused.",
+    )
 
 
 def limits(settings: AmplitudeSettings) -> BatchLimits:

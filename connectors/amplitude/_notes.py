@@ -26,16 +26,28 @@ Every request is `POST /2/httpapi` with `Content-Type: application/json` and
 | identify | `{"user_id", "device_id", "time", "insert_id", "event_type": "$identify", "user_properties": {"$set": traits}}` |
 | identify of a journey step / audience | the key as a boolean user property: `{"$set": {"j_o_first_purchase__opened_email_dje83h": true}}` |
 | exit of a journey step (`j_o_` key `false`) | refused with `ListRemovalRefused`, never sent: a journey never removes a user |
-| page, screen, group, alias | filtered at the destination (no action subscribes) |
+| page / screen | an event `Viewed <name> Page` / `Viewed <name> Screen` (`Loaded a Page`/`Loaded a Screen` without a name, as Amplitude's Segment integration names them); `event_properties`: `context.page` (url, path, title, referrer, search), `name`, `category` and the properties |
+| track `Order Completed` (or `Product Purchased` with `products`) | the order's event (without `revenue` of its own when its products carry it), plus one `Product Purchased` event per product with `price`, `quantity` (1 when absent), `productId` (`product_id`/`productId`/`sku`/`id`), `revenueType` (`properties.revenueType`, else `Purchase`), `event_properties` the product, `insert_id` `<messageId>-<n>`; a product without a numeric price has no revenue event and is noted |
+| track `Product Purchased` without `products` | one event carrying the revenue keys of its own properties |
+| group | an `$identify` event with `"groups": {group_type: groupId}` and `"user_properties": {"$set": {group_type: groupId}}`, then, when the call has traits, `POST /groupidentify` (form: `api_key`, `identification=[{"group_type", "group_value": groupId, "group_properties": {"$set": traits}}]`). `group_type` is a setting (`company` by default); groups need Amplitude's Accounts add-on |
+| alias, `usermap` on | `POST https://api.amplitude.com/usermap` (EU: `api.eu.amplitude.com`), form: `api_key`, `mapping=[{"user_id": previousId, "global_user_id": userId}]` (Portfolio's User Mapping API) |
+| alias, `usermap` off (default) | refused with the reason (recorded as filtered): Amplitude links a user's devices by `user_id` itself, and mapping one user id to another needs the User Mapping API |
 
-Documented event keys are also filled where the message has them: `ip` (`context.ip`),
-`app_version`, `os_name`, `os_version`, `device_manufacturer`, `device_model`, `carrier`
+Documented event keys are also filled where the message has them: `session_id`
+(`integrations.Amplitude.session_id`, ms since epoch; a fractional one is left out with a note),
+`platform` (`context.device.type`: `ios` -> `iOS`, `android` -> `Android`; `Web` when the call
+has `context.page`), `ip` (`context.ip`), `app_version`, `os_name`, `os_version`,
+`device_brand`, `device_manufacturer`, `device_model`, `carrier`
 (`context.network.carrier`), `country`, `region`, `city`, `location_lat`, `location_lng`
 (`context.location`), `language` (`context.locale`), `idfa`/`adid`
 (`context.device.advertisingId` for iOS/Android devices), and from track properties `revenue`,
 `price`, `quantity`, `productId` (`productId`/`product_id`), `revenueType`. `library` is not a
 documented HTTP V2 key, so it is not sent. The docs' `"true"` string arrives as the boolean
-`true`. Identify events carry no `context.personas`: a user property would be overwritten by the
+`true`. A `revenue`, `price` or `quantity` property that is not a number stays in
+`event_properties` but is not sent as Amplitude's key, with a note
+(`properties.revenue: not a number: not sent as Amplitude's revenue (kept in event_properties)`),
+and an `advertisingId` of a device that is neither iOS nor Android (neither `idfa` nor `adid`) is
+left out with a note. Identify events carry no `context.personas`: a user property would be overwritten by the
 next computation; the key itself is the user property.
 
 There is no credentials check: the HTTP V2 API has no call for it.

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import parse_qs
+
 import httpx
 
 from connectors.amplitude import destination
 from sdk.testing import Contract, decoded_body
 
+#: The form endpoints and the field holding their JSON array.
+_FORMS = {"/groupidentify": "identification", "/usermap": "mapping"}
+
 
 def _count_events(request: httpx.Request) -> int:
+    form_field = _FORMS.get(request.url.path)
+    if form_field is not None:
+        values = parse_qs(request.content.decode()).get(form_field, ["[]"])
+        entries = json.loads(values[0])
+        return len(entries) if isinstance(entries, list) else 0
     body = decoded_body(request)
     if isinstance(body, dict) and isinstance(body.get("events"), list):
         return len(body["events"])
@@ -16,6 +27,9 @@ def _count_events(request: httpx.Request) -> int:
 
 
 def _respond(request: httpx.Request) -> httpx.Response:
+    if request.url.path in _FORMS:
+        # Group Identify and User Mapping answer 200 with the text "success".
+        return httpx.Response(200, text="success")
     # The documented 200 answer: {"code", "events_ingested", "payload_size_bytes", ...}.
     return httpx.Response(
         200,
@@ -35,7 +49,7 @@ def _invalid_api_key(request: httpx.Request) -> httpx.Response:
 
 contract = Contract(
     destination=destination,
-    settings={"api_key": "amp-contract-key-7c0ffee1", "min_id_length": 5},
+    settings={"api_key": "amp-contract-key-7c0ffee1", "min_id_length": 5, "usermap": True},
     respond=_respond,
     auth_failure=_invalid_api_key,
     count_events=_count_events,

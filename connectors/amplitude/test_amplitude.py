@@ -98,6 +98,7 @@ def test_track_is_one_amplitude_event_with_documented_keys(respx_mock: respx.Moc
                 "device_id": "anon-7f3c2a",
                 "time": 1793707200000,
                 "insert_id": "order-88231-completed",
+                "platform": "iOS",
                 "ip": "136.24.0.114",
                 "app_version": "2.1.3",
                 "os_name": "iOS",

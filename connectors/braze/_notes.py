@@ -25,7 +25,11 @@ the [user attributes](https://www.braze.com/docs/api/objects_filters/user_attrib
 | track of a journey step / audience | properties hold the key (`true`/`false`) and `personas` (`context.personas`) |
 | no `userId` | `"user_alias": {"alias_name": anonymousId, "alias_label": alias_label}` instead of `external_id`; attributes objects add `"_update_existing_only": false` so Braze creates the alias-only profile |
 | exit of a journey step (`j_o_` key `false`) | refused with `ListRemovalRefused`, never sent: a journey never removes a user |
-| page, screen, group, alias | filtered at the destination (no action subscribes) |
+| page / screen | a custom event `{"events": [{"external_id", "name": "Viewed Pricing Page", "time", "app_id"?, "properties": {...context.page, "name", "category", ...properties}}]}`; `Viewed <name> Screen` for a screen, `Loaded a Page`/`Loaded a Screen` without a name |
+| group | the custom attribute `{"attributes": [{"external_id", "ab_segment_group_<groupId>": true}]}` (Braze's Segment integration records groups this way); the group's traits describe the group, and Braze has no group object: left out with a note naming them |
+| alias (`alias_merge: identify`, the default) | `POST /users/identify` `{"aliases_to_identify": [{"external_id": userId, "user_alias": {"alias_name": previousId, "alias_label": alias_label}}]}`: the alias-only profile an anonymous user got is merged into the identified one |
+| alias (`alias_merge: alias_new`) | `POST /users/alias/new` `{"user_aliases": [{"external_id": userId, "alias_name": previousId, "alias_label": alias_label}]}` |
+| track `Order Completed` / `Product Purchased` | the event as above, plus one purchase object a product in the same request: `{"purchases": [{"external_id", "time", "app_id"?, "product_id" (product_id, else sku, else id), "currency" (`properties.currency` upper-cased, `USD` when absent), "price", "quantity"?, "properties"?: other product fields}]}`; a `Product Purchased` without `products` is one purchase of its own properties |
 | credentials check | `POST /users/track` with `{}`: `400` "Valid data must be provided..." means the key was accepted, `401` that it was not |
 
 Traits named by Segment's spec become Braze standard attributes: `firstName` -> `first_name`,
@@ -44,11 +48,24 @@ Two of those standard attributes take only some values ([user attributes object]
 
 `dropped` is part of the lifecycle record only (`{"gender": "not a gender Braze takes (M, F, O, N, P): left out"}`), never sent, and never quotes the value. The event, still delivered, also gets a lifecycle note (`notes`: `trait gender: not a gender Braze takes (M, F, O, N, P): left out`), shown by the event tester and `destkit send`.
 
-Purchases are not sent as purchase objects: `Order Completed` is a custom event like any other.
+A product without a `product_id`/`sku`/`id` or without a numeric `price` is not a purchase
+Braze takes: it is left out with a note (`properties.products[2]: no numeric price: not sent as
+a Braze purchase`). An order holds at most 74 purchases (75 objects with its event, in one
+request); later products are left out with a note. A purchase Braze refuses in its non-fatal
+`errors` (`input_array: "purchases"`) is noted on the order, which stays delivered: its event was
+recorded. An identify without a `language` trait takes Braze's `language` (ISO-639-1) from
+`context.locale` (`fr-CA` -> `fr`).
+
+What a Braze object has no room for is said once here rather than on every event: an event
+object takes `time`, `app_id` and `properties` only, so `context` (device, os, ip, campaign)
+is not sent with track, page and screen calls. Everything a call carries that an object could
+take but does not (a trait Braze refuses, a product that is no purchase, a group's traits) is a
+lifecycle note.
 
 ### Limits
 
-- **75 objects per request in all** (attributes and events share one batch). Braze documents 75
+- **75 objects per request in all** (attributes, events and purchases share one batch; a batch
+  whose orders carry more is sent in as many requests as it needs). Braze documents 75
   attributes, 75 events and 75 purchases per request; staying at 75 in total respects that and
   the older "75 per request" reading, and keeps one batch per burst of events.
 - **1,000 requests per second** (3,000 per three seconds), the documented base limit.

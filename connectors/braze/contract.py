@@ -13,18 +13,32 @@ NO_DATA = {
 }
 
 
-def _objects(body: object) -> dict[str, int]:
+#: The arrays of each endpoint's request body.
+_ARRAYS = {
+    "/users/track": ("attributes", "events", "purchases"),
+    "/users/identify": ("aliases_to_identify",),
+    "/users/alias/new": ("user_aliases",),
+}
+
+
+def _objects(body: object, path: str = "/users/track") -> dict[str, int]:
     if not isinstance(body, dict):
         return {}
     return {
         array: len(body[array])
-        for array in ("attributes", "events", "purchases")
+        for array in _ARRAYS.get(path, ())
         if isinstance(body.get(array), list)
     }
 
 
 def _respond(request: httpx.Request) -> httpx.Response:
-    counts = _objects(decoded_body(request))
+    path = request.url.path
+    counts = _objects(decoded_body(request), path)
+    if path != "/users/track":
+        # /users/identify and /users/alias/new answer 201 with "aliases_processed".
+        return httpx.Response(
+            201, json={"aliases_processed": sum(counts.values()), "message": "success"}
+        )
     if not any(counts.values()):
         return httpx.Response(400, json=NO_DATA)
     # The documented success: 201 with the number of objects queued per array.
@@ -38,7 +52,7 @@ def _unauthorized(request: httpx.Request) -> httpx.Response:
 
 
 def _count_events(request: httpx.Request) -> int:
-    return sum(_objects(decoded_body(request)).values())
+    return sum(_objects(decoded_body(request), request.url.path).values())
 
 
 contract = Contract(

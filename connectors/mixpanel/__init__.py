@@ -33,6 +33,10 @@ Profile Limits" and "400 Bad Request"), checked 2026-11:
 | track | ``POST /import?strict=1``: ``[{"event": name, "properties": {...}}]`` |
 | track ``Audience Entered``/``Exited`` | same; ``properties``: ``{KEY: bool, "personas": {...}}`` |
 | identify | ``POST /engage?verbose=1``: ``[{"$token", "$distinct_id", "$set": traits}]`` |
+| page / screen | ``/import``: ``Viewed <name> Page``/``Screen`` with the page's properties |
+| group | ``POST /groups`` ``$set`` traits, and ``/engage`` ``$union`` ``{group_key: [groupId]}`` |
+| alias | ``/import``: ``$identify`` (simplified ID merge) or ``$merge`` (original) |
+| track ``Order Completed``/``Product Purchased`` | the event, and ``/engage`` ``$append`` |
 | identify with an audience/journey key | same; ``$set`` holds the key as a boolean |
 | a journey exit (``j_o_`` key false) | refused with ``ListRemovalRefused`` (add-only) |
 
@@ -52,30 +56,34 @@ there is no ``test_authentication``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from connectors.mixpanel._api import (
-    _INSERT_ID,
     BASE_URLS,
-    EARLIEST,
     ENVELOPE_BYTES,
-    INVALID_IDS,
-    MAX_EVENTS,
-    MAX_FUTURE,
-    MAX_PROPERTIES,
     MAX_REQUEST_BYTES,
     MAX_UPDATES,
     RESERVED_TRAITS,
     MixpanelSettings,
-    dumps,
     engage,
-    import_events,
     result_of,
+)
+from connectors.mixpanel._calls import (
+    ORDER_EVENTS,
+    AliasEvent,
+    GroupProfile,
+    ViewedPage,
+    transaction_of,
+)
+from connectors.mixpanel._event import (
+    EventFields,
+    Identity,
+    ImportAction,
+    MixpanelEvent,
+    event_of,
+    identity_of,
+    insert_id,
 )
 from connectors.mixpanel._notes import NOTES
 from sdk import (
@@ -89,42 +97,28 @@ from sdk import (
     DestinationKind,
     Identify,
     InvalidEvent,
-    PayloadTooLarge,
-    PayloadValidationError,
     RetryPolicy,
     Subscription,
     Track,
     membership_values,
 )
-from sdk.mapping import LooseText, mapped
+from sdk.mapping import LooseNumber, first_of, mapped
 
 __all__ = ["MixpanelSettings", "destination", "insert_id"]
 
 
-class _Identity(BaseModel):
-    """Who the event is about, as both actions take it."""
-
-    user_id: str | None = mapped("$.userId", description="distinct_id and $user_id.")
-    anonymous_id: str | None = mapped(
-        "$.anonymousId", description="$device_id; the distinct_id when there is no userId."
-    )
-    ip: LooseText = mapped("$.context.ip", description="ip (events) or $ip (profiles).")
-
-
-class ImportFields(_Identity):
+class ImportFields(EventFields):
     """The fields of an imported Mixpanel event."""
 
     event: str = mapped("$.event", required=True, description="The event name.")
     properties: dict[str, Any] = mapped("$.properties", default_factory=dict)
-    time: datetime = mapped("$.timestamp", required=True, description="Sent in ms since epoch.")
-    insert_id: str = mapped(
-        "$.messageId",
-        required=True,
-        description="$insert_id (hashed if Mixpanel would refuse it).",
+    amount: LooseNumber = mapped(
+        first_of("$.properties.revenue", "$.properties.total", "$.properties.value"),
+        description="Order Completed / Product Purchased: the $transactions $amount.",
     )
 
 
-class ProfileFields(_Identity):
+class ProfileFields(Identity):
     """The fields of a Mixpanel profile ``$set``."""
 
     traits: dict[str, Any] = mapped(
@@ -132,102 +126,26 @@ class ProfileFields(_Identity):
     )
 
 
-def _now() -> datetime:
-    """The current time (a function, so tests can move the clock)."""
-    return datetime.now(UTC)
-
-
-def _checked_id(value: str | None, field: str) -> str | None:
-    if value is not None and value.strip().lower() in INVALID_IDS:
-        raise InvalidEvent(field, "is a placeholder value that Mixpanel rejects (e.g. null)")
-    return value
-
-
-def _identity(fields: _Identity) -> tuple[str, str | None, str | None]:
-    """``(distinct_id, user_id, anonymous_id)``, placeholders refused."""
-    user_id = _checked_id(fields.user_id, "userId")
-    anonymous_id = _checked_id(fields.anonymous_id, "anonymousId")
-    distinct_id = user_id or anonymous_id
-    if not distinct_id:  # the message model already requires one; kept for safety
-        raise InvalidEvent("userId", "one of userId or anonymousId is required")
-    return distinct_id, user_id, anonymous_id
-
-
-def insert_id(message_id: str) -> str:
-    """A valid ``$insert_id`` for a message id: itself when Mixpanel accepts it (at most 36
-    letters, digits or ``-``), else the first 36 hex digits of its SHA-256 (stable)."""
-    if _INSERT_ID.match(message_id) and message_id.lower() not in INVALID_IDS:
-        return message_id
-    return hashlib.sha256(message_id.encode()).hexdigest()[:36]
-
-
-class ImportEvent(Action[MixpanelSettings, dict[str, Any]]):
+class ImportEvent(ImportAction):
     """A track call imported as a Mixpanel event (``/import``, strict mode)."""
 
     name = "import_event"
     description = "Import a track call as a Mixpanel event (POST /import, strict mode)."
     subscribe = Subscription.of("track")
     fields = ImportFields
-    batch = BatchLimits(max_events=MAX_EVENTS, max_bytes=MAX_REQUEST_BYTES - ENVELOPE_BYTES)
 
-    def map(self, event: AnyMessage, settings: MixpanelSettings) -> dict[str, Any]:
+    def map(self, event: AnyMessage, settings: MixpanelSettings) -> MixpanelEvent:
         assert isinstance(event, Track)
         fields: ImportFields = self.resolve(event)
-        distinct_id, user_id, anonymous_id = _identity(fields)
-        # A timestamp without an offset is read as UTC (comparing it with an aware one would
-        # raise, and .timestamp() would read it in the machine's local zone).
-        moment = fields.time
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        if moment < EARLIEST:
-            raise InvalidEvent("timestamp", "must be on or after 1971-01-01 for Mixpanel")
-        if moment > _now() + MAX_FUTURE:
-            raise InvalidEvent(
-                "timestamp", "must be no more than one hour in the future for Mixpanel"
-            )
         properties = dict(fields.properties)
         _values, membership = membership_values(event)
         if membership is not None:
             properties[membership.key] = membership.member
             properties["personas"] = membership.personas.to_dict()
-        properties.update(
-            {
-                "time": int(moment.timestamp() * 1000),
-                "distinct_id": distinct_id,
-                "$insert_id": insert_id(fields.insert_id),
-            }
-        )
-        if user_id:
-            properties["$user_id"] = user_id
-        if anonymous_id:
-            properties["$device_id"] = anonymous_id
-        if fields.ip:
-            properties["ip"] = fields.ip
-        if len(properties) >= MAX_PROPERTIES:
-            raise InvalidEvent(
-                "properties",
-                f"has {len(properties)} properties with Mixpanel's own; Mixpanel accepts "
-                f"fewer than {MAX_PROPERTIES} per event",
-            )
-        return {"event": fields.event, "properties": properties}
-
-    async def perform(self, ctx: Context[MixpanelSettings], payload: dict[str, Any]) -> None:
-        try:
-            errors = await import_events(ctx, [payload])
-        except PayloadValidationError as exc:
-            if exc.status == 413:
-                raise PayloadTooLarge(
-                    "event",
-                    f"is {len(dumps(payload))} bytes and Mixpanel answered 413 even for it alone",
-                ) from None
-            raise
-        if 0 in errors:
-            raise errors[0]
-
-    async def perform_batch(
-        self, ctx: Context[MixpanelSettings], payloads: Sequence[dict[str, Any]]
-    ) -> BatchResult | None:
-        return result_of(len(payloads), await import_events(ctx, payloads))
+        imported = event_of(fields, fields.event, properties)
+        if fields.event in ORDER_EVENTS:
+            return transaction_of(imported, settings, fields.amount, fields.time)
+        return imported
 
 
 class SetProfile(Action[MixpanelSettings, dict[str, Any]]):
@@ -242,7 +160,7 @@ class SetProfile(Action[MixpanelSettings, dict[str, Any]]):
     def map(self, event: AnyMessage, settings: MixpanelSettings) -> dict[str, Any]:
         assert isinstance(event, Identify)
         fields: ProfileFields = self.resolve(event)
-        distinct_id, _user_id, _anonymous_id = _identity(fields)
+        distinct_id, _user_id, _anonymous_id = identity_of(fields)
         traits = dict(fields.traits)
         _values, membership = membership_values(event)
         if membership is not None:
@@ -254,6 +172,11 @@ class SetProfile(Action[MixpanelSettings, dict[str, Any]]):
                 if name in traits:
                     value = traits.pop(name)
                     traits.setdefault(reserved, value)
+        first, last = traits.get("$first_name"), traits.get("$last_name")
+        if "$name" not in traits and (isinstance(first, str) or isinstance(last, str)):
+            parts = [p for p in (first, last) if isinstance(p, str) and p.strip()]
+            if parts:
+                traits["$name"] = " ".join(parts)  # Mixpanel shows $name on the profile
         if not traits:
             raise InvalidEvent("traits", "is empty: a Mixpanel profile update needs a property")
         update: dict[str, Any] = {
@@ -281,16 +204,23 @@ destination: Destination[MixpanelSettings] = Destination(
     slug="mixpanel",
     kind=DestinationKind.EVENT,
     settings=MixpanelSettings,
-    actions=[ImportEvent(), SetProfile()],
-    description="Imports track calls as Mixpanel events (/import, strict mode) and sets "
-    "user-profile properties from identify calls (/engage $set).",
+    actions=[
+        ImportEvent(),
+        SetProfile(),
+        ViewedPage(),
+        GroupProfile(),
+        AliasEvent(),
+    ],
+    description="Imports track, page and screen calls as Mixpanel events (/import, strict "
+    "mode; orders append $transactions), sets user-profile properties from identify calls "
+    "(/engage $set), group profiles from group calls (/groups) and merges ids on alias.",
     base_url=lambda s: BASE_URLS[s.region],
     authentication=Authentication(scheme="basic"),
     # Mixpanel: back off from 2 s, doubling up to 60 s, with 1-5 s of jitter.
     retry=RetryPolicy(
         max_attempts=6, max_elapsed=180.0, initial_backoff=2.0, max_backoff=60.0, jitter=5.0
     ),
-    api_version="Mixpanel Ingestion API (POST /import strict mode, POST /engage $set)",
+    api_version="Mixpanel Ingestion API (POST /import strict mode, /engage, /groups)",
     docs_url="https://developer.mixpanel.com/reference/import-events",
     notes=NOTES,
 )

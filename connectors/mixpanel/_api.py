@@ -104,6 +104,18 @@ class MixpanelSettings(DestinationSettings):
     region: Literal["us", "eu", "in"] = Field(
         default="us", description="Data residency: us, eu (api-eu) or in (api-in)."
     )
+    id_merge: Literal["simplified", "original"] = Field(
+        default="simplified",
+        description="The project's ID merge API (project settings > Identity Merge): alias "
+        "calls become a $identify event with $user_id and $device_id (simplified) or a $merge "
+        "event (original).",
+    )
+    group_key: str = Field(
+        default="company",
+        min_length=1,
+        description="group calls: the Mixpanel group key (Project settings > Group Keys) the "
+        "groupId is a value of.",
+    )
 
     @field_validator("project_id", mode="before")
     @classmethod
@@ -223,7 +235,10 @@ def _whole_error(response: Response, body: Any) -> DeliveryError:
 
 
 async def engage(
-    ctx: Context[MixpanelSettings], updates: Sequence[dict[str, Any]]
+    ctx: Context[MixpanelSettings],
+    updates: Sequence[dict[str, Any]],
+    path: str = "/engage",
+    operation: str = "$set",
 ) -> dict[int, DeliveryError]:
     """POST profile updates to ``/engage``; errors by index for the updates Mixpanel refused.
 
@@ -233,12 +248,17 @@ async def engage(
     """
     errors: dict[int, DeliveryError] = {}
     budget = MAX_ENGAGE_REQUESTS
+    what = (
+        f"{operation}: Mixpanel refused the profile update"
+        if path == "/engage"
+        else f"{path}: Mixpanel refused the update"
+    )
 
     async def send(indices: list[int]) -> None:
         nonlocal budget
         budget -= 1
         response = await ctx.http.post(
-            "/engage",
+            path,
             content=dumps([updates[i] for i in indices]),
             params={"verbose": "1"},
             headers={"Content-Type": "application/json", "Accept": "application/json"},
@@ -248,9 +268,7 @@ async def engage(
             return
         if len(indices) == 1 or budget < 2:
             for index in indices:
-                errors[index] = PayloadValidationError(
-                    f"$set: Mixpanel refused the profile update: {problem}", status=200
-                )
+                errors[index] = PayloadValidationError(f"{what}: {problem}", status=200)
             return
         half = len(indices) // 2
         await send(indices[:half])

@@ -26,10 +26,23 @@ and [reserved properties](https://docs.mixpanel.com/docs/data-structure/property
 | identify | `POST /engage?verbose=1`, body `[{"$token": project_token, "$distinct_id": userId or anonymousId, "$set": traits, "$ip"?}]` (no `Authorization`: the token authenticates) |
 | identify of a journey step / audience | the key as a boolean profile property: `{"$set": {"j_o_first_purchase__opened_email_dje83h": true}}` |
 | exit of a journey step (`j_o_` key `false`) | refused with `ListRemovalRefused`, never sent: a journey never removes a user |
-| page, screen, group, alias | filtered at the destination (no action subscribes) |
+| page / screen | `/import` as above, event `Viewed <name> Page` / `Viewed <name> Screen` (`Loaded a Page`/`Loaded a Screen` without a name); `properties`: `context.page` (url, path, title, referrer, search), `name`, `category` and the call's properties |
+| track `Order Completed` / `Product Purchased` | the event imported as above, then, once imported, `POST /engage?verbose=1` `[{"$token", "$distinct_id", "$append": {"$transactions": {"$time": "2026-11-03T09:30:15", "$amount": revenue}}}]` for Mixpanel's revenue report (`$amount`: `revenue`, else `total`, else `value`; a `Product Purchased` without them: `price` x `quantity`). Without an amount nothing is appended, with a note; a refused append is a note, the order stays delivered |
+| group | `POST /engage?verbose=1` `[{"$token", "$distinct_id", "$union": {group_key: [groupId]}}]` (the user joins the group), then, when the call has traits, `POST /groups?verbose=1` `[{"$token", "$group_key": group_key, "$group_id": groupId, "$set": traits}]`; `group_key` is a setting (`company` by default) and must be a group key of the project |
+| alias, `id_merge: simplified` (default) | `/import` event `$identify` with `distinct_id`/`$user_id` userId, `$device_id` and `$anon_distinct_id` previousId: Simplified ID Merge links a `$device_id` to the `$user_id` of the first event carrying both (an alias whose previousId is another user id cannot be merged in this mode) |
+| alias, `id_merge: original` | `/import` event `{"event": "$merge", "properties": {"$distinct_ids": [userId, previousId], ...}}` (Merge Identities; accepted through `/import` only) |
 
 - `distinct_id` is the userId, else the anonymousId; `$user_id` (userId) and `$device_id`
   (anonymousId) are added as well, so projects on Simplified ID Merge stitch the two.
+- Every imported event also takes Mixpanel's default properties from the context (the call's
+  own properties win): `$current_url` (`context.page.url`), `$referrer`, `$os`
+  (`context.os.name`), `$browser` (from `context.userAgent`: Edge, Opera, Firefox, Chrome,
+  Safari), `$screen_width`/`$screen_height` (`context.screen`), `$locale` (`context.locale`),
+  `mp_country_code` (`context.location.country` when a 2-letter code), `mp_lib`/`$lib_version`
+  (`context.library`), `utm_source`/`utm_medium`/`utm_campaign`/`utm_term`/`utm_content`
+  (`context.campaign`). A `context.location.country` that is not a 2-letter code (a country
+  name) is not sent as `mp_country_code`, with a note (`context.location.country: not a
+  2-letter country code: not sent as mp_country_code`); Mixpanel geolocates from `ip`.
 - `time` is the timestamp in milliseconds since epoch; `ip` and `$ip` come from `context.ip`
   (without it, Mixpanel geolocates the sending server).
 - `$insert_id` is the messageId when Mixpanel accepts it (at most 36 letters, digits or `-`, not
@@ -38,7 +51,8 @@ and [reserved properties](https://docs.mixpanel.com/docs/data-structure/property
   holds.
 - Traits `email`, `phone`, `name`, `firstName`/`first_name`, `lastName`/`last_name`, `avatar`,
   `createdAt`/`created` become Mixpanel's reserved `$email`, `$phone`, `$name`, `$first_name`,
-  `$last_name`, `$avatar`, `$created`; other traits keep their names. The docs' `"true"` string
+  `$last_name`, `$avatar`, `$created`; other traits keep their names. Without a `name` trait,
+  `$name` is the first and last name joined. The docs' `"true"` string
   arrives as the boolean `true`. Profile updates carry no `context.personas`: the next
   computation would overwrite it; the key itself is the profile property.
 

@@ -14,8 +14,9 @@ def _count_events(request: httpx.Request) -> int:
 
 
 def _respond(request: httpx.Request) -> httpx.Response:
-    if request.url.path == "/engage":
-        # /engage?verbose=1 answers {"status": 1, "error": null} when the updates are valid.
+    if request.url.path in ("/engage", "/groups"):
+        # /engage?verbose=1 and /groups?verbose=1 answer {"status": 1, "error": null} when
+        # the updates are valid.
         return httpx.Response(200, json={"status": 1, "error": None})
     # /import strict mode: the documented StrictReceived answer.
     return httpx.Response(

@@ -179,6 +179,7 @@ def test_identify_sets_profile_properties_with_reserved_names(
                 "$phone": "+14155550100",
                 "$first_name": "Ada",
                 "$last_name": "Lovelace",
+                "$name": "Ada Lovelace",  # from first and last name
             },
             "$ip": "136.24.0.114",
         }
