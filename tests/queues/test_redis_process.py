@@ -141,8 +141,8 @@ def test_sigkill_a_worker_and_an_ingest_node_loses_no_accepted_message(
         sender.join(10)
         workers.append(nodes.worker())
     assert accepted
-    assert wait_until(lambda: accepted <= {m["messageId"] for m in delivered(sandbox)}, 40), (
-        len(accepted - {m["messageId"] for m in delivered(sandbox)})
+    assert wait_until(lambda: accepted <= {m["messageId"] for m in delivered(sandbox)}, 40), len(
+        accepted - {m["messageId"] for m in delivered(sandbox)}
     )
     arrived = {m["messageId"] for m in delivered(sandbox)}
     assert arrived <= sent  # nothing that was never sent
