@@ -6,12 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from sdk.queue import open_queue
 from sdk.service import Service, ServiceLog, parse_config
-from sdk.testing import Sandbox
+from sdk.testing import Faults, Sandbox
 from tests.service.conftest import WRITE_KEY, batch_of, config_text, delivered, until
 
 
@@ -91,3 +92,31 @@ def test_without_the_redis_package_the_error_names_the_extra(tmp_path: Path):
         "destkit serve: error: --queue: redis:// needs the redis extra: "
         "pip install 'destkit[redis]'"
     )
+
+
+async def test_redis_restart_503_then_workers_reconnect_and_lose_nothing(
+    redis_server: Any, redis_url: str, sandbox: Sandbox, tmp_path: Path
+):
+    config = parse_config(config_text(sandbox.url))
+    queue = open_queue(redis_url, tmp_path)
+    with (tmp_path / "log").open("a") as stream:
+        service = Service(config, tmp_path, queue=queue, log=ServiceLog(stream))
+        host, port = await service.start("127.0.0.1", 0)
+        url = f"http://{host}:{port}/v1/batch"
+        try:
+            async with httpx.AsyncClient() as client:
+                sandbox.set_faults(Faults(status=503))  # accepted, not delivered yet
+                ok = await client.post(url, json=batch_of(["a1", "a2"]), auth=(WRITE_KEY, ""))
+                assert ok.status_code == 200
+                redis_server.stop()  # Redis goes away (AOF always: a1, a2 are on disk)
+                down = await client.post(url, json=batch_of(["b1"]), auth=(WRITE_KEY, ""))
+                assert (down.status_code, down.headers["retry-after"]) == (503, "1")
+                sandbox.set_faults(None)
+                redis_server.start()  # same port, same directory
+                again = await client.post(url, json=batch_of(["c1"]), auth=(WRITE_KEY, ""))
+                assert again.status_code == 200
+                want = {"a1", "a2", "c1"}
+                assert await until(lambda: want <= {m["messageId"] for m in delivered(sandbox)}, 20)
+        finally:
+            await service.stop()
+    assert "b1" not in {m["messageId"] for m in delivered(sandbox)}
