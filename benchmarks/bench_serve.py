@@ -468,7 +468,8 @@ def _redis_main(url: str, events: int, clients: int, as_json: bool) -> int:
     for n in (1, 2, 4):
         rate = r[f"workers_{n}_events_per_s"]
         print(
-            f"| delivery, {n} `destkit worker` → loopback sink | {rate:,.0f} | {rate / one:.2f} |"
+            f"| end to end: ingest → Redis → {n} `destkit worker` → loopback sink | "
+            f"{rate:,.0f} | {rate / one:.2f} |"
         )
     return 0
 

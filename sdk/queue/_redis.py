@@ -41,7 +41,7 @@ from sdk.queue._interface import (
     Settlement,
     lane_of,
 )
-from sdk.queue._redis_scripts import CLAIM, RELEASE
+from sdk.queue._redis_scripts import CLAIM, ENQUEUE, RELEASE
 
 __all__ = ["DEFAULT_VISIBILITY", "RedisQueue"]
 
@@ -128,9 +128,11 @@ class RedisQueue(Queue):
             raise QueueError(f"--queue: {exc}") from None
         self._claim = self._redis.register_script(CLAIM)
         self._release = self._redis.register_script(RELEASE)
+        self._enqueue = self._redis.register_script(ENQUEUE)
         self.consumer = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._pending = 0
         self._meta: dict[tuple[str, int], tuple[bytes, bytes]] = {}  # claimed: (order, id)
+        self._held: set[tuple[str, int]] = set()  # lanes claimed and not yet settled
 
     async def _call(self, call: Awaitable[T]) -> T:
         try:
@@ -140,6 +142,8 @@ class RedisQueue(Queue):
 
     async def close(self) -> None:
         with contextlib.suppress(RedisError):
+            for dest, lane in self._held:  # a clean stop frees its lanes at once
+                await self._release(keys=[_keys(dest, lane)[3]], args=[self.consumer])
             await self._redis.aclose()
 
     # -- ingest and workers -----------------------------------------------------------------
@@ -147,32 +151,29 @@ class RedisQueue(Queue):
     async def enqueue(self, messages: Sequence[Accepted]) -> None:
         now = repr(time.time())
         order = time.time_ns()
-        pipe = self._redis.pipeline(transaction=False)
-        dests: set[str] = set()
-        jobs = 0
+        streams: dict[str, int] = {}
+        jobs: list[tuple[int, str, str, str, str, str]] = []
         filtered: dict[tuple[str, str], int] = {}
         for n, message in enumerate(messages):
             lane = lane_of(message.user_key)
-            fields = {
-                "o": f"{order + n:020d}",
-                "u": message.user_key,
-                "m": message.message_id,
-                "a": "0",
-                "e": now,
-                "b": message.body,
-            }
+            body = message.body.decode("utf-8")
             for dest in message.destinations:
-                pipe.xadd(_stream(dest, lane), fields)
-                dests.add(dest)
-                jobs += 1
+                key = streams.setdefault(_stream(dest, lane), len(streams) + 1)
+                jobs.append(
+                    (key, f"{order + n:020d}", message.user_key, message.message_id, now, body)
+                )
             for dest, reason in message.filtered:
                 filtered[(dest, reason)] = filtered.get((dest, reason), 0) + 1
+        dests = {dest for message in messages for dest in message.destinations}
+        dests.update(dest for dest, _ in filtered)
+        pipe = self._redis.pipeline(transaction=False)
+        if jobs:
+            await self._enqueue(keys=list(streams), args=[orjson.dumps(jobs)], client=pipe)
         for (dest, reason), count in filtered.items():
             pipe.hincrby(_COUNTERS, _counter(dest, "filtered", reason), count)
-            dests.add(dest)
         if dests:
             pipe.sadd(_DESTS, *dests)
-        pipe.incrby(_PENDING, jobs)
+        pipe.incrby(_PENDING, len(jobs))
         replies = await self._call(pipe.execute())
         self._pending = int(replies[-1])
 
@@ -186,6 +187,8 @@ class RedisQueue(Queue):
         ]
         entries = await self._call(self._claim(keys=_keys(destination, lane), args=args))
         jobs: list[Job] = []
+        if entries:
+            self._held.add((destination, lane))
         for raw_id, flat in entries:
             f = _fields(flat)
             job_id = _id_int(raw_id)
@@ -234,6 +237,7 @@ class RedisQueue(Queue):
         }
         for job in everything:
             lanes.setdefault(lane_of(job.user_key), []).append(_id_text(job.id))
+        self._held.difference_update((destination, lane) for lane in lanes)
         for lane, ids in lanes.items():
             pipe.xack(_stream(destination, lane), destination, *ids)
             pipe.xdel(_stream(destination, lane), *ids)

@@ -8,7 +8,7 @@ a time; the lease's time to live is the visibility timeout).
 
 from __future__ import annotations
 
-__all__ = ["CLAIM", "RELEASE"]
+__all__ = ["CLAIM", "ENQUEUE", "RELEASE"]
 
 #: KEYS: stream, delayed, retrying users, lease. ARGV: group, consumer, limit, now, lease ms.
 #: Returns ``{{id, fields}, ...}``: the lane's jobs for this consumer, or nothing when another
@@ -64,5 +64,16 @@ return out
 #: KEYS: lease. ARGV: consumer. Frees the lane if this consumer still holds it.
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+#: KEYS: the streams of this request. ARGV[1]: JSON ``[[key index, order, user, message id,
+#: enqueued at, body], ...]``. One argument for a whole request: packing 11 arguments per XADD
+#: in redis-py was half of an ingest node's CPU (profiled).
+ENQUEUE = """
+for _, j in ipairs(cjson.decode(ARGV[1])) do
+  redis.call('XADD', KEYS[j[1]], '*', 'o', j[2], 'u', j[3], 'm', j[4], 'a', '0', 'e', j[5],
+    'b', j[6])
+end
 return 0
 """
