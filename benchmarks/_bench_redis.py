@@ -3,6 +3,8 @@ measured in the same run against the same redis-server.
 
 - **XADD limit**: the same jobs as ingest writes (same fields and body), 100 ``XADD`` a pipeline
   (one round trip), ``--clients`` pipelines at once, with redis-py (the client destkit uses).
+- **scripted XADD limit**: the same XADDs, 100 in one ``EVALSHA`` of destkit's ``ENQUEUE``
+  script (what ingest sends), ``--clients`` at once.
 - **XREADGROUP + XACK limit**: a consumer reading 100 at a time and acknowledging (+ ``XDEL``)
   each read in one pipeline, until the stream is drained.
 - **ingest**: ``destkit serve --queue URL --no-worker``, ``POST /v1/batch`` of 100.
@@ -38,6 +40,36 @@ async def _xadd_limit(url: str, events: int, clients: int, body: bytes) -> float
             for i in range(start, start + BATCH):
                 pipe.xadd(f"bench:s:{i % 8}", {**fields, "m": f"m-{i}", "b": body})
             await pipe.execute()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    await client.aclose()
+    return events / elapsed
+
+
+async def _script_limit(url: str, events: int, clients: int, body: bytes) -> float:
+    """The same XADDs as one ``EVALSHA`` of 100 a round trip (destkit's ENQUEUE script)."""
+    import orjson
+    import redis.asyncio as aioredis
+
+    from sdk.queue._redis_scripts import ENQUEUE
+
+    client = aioredis.Redis.from_url(url)
+    await client.flushdb()
+    script = client.register_script(ENQUEUE)
+    keys = [f"bench:s:{lane}" for lane in range(8)]
+    todo = list(range(0, events, BATCH))
+    now, text = repr(time.time()), body.decode()
+
+    async def one() -> None:
+        while todo:
+            start = todo.pop()
+            jobs = [
+                (i % 8 + 1, f"{i:020d}", "user-1", f"m-{i}", now, text)
+                for i in range(start, start + BATCH)
+            ]
+            await script(keys=keys, args=[orjson.dumps(jobs)])
 
     started = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(clients)))
@@ -99,6 +131,7 @@ def run(url: str, events: int, clients: int, tmp: Path, bench: Any) -> dict[str,
     result: dict[str, Any] = {"events": events, "clients": clients, "queue": url}
     result["xadd_limit_per_s"] = asyncio.run(_xadd_limit(url, events, clients, body))
     result["xreadgroup_xack_limit_per_s"] = asyncio.run(_read_ack_limit(url, events))
+    result["script_xadd_limit_per_s"] = asyncio.run(_script_limit(url, events, clients, body))
     sink, sink_port = bench._sink(record_ids=False)
     config = bench._config(tmp / "redis.yaml", f"http://127.0.0.1:{sink_port}", "normal")
     argv = ["--config", str(config), "--queue", url]
