@@ -39,13 +39,14 @@ def dlq_arguments(parser: argparse.ArgumentParser) -> None:
     purge.add_argument("--destination", help="only this destination")
     for parser in (listing, show, replay, purge):
         parser.add_argument("--data", default="./.destkit", help="queue directory (./.destkit)")
+        parser.add_argument("--queue", metavar="URL", help="redis://HOST:PORT/DB instead of --data")
 
 
-def _with_queue(data: str, call: Callable[[Any], Awaitable[T]]) -> T:
-    from sdk.queue import SqliteQueue
+def _with_queue(args: argparse.Namespace, call: Callable[[Any], Awaitable[T]]) -> T:
+    from sdk.queue import open_queue
 
     async def run() -> T:
-        queue = SqliteQueue(data, owner=False)
+        queue = open_queue(args.queue, args.data, owner=False)
         try:
             return await call(queue)
         finally:
@@ -63,7 +64,7 @@ def run_dlq(args: argparse.Namespace) -> int:
     """Run one dlq command; errors are one line, exit 2."""
     from sdk.queue import QueueError
 
-    if not (Path(args.data) / "queue.sqlite3").is_file():
+    if args.queue is None and not (Path(args.data) / "queue.sqlite3").is_file():
         return _fail(f"data: no queue in {args.data}")
     try:
         return _run(args)
@@ -76,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
     if command == "list":
         if args.limit < 1:
             return _fail("--limit: must be at least 1")
-        letters = _with_queue(args.data, lambda q: q.dead_letters(args.destination, args.limit))
+        letters = _with_queue(args, lambda q: q.dead_letters(args.destination, args.limit))
         for letter in letters:
             error = json.dumps(letter.error)[1:-1]  # escaped: it may quote a vendor's answer
             print(
@@ -87,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
             print("no dead letters")
         return 0
     if command == "show":
-        letter = _with_queue(args.data, lambda q: q.dead_letter(args.id))
+        letter = _with_queue(args, lambda q: q.dead_letter(args.id))
         if letter is None:
             return _fail(f"id: no dead letter {args.id}")
         try:
@@ -114,9 +115,9 @@ def _run(args: argparse.Namespace) -> int:
         )
         if chosen != 1:
             return _fail("replay: give exactly one of ID, --destination NAME or --all")
-        count = _with_queue(args.data, lambda q: q.replay(args.destination, args.id))
+        count = _with_queue(args, lambda q: q.replay(args.destination, args.id))
         print(f"replayed {count} dead letter{'s' if count != 1 else ''}")
         return 0
-    count = _with_queue(args.data, lambda q: q.purge(args.destination))
+    count = _with_queue(args, lambda q: q.purge(args.destination))
     print(f"purged {count} dead letter{'s' if count != 1 else ''}")
     return 0

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from sdk.cli import _dlq, _serve, _status  # argparse only at import; runners load lazily
+from sdk.cli import _dlq, _serve, _status, _worker  # argparse only at import; runners load lazily
 from sdk.cli._sync import sync_arguments
 from sdk.engage._testevents import DEFAULT_SPACE_ID, TestEventType
 
@@ -263,6 +263,13 @@ COMMANDS: list[Command] = [
         _serve.serve_arguments,
         "sdk.cli._serve:run_serve",
         {"description": _serve.SERVE_DESCRIPTION},
+    ),
+    Command(
+        "worker",
+        "deliver from a Redis queue (any number, on any machines)",
+        _worker.worker_arguments,
+        "sdk.cli._worker:run_worker",
+        {"description": _worker.WORKER_DESCRIPTION},
     ),
     Command(
         "status",

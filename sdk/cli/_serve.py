@@ -26,14 +26,27 @@ def serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=port, default=8088, help="0 to 65535 (0: any free port)")
     parser.add_argument("--data", default=DEFAULT_DATA, help="queue directory (./.destkit)")
+    parser.add_argument(
+        "--queue",
+        metavar="URL",
+        help="redis://HOST:PORT/DB: a Redis Streams queue shared by many nodes (not --data)",
+    )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="with --queue redis://: ingest only; destkit worker processes deliver",
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:
     """Load the config, open the queue, serve until a signal; one-line errors, exit 2."""
     from sdk._errors import InputError
-    from sdk.queue import QueueError
+    from sdk.queue import QueueError, is_redis, open_queue
     from sdk.service import Service, ServiceLog, load_config
 
+    if args.no_worker and not is_redis(args.queue):
+        print("destkit serve: error: --no-worker: only with --queue redis://", file=sys.stderr)
+        return 2
     log = ServiceLog()
     try:
         config = load_config(args.config)
@@ -47,7 +60,8 @@ def run_serve(args: argparse.Namespace) -> int:
         destinations=len(config.destinations),
     )
     try:
-        service = Service(config, args.data, log=log)
+        queue = open_queue(args.queue, args.data, durability=config.delivery.durability)
+        service = Service(config, args.data, queue=queue, log=log, workers=not args.no_worker)
     except QueueError as exc:
         print(f"destkit serve: error: {exc}", file=sys.stderr)
         return 2

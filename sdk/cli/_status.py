@@ -17,6 +17,7 @@ __all__ = ["run_status", "status_arguments"]
 def status_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``destkit status``."""
     parser.add_argument("--data", default="./.destkit", help="queue directory (./.destkit)")
+    parser.add_argument("--queue", metavar="URL", help="redis://HOST:PORT/DB instead of --data")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -33,14 +34,14 @@ def _age(seconds: float | None) -> str:
 def run_status(args: argparse.Namespace) -> int:
     """Print the status table (or JSON); a missing queue is one line, exit 2."""
     from sdk._terminal import terminal_safe
-    from sdk.queue import QueueError, SqliteQueue
+    from sdk.queue import QueueError, open_queue
 
-    if not (Path(args.data) / "queue.sqlite3").is_file():
+    if args.queue is None and not (Path(args.data) / "queue.sqlite3").is_file():
         print(f"destkit status: error: data: no queue in {args.data}", file=sys.stderr)
         return 2
 
     async def read() -> list[Any]:
-        queue = SqliteQueue(args.data, owner=False)
+        queue = open_queue(args.queue, args.data, owner=False)
         try:
             return await queue.status(time.time())
         finally:

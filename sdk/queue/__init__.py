@@ -1,4 +1,5 @@
-"""Durable delivery queues: one interface (:class:`Queue`), the SQLite backend by default.
+"""Durable delivery queues: one interface (:class:`Queue`), the SQLite backend by default,
+Redis Streams for more than one machine (``open_queue("redis://...")``, the ``redis`` extra).
 
 Everything above the interface (ingest, fan-out, workers, retries, dead letters, ``status``,
 ``dlq``, metrics) lives in :mod:`sdk.service` and is shared by every backend.
@@ -15,6 +16,7 @@ from sdk.queue._interface import (
     Settlement,
     lane_of,
 )
+from sdk.queue._open import is_redis, open_queue
 from sdk.queue._sqlite import SqliteQueue
 
 __all__ = [
@@ -27,5 +29,7 @@ __all__ = [
     "QueueError",
     "Settlement",
     "SqliteQueue",
+    "is_redis",
     "lane_of",
+    "open_queue",
 ]

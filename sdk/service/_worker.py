@@ -100,6 +100,7 @@ class DestinationWorker:
 
     async def _lane(self, lane: int) -> None:
         claimed = 0
+        backoff = 0.5  # after a queue error: doubling to 30 s (a Redis that is down)
         while not self._stopping:
             if 0 < claimed < self.claim_size:
                 await asyncio.sleep(_LINGER)
@@ -107,8 +108,10 @@ class DestinationWorker:
                 claimed = await self._one_batch(lane)
             except QueueError as exc:  # the store will come back: the jobs are still in it
                 self.log.event("queue_error", destination=self.name, error=str(exc))
-                await asyncio.sleep(1.0)
+                backoff = min(backoff * 2, 30.0)
+                await asyncio.sleep(backoff)
                 continue
+            backoff = 0.5
             if not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), _IDLE_POLL)

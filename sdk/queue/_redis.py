@@ -1,0 +1,387 @@
+"""The Redis Streams queue: for more than one machine (``--queue redis://HOST:PORT/DB``).
+
+Each destination's jobs are spread over ``LANES`` streams by the user's hash (as in SQLite), and
+each destination reads them through its own consumer group (named after it). Ingest ``XADD``\\ s
+a request's jobs in one pipelined round trip and answers 200 only after Redis replied: with AOF
+on (``appendonly yes``) the write is in Redis's append-only file before that reply, so it
+survives Redis being killed; ``appendfsync always`` also fsyncs it first (power loss safe),
+``everysec`` may lose the last second on a power loss.
+
+Workers (in ``destkit worker`` or ``destkit serve``) claim a lane under a lease (one consumer
+per lane at a time, so a user's messages keep their order), ``XREADGROUP`` its jobs, and
+``XACK`` + ``XDEL`` them only after the destination answered. Jobs held by a worker that died
+are claimed again with ``XAUTOCLAIM`` once its lease (the visibility timeout) ran out. Retries
+wait in a per-lane sorted set scored by due time and return to the stream when due; a user's
+later jobs wait with them. Dead letters go to their own stream; counters live in one hash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import time
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from sdk.queue._interface import (
+    LANES,
+    Accepted,
+    DeadLetter,
+    DestinationStatus,
+    Job,
+    Queue,
+    QueueError,
+    Settlement,
+    lane_of,
+)
+from sdk.queue._redis_scripts import CLAIM, ENQUEUE, RELEASE
+
+__all__ = ["DEFAULT_VISIBILITY", "RedisQueue"]
+
+T = TypeVar("T")
+
+#: Seconds a worker holds a lane (and its claimed jobs) before another may take them over.
+DEFAULT_VISIBILITY = 30.0
+_SEQ = 10_000_000  # a stream id "ms-seq" as one integer: ms * _SEQ + seq
+_P = "destkit:"
+_SEP = "\x1f"
+
+
+def _stream(dest: str, lane: int) -> str:
+    return f"{_P}s:{dest}:{lane}"
+
+
+def _keys(dest: str, lane: int) -> list[str]:
+    return [
+        _stream(dest, lane),
+        f"{_P}d:{dest}:{lane}",
+        f"{_P}r:{dest}:{lane}",
+        f"{_P}l:{dest}:{lane}",
+    ]
+
+
+_DEAD = f"{_P}dead"
+_COUNTERS = f"{_P}counters"
+_DESTS = f"{_P}destinations"
+_PENDING = f"{_P}pending"
+
+
+def _id_int(stream_id: bytes | str) -> int:
+    text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    ms, seq = text.split("-")
+    return int(ms) * _SEQ + int(seq)
+
+
+def _id_text(job_id: int) -> str:
+    ms, seq = divmod(job_id, _SEQ)
+    return f"{ms}-{seq}"
+
+
+def _fields(flat: Sequence[bytes]) -> dict[str, bytes]:
+    return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+def _counter(dest: str, kind: str, reason: str = "") -> str:
+    return f"{dest}{_SEP}{kind}{_SEP}{reason}"
+
+
+def parse_url(url: str) -> tuple[str, float]:
+    """Split ``redis://HOST:PORT/DB?visibility=S`` into Redis's URL and the visibility timeout;
+    one-line errors name the rule."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise QueueError(f"--queue: {parts.scheme or url!r} is not redis://HOST:PORT/DB")
+    query = parse_qsl(parts.query)
+    visibility = DEFAULT_VISIBILITY
+    kept = []
+    for key, value in query:
+        if key == "visibility":
+            try:
+                visibility = float(value)
+            except ValueError:
+                visibility = -1.0
+            if not 0 < visibility <= 86400:
+                raise QueueError("--queue: visibility must be seconds between 0 and 86400")
+        else:
+            kept.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(kept))), visibility
+
+
+class RedisQueue(Queue):
+    """The queue in the Redis at ``url`` (``redis://HOST:PORT/DB``, optionally ``?visibility=S``,
+    the seconds before a dead worker's jobs are claimed again)."""
+
+    def __init__(self, url: str) -> None:
+        target, self.visibility = parse_url(url)
+        try:
+            self._redis: Any = aioredis.Redis.from_url(
+                target, socket_connect_timeout=2.0, socket_timeout=10.0, max_connections=64
+            )
+        except (ValueError, RedisError) as exc:
+            raise QueueError(f"--queue: {exc}") from None
+        self._claim = self._redis.register_script(CLAIM)
+        self._release = self._redis.register_script(RELEASE)
+        self._enqueue = self._redis.register_script(ENQUEUE)
+        self.consumer = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._pending = 0
+        self._meta: dict[tuple[str, int], tuple[bytes, bytes]] = {}  # claimed: (order, id)
+        self._held: set[tuple[str, int]] = set()  # lanes claimed and not yet settled
+
+    async def _call(self, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except RedisError as exc:
+            raise QueueError(f"redis: {exc}") from None
+
+    async def close(self) -> None:
+        with contextlib.suppress(RedisError):
+            for dest, lane in self._held:  # a clean stop frees its lanes at once
+                await self._release(keys=[_keys(dest, lane)[3]], args=[self.consumer])
+            await self._redis.aclose()
+
+    # -- ingest and workers -----------------------------------------------------------------
+
+    async def enqueue(self, messages: Sequence[Accepted]) -> None:
+        now = repr(time.time())
+        order = time.time_ns()
+        streams: dict[str, int] = {}
+        jobs: list[tuple[int, str, str, str, str, str]] = []
+        filtered: dict[tuple[str, str], int] = {}
+        for n, message in enumerate(messages):
+            lane = lane_of(message.user_key)
+            body = message.body.decode("utf-8")
+            for dest in message.destinations:
+                key = streams.setdefault(_stream(dest, lane), len(streams) + 1)
+                jobs.append(
+                    (key, f"{order + n:020d}", message.user_key, message.message_id, now, body)
+                )
+            for dest, reason in message.filtered:
+                filtered[(dest, reason)] = filtered.get((dest, reason), 0) + 1
+        dests = {dest for message in messages for dest in message.destinations}
+        dests.update(dest for dest, _ in filtered)
+        pipe = self._redis.pipeline(transaction=False)
+        if jobs:
+            await self._enqueue(keys=list(streams), args=[orjson.dumps(jobs)], client=pipe)
+        for (dest, reason), count in filtered.items():
+            pipe.hincrby(_COUNTERS, _counter(dest, "filtered", reason), count)
+        if dests:
+            pipe.sadd(_DESTS, *dests)
+        pipe.incrby(_PENDING, len(jobs))
+        replies = await self._call(pipe.execute())
+        self._pending = int(replies[-1])
+
+    async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
+        args: list[str | int] = [
+            destination,
+            self.consumer,
+            limit,
+            repr(now),
+            int(self.visibility * 1000),
+        ]
+        entries = await self._call(self._claim(keys=_keys(destination, lane), args=args))
+        jobs: list[Job] = []
+        if entries:
+            self._held.add((destination, lane))
+        for raw_id, flat in entries:
+            f = _fields(flat)
+            job_id = _id_int(raw_id)
+            self._meta[(destination, job_id)] = (f["o"], f["m"])
+            jobs.append(
+                Job(
+                    job_id,
+                    destination,
+                    f["u"].decode("utf-8", "surrogatepass"),
+                    f["b"],
+                    int(f["a"]),
+                    float(f["e"]),
+                )
+            )
+        return jobs
+
+    def _member(self, job: Job, order: bytes, message_id: bytes, attempts: int) -> bytes:
+        return orjson.dumps(
+            [
+                "o",
+                order.decode(),
+                "u",
+                job.user_key,
+                "m",
+                message_id.decode(),
+                "a",
+                str(attempts),
+                "e",
+                repr(job.enqueued_at),
+                "b",
+                job.body.decode("utf-8"),
+            ]
+        )
+
+    async def settle(self, destination: str, settlement: Settlement) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        lanes: dict[int, list[str]] = {}
+        everything = [
+            *settlement.delivered,
+            *(j for j, _ in settlement.filtered),
+            *(j for j, _, _ in settlement.retry),
+            *(j for j, _ in settlement.dead),
+        ]
+        meta = {
+            job.id: self._meta.pop((destination, job.id), (b"0" * 20, b"")) for job in everything
+        }
+        for job in everything:
+            lanes.setdefault(lane_of(job.user_key), []).append(_id_text(job.id))
+        self._held.difference_update((destination, lane) for lane in lanes)
+        for lane, ids in lanes.items():
+            pipe.xack(_stream(destination, lane), destination, *ids)
+            pipe.xdel(_stream(destination, lane), *ids)
+        for job, due, _error in settlement.retry:
+            order, message_id = meta[job.id]
+            keys = _keys(destination, lane_of(job.user_key))
+            pipe.zadd(keys[1], {self._member(job, order, message_id, job.attempts + 1): due})
+            pipe.hset(keys[2], job.user_key, repr(due))
+        for job, error in settlement.dead:
+            order, message_id = meta[job.id]
+            pipe.xadd(
+                _DEAD,
+                {
+                    "d": destination,
+                    "o": order,
+                    "u": job.user_key,
+                    "m": message_id,
+                    "a": str(job.attempts + 1),
+                    "e": repr(job.enqueued_at),
+                    "err": error,
+                    "b": job.body,
+                },
+            )
+        counts = {
+            _counter(destination, "delivered"): len(settlement.delivered),
+            _counter(destination, "retried"): len(settlement.retry),
+            _counter(destination, "dead"): len(settlement.dead),
+        }
+        for _, reason in settlement.filtered:
+            key = _counter(destination, "filtered", reason)
+            counts[key] = counts.get(key, 0) + 1
+        for key, count in counts.items():
+            if count:
+                pipe.hincrby(_COUNTERS, key, count)
+        gone = len(settlement.delivered) + len(settlement.filtered) + len(settlement.dead)
+        at = len(pipe.command_stack)
+        pipe.decrby(_PENDING, gone)
+        for lane in lanes:
+            await self._release(
+                keys=[_keys(destination, lane)[3]], args=[self.consumer], client=pipe
+            )
+        replies = await self._call(pipe.execute())
+        self._pending = int(replies[at])
+
+    def pending(self) -> int:
+        return self._pending
+
+    # -- operating it ---------------------------------------------------------------------
+
+    async def status(self, now: float) -> list[DestinationStatus]:
+        names = sorted(d.decode() for d in await self._call(self._redis.smembers(_DESTS)))
+        counters = await self._call(self._redis.hgetall(_COUNTERS))
+        pipe = self._redis.pipeline(transaction=False)
+        for dest in names:
+            for lane in range(LANES):
+                keys = _keys(dest, lane)
+                pipe.xlen(keys[0])
+                pipe.zcard(keys[1])
+                pipe.xrange(keys[0], count=1)
+                pipe.zrange(keys[1], 0, 0)
+        replies = await self._call(pipe.execute())
+        found = {name: DestinationStatus(name) for name in names}
+        for i, dest in enumerate(names):
+            entry = found[dest]
+            oldest: float | None = None
+            for lane in range(LANES):
+                queued, retrying, first, parked = replies[(i * LANES + lane) * 4 :][:4]
+                entry.queued += int(queued)
+                entry.retrying += int(retrying)
+                stamps = [float(first[0][1][b"e"])] if first else []
+                if parked:
+                    flat = orjson.loads(parked[0])
+                    stamps.append(float(dict(zip(flat[::2], flat[1::2], strict=True))["e"]))
+                for stamp in stamps:
+                    oldest = stamp if oldest is None else min(oldest, stamp)
+            entry.oldest_pending_age_s = None if oldest is None else max(0.0, now - oldest)
+        for key, value in counters.items():
+            dest, kind, reason = key.decode().split(_SEP)
+            entry = found.setdefault(dest, DestinationStatus(dest))
+            if kind == "delivered":
+                entry.delivered = int(value)
+            elif kind == "filtered":
+                entry.filtered[reason] = int(value)
+        for letter in await self._all_dead(None):
+            found.setdefault(letter.destination, DestinationStatus(letter.destination)).dead += 1
+        return [found[name] for name in sorted(found)]
+
+    async def _all_dead(self, destination: str | None) -> list[DeadLetter]:
+        entries = await self._call(self._redis.xrange(_DEAD))
+        letters = []
+        for raw_id, flat in entries:
+            f = {k.decode(): v for k, v in flat.items()}
+            dest = f["d"].decode()
+            if destination is not None and dest != destination:
+                continue
+            letters.append(
+                DeadLetter(
+                    _id_int(raw_id),
+                    dest,
+                    f["m"].decode(),
+                    int(f["a"]),
+                    f["err"].decode("utf-8", "replace"),
+                    float(f["e"]),
+                    f["b"],
+                )
+            )
+        return letters
+
+    async def dead_letters(self, destination: str | None, limit: int) -> list[DeadLetter]:
+        return (await self._all_dead(destination))[:limit]
+
+    async def dead_letter(self, job_id: int) -> DeadLetter | None:
+        for letter in await self._all_dead(None):
+            if letter.id == job_id:
+                return letter
+        return None
+
+    async def replay(self, destination: str | None, job_id: int | None = None) -> int:
+        entries = await self._call(self._redis.xrange(_DEAD))
+        now = repr(time.time())
+        pipe = self._redis.pipeline(transaction=True)
+        count = 0
+        for raw_id, flat in entries:
+            f = {k.decode(): v for k, v in flat.items()}
+            dest = f["d"].decode()
+            if destination is not None and dest != destination:
+                continue
+            if job_id is not None and _id_int(raw_id) != job_id:
+                continue
+            lane = lane_of(f["u"].decode("utf-8", "surrogatepass"))
+            fields = {"o": f["o"], "u": f["u"], "m": f["m"], "a": "0", "e": now, "b": f["b"]}
+            pipe.xadd(_stream(dest, lane), fields)
+            pipe.xdel(_DEAD, raw_id)
+            count += 1
+        pipe.incrby(_PENDING, count)
+        self._pending = int((await self._call(pipe.execute()))[-1])
+        return count
+
+    async def purge(self, destination: str | None) -> int:
+        letters = await self._all_dead(destination)
+        if not letters:
+            return 0
+        ids = [_id_text(letter.id) for letter in letters]
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.xdel(_DEAD, *ids)
+        await self._call(pipe.execute())
+        return len(letters)

@@ -1,0 +1,125 @@
+"""The queue contract, the same tests on both backends: SQLite (a temp dir) and Redis (the
+session's real redis-server)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from sdk.queue import Accepted, Job, Queue, QueueError, Settlement, SqliteQueue, lane_of, open_queue
+
+
+def _message(i: int, user: str = "u1", dests: tuple[str, ...] = ("A",)) -> Accepted:
+    body = f'{{"type":"track","messageId":"m{i}","userId":"{user}"}}'.encode()
+    return Accepted(f"m{i}", body, user, dests, [("B", "integrations.B is false")])
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def queue(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Queue]:
+    if request.param == "sqlite":
+        made: Queue = SqliteQueue(tmp_path / "data")
+    else:
+        url = request.getfixturevalue("redis_url")
+        made = open_queue(url + "?visibility=0.5", tmp_path)
+    yield made
+    await made.close()
+
+
+async def _drain(queue: Queue, dest: str, user: str, now: float | None = None) -> list[Job]:
+    return await queue.claim(dest, lane_of(user), 100, now or time.time())
+
+
+async def test_enqueue_claim_deliver_and_count(queue: Queue) -> None:
+    await queue.enqueue([_message(i) for i in range(5)])
+    assert queue.pending() == 5
+    jobs = await _drain(queue, "A", "u1")
+    assert [j.body for j in jobs] == [_message(i).body for i in range(5)]
+    assert all(j.attempts == 0 and j.user_key == "u1" for j in jobs)
+    await queue.settle("A", Settlement(delivered=jobs))
+    assert queue.pending() == 0
+    assert await _drain(queue, "A", "u1") == []
+    (status,) = [s for s in await queue.status(time.time()) if s.destination == "A"]
+    assert (status.queued, status.retrying, status.delivered, status.dead) == (0, 0, 5, 0)
+    (filtered,) = [s for s in await queue.status(time.time()) if s.destination == "B"]
+    assert filtered.filtered == {"integrations.B is false": 5}
+
+
+async def test_a_retrying_user_holds_their_later_jobs_in_order(queue: Queue) -> None:
+    await queue.enqueue([_message(0), _message(1, user="u2")])
+    first = await _drain(queue, "A", "u1")
+    assert [j.body for j in first] == [_message(0).body]
+    due = time.time() + 0.4
+    await queue.settle("A", Settlement(retry=[(first[0], due, "HTTP 503")]))
+    await queue.enqueue([_message(2)])
+    assert await _drain(queue, "A", "u1") == []  # m2 waits behind the retry of m0
+    other = await _drain(queue, "A", "u2")
+    assert [j.body for j in other] == [_message(1, user="u2").body]
+    await queue.settle("A", Settlement(delivered=other))
+    (status,) = [s for s in await queue.status(time.time()) if s.destination == "A"]
+    assert status.queued + status.retrying == 2 and status.oldest_pending_age_s is not None
+    later: list[Job] = []
+    for _ in range(3):  # the retry first; the user's later job with it or right after it
+        batch = await _drain(queue, "A", "u1", due + 0.01)
+        await queue.settle("A", Settlement(delivered=batch))
+        later += batch
+    assert [j.body for j in later] == [_message(0).body, _message(2).body]
+    assert later[0].attempts == 1
+    assert queue.pending() == 0
+
+
+async def test_dead_letters_list_show_replay_purge(queue: Queue) -> None:
+    await queue.enqueue([_message(0), _message(1)])
+    jobs = await _drain(queue, "A", "u1")
+    await queue.settle("A", Settlement(dead=[(jobs[0], "HTTP 400: bad"), (jobs[1], "HTTP 400")]))
+    letters = await queue.dead_letters("A", 10)
+    assert [(d.message_id, d.attempts, d.error) for d in letters] == [
+        ("m0", 1, "HTTP 400: bad"),
+        ("m1", 1, "HTTP 400"),
+    ]
+    shown = await queue.dead_letter(letters[0].id)
+    assert shown is not None and shown.body == _message(0).body
+    assert await queue.dead_letters("Other", 10) == []
+    assert await queue.replay("A", letters[0].id) == 1
+    again = await _drain(queue, "A", "u1")
+    assert [(j.body, j.attempts) for j in again] == [(_message(0).body, 0)]
+    await queue.settle("A", Settlement(delivered=again))
+    assert await queue.purge(None) == 1
+    assert await queue.dead_letters(None, 10) == []
+
+
+async def test_redis_reclaims_the_jobs_of_a_dead_worker(redis_url: str, tmp_path: Path) -> None:
+    dead = open_queue(redis_url + "?visibility=0.3", tmp_path)
+    alive = open_queue(redis_url + "?visibility=0.3", tmp_path)
+    try:
+        await dead.enqueue([_message(i) for i in range(3)])
+        held = await _drain(dead, "A", "u1")  # then this worker "dies" (never settles)
+        assert len(held) == 3
+        assert await _drain(alive, "A", "u1") == []  # the lane is leased to the first worker
+        await asyncio.sleep(0.4)
+        taken = await _drain(alive, "A", "u1")
+        assert [j.body for j in taken] == [j.body for j in held]
+        await alive.settle("A", Settlement(delivered=taken))
+        assert await _drain(alive, "A", "u1") == []
+    finally:
+        await dead.close()
+        await alive.close()
+
+
+async def test_redis_down_is_a_queue_error(tmp_path: Path) -> None:
+    pytest.importorskip("redis")
+    queue = open_queue("redis://127.0.0.1:1/0", tmp_path)
+    with pytest.raises(QueueError, match="redis"):
+        await queue.enqueue([_message(0)])
+    await queue.close()
+
+
+def test_bad_queue_url_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(QueueError, match="--queue"):
+        open_queue("http://x", tmp_path)
+    pytest.importorskip("redis")
+    with pytest.raises(QueueError, match="visibility"):
+        open_queue("redis://127.0.0.1:1/0?visibility=x", tmp_path)

@@ -1,0 +1,148 @@
+"""Redis end to end with real processes: two ``destkit serve --no-worker`` ingest nodes and three
+``destkit worker`` processes against one redis-server, delivering to the sandbox; and the crash
+test (SIGKILL a worker mid-batch and an ingest node mid-stream, several times: every message
+that got a 200 is delivered at least once, and nothing that was never sent is)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sdk.testing import Faults, Sandbox
+from tests.service.conftest import WRITE_KEY, batch_of, config_text, delivered, wait_until
+
+
+class Nodes:
+    """Ingest and worker subprocesses; every one left running is killed at the end."""
+
+    def __init__(self, tmp: Path, config: str, queue: str) -> None:
+        self.config = tmp / "serve.yaml"
+        self.config.write_text(config)
+        self.queue = queue
+        self.log = tmp / "nodes.log"
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def _spawn(self, argv: list[str], ready: str) -> tuple[subprocess.Popen[str], str]:
+        argv = [sys.executable, "-m", "sdk.cli", *argv, "--config", str(self.config)]
+        argv += ["--queue", self.queue]
+        with self.log.open("a") as errors:
+            proc = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=errors, text=True, env=dict(os.environ)
+            )
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+        assert first.startswith(ready), (first, self.log.read_text()[-2000:])
+        self.procs.append(proc)
+        return proc, first
+
+    def ingest(self) -> tuple[subprocess.Popen[str], str]:
+        proc, line = self._spawn(["serve", "--port", "0", "--no-worker"], "listening on ")
+        return proc, line.removeprefix("listening on ")
+
+    def worker(self) -> subprocess.Popen[str]:
+        return self._spawn(["worker"], "worker started")[0]
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, redis_url: str, sandbox: Sandbox) -> Iterator[Nodes]:
+    made = Nodes(tmp_path, config_text(sandbox.url), redis_url + "?visibility=1")
+    yield made
+    made.close()
+
+
+def test_two_ingest_nodes_three_workers_deliver_everything(nodes: Nodes, sandbox: Sandbox):
+    ingest = [nodes.ingest()[1] for _ in range(2)]
+    workers = [nodes.worker() for _ in range(3)]
+    sent = []
+    with httpx.Client(timeout=10) as client:
+        for i in range(40):
+            ids = [f"e{i}-{k}" for k in range(25)]
+            sent += ids
+            answer = client.post(
+                f"{ingest[i % 2]}/v1/batch", json=batch_of(ids, f"u{i % 9}"), auth=(WRITE_KEY, "")
+            )
+            assert answer.status_code == 200, answer.text
+    assert wait_until(lambda: len({m["messageId"] for m in delivered(sandbox)}) == 1000, 30)
+    got = [m["messageId"] for m in delivered(sandbox)]
+    assert set(got) == set(sent)
+    # one user's messages arrive in the order they were sent
+    for user in ("u0", "u4"):
+        mine = [m["messageId"] for m in delivered(sandbox) if m["userId"] == user]
+        firsts = list(dict.fromkeys(mine))
+        assert firsts == [i for i in sent if i in set(firsts)]
+    status = subprocess.run(
+        [sys.executable, "-m", "sdk.cli", "status", "--queue", nodes.queue, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (row,) = json.loads(status.stdout)
+    assert (row["destination"], row["queued"], row["delivered"]) == ("Sandbox", 0, len(got))
+    for worker in workers:
+        worker.terminate()
+        assert worker.wait(15) == 0
+
+
+def test_sigkill_a_worker_and_an_ingest_node_loses_no_accepted_message(
+    nodes: Nodes, sandbox: Sandbox
+):
+    sandbox.set_faults(Faults(latency=0.05))  # batches are in flight when a worker dies
+    accepted: set[str] = set()
+    sent: set[str] = set()
+    counter = 0
+    workers = [nodes.worker() for _ in range(2)]
+    for round_ in range(3):
+        proc, url = nodes.ingest()
+        stop = threading.Event()
+
+        def send(url: str = url, stop: threading.Event = stop, tag: int = round_) -> None:
+            nonlocal counter
+            with httpx.Client(timeout=5) as client:
+                while not stop.is_set():
+                    ids = [f"r{tag}-{counter + i}" for i in range(20)]
+                    counter += 20
+                    sent.update(ids)
+                    try:
+                        answer = client.post(
+                            f"{url}/v1/batch",
+                            json=batch_of(ids, f"u{counter % 7}"),
+                            auth=(WRITE_KEY, ""),
+                        )
+                    except httpx.HTTPError:
+                        return
+                    if answer.status_code == 200:
+                        accepted.update(ids)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        time.sleep(0.6)
+        victim = workers.pop(0)
+        victim.kill()  # mid-batch: the sandbox answers slowly
+        victim.wait(10)
+        time.sleep(0.3)
+        proc.kill()  # the ingest node, mid-stream
+        proc.wait(10)
+        stop.set()
+        sender.join(10)
+        workers.append(nodes.worker())
+    assert accepted
+    assert wait_until(lambda: accepted <= {m["messageId"] for m in delivered(sandbox)}, 40), len(
+        accepted - {m["messageId"] for m in delivered(sandbox)}
+    )
+    arrived = {m["messageId"] for m in delivered(sandbox)}
+    assert arrived <= sent  # nothing that was never sent
