@@ -25,6 +25,7 @@ from sdk._errors import DestkitError, InputError
 from sdk.connector._destination import Destination
 from sdk.connector._registry import get_destination
 from sdk.connector._settings import DestinationSettings, load_settings
+from sdk.mapping import configure_destination
 
 __all__ = [
     "MAX_CONFIG_BYTES",
@@ -251,13 +252,20 @@ def _source(item: Any, index: int, env: Mapping[str, str]) -> SourceConfig:
 
 def _destination(item: Any, index: int, env: Mapping[str, str]) -> DestinationConfig:
     key = f"destinations[{index}]"
-    item = _mapping(item, key, ("name", "connector", "settings"))
+    item = _mapping(item, key, ("name", "connector", "settings", "actions"))
     name = _text(item, key, "name", env)
     slug = _text(item, key, "connector", env)
     try:
         connector = get_destination(slug)
     except DestkitError as exc:
         raise ConfigError(f"{key}.connector", exc.message) from None
+    # Per action: ``mapping:`` overrides of single fields and a ``subscribe:`` condition, checked
+    # now, as ``destkit send`` checks a settings file's ``actions:``.
+    actions = _expand(item.get("actions"), f"{key}.actions", env)
+    try:
+        connector = configure_destination(connector, actions, where=f"{key}.actions")
+    except InputError as exc:
+        raise ConfigError(exc.field, exc.rule) from None
     values = _expand(item.get("settings") or {}, f"{key}.settings", env)
     if not isinstance(values, dict):
         raise ConfigError(f"{key}.settings", "must be a mapping of setting names")

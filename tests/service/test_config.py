@@ -143,3 +143,41 @@ def test_the_readme_config_and_the_example_file_load():
     assert config.delivery.retry_window == 4 * 3600
     example = load_config(root / "examples" / "serve.yaml", {})
     assert example.destinations[0].needs_sandbox  # runs the built-in sandbox
+
+
+WITH_ACTIONS = """
+sources:
+  - name: web
+    write_key: wk-123456
+destinations:
+  - name: Audit Hook
+    connector: webhook
+    settings: {url: https://example.com/hook}
+    actions:
+      post_event:
+        mapping: {body: {object: {who: "$.userId", what: "$.event"}}}
+        subscribe: 'type = "track" and event = "Order Completed"'
+"""
+
+
+def test_a_destinations_actions_override_mappings_and_subscriptions():
+    from sdk import Track, preview_payload
+
+    config = parse_config(WITH_ACTIONS, {})
+    hook = config.destinations[0]
+    order = Track(user_id="u1", event="Order Completed")
+    preview = preview_payload(hook.connector, order, settings=hook.settings)
+    assert preview.error is None
+    assert preview.payload == {"who": "u1", "what": "Order Completed"}
+    other = preview_payload(hook.connector, Track(user_id="u1", event="Viewed"))
+    assert other.payload is None and other.error is not None
+    assert "Order Completed" in other.error
+
+
+def test_a_broken_action_mapping_is_one_line_naming_where():
+    broken = WITH_ACTIONS.replace('"$.event"', '{"frobnicate": 1}')
+    with pytest.raises(ConfigError) as raised:
+        parse_config(broken, {})
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("config: destinations[0].actions.post_event.mapping.body")
