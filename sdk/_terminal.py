@@ -20,10 +20,13 @@ _CONTROLS = [
     0x2029,
     *range(0x202A, 0x202F),
     *range(0x2066, 0x206A),
+    0xFEFF,  # a byte-order mark / zero-width no-break space: invisible, so shown
 ]
 
 
 def _escape(code: int) -> str:
+    if code == 0x0D:
+        return "\\r"  # a carriage return would overwrite the line
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 

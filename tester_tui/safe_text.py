@@ -10,28 +10,17 @@ newlines are kept; a carriage return is shown as ``\\r`` (it would overwrite the
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from sdk import terminal_safe
+
 __all__ = ["safe", "safe_value"]
-
-# C0 controls except tab and newline, DEL, C1 controls, bidi embeddings/overrides/isolates,
-# line/paragraph separators, and the BOM / zero-width no-break space.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    if char == "\r":
-        return "\\r"
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def safe(text: str) -> str:
     """``text`` with every control character shown as an escape (``\\x1b``), never sent to
-    the terminal as is."""
-    return _UNSAFE.sub(_escape, text)
+    the terminal as is: the SDK's :func:`sdk.terminal_safe`, keeping tabs and newlines."""
+    return terminal_safe(text, keep_newlines=True)
 
 
 def safe_value(value: Any) -> Any:
