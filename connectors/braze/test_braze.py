@@ -529,6 +529,22 @@ def test_orders_stay_within_75_objects_per_request(respx_mock: respx.MockRouter)
 
 
 @respx.mock(assert_all_called=True)
+def test_a_failed_request_of_a_split_batch_retries_only_its_own_events(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post(URL).mock(
+        side_effect=[_created(events=1), httpx.Response(503), _created(events=1)]
+    )
+    full = [{"product_id": f"p{i}", "price": 1} for i in range(74)]
+    lifecycles = _send([_order(full), _order([{"product_id": "p", "price": 1}])])
+    assert all(lc.delivered for lc in lifecycles)
+    assert len(route.calls) == 3  # 75 objects, then 2 objects (503), then those 2 again
+    assert len(lifecycles[0].attempts) == 1 and len(lifecycles[1].attempts) == 2
+    retried = json.loads(route.calls[2].request.content)
+    assert len(retried["purchases"]) == 1
+
+
+@respx.mock(assert_all_called=True)
 def test_a_purchase_braze_refuses_is_noted_and_the_order_delivered(
     respx_mock: respx.MockRouter,
 ) -> None:
