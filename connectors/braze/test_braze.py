@@ -545,6 +545,15 @@ def test_a_failed_request_of_a_split_batch_retries_only_its_own_events(
 
 
 @respx.mock(assert_all_called=True)
+def test_an_order_in_no_known_currency_sends_no_purchases(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(URL).mock(return_value=_created(events=1))
+    [lifecycle] = _send([_order([{"product_id": "p1", "price": 1}], currency="euros")])
+    assert lifecycle.delivered
+    assert "purchases" not in _body(route)
+    assert lifecycle.notes == ["properties.currency: not an ISO 4217 code: no Braze purchases sent"]
+
+
+@respx.mock(assert_all_called=True)
 def test_a_purchase_braze_refuses_is_noted_and_the_order_delivered(
     respx_mock: respx.MockRouter,
 ) -> None:
