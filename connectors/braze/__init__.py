@@ -135,8 +135,9 @@ class BrazeFields(BrazeWho):
         default_factory=list,
         description="Order Completed / Product Purchased: one Braze purchase each.",
     )
-    currency: LooseText = mapped(
-        "$.properties.currency", description="The purchases' currency (USD when absent)."
+    currency: Any = mapped(
+        "$.properties.currency",
+        description="The purchases' currency, ISO 4217 (USD when absent).",
     )
 
 

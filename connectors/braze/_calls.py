@@ -5,6 +5,7 @@ the record, the notes, the sending). See the package docstring."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -83,13 +84,16 @@ def identity_of(fields: BrazeWho, settings: BrazeSettings) -> dict[str, Any]:
 
 def purchases_of(
     products: Sequence[Mapping[str, Any]],
-    currency: str | None,
+    currency: Any,
     base: Mapping[str, Any],
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Braze purchase objects for an order's products (``base`` holds who, ``time`` and
     ``app_id``), and a note for each product left out (never its values)."""
     purchases: list[dict[str, Any]] = []
     notes: list[str] = []
+    if currency is not None and not (isinstance(currency, str) and _CURRENCY.match(currency)):
+        # Priced in an unknown currency: sending them in USD would record wrong revenue.
+        return [], ["properties.currency: not an ISO 4217 code: no Braze purchases sent"]
     code = (currency or "USD").upper()  # Segment's spec: currency defaults to USD
     for number, product in enumerate(products):
         where = f"properties.products[{number}]"
@@ -118,6 +122,7 @@ def purchases_of(
 
 
 _PURCHASE_KEYS = frozenset({"product_id", "price", "quantity", "currency"})
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 
 class BrazeTrackAction(Action[BrazeTrackSettings, BrazeObject]):

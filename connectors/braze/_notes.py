@@ -51,7 +51,9 @@ Two of those standard attributes take only some values ([user attributes object]
 A product without a `product_id`/`sku`/`id` or without a numeric `price` is not a purchase
 Braze takes: it is left out with a note (`properties.products[2]: no numeric price: not sent as
 a Braze purchase`). An order holds at most 74 purchases (75 objects with its event, in one
-request); later products are left out with a note. A purchase Braze refuses in its non-fatal
+request); later products are left out with a note. An order whose `currency` is not a 3-letter
+ISO 4217 code sends no purchases (its event still goes), with a note: pricing them in USD would
+record wrong revenue. A purchase Braze refuses in its non-fatal
 `errors` (`input_array: "purchases"`) is noted on the order, which stays delivered: its event was
 recorded. An identify without a `language` trait takes Braze's `language` (ISO-639-1) from
 `context.locale` (`fr-CA` -> `fr`).
