@@ -49,6 +49,59 @@ async def _tester_to_first_200() -> None:
     print("tester: first send delivered, 200 OK", flush=True)
 
 
+def _serve_delivers() -> None:
+    """``destkit serve --config examples/serve.yaml``: a track answered 200, delivered to the
+    built-in sandbox (``destkit status``), and SIGTERM exits 0."""
+    import base64
+    import json
+    import signal
+    import tempfile
+    import urllib.request
+
+    with tempfile.TemporaryDirectory() as data:
+        print("+ destkit serve --config examples/serve.yaml --port 0", flush=True)
+        server = subprocess.Popen(
+            [DESTKIT, "serve", "--config", "examples/serve.yaml", "--port", "0", "--data", data],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            first = server.stdout.readline().strip()
+            if not first.startswith("listening on http://"):
+                raise SystemExit(f"serve: unexpected first line {first!r}")
+            url = first.removeprefix("listening on ")
+            body = json.dumps({"userId": "smoke-user", "event": "Smoke Tested"}).encode()
+            request = urllib.request.Request(f"{url}/v1/track", data=body, method="POST")
+            request.add_header("Content-Type", "application/json")
+            token = base64.b64encode(b"demo-write-key:").decode()
+            request.add_header("Authorization", f"Basic {token}")
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                if answer.status != 200:
+                    raise SystemExit(f"serve: /v1/track answered {answer.status}")
+            deadline = time.monotonic() + 30
+            while True:
+                done = subprocess.run(
+                    [DESTKIT, "status", "--data", data, "--json"],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                rows = json.loads(done.stdout) if done.returncode == 0 else []
+                if any(row.get("delivered") == 1 for row in rows):
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"serve: not delivered in 30 s: {done.stdout}{done.stderr}")
+                time.sleep(0.2)
+            server.send_signal(signal.SIGTERM)
+            if server.wait(timeout=60) != 0:
+                raise SystemExit(f"serve: SIGTERM exit code {server.returncode}")
+        finally:
+            if server.poll() is None:
+                server.kill()
+    print("serve: accepted, delivered to the sandbox, stopped cleanly", flush=True)
+
+
 def main() -> int:
     for module in ("respx", "pytest", "hypothesis"):
         try:
@@ -69,6 +122,7 @@ def main() -> int:
         "examples/journeys/users/eligible.json",
     )
     asyncio.run(_tester_to_first_200())
+    _serve_delivers()
     return 0
 
 
