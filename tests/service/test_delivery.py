@@ -22,7 +22,12 @@ async def test_retryable_failure_waits_for_retry_after_then_delivers(
     async with running(config_text(sandbox.url), tmp_path / "data") as svc:
         assert (await svc.post("/v1/batch", batch_of(["m1", "m2"]))).status_code == 200
         assert await until(lambda: len(delivered(sandbox)) == 2, timeout=15)
-        rows = await svc.service.queue.status(0)
+        # The sandbox answers before the worker records the outcome: wait for the queue to say so.
+        for _ in range(500):
+            rows = await svc.service.queue.status(0)
+            if rows[0].delivered == 2:
+                break
+            await asyncio.sleep(0.02)
     first, second = sandbox.requests[0], sandbox.requests[-1]
     assert first.status == 503 and second.status == 200
     assert second.received_at - first.received_at >= 2.0  # Retry-After honoured
