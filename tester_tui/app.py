@@ -246,6 +246,17 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
             self.notify(exc.message, title="--settings-file", severity="error", timeout=8)
             return
         self._file_values = split_settings_file(data, set(self.destinations), initial)
+        # A settings file's ``actions:`` (mapping overrides, subscriptions), as ``destkit send``
+        # takes it: checked now, applied to the destination every send of this session uses.
+        from sdk import configure_destination
+        from sdk.mapping import ACTIONS_KEY
+
+        for slug, values in self._file_values.items():
+            actions = values.pop(ACTIONS_KEY, None)
+            try:
+                self.destinations[slug] = configure_destination(self.destinations[slug], actions)
+            except InputError as exc:
+                self.notify(exc.message, title="--settings-file", severity="error", timeout=8)
 
     async def _choose(self, slug: str) -> None:
         if self.destination is not None and self.destination.slug == slug:

@@ -293,6 +293,30 @@ async def test_settings_file_and_destination_preselect(tmp_path: Path) -> None:
         assert app.query_one("#destination", Select).value == "sandbox"
 
 
+async def test_a_settings_files_actions_apply_to_the_tester_sends(tmp_path: Path) -> None:
+    # As for destkit send: a subscription override filters, and the lifecycle says why.
+    settings = tmp_path / "sandbox.yaml"
+    settings.write_text("actions:\n  send_event:\n    subscribe: 'type = \"identify\"'\n")
+    app = make_app(destination="Sandbox", settings_file=str(settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await send_and_wait(app, pilot)
+        lifecycle = app.lifecycle
+        assert lifecycle is not None and lifecycle.outcome.value == "filtered"
+        assert "subscribe" in str(lifecycle.routing)
+        assert app.sandbox is not None and app.sandbox.requests == []
+
+
+async def test_a_broken_action_in_the_settings_file_is_one_line(tmp_path: Path) -> None:
+    settings = tmp_path / "sandbox.yaml"
+    settings.write_text("actions:\n  no_such_action: {subscribe: 'type = \"track\"'}\n")
+    app = make_app(destination="Sandbox", settings_file=str(settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        shown = [m for m in notifications(app) if "no_such_action" in m]
+        assert shown and all("\n" not in m for m in shown)
+
+
 async def test_unknown_destination_says_so_and_falls_back() -> None:
     app = make_app(destination="no-such-thing")
     async with app.run_test(size=SIZE) as pilot:
