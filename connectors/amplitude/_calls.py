@@ -29,13 +29,11 @@ from sdk import (
     classify_status,
 )
 from sdk.mapping import (
-    first_of,
-    if_equals,
-    literal,
+    VIEW_NAME,
+    VIEW_NAME_DOC,
+    VIEW_PROPERTIES,
+    VIEW_PROPERTIES_DOC,
     mapped,
-    merge,
-    obj,
-    template,
 )
 
 __all__ = ["ORDER_EVENTS", "GroupUser", "MapUser", "ViewedPage", "order_events"]
@@ -56,20 +54,9 @@ NO_USERMAP = (
 class PageFields(EventFields):
     """The fields of a page or screen view event."""
 
-    event_type: str = mapped(
-        if_equals(
-            "$.type",
-            "page",
-            first_of(template("Viewed {{name}} Page"), literal("Loaded a Page")),
-            first_of(template("Viewed {{name}} Screen"), literal("Loaded a Screen")),
-        ),
-        description="Viewed <name> Page/Screen; Loaded a Page/Screen without a name.",
-    )
+    event_type: str = mapped(VIEW_NAME, description=VIEW_NAME_DOC)
     event_properties: dict[str, Any] = mapped(
-        merge("$.context.page", obj({"name": "$.name", "category": "$.category"}), "$.properties"),
-        default_factory=dict,
-        description="context.page (url, path, title, referrer, search), name, category and "
-        "the call's properties.",
+        VIEW_PROPERTIES, default_factory=dict, description=VIEW_PROPERTIES_DOC
     )
 
 

@@ -29,7 +29,13 @@ from sdk import (
     Screen,
     Subscription,
 )
-from sdk.mapping import first_of, if_equals, literal, mapped, merge, obj, template
+from sdk.mapping import (
+    VIEW_NAME,
+    VIEW_NAME_DOC,
+    VIEW_PROPERTIES,
+    VIEW_PROPERTIES_DOC,
+    mapped,
+)
 
 __all__ = [
     "GROUP_ATTRIBUTE_PREFIX",
@@ -159,21 +165,10 @@ class BrazeTrackAction(Action[BrazeTrackSettings, BrazeObject]):
 class PageFields(BrazeWho):
     """The fields of a page or screen view's custom event."""
 
-    name: str = mapped(
-        if_equals(
-            "$.type",
-            "page",
-            first_of(template("Viewed {{name}} Page"), literal("Loaded a Page")),
-            first_of(template("Viewed {{name}} Screen"), literal("Loaded a Screen")),
-        ),
-        description="Viewed <name> Page/Screen; Loaded a Page/Screen without a name.",
-    )
+    name: str = mapped(VIEW_NAME, description=VIEW_NAME_DOC)
     time: datetime = mapped("$.timestamp", required=True, description="Sent as ISO 8601.")
     properties: dict[str, Any] = mapped(
-        merge("$.context.page", obj({"name": "$.name", "category": "$.category"}), "$.properties"),
-        default_factory=dict,
-        description="context.page (url, path, title, referrer, search), name, category and "
-        "the call's properties.",
+        VIEW_PROPERTIES, default_factory=dict, description=VIEW_PROPERTIES_DOC
     )
 
 

@@ -30,7 +30,13 @@ from sdk import (
     Screen,
     Subscription,
 )
-from sdk.mapping import first_of, if_equals, literal, mapped, merge, obj, template
+from sdk.mapping import (
+    VIEW_NAME,
+    VIEW_NAME_DOC,
+    VIEW_PROPERTIES,
+    VIEW_PROPERTIES_DOC,
+    mapped,
+)
 
 __all__ = ["ORDER_EVENTS", "AliasEvent", "GroupProfile", "ViewedPage", "transaction_of"]
 
@@ -41,20 +47,9 @@ ORDER_EVENTS = ("Order Completed", "Product Purchased")
 class PageFields(EventFields):
     """The fields of a page or screen view event."""
 
-    name: str = mapped(
-        if_equals(
-            "$.type",
-            "page",
-            first_of(template("Viewed {{name}} Page"), literal("Loaded a Page")),
-            first_of(template("Viewed {{name}} Screen"), literal("Loaded a Screen")),
-        ),
-        description="Viewed <name> Page/Screen; Loaded a Page/Screen without a name.",
-    )
+    name: str = mapped(VIEW_NAME, description=VIEW_NAME_DOC)
     properties: dict[str, Any] = mapped(
-        merge("$.context.page", obj({"name": "$.name", "category": "$.category"}), "$.properties"),
-        default_factory=dict,
-        description="context.page (url, path, title, referrer, search), name, category and "
-        "the call's properties.",
+        VIEW_PROPERTIES, default_factory=dict, description=VIEW_PROPERTIES_DOC
     )
 
 

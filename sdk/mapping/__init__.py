@@ -38,11 +38,16 @@ from sdk.mapping._instance import (
     preview_payload,
 )
 from sdk.mapping._nodes import InvalidMapping, Node
+from sdk.mapping._spec import VIEW_NAME, VIEW_NAME_DOC, VIEW_PROPERTIES, VIEW_PROPERTIES_DOC
 
 __all__ = [
     "ACTIONS_KEY",
     "DEFAULT_MAPPING_KEY",
     "MISSING",
+    "VIEW_NAME",
+    "VIEW_NAME_DOC",
+    "VIEW_PROPERTIES",
+    "VIEW_PROPERTIES_DOC",
     "Condition",
     "FieldMappings",
     "InvalidMapping",
