@@ -59,7 +59,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.amplitude._api import BASE_URLS, RESERVED_EVENT_TYPES, AmplitudeSettings
-from connectors.amplitude._calls import ORDER_EVENTS, GroupUser, MapUser, ViewedPage, order_events
+from connectors.amplitude._calls import GroupUser, MapUser, ViewedPage, order_events
 from connectors.amplitude._event import AmplitudeAction, AmplitudeEvent, EventFields, base_event
 from connectors.amplitude._notes import NOTES
 from sdk import (
@@ -74,7 +74,7 @@ from sdk import (
     Track,
     membership_values,
 )
-from sdk.mapping import LooseNumber, LooseText, first_of, mapped
+from sdk.mapping import ORDER_EVENTS, LooseNumber, LooseText, first_of, mapped
 
 __all__ = ["AmplitudeSettings", "destination"]
 

@@ -36,10 +36,9 @@ from sdk.mapping import (
     mapped,
 )
 
-__all__ = ["ORDER_EVENTS", "GroupUser", "MapUser", "ViewedPage", "order_events"]
+__all__ = ["GroupUser", "MapUser", "ViewedPage", "order_events"]
 
 #: Track events whose products become one revenue event each.
-ORDER_EVENTS = ("Order Completed", "Product Purchased")
 #: Amplitude's User Mapping API lives on api.amplitude.com, not the HTTP V2 host.
 USERMAP_URLS = {
     "us": "https://api.amplitude.com/usermap",

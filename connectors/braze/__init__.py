@@ -95,12 +95,11 @@ from sdk import (
     Track,
     membership_values,
 )
-from sdk.mapping import LooseText, each, first_of, mapped
+from sdk.mapping import ORDER_EVENTS, LooseText, each, first_of, mapped
 
 __all__ = ["MAX_OBJECTS", "BrazeObject", "BrazeTrackSettings", "destination"]
 
 #: Track events whose products become Braze purchase objects.
-ORDER_EVENTS = ("Order Completed", "Product Purchased")
 
 
 class BrazeFields(BrazeWho):

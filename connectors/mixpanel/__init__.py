@@ -70,7 +70,6 @@ from connectors.mixpanel._api import (
     result_of,
 )
 from connectors.mixpanel._calls import (
-    ORDER_EVENTS,
     AliasEvent,
     GroupProfile,
     ViewedPage,
@@ -102,7 +101,7 @@ from sdk import (
     Track,
     membership_values,
 )
-from sdk.mapping import LooseNumber, first_of, mapped
+from sdk.mapping import ORDER_EVENTS, LooseNumber, first_of, mapped
 
 __all__ = ["MixpanelSettings", "destination", "insert_id"]
 

@@ -38,10 +38,9 @@ from sdk.mapping import (
     mapped,
 )
 
-__all__ = ["ORDER_EVENTS", "AliasEvent", "GroupProfile", "ViewedPage", "transaction_of"]
+__all__ = ["AliasEvent", "GroupProfile", "ViewedPage", "transaction_of"]
 
 #: Track events that append a ``$transactions`` entry to the user's profile.
-ORDER_EVENTS = ("Order Completed", "Product Purchased")
 
 
 class PageFields(EventFields):

@@ -38,12 +38,19 @@ from sdk.mapping._instance import (
     preview_payload,
 )
 from sdk.mapping._nodes import InvalidMapping, Node
-from sdk.mapping._spec import VIEW_NAME, VIEW_NAME_DOC, VIEW_PROPERTIES, VIEW_PROPERTIES_DOC
+from sdk.mapping._spec import (
+    ORDER_EVENTS,
+    VIEW_NAME,
+    VIEW_NAME_DOC,
+    VIEW_PROPERTIES,
+    VIEW_PROPERTIES_DOC,
+)
 
 __all__ = [
     "ACTIONS_KEY",
     "DEFAULT_MAPPING_KEY",
     "MISSING",
+    "ORDER_EVENTS",
     "VIEW_NAME",
     "VIEW_NAME_DOC",
     "VIEW_PROPERTIES",

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from sdk.mapping._forms import first_of, if_equals, literal, merge, obj, template
 
-__all__ = ["VIEW_NAME", "VIEW_NAME_DOC", "VIEW_PROPERTIES", "VIEW_PROPERTIES_DOC"]
+__all__ = [
+    "ORDER_EVENTS",
+    "VIEW_NAME",
+    "VIEW_NAME_DOC",
+    "VIEW_PROPERTIES",
+    "VIEW_PROPERTIES_DOC",
+]
+
+#: The Segment ecommerce spec's events that carry a whole order (its ``products``).
+ORDER_EVENTS = ("Order Completed", "Product Purchased")
 
 #: The view event's name for a page or a screen call.
 VIEW_NAME = if_equals(
