@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,14 @@ import httpx
 import pytest
 
 from sdk.testing import Faults, Sandbox
-from tests.service.conftest import WRITE_KEY, batch_of, config_text, delivered, wait_until
+from tests.service.conftest import (
+    WRITE_KEY,
+    BatchStream,
+    batch_of,
+    config_text,
+    delivered,
+    wait_until,
+)
 
 
 class Nodes:
@@ -102,34 +108,11 @@ def test_sigkill_a_worker_and_an_ingest_node_loses_no_accepted_message(
     nodes: Nodes, sandbox: Sandbox
 ):
     sandbox.set_faults(Faults(latency=0.05))  # batches are in flight when a worker dies
-    accepted: set[str] = set()
-    sent: set[str] = set()
-    counter = 0
+    stream = BatchStream()
     workers = [nodes.worker() for _ in range(2)]
     for round_ in range(3):
         proc, url = nodes.ingest()
-        stop = threading.Event()
-
-        def send(url: str = url, stop: threading.Event = stop, tag: int = round_) -> None:
-            nonlocal counter
-            with httpx.Client(timeout=5) as client:
-                while not stop.is_set():
-                    ids = [f"r{tag}-{counter + i}" for i in range(20)]
-                    counter += 20
-                    sent.update(ids)
-                    try:
-                        answer = client.post(
-                            f"{url}/v1/batch",
-                            json=batch_of(ids, f"u{counter % 7}"),
-                            auth=(WRITE_KEY, ""),
-                        )
-                    except httpx.HTTPError:
-                        return
-                    if answer.status_code == 200:
-                        accepted.update(ids)
-
-        sender = threading.Thread(target=send)
-        sender.start()
+        stop, sender = stream.start(url, round_)
         time.sleep(0.6)
         victim = workers.pop(0)
         victim.kill()  # mid-batch: the sandbox answers slowly
@@ -140,9 +123,9 @@ def test_sigkill_a_worker_and_an_ingest_node_loses_no_accepted_message(
         stop.set()
         sender.join(10)
         workers.append(nodes.worker())
-    assert accepted
-    assert wait_until(lambda: accepted <= {m["messageId"] for m in delivered(sandbox)}, 40), len(
-        accepted - {m["messageId"] for m in delivered(sandbox)}
-    )
+    assert stream.accepted
+    assert wait_until(
+        lambda: stream.accepted <= {m["messageId"] for m in delivered(sandbox)}, 40
+    ), len(stream.accepted - {m["messageId"] for m in delivered(sandbox)})
     arrived = {m["messageId"] for m in delivered(sandbox)}
-    assert arrived <= sent  # nothing that was never sent
+    assert arrived <= stream.sent  # nothing that was never sent

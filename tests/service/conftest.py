@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -173,3 +174,37 @@ def batch_of(ids: list[str], user: str = "u1") -> dict[str, Any]:
 
 def dumps(document: Any) -> bytes:
     return json.dumps(document).encode()
+
+
+class BatchStream:
+    """Posts ``/v1/batch`` requests of 20 messages from a thread until stopped (or its server is
+    gone), remembering every id it sent and every id answered 200: the crash tests' client."""
+
+    def __init__(self) -> None:
+        self.sent: set[str] = set()
+        self.accepted: set[str] = set()
+        self._counter = 0
+
+    def start(self, url: str, tag: int) -> tuple[threading.Event, threading.Thread]:
+        """A running sender to ``url`` (ids ``r<tag>-<n>``); set the event and join to stop it."""
+        stop = threading.Event()
+        sender = threading.Thread(target=self._send, args=(url, stop, tag))
+        sender.start()
+        return stop, sender
+
+    def _send(self, url: str, stop: threading.Event, tag: int) -> None:
+        with httpx.Client(timeout=5) as client:
+            while not stop.is_set():
+                ids = [f"r{tag}-{self._counter + i}" for i in range(20)]
+                self._counter += 20
+                self.sent.update(ids)
+                try:
+                    answer = client.post(
+                        f"{url}/v1/batch",
+                        json=batch_of(ids, f"u{self._counter % 7}"),
+                        auth=(WRITE_KEY, ""),
+                    )
+                except httpx.HTTPError:
+                    return
+                if answer.status_code == 200:
+                    self.accepted.update(ids)

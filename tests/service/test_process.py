@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import random
 import signal
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
 from sdk.testing import Faults, Sandbox
-from tests.service.conftest import WRITE_KEY, batch_of, config_text, delivered, wait_until
+from tests.service.conftest import (
+    WRITE_KEY,
+    BatchStream,
+    batch_of,
+    config_text,
+    delivered,
+    wait_until,
+)
 
 
 def test_sigterm_stops_accepting_exits_0_and_restart_resumes(
@@ -44,34 +50,11 @@ def test_kill_9_mid_stream_loses_no_accepted_message(
 ):
     sandbox.set_faults(Faults(latency=0.01))
     server = serve_process(config_text(sandbox.url))
-    accepted: set[str] = set()
-    sent: set[str] = set()
-    counter = 0
+    stream = BatchStream()
     rng = random.Random(7)
     for _round in range(4):
         server.start()
-        stop = threading.Event()
-
-        def send(url: str = server.url, stop: threading.Event = stop, tag: int = _round) -> None:
-            nonlocal counter
-            with httpx.Client(timeout=5) as client:
-                while not stop.is_set():
-                    ids = [f"r{tag}-{counter + i}" for i in range(20)]
-                    counter += 20
-                    sent.update(ids)
-                    try:
-                        answer = client.post(
-                            f"{url}/v1/batch",
-                            json=batch_of(ids, f"u{counter % 7}"),
-                            auth=(WRITE_KEY, ""),
-                        )
-                    except httpx.HTTPError:
-                        return
-                    if answer.status_code == 200:
-                        accepted.update(ids)
-
-        sender = threading.Thread(target=send)
-        sender.start()
+        stop, sender = stream.start(server.url, _round)
         time.sleep(rng.uniform(0.3, 0.8))
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(10)
@@ -79,7 +62,7 @@ def test_kill_9_mid_stream_loses_no_accepted_message(
         sender.join(10)
     server.start()
     got = lambda: {m["messageId"] for m in delivered(sandbox)}  # noqa: E731
-    assert wait_until(lambda: accepted <= got(), timeout=30), len(accepted - got())
+    assert wait_until(lambda: stream.accepted <= got(), timeout=30), len(stream.accepted - got())
     assert server.terminate() == 0
-    assert len(accepted) > 100
-    assert got() <= sent  # nothing that was never sent was delivered
+    assert len(stream.accepted) > 100
+    assert got() <= stream.sent  # nothing that was never sent was delivered
