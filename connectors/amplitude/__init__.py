@@ -132,13 +132,8 @@ class TrackEvent(AmplitudeAction):
             properties["personas"] = membership.personas.to_dict()
         for key in _REVENUE_KEYS:
             value = getattr(fields, key)
-            if value is not None:
-                payload[key] = value
-            elif key in ("revenue", "price", "quantity") and properties.get(key) is not None:
-                mapped_event.dropped[key] = (
-                    f"properties.{key}: not a number: not sent as Amplitude's {key} "
-                    "(kept in event_properties)"
-                )
+            if value is not None:  # one of another type is noted by the SDK, and kept in
+                payload[key] = value  # event_properties
         payload["event_type"] = name
         payload["event_properties"] = properties
         if name in ORDER_EVENTS:

@@ -45,7 +45,8 @@ has `context.page`), `ip` (`context.ip`), `app_version`, `os_name`, `os_version`
 documented HTTP V2 key, so it is not sent. The docs' `"true"` string arrives as the boolean
 `true`. A `revenue`, `price` or `quantity` property that is not a number stays in
 `event_properties` but is not sent as Amplitude's key, with a note
-(`properties.revenue: not a number: not sent as Amplitude's revenue (kept in event_properties)`),
+(`revenue left out: $.properties.revenue is text, not a number`); so does any context value of
+the wrong type (`os_name left out: $.context.os.name is a number, not text`),
 and an `advertisingId` of a device that is neither iOS nor Android (neither `idfa` nor `adid`) is
 left out with a note. Identify events carry no `context.personas`: a user property would be overwritten by the
 next computation; the key itself is the user property.

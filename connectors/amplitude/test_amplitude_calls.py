@@ -267,6 +267,5 @@ def test_values_amplitude_cannot_take_are_noted(respx_mock: respx.MockRouter) ->
     assert sorted(lifecycle.notes) == [
         "context.device.advertisingId: the device type is neither ios nor android, so it is "
         "neither idfa nor adid: left out",
-        "properties.revenue: not a number: not sent as Amplitude's revenue (kept in "
-        "event_properties)",
+        "revenue left out: $.properties.revenue is text, not a number",
     ]

@@ -252,3 +252,34 @@ def test_a_country_that_is_no_code_is_noted(respx_mock: respx.MockRouter) -> Non
     assert lifecycle.notes == [
         "context.location.country: not a 2-letter country code: not sent as mp_country_code"
     ]
+
+
+@respx.mock(assert_all_called=True)
+def test_context_values_of_the_wrong_type_are_left_out_with_a_note(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post(IMPORT).mock(return_value=httpx.Response(200, json=IMPORTED))
+    event = {
+        "type": "track",
+        "event": "Signed Up",
+        "userId": "u-1001",
+        "messageId": "m-loose",
+        "timestamp": WHEN,
+        "context": {
+            "os": {"name": ["Mac OS X"]},
+            "screen": {"width": "wide"},
+            "campaign": {"source": 7},
+            "locale": "en-US",
+        },
+    }
+    [lifecycle] = _send([event])
+    assert lifecycle.delivered
+    [sent] = _sent(route)
+    properties = sent["properties"]
+    assert properties["$locale"] == "en-US"
+    assert not {"$os", "$screen_width", "utm_source"} & set(properties)
+    assert sorted(lifecycle.notes) == [
+        "os left out: $.context.os.name is a list, not text",
+        "screen_width left out: $.context.screen.width is text, not a number",
+        "utm_source left out: $.context.campaign.source is a number, not text",
+    ]

@@ -17,6 +17,7 @@ from sdk.connector._destination import Action, AnyMessage
 from sdk.delivery._engine import MESSAGE_CLASSES, Engine, SettingsT, crashed
 from sdk.delivery._results import Item, event_message_id
 from sdk.engage._personas import membership_of, reading_membership_once
+from sdk.mapping._fields import MAPPING_NOTES
 from sdk.routing._integrations import route
 from sdk.spec._messages import Track, message_to_json, parse_message
 
@@ -84,7 +85,16 @@ def _route_and_map(
                 f"{membership.key} is a journey step: journeys are add-only, "
                 "so a removal or exit is never sent"
             )
-        payload = action.map(message, engine.settings)
+        if action.fields is None:
+            payload = action.map(message, engine.settings)
+            dropped: list[str] = []
+        else:  # values its loose fields leave out become notes (never dropped silently)
+            dropped = []
+            token = MAPPING_NOTES.set(dropped)
+            try:
+                payload = action.map(message, engine.settings)
+            finally:
+                MAPPING_NOTES.reset(token)
     except SkipEvent as exc:
         engine._filter(
             item,
@@ -102,7 +112,7 @@ def _route_and_map(
         engine._refuse(item, crashed(f"{action.name}.map", exc))
         return None
     try:
-        notes = [str(text) for text in action.payload_notes(payload)]
+        notes = dropped + [str(text) for text in action.payload_notes(payload)]
     except Exception as exc:  # a connector bug must not lose the rest of the batch
         engine._refuse(item, crashed(f"{action.name}.payload_notes", exc))
         return None

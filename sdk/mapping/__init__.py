@@ -9,6 +9,7 @@ from sdk.mapping._compile import MISSING, compile_node
 from sdk.mapping._conditions import Condition, parse_condition
 from sdk.mapping._fields import (
     DEFAULT_MAPPING_KEY,
+    MAPPING_NOTES,
     FieldMappings,
     LooseNumber,
     LooseText,
@@ -49,6 +50,7 @@ from sdk.mapping._spec import (
 __all__ = [
     "ACTIONS_KEY",
     "DEFAULT_MAPPING_KEY",
+    "MAPPING_NOTES",
     "MISSING",
     "ORDER_EVENTS",
     "VIEW_NAME",

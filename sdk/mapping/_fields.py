@@ -9,6 +9,7 @@ mappings (with per-instance overrides of single fields) once, and resolves event
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from typing import Annotated, Any, TypeAlias
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
@@ -20,6 +21,7 @@ from sdk.mapping._nodes import InvalidMapping, Node
 
 __all__ = [
     "DEFAULT_MAPPING_KEY",
+    "MAPPING_NOTES",
     "FieldMappings",
     "LooseNumber",
     "LooseText",
@@ -31,6 +33,12 @@ __all__ = [
 DEFAULT_MAPPING_KEY = "default_mapping"
 
 
+#: Where :meth:`FieldMappings.resolve` adds a note for each value a loose field left out; the
+#: delivery engine sets a fresh list around an action's ``map`` and records the notes in the
+#: event's lifecycle, so a value of the wrong type is never dropped silently.
+MAPPING_NOTES: ContextVar[list[str] | None] = ContextVar("destkit_mapping_notes", default=None)
+
+
 def _text_or_none(value: Any) -> Any:
     return value if isinstance(value, str) and value.strip() else None
 
@@ -39,6 +47,34 @@ def _number_or_none(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return value
+
+
+#: The rule each loose validator applies, named in the note of a value it left out.
+_TEXT = "text"
+_LOOSE_RULES = {_text_or_none: _TEXT, _number_or_none: "a number"}
+
+
+def _loose_rule(metadata: Iterable[Any]) -> str | None:
+    for item in metadata:
+        if isinstance(item, BeforeValidator):
+            rule = _LOOSE_RULES.get(item.func)  # type: ignore[arg-type]
+            if rule is not None:
+                return rule
+    return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
 
 
 #: Optional text where a value of another type (or blank text) counts as no value: for fields
@@ -112,6 +148,12 @@ class FieldMappings:
                 continue
             resolver = compile_node(node, kinds, f"{where}.{name}")
             self._resolvers.append((name, info.alias or name, resolver))
+        #: Loose fields (``LooseText``/``LooseNumber``): name, key and the rule they apply.
+        self._loose = [
+            (name, key, rule)
+            for name, key, _ in self._resolvers
+            if (rule := _loose_rule(fields[name].metadata)) is not None
+        ]
 
     def values(self, document: Mapping[str, Any]) -> dict[str, Any]:
         """The mapped values of one message's wire document (fields without a value left out)."""
@@ -127,7 +169,7 @@ class FieldMappings:
         line naming the field and its mapping (the value itself is not shown)."""
         values = self.values(document)
         try:
-            return self.model.model_validate(values)
+            model = self.model.model_validate(values)
         except ValidationError as exc:
             first = exc.errors(include_input=False, include_url=False)[0]
             name = str(first["loc"][0]) if first["loc"] else "payload"
@@ -135,6 +177,22 @@ class FieldMappings:
             source = f" (mapped from {describe(node)})" if node is not None else ""
             rule = "is required" if first["type"] == "missing" else str(first["msg"])
             raise InvalidEvent(name, f"{rule}{source}") from None
+        for name, key, rule in self._loose:
+            value = values.get(key)
+            if value is not None and getattr(model, name) is None:
+                self._note_dropped(name, value, rule)
+        return model
+
+    def _note_dropped(self, name: str, value: Any, rule: str) -> None:
+        """A note naming the field, where it came from and the rule (never the value)."""
+        notes = MAPPING_NOTES.get()
+        if notes is None:
+            return
+        source = describe(self.nodes[name])
+        if isinstance(value, str) and rule == _TEXT:
+            notes.append(f"{name} left out: {source} is blank")
+        else:
+            notes.append(f"{name} left out: {source} is {_kind(value)}, not {rule}")
 
     def describe(self) -> dict[str, str]:
         """Each field's mapping as one line (docs, the tester)."""

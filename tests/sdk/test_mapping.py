@@ -10,8 +10,11 @@ from pydantic import BaseModel
 
 from sdk import InvalidEvent, InvalidMapping, InvalidSettings
 from sdk.mapping import (
+    MAPPING_NOTES,
     MISSING,
     FieldMappings,
+    LooseNumber,
+    LooseText,
     compile_node,
     each,
     first_of,
@@ -201,3 +204,45 @@ def test_a_value_the_model_refuses_names_the_field_and_its_mapping() -> None:
 def test_the_default_mapping_is_in_the_json_schema() -> None:
     schema = OrderFields.model_json_schema()
     assert schema["properties"]["currency"]["default_mapping"] == {"upper": "$.properties.currency"}
+
+
+class ContextFields(BaseModel):
+    os_name: LooseText = mapped("$.context.os.name")
+    ip: LooseText = mapped("$.context.ip")
+    width: LooseNumber = mapped("$.context.screen.width")
+    height: LooseNumber = mapped("$.context.screen.height")
+    locale: LooseText = mapped("$.context.locale")
+
+
+def _resolve_noting(document: dict[str, Any]) -> tuple[ContextFields, list[str]]:
+    notes: list[str] = []
+    token = MAPPING_NOTES.set(notes)
+    try:
+        return FieldMappings(ContextFields, ["track"]).resolve(document), notes
+    finally:
+        MAPPING_NOTES.reset(token)
+
+
+def test_a_loose_field_leaves_out_a_value_of_the_wrong_type_with_a_note() -> None:
+    context = {
+        "os": {"name": 11},
+        "ip": "   ",
+        "screen": {"width": "1440px", "height": True},
+        "locale": "en-US",
+    }
+    fields, notes = _resolve_noting({**TRACK, "context": context})
+    assert fields == ContextFields(locale="en-US")
+    assert notes == [
+        "os_name left out: $.context.os.name is a number, not text",
+        "ip left out: $.context.ip is blank",
+        "width left out: $.context.screen.width is text, not a number",
+        "height left out: $.context.screen.height is a boolean, not a number",
+    ]
+    assert "1440px" not in " ".join(notes)  # the value itself is never echoed
+
+
+def test_absent_values_and_values_of_the_right_type_are_not_noted() -> None:
+    context = {"os": {"name": "iOS"}, "screen": {"width": 390}, "locale": None}
+    fields, notes = _resolve_noting({**TRACK, "context": context})
+    assert (fields.os_name, fields.width, fields.locale, fields.ip) == ("iOS", 390, None, None)
+    assert notes == []
