@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from connectors.google_analytics_4._notes import NOTES
 from connectors.google_analytics_4._rules import event_name, event_params
@@ -49,6 +49,7 @@ from sdk import (
     Subscription,
     Track,
 )
+from sdk.mapping import LooseText, first_of, mapped
 
 __all__ = ["GoogleAnalytics4Settings", "destination"]
 
@@ -83,34 +84,55 @@ class GoogleAnalytics4Settings(DestinationSettings):
     )
 
 
-def _client_id(event: AnyMessage, notes: list[str]) -> str:
-    options = event.integrations.get(NAME) if isinstance(event.integrations, dict) else None
-    if isinstance(options, dict) and isinstance(options.get("clientId"), str):
-        return str(options["clientId"])
-    if event.anonymous_id:
-        return event.anonymous_id
-    if event.user_id:
+_OPTIONS = f'$.integrations["{NAME}"]'
+
+
+class EventFields(BaseModel):
+    """Where a GA4 event's parts come from (each can be re-mapped per destination instance)."""
+
+    client_id: LooseText = mapped(
+        first_of(f"{_OPTIONS}.clientId", "$.anonymousId"),
+        description="client_id (else the userId stands in, noted).",
+    )
+    user_id: LooseText = mapped("$.userId", description="user_id.")
+    event: LooseText = mapped("$.event", description="track: the event, made a GA4 event name.")
+    name: LooseText = mapped("$.name", description="page: page_name; screen: screen_name.")
+    properties: dict[str, Any] = mapped(
+        "$.properties", default_factory=dict, description="params, by GA4's parameter rules."
+    )
+    page_location: LooseText = mapped(
+        first_of("$.properties.url", "$.context.page.url"), description="page: page_location."
+    )
+    page_title: LooseText = mapped(
+        first_of("$.properties.title", "$.context.page.title"), description="page: page_title."
+    )
+    page_referrer: LooseText = mapped(
+        first_of("$.properties.referrer", "$.context.page.referrer"),
+        description="page: page_referrer.",
+    )
+
+
+def _client_id(fields: EventFields, notes: list[str]) -> str:
+    if fields.client_id:
+        return fields.client_id
+    if fields.user_id:
         notes.append("client_id: no anonymousId, so the userId stands in as GA4's client_id")
-        return event.user_id
+        return fields.user_id
     raise InvalidEvent("anonymousId", "is required as GA4's client_id (or userId)")
 
 
-def _page_params(event: Page, notes: list[str]) -> Payload:
-    page = event.context.get("page")
-    page = page if isinstance(page, dict) else {}
-    properties = event.properties
+def _page_params(fields: EventFields, notes: list[str]) -> Payload:
     params: Payload = {}
-    for target, key in (
-        ("page_location", "url"),
-        ("page_title", "title"),
-        ("page_referrer", "referrer"),
+    for target, value in (
+        ("page_location", fields.page_location),
+        ("page_title", fields.page_title),
+        ("page_referrer", fields.page_referrer),
     ):
-        value = properties.get(key, page.get(key))
-        if isinstance(value, str) and value:
+        if value:
             params[target] = value[:1000]  # page_location may hold 1,000 characters
-    rest = {k: v for k, v in properties.items() if k not in ("url", "title", "referrer")}
-    if event.name:
-        rest.setdefault("page_name", event.name)
+    rest = {k: v for k, v in fields.properties.items() if k not in ("url", "title", "referrer")}
+    if fields.name:
+        rest.setdefault("page_name", fields.name)
     params.update(event_params(rest, notes))
     return params
 
@@ -125,33 +147,36 @@ class SendEvent(Action[GoogleAnalytics4Settings, Payload]):
         "group and alias are refused: GA4 has no request for them."
     )
     subscribe = Subscription.of("track", "page", "screen", "identify", "group", "alias")
+    fields = EventFields
 
     def map(self, event: AnyMessage, settings: GoogleAnalytics4Settings) -> Payload:
         if event.type in _REFUSED:
             raise SkipEvent(_REFUSED[event.type])
+        fields: EventFields = self.resolve(event)
         notes: list[str] = []
         if isinstance(event, Track):
-            name = event_name(event.event, notes)
-            params = event_params(event.properties, notes)
+            if not fields.event:
+                raise InvalidEvent("event", "is required (the GA4 event's name)")
+            name = event_name(fields.event, notes)
+            params = event_params(fields.properties, notes)
             personas = event.personas
             if personas and name in ("audience_entered", "audience_exited"):
                 for key in ("computation_key", "computation_id", "space_id"):
                     if isinstance(personas.get(key), str):
                         params.setdefault(key, personas[key][:100])
         elif isinstance(event, Page):
-            name, params = "page_view", _page_params(event, notes)
+            name, params = "page_view", _page_params(fields, notes)
         else:
             assert isinstance(event, Screen)
-            rest = dict(event.properties)
-            params = {"screen_name": event.name} if event.name else {}
-            params.update(event_params(rest, notes))
+            params = {"screen_name": fields.name} if fields.name else {}
+            params.update(event_params(dict(fields.properties), notes))
             name = "screen_view"
         options = event.integrations.get(NAME) if isinstance(event.integrations, dict) else None
         if isinstance(options, dict) and options.get("sessionId") is not None:
             params.setdefault("session_id", str(options["sessionId"]))
-        body: Payload = {"client_id": _client_id(event, notes)}
-        if event.user_id:
-            body["user_id"] = event.user_id
+        body: Payload = {"client_id": _client_id(fields, notes)}
+        if fields.user_id:
+            body["user_id"] = fields.user_id
         if event.timestamp is not None:
             body["timestamp_micros"] = int(event.timestamp.timestamp() * 1_000_000)
         body["events"] = [{"name": name, "params": params}]

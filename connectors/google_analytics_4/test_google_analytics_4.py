@@ -245,3 +245,32 @@ def test_authentication_uses_the_validation_server(respx_mock: respx.MockRouter)
 def test_a_bad_measurement_id_is_refused_at_load() -> None:
     with pytest.raises(sdk.InvalidSettings, match="measurement_id"):
         sdk.Delivery(destination, {**SETTINGS, "measurement_id": "UA-1234-1"})
+
+
+@respx.mock(assert_all_called=True)
+def test_fields_are_declared_and_a_mapping_override_changes_one(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post(COLLECT).mock(return_value=httpx.Response(204))
+    configured = sdk.configure_destination(
+        destination, {"send_event": {"mapping": {"client_id": "$.context.traits.ga_client"}}}
+    )
+    page = {
+        "type": "page",
+        "anonymousId": "a-1",
+        "properties": {"url": 42, "title": "Docs"},
+        "context": {"traits": {"ga_client": "555.666"}, "page": {"url": "https://x.io/docs"}},
+    }
+    with sdk.Delivery(configured, SETTINGS, sleep=lambda s: None) as delivery:
+        [lifecycle] = delivery.send_many([page])
+    assert lifecycle.delivered
+    body = _body(route)
+    assert body["client_id"] == "555.666"  # the override, not the anonymousId
+    # properties.url comes first and is not text: left out with a note, never silently
+    assert body["events"][0]["params"] == {"page_title": "Docs"}
+    assert lifecycle.notes == ["page_location left out: $.properties.url is a number, not text"]
+    assert set(destination.actions[0].field_mappings().describe()) >= {
+        "client_id",
+        "user_id",
+        "page_location",
+    }

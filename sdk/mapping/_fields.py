@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from sdk._errors import InvalidEvent
 from sdk.mapping._compile import MISSING, Resolver, compile_node
 from sdk.mapping._forms import as_node, describe, node_from_json, node_to_json
-from sdk.mapping._nodes import InvalidMapping, Node
+from sdk.mapping._nodes import FirstOf, InvalidMapping, Node
 
 __all__ = [
     "DEFAULT_MAPPING_KEY",
@@ -138,7 +138,7 @@ class FieldMappings:
                 known = ", ".join(fields)
                 raise InvalidMapping(f"{where}.{name}", f"is not a field (fields: {known})")
             self.nodes[name] = as_node(spec, f"{where}.{name}")
-        kinds = tuple(sorted(types))
+        kinds = self._kinds = tuple(sorted(types))
         self._resolvers: list[tuple[str, str, Resolver]] = []
         for name, info in fields.items():
             node = self.nodes.get(name)
@@ -180,19 +180,29 @@ class FieldMappings:
         for name, key, rule in self._loose:
             value = values.get(key)
             if value is not None and getattr(model, name) is None:
-                self._note_dropped(name, value, rule)
+                self._note_dropped(name, value, rule, document)
         return model
 
-    def _note_dropped(self, name: str, value: Any, rule: str) -> None:
+    def _note_dropped(self, name: str, value: Any, rule: str, document: Mapping[str, Any]) -> None:
         """A note naming the field, where it came from and the rule (never the value)."""
         notes = MAPPING_NOTES.get()
         if notes is None:
             return
-        source = describe(self.nodes[name])
+        source = self._source(self.nodes[name], document)
         if isinstance(value, str) and rule == _TEXT:
             notes.append(f"{name} left out: {source} is blank")
         else:
             notes.append(f"{name} left out: {source} is {_kind(value)}, not {rule}")
+
+    def _source(self, node: Node, document: Mapping[str, Any]) -> str:
+        """Where the value came from: the option of a ``first_of`` that gave it, else the
+        whole mapping (only on the path of a left-out value, so compiling here is fine)."""
+        if isinstance(node, FirstOf):
+            for option in node.options:
+                value = compile_node(option, self._kinds, "source")(document, None)
+                if value is not MISSING and value is not None:
+                    return self._source(option, document)
+        return describe(node)
 
     def describe(self) -> dict[str, str]:
         """Each field's mapping as one line (docs, the tester)."""

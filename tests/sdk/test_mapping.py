@@ -212,6 +212,7 @@ class ContextFields(BaseModel):
     width: LooseNumber = mapped("$.context.screen.width")
     height: LooseNumber = mapped("$.context.screen.height")
     locale: LooseText = mapped("$.context.locale")
+    app: LooseText = mapped(first_of("$.context.app.name", "$.context.app.namespace"))
 
 
 def _resolve_noting(document: dict[str, Any]) -> tuple[ContextFields, list[str]]:
@@ -229,6 +230,7 @@ def test_a_loose_field_leaves_out_a_value_of_the_wrong_type_with_a_note() -> Non
         "ip": "   ",
         "screen": {"width": "1440px", "height": True},
         "locale": "en-US",
+        "app": {"namespace": {"id": 1}},
     }
     fields, notes = _resolve_noting({**TRACK, "context": context})
     assert fields == ContextFields(locale="en-US")
@@ -237,6 +239,7 @@ def test_a_loose_field_leaves_out_a_value_of_the_wrong_type_with_a_note() -> Non
         "ip left out: $.context.ip is blank",
         "width left out: $.context.screen.width is text, not a number",
         "height left out: $.context.screen.height is a boolean, not a number",
+        "app left out: $.context.app.namespace is an object, not text",  # the option that gave it
     ]
     assert "1440px" not in " ".join(notes)  # the value itself is never echoed
 
