@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+
 from sdk.queue._interface import (
     Accepted,
     DeadLetter,
@@ -40,6 +42,7 @@ __all__ = ["SCHEMA", "SqliteQueue"]
 
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
+_Result = tuple[concurrent.futures.Future[Any], Any, BaseException | None]
 
 QUEUED, RETRYING, DEAD = 0, 1, 2
 
@@ -115,7 +118,6 @@ class _Writer(threading.Thread):
         self.conn.close()
 
     def run(self) -> None:
-        conn = self.conn
         while True:
             with self._cond:
                 while not self._ops and not self._closing:
@@ -123,26 +125,7 @@ class _Writer(threading.Thread):
                 batch, self._ops = self._ops, []
             if not batch:
                 return
-            results: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                for op, future in batch:
-                    conn.execute("SAVEPOINT op")
-                    try:
-                        value = op(conn)
-                    except Exception as exc:
-                        conn.execute("ROLLBACK TO op")
-                        results.append((future, None, exc))
-                    else:
-                        results.append((future, value, None))
-                    conn.execute("RELEASE op")
-                conn.execute("COMMIT")
-                self.commits += 1
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                failure = QueueError(f"the queue could not commit: {exc}")
-                results = [(future, None, failure) for _, future in batch]
+            results = self._alone(batch[0]) if len(batch) == 1 else self._together(batch)
             for future, value, problem in results:
                 if problem is not None:
                     future.set_exception(
@@ -150,6 +133,51 @@ class _Writer(threading.Thread):
                     )
                 else:
                     future.set_result(value)
+
+    def _alone(self, entry: tuple[Op, concurrent.futures.Future[Any]]) -> list[_Result]:
+        """One operation in its own transaction (no savepoint: the fewest calls into SQLite,
+        each of which hands the GIL to the event loop and must win it back)."""
+        conn = self.conn
+        op, future = entry
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                value = op(conn)
+            except Exception as exc:
+                conn.execute("ROLLBACK")
+                return [(future, None, exc)]
+            conn.execute("COMMIT")
+            self.commits += 1
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            return [(future, None, QueueError(f"the queue could not commit: {exc}"))]
+        return [(future, value, None)]
+
+    def _together(self, batch: list[tuple[Op, concurrent.futures.Future[Any]]]) -> list[_Result]:
+        """Every waiting operation in one transaction, each in a savepoint."""
+        conn = self.conn
+        results: list[_Result] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for op, future in batch:
+                conn.execute("SAVEPOINT op")
+                try:
+                    value = op(conn)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO op")
+                    results.append((future, None, exc))
+                else:
+                    results.append((future, value, None))
+                conn.execute("RELEASE op")
+            conn.execute("COMMIT")
+            self.commits += 1
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            failure = QueueError(f"the queue could not commit: {exc}")
+            results = [(future, None, failure) for _, future in batch]
+        return results
 
 
 class SqliteQueue(Queue):
@@ -172,6 +200,12 @@ class SqliteQueue(Queue):
         try:
             self._writer = _Writer(self.directory / "queue.sqlite3", synchronous)
         except sqlite3.Error as exc:
+            self._unlock()
+            raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
+        try:
+            self._reader = connect(self.directory / "queue.sqlite3", synchronous=synchronous)
+        except sqlite3.Error as exc:
+            self._writer.conn.close()
             self._unlock()
             raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
         row = self._writer.conn.execute(
@@ -202,6 +236,7 @@ class SqliteQueue(Queue):
 
     async def close(self) -> None:
         await asyncio.to_thread(self._writer.close)
+        self._reader.close()
         self._unlock()
 
     # -- ingest and workers -----------------------------------------------------------------
@@ -228,7 +263,20 @@ class SqliteQueue(Queue):
         self._pending += len(rows)
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
-        def op(conn: sqlite3.Connection) -> list[Job]:
+        # A read of one lane's first rows by index: done here, on the reader connection, not
+        # queued behind the writer's commits (and its hand-offs between threads). It sees
+        # every commit that returned, so a lane's settled batch is never claimed again.
+        try:
+            return self._claim(self._reader, destination, lane, limit, now)
+        except sqlite3.Error as exc:
+            raise QueueError(f"the queue could not be read: {exc}") from None
+
+    @staticmethod
+    def _claim(
+        conn: sqlite3.Connection, destination: str, lane: int, limit: int, now: float
+    ) -> list[Job]:
+        conn.execute("BEGIN")  # one snapshot for both reads
+        try:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM jobs WHERE dest = ? AND lane = ? AND state = 1 "
                 "AND due <= ? ORDER BY id LIMIT ?",
@@ -241,27 +289,35 @@ class SqliteQueue(Queue):
                     "WHERE dest = ? AND lane = ? AND state = 1) ORDER BY id LIMIT ?",
                     (destination, lane, destination, lane, limit - len(rows)),
                 ).fetchall()
-            return [Job(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
-
-        return await self._run(op)
+        finally:
+            conn.execute("COMMIT")
+        return [Job(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     async def settle(self, destination: str, settlement: Settlement) -> None:
-        gone = [(job.id,) for job in (*settlement.delivered, *(j for j, _ in settlement.filtered))]
+        gone = [job.id for job in (*settlement.delivered, *(j for j, _ in settlement.filtered))]
         filtered: dict[str, int] = {}
         for _, reason in settlement.filtered:
             filtered[reason] = filtered.get(reason, 0) + 1
 
         def op(conn: sqlite3.Connection) -> None:
-            conn.executemany("DELETE FROM jobs WHERE id = ?", gone)
-            conn.executemany(
-                "UPDATE jobs SET state = 1, attempts = attempts + 1, due = ?, error = ? "
-                "WHERE id = ?",
-                [(due, error, job.id) for job, due, error in settlement.retry],
-            )
-            conn.executemany(
-                "UPDATE jobs SET state = 2, attempts = attempts + 1, error = ? WHERE id = ?",
-                [(error, job.id) for job, error in settlement.dead],
-            )
+            # Only the statements this batch needs: each call into SQLite is a hand-off of
+            # the GIL that the writer must win back from the event loop.
+            if gone:
+                conn.execute(
+                    "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
+                    (orjson.dumps(gone).decode(),),
+                )
+            if settlement.retry:
+                conn.executemany(
+                    "UPDATE jobs SET state = 1, attempts = attempts + 1, due = ?, error = ? "
+                    "WHERE id = ?",
+                    [(due, error, job.id) for job, due, error in settlement.retry],
+                )
+            if settlement.dead:
+                conn.executemany(
+                    "UPDATE jobs SET state = 2, attempts = attempts + 1, error = ? WHERE id = ?",
+                    [(error, job.id) for job, error in settlement.dead],
+                )
             counts = [
                 (destination, "delivered", "", len(settlement.delivered)),
                 (destination, "retried", "", len(settlement.retry)),
