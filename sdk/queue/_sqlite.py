@@ -52,9 +52,14 @@ _COLUMNS = "id, dest, user_key, body, attempts, enq"
 class SqliteQueue(Queue):
     """The SQLite queue in ``directory`` (created if missing).
 
+    A lane may claim its next batch while its last settle commits
+    (``settles_in_background``): a claim leaves out the jobs of a settle in flight.
+
     ``owner=True`` (``destkit serve``) takes the directory's lock; the admin commands open it
     with ``owner=False`` beside a running server.
     """
+
+    settles_in_background = True
 
     def __init__(self, directory: str | Path, *, durability: str = "normal", owner: bool = True):
         self.directory = Path(directory)
@@ -63,6 +68,9 @@ class SqliteQueue(Queue):
         except OSError as exc:
             raise QueueError(f"data: cannot create {self.directory}: {exc.strerror}") from None
         self._lock_fd: int | None = None
+        #: Per destination, the settles still committing: their job ids, and the users whose
+        #: retry they hold (``claim`` leaves both out, so a lane may claim while it settles).
+        self._settling: dict[str, list[tuple[set[int], set[str]]]] = {}
         if owner:
             self._lock_fd = lock_directory(self.directory)
         synchronous = "FULL" if durability == "full" else "NORMAL"
@@ -134,11 +142,21 @@ class SqliteQueue(Queue):
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
         # A read of one lane's first rows by index: done here, on the reader connection, not
         # queued behind the writer's commits (and its hand-offs between threads). It sees
-        # every commit that returned, so a lane's settled batch is never claimed again.
+        # every commit that returned; the jobs of a settle still committing are left out, and
+        # so are the jobs of a user whose retry it holds (they wait for it, in order).
+        settling = self._settling.get(destination, ())
+        ids: set[int] = set()
+        users: set[str] = set()
+        for batch_ids, batch_users in settling:
+            ids |= batch_ids
+            users |= batch_users
         try:
-            return self._claim(self._reader, destination, lane, limit, now)
+            jobs = self._claim(self._reader, destination, lane, limit + len(ids), now)
         except sqlite3.Error as exc:
             raise QueueError(f"the queue could not be read: {exc}") from None
+        if settling:
+            jobs = [j for j in jobs if j.id not in ids and j.user_key not in users][:limit]
+        return jobs
 
     @staticmethod
     def _claim(
@@ -195,7 +213,15 @@ class SqliteQueue(Queue):
             ]
             conn.executemany(_COUNT, [c for c in counts if c[3]])
 
-        await self._run(op)
+        everything = [*gone, *(j.id for j, _, _ in settlement.retry)]
+        everything += [j.id for j, _ in settlement.dead]
+        entry = (set(everything), {job.user_key for job, _, _ in settlement.retry})
+        in_flight = self._settling.setdefault(destination, [])
+        in_flight.append(entry)
+        try:
+            await self._run(op)
+        finally:
+            in_flight.remove(entry)
         self._pending -= len(gone) + len(settlement.dead)
 
     def pending(self) -> int:

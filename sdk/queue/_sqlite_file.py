@@ -92,6 +92,10 @@ class Writer(threading.Thread):
                 batch, self._ops = self._ops, []
             if not batch:
                 return
+            # An operation whose caller gave up before it ran (cancelled) is not run.
+            batch = [(op, f) for op, f in batch if f.set_running_or_notify_cancel()]
+            if not batch:
+                continue
             results = self._alone(batch[0]) if len(batch) == 1 else self._together(batch)
             for future, value, problem in results:
                 if problem is not None:

@@ -131,6 +131,7 @@ class DestinationWorker:
         self._stopping = False
         self._busy = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._settles: dict[int, asyncio.Task[None]] = {}
 
     def start(self) -> None:
         """Start the lanes."""
@@ -149,6 +150,8 @@ class DestinationWorker:
             for task in late:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        for lane in list(self._settles):  # a lane cancelled while its settle committed
+            await self._last_settle(lane)
         await self.delivery.aclose()
 
     async def _lane(self, lane: int) -> None:
@@ -169,6 +172,13 @@ class DestinationWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), _IDLE_POLL)
                 self.wake.clear()
+        await self._last_settle(lane)
+
+    async def _last_settle(self, lane: int) -> None:
+        try:
+            await self._settled(lane)
+        except QueueError as exc:  # its jobs stay queued: delivered again after a restart
+            self.log.event("queue_error", destination=self.name, error=str(exc))
 
     async def _one_batch(self, lane: int) -> int:
         """Claim, deliver and settle one batch; returns how many jobs it held."""
@@ -177,7 +187,7 @@ class DestinationWorker:
             return 0
         if not self.in_rounds:
             verdicts = await deliver_batch(self.delivery, [job.body for job in jobs])
-            await self.queue.settle(self.name, self._settlement(jobs, verdicts))
+            await self._settle(lane, self._settlement(jobs, verdicts))
             return len(jobs)
         verdict_of: dict[int, Verdict] = {}
         retrying: set[str] = set()
@@ -193,8 +203,38 @@ class DestinationWorker:
                 if verdict.kind == "retry":
                     retrying.add(job.user_key)
         verdicts = [verdict_of[job.id] for job in jobs]
-        await self.queue.settle(self.name, self._settlement(jobs, verdicts))
+        await self._settle(lane, self._settlement(jobs, verdicts))
         return len(jobs)
+
+    async def _settle(self, lane: int, settlement: Settlement) -> None:
+        """Settle a batch: awaited, or (a store that allows it) committing while the lane
+        delivers its next batch; one settle in flight per lane, its error raised here next."""
+        if not self.queue.settles_in_background:
+            await self.queue.settle(self.name, settlement)
+            return
+        error: QueueError | None = None
+        try:
+            await self._settled(lane)
+        except QueueError as exc:  # its jobs are still queued: delivered again later
+            error = exc
+        self._settles[lane] = asyncio.get_running_loop().create_task(
+            self.queue.settle(self.name, settlement)
+        )
+        await asyncio.sleep(0)  # its first step: the store leaves its jobs out of claims
+        if error is not None:
+            raise error
+
+    async def _settled(self, lane: int) -> None:
+        """Wait for the lane's settle in flight, if any."""
+        task = self._settles.get(lane)
+        if task is not None:
+            try:
+                # Shielded: a lane cancelled at the end of the grace period leaves it
+                # committing (``stop`` waits for it).
+                await asyncio.shield(task)
+            finally:
+                if task.done():
+                    del self._settles[lane]
 
     def _settlement(self, jobs: list[Job], verdicts: list[Verdict]) -> Settlement:
         now = time.time()

@@ -130,3 +130,33 @@ def test_only_a_single_unconditional_batching_action_sends_a_user_in_one_request
     expected = len(hook.connector.actions) == 1 and action.batch_limits(hook.settings) is not None
     assert one_request_per_user(hook) is (expected and action.condition is None)
     assert sandbox_destination.actions[0].condition is None
+
+
+async def test_a_claim_leaves_out_a_settle_still_committing(tmp_path: Path):
+    import threading
+    import time
+
+    from sdk.queue import Accepted, Settlement, SqliteQueue, lane_of
+
+    lane = lane_of("u1")
+    other = next(f"v{i}" for i in range(1000) if lane_of(f"v{i}") == lane)
+    queue = SqliteQueue(tmp_path / "data")
+    users = ["u1", "u1", "u1", other]
+    await queue.enqueue([Accepted(f"m{i}", b"{}", user, ["D"]) for i, user in enumerate(users)])
+    first, second = await queue.claim("D", lane, 2, time.time())
+    gate = threading.Event()
+    queue._writer.submit(lambda conn: gate.wait(10))  # the writer is busy: the settle waits
+    settle = asyncio.ensure_future(
+        queue.settle(
+            "D", Settlement(delivered=[first], retry=[(second, time.time() + 60, "HTTP 503")])
+        )
+    )
+    await asyncio.sleep(0)
+    # Not committed yet: neither job comes back, nor u1's later job (it waits for the retry).
+    assert [job.user_key for job in await queue.claim("D", lane, 10, time.time())] == [other]
+    gate.set()
+    await settle
+    assert [job.user_key for job in await queue.claim("D", lane, 10, time.time())] == [other]
+    (row,) = await queue.status(time.time())
+    assert (row.delivered, row.retrying, row.queued) == (1, 1, 2)
+    await queue.close()
