@@ -1,5 +1,8 @@
 """Workers: per destination, ``LANES`` lanes each claim a batch, deliver it with the engine,
-and settle it in the queue before claiming the next (so a user's messages keep their order).
+and settle it in the queue; one batch of a lane is delivered at a time (so a user's messages
+keep their order). A store that allows it (``Queue.settles_in_background``) commits a settle
+while the lane claims and delivers its next batch: its claims leave out the settling jobs and
+the jobs of users whose retry that settle holds.
 
 Within a claimed batch, a user's messages could still go out in different requests at once
 (different actions, or batch keys) and overtake each other. Unless every message of the
