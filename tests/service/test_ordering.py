@@ -160,3 +160,35 @@ async def test_a_claim_leaves_out_a_settle_still_committing(tmp_path: Path):
     (row,) = await queue.status(time.time())
     assert (row.delivered, row.retrying, row.queued) == (1, 1, 2)
     await queue.close()
+
+
+async def test_a_message_the_destination_filters_is_counted_with_its_reason(
+    sandbox: Sandbox, tmp_path: Path
+):
+    config = parse_config(
+        config_text(sandbox.url)
+        .replace("connector: sandbox", "connector: webhook")
+        .replace(f'endpoint: "{sandbox.url}"', f'url: "{sandbox.url}/hook"')
+        + "    actions:\n      post_event:\n"
+        + '        subscribe: \'type = "track" and event = "Order Completed"\'\n'
+    )
+    async with running(config, tmp_path / "data") as svc:
+        batch = {
+            "batch": [
+                {"type": "track", "userId": "u1", "event": "Viewed", "messageId": "v1"},
+                {"type": "track", "userId": "u1", "event": "Order Completed", "messageId": "o1"},
+            ]
+        }
+        assert (await svc.post("/v1/batch", batch)).status_code == 200
+        assert await until(lambda: len(sandbox.requests) == 1)
+        for _ in range(500):  # the sandbox answers before the worker records it
+            (row,) = await svc.service.queue.status(0)
+            if row.delivered == 1 and row.filtered_total == 1:
+                break
+            await asyncio.sleep(0.02)
+        metrics = (await svc.client.get(f"{svc.url}/metrics")).text
+    assert [r.json["messageId"] for r in sandbox.requests] == ["o1"]
+    assert row.delivered == 1 and row.queued == 0 and row.dead == 0
+    ((reason, count),) = row.filtered.items()
+    assert count == 1 and reason.startswith("post_event: ") and "Viewed" not in reason
+    assert "destkit_filtered_total" in metrics and reason[:20] in metrics
