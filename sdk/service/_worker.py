@@ -25,7 +25,8 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from typing import Any
+import urllib.request
+from typing import Any, Literal
 
 from sdk.connector._destination import Action
 from sdk.delivery._runtime import AsyncDelivery
@@ -39,6 +40,7 @@ from sdk.transport._retry import RetryPolicy
 __all__ = [
     "SERVICE_RETRY",
     "DestinationWorker",
+    "carrier",
     "claim_size",
     "one_request_per_user",
     "rounds_of",
@@ -54,6 +56,14 @@ _IDLE_POLL = 0.25
 #: of small requests would otherwise be delivered a few jobs at a time (a request and two
 #: commits for each few events), far below what full batches carry.
 _LINGER = 0.05
+
+
+def carrier() -> Literal["aiohttp", "httpx"]:
+    """What carries the workers' requests: aiohttp, which costs less CPU per request than
+    httpx's own transport (connectors still see the httpx client), unless the environment
+    names a proxy (``HTTPS_PROXY``...), which httpx honours and the aiohttp carrier does not."""
+    proxies = {scheme for scheme in urllib.request.getproxies() if scheme != "no"}
+    return "httpx" if proxies else "aiohttp"
 
 
 def one_request_per_user(config: DestinationConfig) -> bool:
@@ -117,14 +127,12 @@ class DestinationWorker:
         self.log = log
         # The engine routes by the destination's name: the configured one, as ingest did.
         connector = dataclasses.replace(config.connector, name=config.name)
-        # aiohttp carries the requests: for many requests a second it costs less CPU than
-        # httpx's own transport (the connectors still see the httpx client).
         self.delivery: AsyncDelivery[Any] = AsyncDelivery(
             connector,
             config.settings,
             retry=RetryPolicy(max_attempts=1),
             concurrency=LANES,
-            http="aiohttp",
+            http=carrier(),
         )
         self.claim_size = claim_size(config, options.batch_size)
         self.in_rounds = not one_request_per_user(config)
