@@ -120,6 +120,13 @@ class DeadLetter:
 class Queue(ABC):
     """A durable store of delivery jobs. Every method may raise :class:`QueueError`."""
 
+    #: Whether a worker may claim a lane's next batch while that lane's last :meth:`settle`
+    #: is still committing. A store that says so leaves out of :meth:`claim` the jobs of
+    #: settles in flight and the jobs of users whose retry they hold; a settle is in flight
+    #: from the first step of its coroutine. ``False``: each settle is awaited before the lane
+    #: claims again.
+    settles_in_background: bool = False
+
     @abstractmethod
     async def enqueue(self, messages: Sequence[Accepted]) -> None:
         """Store the messages; returns only once they are durable (the store's commit)."""

@@ -15,15 +15,13 @@ One ``destkit serve`` owns a data directory at a time (an exclusive ``flock`` on
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
-import fcntl
 import os
 import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 from sdk.queue._interface import (
     Accepted,
@@ -35,37 +33,13 @@ from sdk.queue._interface import (
     Settlement,
     lane_of,
 )
+from sdk.queue._sqlite_file import SCHEMA, Writer, connect, lock_directory
 
 __all__ = ["SCHEMA", "SqliteQueue"]
 
 T = TypeVar("T")
-Op = Callable[[sqlite3.Connection], Any]
 
 QUEUED, RETRYING, DEAD = 0, 1, 2
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY,
-    dest TEXT NOT NULL,
-    lane INTEGER NOT NULL,
-    user_key TEXT NOT NULL,
-    message_id TEXT NOT NULL,
-    state INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    due REAL NOT NULL DEFAULT 0,
-    enq REAL NOT NULL,
-    error TEXT,
-    body BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_lane ON jobs (dest, lane, state, id);
-CREATE TABLE IF NOT EXISTS counters (
-    dest TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    reason TEXT NOT NULL DEFAULT '',
-    n INTEGER NOT NULL,
-    PRIMARY KEY (dest, kind, reason)
-);
-"""
 
 _INSERT = "INSERT INTO jobs (dest, lane, user_key, message_id, enq, body) VALUES (?, ?, ?, ?, ?, ?)"
 _COUNT = (
@@ -75,89 +49,17 @@ _COUNT = (
 _COLUMNS = "id, dest, user_key, body, attempts, enq"
 
 
-def connect(path: Path, *, synchronous: str) -> sqlite3.Connection:
-    """A connection with the queue's settings (WAL, the durability's ``synchronous``)."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
-
-
-class _Writer(threading.Thread):
-    """The one thread that touches the database: runs every operation waiting at once inside
-    one transaction (each in a savepoint, so one failing operation fails alone), commits once,
-    then answers them all."""
-
-    def __init__(self, path: Path, synchronous: str) -> None:
-        super().__init__(name="destkit-sqlite-writer", daemon=True)
-        self._cond = threading.Condition()
-        self._ops: list[tuple[Op, concurrent.futures.Future[Any]]] = []
-        self._closing = False
-        self.conn = connect(path, synchronous=synchronous)
-        self.conn.executescript(SCHEMA)
-        self.commits = 0
-
-    def submit(self, op: Op) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        with self._cond:
-            if self._closing:
-                raise QueueError("the queue is closed")
-            self._ops.append((op, future))
-            self._cond.notify()
-        return future
-
-    def close(self) -> None:
-        with self._cond:
-            self._closing = True
-            self._cond.notify()
-        self.join()
-        self.conn.close()
-
-    def run(self) -> None:
-        conn = self.conn
-        while True:
-            with self._cond:
-                while not self._ops and not self._closing:
-                    self._cond.wait()
-                batch, self._ops = self._ops, []
-            if not batch:
-                return
-            results: list[tuple[concurrent.futures.Future[Any], Any, BaseException | None]] = []
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                for op, future in batch:
-                    conn.execute("SAVEPOINT op")
-                    try:
-                        value = op(conn)
-                    except Exception as exc:
-                        conn.execute("ROLLBACK TO op")
-                        results.append((future, None, exc))
-                    else:
-                        results.append((future, value, None))
-                    conn.execute("RELEASE op")
-                conn.execute("COMMIT")
-                self.commits += 1
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                failure = QueueError(f"the queue could not commit: {exc}")
-                results = [(future, None, failure) for _, future in batch]
-            for future, value, problem in results:
-                if problem is not None:
-                    future.set_exception(
-                        problem if isinstance(problem, QueueError) else QueueError(str(problem))
-                    )
-                else:
-                    future.set_result(value)
-
-
 class SqliteQueue(Queue):
     """The SQLite queue in ``directory`` (created if missing).
+
+    A lane may claim its next batch while its last settle commits
+    (``settles_in_background``): a claim leaves out the jobs of a settle in flight.
 
     ``owner=True`` (``destkit serve``) takes the directory's lock; the admin commands open it
     with ``owner=False`` beside a running server.
     """
+
+    settles_in_background = True
 
     def __init__(self, directory: str | Path, *, durability: str = "normal", owner: bool = True):
         self.directory = Path(directory)
@@ -166,12 +68,21 @@ class SqliteQueue(Queue):
         except OSError as exc:
             raise QueueError(f"data: cannot create {self.directory}: {exc.strerror}") from None
         self._lock_fd: int | None = None
+        #: Per destination, the settles still committing: their job ids, and the users whose
+        #: retry they hold (``claim`` leaves both out, so a lane may claim while it settles).
+        self._settling: dict[str, list[tuple[set[int], set[str]]]] = {}
         if owner:
-            self._lock_fd = _lock(self.directory)
+            self._lock_fd = lock_directory(self.directory)
         synchronous = "FULL" if durability == "full" else "NORMAL"
         try:
-            self._writer = _Writer(self.directory / "queue.sqlite3", synchronous)
+            self._writer = Writer(self.directory / "queue.sqlite3", synchronous)
         except sqlite3.Error as exc:
+            self._unlock()
+            raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
+        try:
+            self._reader = connect(self.directory / "queue.sqlite3", synchronous=synchronous)
+        except sqlite3.Error as exc:
+            self._writer.conn.close()
             self._unlock()
             raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
         row = self._writer.conn.execute(
@@ -202,6 +113,7 @@ class SqliteQueue(Queue):
 
     async def close(self) -> None:
         await asyncio.to_thread(self._writer.close)
+        self._reader.close()
         self._unlock()
 
     # -- ingest and workers -----------------------------------------------------------------
@@ -228,7 +140,30 @@ class SqliteQueue(Queue):
         self._pending += len(rows)
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
-        def op(conn: sqlite3.Connection) -> list[Job]:
+        # A read of one lane's first rows by index: done here, on the reader connection, not
+        # queued behind the writer's commits (and its hand-offs between threads). It sees
+        # every commit that returned; the jobs of a settle still committing are left out, and
+        # so are the jobs of a user whose retry it holds (they wait for it, in order).
+        settling = self._settling.get(destination, ())
+        ids: set[int] = set()
+        users: set[str] = set()
+        for batch_ids, batch_users in settling:
+            ids |= batch_ids
+            users |= batch_users
+        try:
+            jobs = self._claim(self._reader, destination, lane, limit + len(ids), now)
+        except sqlite3.Error as exc:
+            raise QueueError(f"the queue could not be read: {exc}") from None
+        if settling:
+            jobs = [j for j in jobs if j.id not in ids and j.user_key not in users][:limit]
+        return jobs
+
+    @staticmethod
+    def _claim(
+        conn: sqlite3.Connection, destination: str, lane: int, limit: int, now: float
+    ) -> list[Job]:
+        conn.execute("BEGIN")  # one snapshot for both reads
+        try:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM jobs WHERE dest = ? AND lane = ? AND state = 1 "
                 "AND due <= ? ORDER BY id LIMIT ?",
@@ -241,27 +176,35 @@ class SqliteQueue(Queue):
                     "WHERE dest = ? AND lane = ? AND state = 1) ORDER BY id LIMIT ?",
                     (destination, lane, destination, lane, limit - len(rows)),
                 ).fetchall()
-            return [Job(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
-
-        return await self._run(op)
+        finally:
+            conn.execute("COMMIT")
+        return [Job(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     async def settle(self, destination: str, settlement: Settlement) -> None:
-        gone = [(job.id,) for job in (*settlement.delivered, *(j for j, _ in settlement.filtered))]
+        gone = [job.id for job in (*settlement.delivered, *(j for j, _ in settlement.filtered))]
         filtered: dict[str, int] = {}
         for _, reason in settlement.filtered:
             filtered[reason] = filtered.get(reason, 0) + 1
 
         def op(conn: sqlite3.Connection) -> None:
-            conn.executemany("DELETE FROM jobs WHERE id = ?", gone)
-            conn.executemany(
-                "UPDATE jobs SET state = 1, attempts = attempts + 1, due = ?, error = ? "
-                "WHERE id = ?",
-                [(due, error, job.id) for job, due, error in settlement.retry],
-            )
-            conn.executemany(
-                "UPDATE jobs SET state = 2, attempts = attempts + 1, error = ? WHERE id = ?",
-                [(error, job.id) for job, error in settlement.dead],
-            )
+            # Only the statements this batch needs: each call into SQLite is a hand-off of
+            # the GIL that the writer must win back from the event loop.
+            if gone:
+                conn.execute(
+                    "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
+                    (orjson.dumps(gone).decode(),),
+                )
+            if settlement.retry:
+                conn.executemany(
+                    "UPDATE jobs SET state = 1, attempts = attempts + 1, due = ?, error = ? "
+                    "WHERE id = ?",
+                    [(due, error, job.id) for job, due, error in settlement.retry],
+                )
+            if settlement.dead:
+                conn.executemany(
+                    "UPDATE jobs SET state = 2, attempts = attempts + 1, error = ? WHERE id = ?",
+                    [(error, job.id) for job, error in settlement.dead],
+                )
             counts = [
                 (destination, "delivered", "", len(settlement.delivered)),
                 (destination, "retried", "", len(settlement.retry)),
@@ -270,7 +213,15 @@ class SqliteQueue(Queue):
             ]
             conn.executemany(_COUNT, [c for c in counts if c[3]])
 
-        await self._run(op)
+        everything = [*gone, *(j.id for j, _, _ in settlement.retry)]
+        everything += [j.id for j, _ in settlement.dead]
+        entry = (set(everything), {job.user_key for job, _, _ in settlement.retry})
+        in_flight = self._settling.setdefault(destination, [])
+        in_flight.append(entry)
+        try:
+            await self._run(op)
+        finally:
+            in_flight.remove(entry)
         self._pending -= len(gone) + len(settlement.dead)
 
     def pending(self) -> int:
@@ -365,16 +316,3 @@ class SqliteQueue(Queue):
 
 def _dest_filter(destination: str | None) -> tuple[str, tuple[Any, ...]]:
     return ("", ()) if destination is None else (" AND dest = ?", (destination,))
-
-
-def _lock(directory: Path) -> int:
-    """Take ``DIR/lock`` exclusively, or say which directory is in use."""
-    fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise QueueError(
-            f"data: {directory} is in use by another destkit serve (one server per directory)"
-        ) from None
-    return fd

@@ -1,6 +1,14 @@
 """The one place the service calls the SDK's delivery engine: a claimed batch in, one verdict
 per job out. The engine makes a single attempt (``max_attempts=1``); waiting between attempts
-is the queue's job, so a retry survives a restart and never holds a worker."""
+is the queue's job, so a retry survives a restart and never holds a worker.
+
+The engine's bulk path (``stream`` with ``record="failures"``) is used: a delivered event costs
+a compact result, and only a failure gets its full (redacted) record, which carries the error
+and the destination's ``Retry-After``. The engine validates each event again (its input is a
+JSON mapping, the queue's stored wire bytes decoded once): it maps and routes validated
+messages only, and the stored body is what ingest stamped (``receivedAt``, ``timestamp``...),
+not the message object ingest validated.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from sdk.delivery._results import DeliveryResult
 from sdk.delivery._runtime import AsyncDelivery
 from sdk.transport._lifecycle import Lifecycle, Outcome
 from sdk.transport._retry import parse_retry_after
@@ -26,16 +35,52 @@ class Verdict:
     retry_after: float | None = None
 
 
+_DELIVERED = Verdict("delivered")
+
+
 async def deliver_batch(delivery: AsyncDelivery[Any], bodies: list[bytes]) -> list[Verdict]:
-    """Deliver the jobs' messages with the engine (batching, rate limit, one attempt)."""
-    lifecycles = await delivery.send_many([orjson.loads(body) for body in bodies])
-    return [_verdict(lifecycle) for lifecycle in lifecycles]
+    """Deliver the jobs' messages with the engine (batching, rate limit, one attempt); one
+    verdict per body, in order."""
+    if not bodies:
+        return []
+    events = [orjson.loads(body) for body in bodies]
+    verdicts: list[Verdict | None] = [None] * len(bodies)
+    filtered: list[int] = []
+    # The whole claimed batch is one window and nothing lingers: every event is in hand.
+    async for result in delivery.stream(events, window=len(events), record="failures", linger=0.0):
+        if result.outcome is Outcome.FILTERED:
+            filtered.append(result.index)
+        else:
+            verdicts[result.index] = _of_result(result)
+    if filtered:
+        # The compact result of a filtered event has no reason; filtering is decided before
+        # any request, so the full path is run for those events alone to read it.
+        lifecycles = await delivery.send_many([orjson.loads(bodies[i]) for i in filtered])
+        for index, lifecycle in zip(filtered, lifecycles, strict=True):
+            verdicts[index] = _verdict(lifecycle)
+    missing = [i for i, verdict in enumerate(verdicts) if verdict is None]
+    if missing:  # the engine yields one result per event: a bug if not, and never a loss
+        raise RuntimeError(f"the engine gave no result for {len(missing)} of the batch's events")
+    return [verdict for verdict in verdicts if verdict is not None]
+
+
+def _of_result(result: DeliveryResult) -> Verdict:
+    if result.outcome is Outcome.DELIVERED:
+        return _DELIVERED
+    if result.lifecycle is not None:
+        return _verdict(result.lifecycle)
+    error = result.error  # a failure is always recorded in full with record="failures"
+    detail = f"{error.cls}: {error.message}" if error is not None else str(result.outcome.value)
+    retryable = result.outcome is Outcome.FAILED_RETRYABLE or (
+        error is not None and error.retryable
+    )
+    return Verdict("retry" if retryable else "dead", detail)
 
 
 def _verdict(lifecycle: Lifecycle) -> Verdict:
     outcome = lifecycle.outcome
     if outcome is Outcome.DELIVERED:
-        return Verdict("delivered")
+        return _DELIVERED
     if outcome is Outcome.FILTERED:
         reason = str((lifecycle.routing or {}).get("reason") or "filtered")
         # Counted per reason (a status row, a metric label): the quoted event name the engine

@@ -1,5 +1,16 @@
 """Workers: per destination, ``LANES`` lanes each claim a batch, deliver it with the engine,
-and settle it in the queue before claiming the next (so a user's messages keep their order).
+and settle it in the queue; one batch of a lane is delivered at a time (so a user's messages
+keep their order). A store that allows it (``Queue.settles_in_background``) commits a settle
+while the lane claims and delivers its next batch: its claims leave out the settling jobs and
+the jobs of users whose retry that settle holds.
+
+Within a claimed batch, a user's messages could still go out in different requests at once
+(different actions, or batch keys) and overtake each other. Unless every message of the
+destination goes through one batching action with one batch key, so that a user's messages in
+a batch share one request, the batch is delivered in rounds: round k holds each user's k-th
+message of the batch, and a round starts once the one before it has been answered. A user
+whose message failed retryably has their later messages of the batch held (not sent): they are
+settled as retries due with it, so they never overtake it.
 
 Retries: exponential backoff with jitter (the SDK's :class:`RetryPolicy`), or the destination's
 ``Retry-After`` when longer, for as long as the delivery is within ``retry_window`` of its
@@ -14,8 +25,10 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from typing import Any
+import urllib.request
+from typing import Any, Literal
 
+from sdk.connector._destination import Action
 from sdk.delivery._runtime import AsyncDelivery
 from sdk.queue._interface import LANES, Job, Queue, QueueError, Settlement
 from sdk.service._config import DeliveryOptions, DestinationConfig
@@ -24,16 +37,62 @@ from sdk.service._log import ServiceLog
 from sdk.service._metrics import ServiceMetrics
 from sdk.transport._retry import RetryPolicy
 
-__all__ = ["SERVICE_RETRY", "DestinationWorker", "claim_size"]
+__all__ = [
+    "SERVICE_RETRY",
+    "DestinationWorker",
+    "carrier",
+    "claim_size",
+    "one_request_per_user",
+    "rounds_of",
+]
 
 #: The waits between attempts: 1 s doubling to 10 minutes, plus up to 1 s of jitter.
 SERVICE_RETRY = RetryPolicy(initial_backoff=1.0, max_backoff=600.0, multiplier=2.0, jitter=1.0)
+#: A job not sent because an earlier job of its user in the same batch is retrying.
+_HELD = Verdict("held", "not sent: waits behind an earlier message of this user that is retrying")
 #: How often an idle lane looks for due retries when no new message woke it.
 _IDLE_POLL = 0.25
 #: After a partial batch, a lane waits this long for more jobs before claiming again: a stream
 #: of small requests would otherwise be delivered a few jobs at a time (a request and two
 #: commits for each few events), far below what full batches carry.
 _LINGER = 0.05
+
+
+def carrier() -> Literal["aiohttp", "httpx"]:
+    """What carries the workers' requests: aiohttp, which costs less CPU per request than
+    httpx's own transport (connectors still see the httpx client), unless the environment
+    names a proxy (``HTTPS_PROXY``...), which httpx honours and the aiohttp carrier does not."""
+    proxies = {scheme for scheme in urllib.request.getproxies() if scheme != "no"}
+    return "httpx" if proxies else "aiohttp"
+
+
+def one_request_per_user(config: DestinationConfig) -> bool:
+    """Whether a user's messages in one claimed batch always share one request: the
+    destination has a single batching action, taking every message it subscribes to without a
+    condition, that does not split batches by key."""
+    actions = config.connector.actions
+    if len(actions) != 1:
+        return False
+    action = actions[0]
+    try:
+        limits = action.batch_limits(config.settings)
+    except Exception:  # a connector bug: the engine reports it per event; stay safe here
+        return False
+    overrides_key = type(action).batch_key is not Action.batch_key
+    return limits is not None and action.condition is None and not overrides_key
+
+
+def rounds_of(jobs: list[Job]) -> list[list[Job]]:
+    """The batch as rounds: round k holds each user's k-th job, in claim order."""
+    rounds: list[list[Job]] = []
+    seen: dict[str, int] = {}
+    for job in jobs:
+        k = seen.get(job.user_key, 0)
+        seen[job.user_key] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(job)
+    return rounds
 
 
 def claim_size(config: DestinationConfig, limit: int) -> int:
@@ -69,15 +128,21 @@ class DestinationWorker:
         # The engine routes by the destination's name: the configured one, as ingest did.
         connector = dataclasses.replace(config.connector, name=config.name)
         self.delivery: AsyncDelivery[Any] = AsyncDelivery(
-            connector, config.settings, retry=RetryPolicy(max_attempts=1), concurrency=LANES
+            connector,
+            config.settings,
+            retry=RetryPolicy(max_attempts=1),
+            concurrency=LANES,
+            http=carrier(),
         )
         self.claim_size = claim_size(config, options.batch_size)
+        self.in_rounds = not one_request_per_user(config)
         self._latency = metrics.latency.labels(config.name)
         self.wake = asyncio.Event()
         self.failing = False
         self._stopping = False
         self._busy = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._settles: dict[int, asyncio.Task[None]] = {}
 
     def start(self) -> None:
         """Start the lanes."""
@@ -96,6 +161,8 @@ class DestinationWorker:
             for task in late:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        for lane in list(self._settles):  # a lane cancelled while its settle committed
+            await self._last_settle(lane)
         await self.delivery.aclose()
 
     async def _lane(self, lane: int) -> None:
@@ -116,15 +183,69 @@ class DestinationWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), _IDLE_POLL)
                 self.wake.clear()
+        await self._last_settle(lane)
+
+    async def _last_settle(self, lane: int) -> None:
+        try:
+            await self._settled(lane)
+        except QueueError as exc:  # its jobs stay queued: delivered again after a restart
+            self.log.event("queue_error", destination=self.name, error=str(exc))
 
     async def _one_batch(self, lane: int) -> int:
         """Claim, deliver and settle one batch; returns how many jobs it held."""
         jobs = await self.queue.claim(self.name, lane, self.claim_size, time.time())
         if not jobs:
             return 0
-        verdicts = await deliver_batch(self.delivery, [job.body for job in jobs])
-        await self.queue.settle(self.name, self._settlement(jobs, verdicts))
+        if not self.in_rounds:
+            verdicts = await deliver_batch(self.delivery, [job.body for job in jobs])
+            await self._settle(lane, self._settlement(jobs, verdicts))
+            return len(jobs)
+        verdict_of: dict[int, Verdict] = {}
+        retrying: set[str] = set()
+        for round_ in rounds_of(jobs):
+            sent = [job for job in round_ if job.user_key not in retrying]
+            for job in round_:
+                if job.user_key in retrying:
+                    verdict_of[job.id] = _HELD
+            for job, verdict in zip(
+                sent, await deliver_batch(self.delivery, [job.body for job in sent]), strict=True
+            ):
+                verdict_of[job.id] = verdict
+                if verdict.kind == "retry":
+                    retrying.add(job.user_key)
+        verdicts = [verdict_of[job.id] for job in jobs]
+        await self._settle(lane, self._settlement(jobs, verdicts))
         return len(jobs)
+
+    async def _settle(self, lane: int, settlement: Settlement) -> None:
+        """Settle a batch: awaited, or (a store that allows it) committing while the lane
+        delivers its next batch; one settle in flight per lane, its error raised here next."""
+        if not self.queue.settles_in_background:
+            await self.queue.settle(self.name, settlement)
+            return
+        error: QueueError | None = None
+        try:
+            await self._settled(lane)
+        except QueueError as exc:  # its jobs are still queued: delivered again later
+            error = exc
+        self._settles[lane] = asyncio.get_running_loop().create_task(
+            self.queue.settle(self.name, settlement)
+        )
+        await asyncio.sleep(0)  # its first step: the store leaves its jobs out of claims
+        if error is not None:
+            raise error
+
+    async def _settled(self, lane: int) -> None:
+        """Wait for the lane's settle in flight, if any."""
+        task = self._settles.get(lane)
+        if task is not None:
+            try:
+                # Shielded: a lane cancelled at the end of the grace period leaves it
+                # committing (``stop`` waits for it).
+                await asyncio.shield(task)
+            finally:
+                if task.done():
+                    del self._settles[lane]
 
     def _settlement(self, jobs: list[Job], verdicts: list[Verdict]) -> Settlement:
         now = time.time()
@@ -132,6 +253,7 @@ class DestinationWorker:
         filtered: list[tuple[Job, str]] = []
         dead: list[tuple[Job, str]] = []
         retry: list[tuple[Job, float, str]] = []
+        held: list[Job] = []
         due_of_user: dict[str, float] = {}
         for job, verdict in zip(jobs, verdicts, strict=True):
             if verdict.kind == "delivered":
@@ -140,6 +262,8 @@ class DestinationWorker:
             elif verdict.kind == "filtered":
                 filtered.append((job, verdict.detail))
                 self.metrics.filtered.labels(self.name, verdict.detail).inc()
+            elif verdict.kind == "held":
+                held.append(job)
             elif verdict.kind == "retry":
                 wait = SERVICE_RETRY.backoff(job.attempts + 1)
                 if verdict.retry_after is not None:
@@ -155,6 +279,8 @@ class DestinationWorker:
             else:
                 dead.append((job, verdict.detail))
         retry = [(job, due_of_user[job.user_key], error) for job, _, error in retry]
+        # Not sent: due with the user's retry (at once when that one was dead-lettered).
+        retry += [(job, due_of_user.get(job.user_key, now), _HELD.detail) for job in held]
         self._account(delivered, retry, dead)
         return Settlement(delivered, retry, dead, filtered)
 
