@@ -108,6 +108,7 @@ class Forwarded:
 #: again at the end when entries naming other destinations are kept.
 _LEFT_OUT = frozenset({"integrations"})
 _LEFT_OUT_WITH_KEY = frozenset({"integrations", "writeKey"})
+_EMPTY_INTEGRATIONS = b',"integrations":{}'
 
 
 class ForwardMessage(Action[SegmentSettings, Forwarded]):
@@ -131,6 +132,22 @@ class ForwardMessage(Action[SegmentSettings, Forwarded]):
             if kept:  # last, as a document with the key popped and set again would have it
                 raw = b"".join((raw[:-1], b',"integrations":', pydantic_core.to_json(kept), b"}"))
         return Forwarded(raw)
+
+    def map_wire(self, event: AnyMessage, wire: bytes, settings: SegmentSettings) -> Forwarded:
+        # The common case (no integrations object, no upstream writeKey): the message's wire
+        # JSON as the runtime wrote it for the size check, less its empty integrations
+        # object. `"integrations":` can only be an object's key in JSON (a string holding it
+        # escapes its quotes), so when it occurs once, it is the message's own, written
+        # `,"integrations":{}` after the fields that always come first.
+        extra = event.__pydantic_extra__
+        if (
+            not event.integrations
+            and not (extra and "writeKey" in extra)
+            and wire.count(b'"integrations":') == 1
+            and _EMPTY_INTEGRATIONS in wire
+        ):
+            return Forwarded(wire.replace(_EMPTY_INTEGRATIONS, b"", 1))
+        return self.map(event, settings)
 
     def payload_size(self, payload: Forwarded) -> int:
         return len(payload.raw)

@@ -18,7 +18,7 @@ from sdk.delivery._engine import MESSAGE_CLASSES, Engine, SettingsT, crashed
 from sdk.delivery._results import Item, event_message_id
 from sdk.engage._personas import membership_of, reading_membership_once
 from sdk.routing._integrations import route
-from sdk.spec._messages import Track, message_to_json, parse_message
+from sdk.spec._messages import Track, message_to_json, parse_message_json
 
 __all__ = ["prepare"]
 
@@ -30,11 +30,12 @@ def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | N
     filtered, its outcome set)."""
     event = item.event
     try:
-        if isinstance(event, Mapping):
-            message = parse_message(event)  # validates, and refuses one over 32 KB
+        if isinstance(event, (dict, Mapping)):
+            # validated, and refused over 32 KB: its wire JSON was written for that check
+            message, wire = parse_message_json(event)
         elif isinstance(event, MESSAGE_CLASSES):
             message = event
-            message_to_json(message)  # a message built in Python: size checked here
+            wire = message_to_json(message)  # a message built in Python: size checked here
         else:  # a JSON array, a string...: one line, not a crash
             raise InvalidEvent("message", "must be a JSON object")
     except (InvalidEvent, PayloadTooLarge) as exc:
@@ -42,14 +43,16 @@ def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | N
         engine._refuse(item, exc)
         return None
     item.message_id = message.message_id
+    if not message.context.get("personas"):  # not from Engage: no membership to read
+        return _route_and_map(engine, item, message, wire, engage=False)
     # Subscriptions, the journey rule and a list connector's map all ask for the membership:
     # it is read once.
     with reading_membership_once(message):
-        return _route_and_map(engine, item, message)
+        return _route_and_map(engine, item, message, wire, engage=True)
 
 
 def _route_and_map(
-    engine: Engine[SettingsT], item: Item, message: AnyMessage
+    engine: Engine[SettingsT], item: Item, message: AnyMessage, wire: bytes, *, engage: bool
 ) -> Action[SettingsT, Any] | None:
     destination = engine.destination
     decision = route(message.integrations, destination.name)
@@ -78,13 +81,13 @@ def _route_and_map(
     try:
         # Journey steps are add-only for every kind of destination: a journey never sends
         # Audience Exited (nor KEY: false), so one that arrives is refused, never sent.
-        membership = membership_of(message)
+        membership = membership_of(message) if engage else None
         if membership is not None and membership.is_journey and not membership.member:
             raise ListRemovalRefused(
                 f"{membership.key} is a journey step: journeys are add-only, "
                 "so a removal or exit is never sent"
             )
-        payload = action.map(message, engine.settings)
+        payload = action.map_wire(message, wire, engine.settings)
     except SkipEvent as exc:
         engine._filter(
             item,
