@@ -17,10 +17,14 @@ from sdk.connector._destination import Action, AnyMessage
 from sdk.delivery._engine import MESSAGE_CLASSES, Engine, SettingsT, crashed
 from sdk.delivery._results import Item, event_message_id
 from sdk.engage._personas import membership_of, reading_membership_once
-from sdk.routing._integrations import route
+from sdk.routing._integrations import RoutingDecision, route
 from sdk.spec._messages import Track, message_to_json, parse_message_json
 
 __all__ = ["prepare"]
+
+#: The JSON form of each routing decision that delivers (a handful per destination name),
+#: shared by the items that keep it for a late record; never changed (the record copies it).
+_ROUTINGS: dict[RoutingDecision, dict[str, Any]] = {}
 
 
 def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | None:
@@ -71,13 +75,16 @@ def _route_and_map(
             },
         )
         return None
-    routing = decision.to_dict()
-    item.routing = routing
     item.action = action.name
     lifecycle = item.lifecycle
     if lifecycle is not None:
-        lifecycle.routing = routing
+        item.routing = lifecycle.routing = decision.to_dict()
         lifecycle.action = action.name
+    else:  # kept for a record built later (which copies it): one dict per decision
+        routing = _ROUTINGS.get(decision)
+        if routing is None:
+            routing = _ROUTINGS[decision] = decision.to_dict()
+        item.routing = routing
     try:
         # Journey steps are add-only for every kind of destination: a journey never sends
         # Audience Exited (nor KEY: false), so one that arrives is refused, never sent.
