@@ -112,7 +112,8 @@ def _route_and_map(
         engine._refuse(item, crashed(f"{action.name}.map", exc))
         return None
     try:
-        notes = [str(text) for text in action.payload_notes(payload)]
+        texts = action.payload_notes(payload)
+        notes = [str(text) for text in texts] if texts else []  # mostly the default ()
     except Exception as exc:  # a connector bug must not lose the rest of the batch
         engine._refuse(item, crashed(f"{action.name}.payload_notes", exc))
         return None
