@@ -16,7 +16,11 @@ from sdk._errors import (
 from sdk.connector._destination import Action, AnyMessage
 from sdk.delivery._engine import MESSAGE_CLASSES, Engine, SettingsT, crashed
 from sdk.delivery._results import Item, event_message_id
-from sdk.engage._personas import membership_of, reading_membership_once
+from sdk.engage._personas import (
+    begin_reading_membership_once,
+    end_reading_membership_once,
+    membership_of,
+)
 from sdk.routing._integrations import RoutingDecision, route
 from sdk.spec._messages import Track, message_to_json, parse_message_json
 
@@ -51,8 +55,11 @@ def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | N
         return _route_and_map(engine, item, message, wire, engage=False)
     # Subscriptions, the journey rule and a list connector's map all ask for the membership:
     # it is read once.
-    with reading_membership_once(message):
+    token = begin_reading_membership_once(message)
+    try:
         return _route_and_map(engine, item, message, wire, engage=True)
+    finally:
+        end_reading_membership_once(token)
 
 
 def _route_and_map(
