@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import pydantic_core
 from pydantic import Field, SecretStr
 
 from connectors.segment._notes import NOTES
@@ -77,7 +78,40 @@ class SegmentSettings(DestinationSettings):
     )
 
 
-class ForwardMessage(Action[SegmentSettings, dict[str, Any]]):
+class Forwarded:
+    """One forwarded message: its compact UTF-8 JSON, written once when the message is mapped.
+
+    Those bytes are what ``payload_size`` counts against the batch's limit and what the batch
+    body joins, so what is counted is what is sent; the JSON document (``payload_record``,
+    for a lifecycle) is read back from them only when one is recorded."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def document(self) -> dict[str, Any]:
+        """The message as a JSON document (a new dict each call)."""
+        document: dict[str, Any] = json.loads(self.raw)
+        return document
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Forwarded) and other.raw == self.raw
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Forwarded({self.raw!r})"
+
+
+#: What the forwarded JSON leaves out of the validated message; ``integrations`` is written
+#: again at the end when entries naming other destinations are kept.
+_LEFT_OUT = frozenset({"integrations"})
+_LEFT_OUT_WITH_KEY = frozenset({"integrations", "writeKey"})
+_EMPTY_INTEGRATIONS = b',"integrations":{}'
+
+
+class ForwardMessage(Action[SegmentSettings, Forwarded]):
     """Forward the message (its messageId keeps it deduplicated downstream), without the
     upstream ``writeKey`` and with ``integrations`` reset for the receiving workspace."""
 
@@ -86,24 +120,48 @@ class ForwardMessage(Action[SegmentSettings, dict[str, Any]]):
     subscribe = Subscription.of("track", "identify", "page", "screen", "group", "alias")
     batch = BatchLimits(max_events=500, max_bytes=MAX_BATCH_BYTES - ENVELOPE_BYTES)
 
-    def map(self, event: AnyMessage, settings: SegmentSettings) -> dict[str, Any]:
-        message = event.to_wire()
-        # The upstream source's key must never travel on; the receiving key is in the header.
-        message.pop("writeKey", None)
-        integrations = message.pop("integrations", None)
-        if not settings.strip_integrations and isinstance(integrations, dict):
+    def map(self, event: AnyMessage, settings: SegmentSettings) -> Forwarded:
+        # The validated message written once, straight to its wire JSON (no document copy):
+        # the upstream source's key never travels on (the receiving key is in the header).
+        extra = event.__pydantic_extra__
+        left_out = _LEFT_OUT_WITH_KEY if extra and "writeKey" in extra else _LEFT_OUT
+        raw = type(event).__pydantic_serializer__.to_json(event, exclude=left_out)
+        integrations = event.integrations
+        if integrations and not settings.strip_integrations:
             kept = _forwarded_integrations(integrations)
-            if kept:
-                message["integrations"] = kept
-        return message
+            if kept:  # last, as a document with the key popped and set again would have it
+                raw = b"".join((raw[:-1], b',"integrations":', pydantic_core.to_json(kept), b"}"))
+        return Forwarded(raw)
 
-    async def perform(self, ctx: Context[SegmentSettings], payload: dict[str, Any]) -> None:
+    def map_wire(self, event: AnyMessage, wire: bytes, settings: SegmentSettings) -> Forwarded:
+        # The common case (no integrations object, no upstream writeKey): the message's wire
+        # JSON as the runtime wrote it for the size check, less its empty integrations
+        # object. `"integrations":` can only be an object's key in JSON (a string holding it
+        # escapes its quotes), so when it occurs once, it is the message's own, written
+        # `,"integrations":{}` after the fields that always come first.
+        extra = event.__pydantic_extra__
+        if (
+            not event.integrations
+            and not (extra and "writeKey" in extra)
+            and wire.count(b'"integrations":') == 1
+            and _EMPTY_INTEGRATIONS in wire
+        ):
+            return Forwarded(wire.replace(_EMPTY_INTEGRATIONS, b"", 1))
+        return self.map(event, settings)
+
+    def payload_size(self, payload: Forwarded) -> int:
+        return len(payload.raw)
+
+    def payload_record(self, payload: Forwarded) -> Any:
+        return payload.document()
+
+    async def perform(self, ctx: Context[SegmentSettings], payload: Forwarded) -> None:
         await _post_batch(ctx, [payload])
 
     async def perform_batch(
-        self, ctx: Context[SegmentSettings], payloads: Sequence[dict[str, Any]]
+        self, ctx: Context[SegmentSettings], payloads: Sequence[Forwarded]
     ) -> None:
-        await _post_batch(ctx, list(payloads))
+        await _post_batch(ctx, payloads)
 
 
 def _forwarded_integrations(integrations: dict[str, Any]) -> dict[str, Any]:
@@ -113,9 +171,19 @@ def _forwarded_integrations(integrations: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in integrations.items() if name not in ("All", NAME)}
 
 
-async def _post_batch(ctx: Context[SegmentSettings], messages: list[dict[str, Any]]) -> None:
+async def _post_batch(ctx: Context[SegmentSettings], messages: Sequence[Forwarded]) -> None:
+    # The body joins each message's JSON as written when it was mapped: nothing is dumped
+    # again, and its size is the sum payload_size counted (plus the envelope's room).
     sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    body = json.dumps({"batch": messages, "sentAt": sent_at}, separators=(",", ":"))
+    body = b"".join(
+        (
+            b'{"batch":[',
+            b",".join([message.raw for message in messages]),
+            b'],"sentAt":"',
+            sent_at.encode(),
+            b'"}',
+        )
+    )
     await ctx.http.post("/v1/batch", content=body, headers={"Content-Type": "application/json"})
 
 

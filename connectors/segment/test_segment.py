@@ -316,3 +316,73 @@ def test_a_200_is_a_delivery(respx_mock: respx.MockRouter) -> None:
         lifecycle = delivery.send(_journey_event())
     assert lifecycle.delivered
     assert lifecycle.last_response is not None and lifecycle.last_response.status == 200
+
+
+def _old_forward(message: dict[str, Any], strip: bool = False) -> dict[str, Any]:
+    """What the forwarded document was before it was written straight to JSON: the wire
+    document without writeKey, integrations reset and (when kept) set again last."""
+    wire = sdk.parse_message(message).to_wire()
+    wire.pop("writeKey", None)
+    integrations = wire.pop("integrations", None)
+    if not strip and isinstance(integrations, dict):
+        kept = {k: v for k, v in integrations.items() if k not in ("All", "Segment")}
+        if kept:
+            wire["integrations"] = kept
+    return wire
+
+
+@pytest.mark.parametrize(
+    ("extra", "strip"),
+    [
+        ({}, False),
+        ({"writeKey": "upstream", "integrations": {"All": False, "Segment": True}}, False),
+        ({"integrations": {"All": False, "Mixpanel": False, "Amp": {"k": [1, 2.5]}}}, False),
+        ({"integrations": {"Mixpanel": False}, "writeKey": "w", "custom": None}, True),
+        ({"properties": {"name": "Zoë 🎉", "n": 10**30, "f": 1e16}}, False),
+        ({"context": {"integrations": {}}, "properties": {"integrations": {}}}, False),
+        ({"properties": {"s": ',"integrations":{}', "integrations": 1}}, False),
+        ({"context": {"integrations": {}}, "writeKey": "upstream"}, False),
+    ],
+)
+def test_the_forwarded_json_is_the_forwarded_document(extra: dict[str, Any], strip: bool) -> None:
+    message = {"type": "track", "event": "E", "userId": "u", "timestamp": "2026-01-01T00:00:00Z"}
+    message.update(extra)
+    settings = destination.settings.model_validate({"write_key": KEY, "strip_integrations": strip})
+    action = destination.actions[0]
+    parsed = sdk.parse_message(message)
+    payload = action.map(parsed, settings)
+    # what the runtime calls, with the bytes it wrote for the size check: the same payload
+    assert action.map_wire(parsed, sdk.message_to_json(parsed), settings) == payload
+    document = json.loads(payload.raw)
+    expected = _old_forward(message, strip)
+    expected["messageId"] = document["messageId"]  # drawn when absent
+    assert document == expected
+    assert list(document) == list(expected)  # the same key order too
+    assert action.payload_record(payload) == document
+    assert action.payload_size(payload) == len(payload.raw)
+    assert b"upstream" not in payload.raw and b'"w"' not in payload.raw
+
+
+@respx.mock(assert_all_called=True)
+def test_the_batch_body_is_the_counted_bytes_joined(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post("https://api.segment.io/v1/batch").mock(
+        return_value=httpx.Response(200, json=OK)
+    )
+    events = [
+        {"type": "track", "event": "É", "userId": f"ü{i}", "properties": {"x": "y" * i}}
+        for i in range(30)
+    ]
+    action = destination.actions[0]
+    settings = destination.settings.model_validate({"write_key": KEY})
+    with sdk.Delivery(destination, {"write_key": KEY}) as delivery:
+        lifecycles = delivery.send_many(events)
+    assert all(lifecycle.delivered for lifecycle in lifecycles)
+    content = route.calls.last.request.content
+    body = json.loads(content)
+    assert [m["userId"] for m in body["batch"]] == [e["userId"] for e in events]
+    sizes = [action.payload_size(action.map(sdk.parse_message(m), settings)) for m in body["batch"]]
+    # "[" + each payload + "," or "]": exactly what the batch limit counted, plus the envelope
+    envelope = len(b'{"batch":') + len(b',"sentAt":""}') + len(body["sentAt"])
+    assert len(content) == 1 + sum(size + 1 for size in sizes) + envelope
+    assert "É".encode() in content  # UTF-8, as counted (not escaped)
+    assert lifecycles[0].payload == body["batch"][0]

@@ -236,6 +236,13 @@ class Action(Generic[SettingsT, PayloadT]):
             return payload
         raise NotImplementedError
 
+    def map_wire(self, event: AnyMessage, wire: bytes, settings: SettingsT) -> PayloadT:
+        """``map``, given also ``wire``: the event's compact JSON exactly as the runtime wrote
+        it a moment ago to check its size (``message_to_json``). An action that forwards the
+        message (nearly) as it is can build its payload from those bytes instead of writing
+        the message again. By default, ``map(event, settings)``."""
+        return self.map(event, settings)
+
     async def perform(self, ctx: Context[SettingsT], payload: PayloadT) -> None:
         """Deliver one payload. Raise a ``DeliveryError`` subclass on failure."""
         raise NotImplementedError

@@ -53,9 +53,12 @@ async def _attempt_loop(
             unslept += max(0.0, wait - (clock() - before))
         attempt = Attempt(number=number, batch_size=len(pending), wait_before_s=wait)
         current = pending
-        for item in current:
-            engine._start_attempt(item, attempt)
+        engine._start_attempts(current, attempt)
         errors = await _perform(engine, action, current, attempt, batched=batched)
+        if not errors:  # the whole request accepted (most of them): one pass
+            attempt.retry = RetryDecision("done", "delivered")
+            _delivered(engine, current)
+            return
         whole = errors.get(-1)
         if whole is not None and whole.status == 413 and len(current) > 1:
             attempt.retry = RetryDecision(
@@ -166,6 +169,18 @@ async def _perform(
         type(first).__name__, engine.redactor.text(summary), first.status, first.retryable
     )
     return dict(result.errors)
+
+
+def _delivered(engine: Engine[SettingsT], items: list[Item]) -> None:
+    """Every item of an accepted request delivered (``Engine._finish``, inlined: per event)."""
+    delivered = Outcome.DELIVERED
+    for item in items:
+        item.outcome = delivered
+        item.error = None
+        lifecycle = item.lifecycle
+        if lifecycle is not None:
+            lifecycle.finish(delivered, None)
+            engine._notify(lifecycle)
 
 
 def _longest_wait(errors: list[DeliveryError]) -> DeliveryError:

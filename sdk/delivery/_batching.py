@@ -19,6 +19,8 @@ class Refused:
 
 
 REFUSED = Refused()
+#: ``Action.batch_key`` as not overridden: every payload of the action has the key ``None``.
+_DEFAULT_BATCH_KEY = Action.batch_key
 
 
 class Grouper:
@@ -45,6 +47,12 @@ class Grouper:
 
     def key(self, action: Action[Any, Any], item: Item, batches: bool) -> Hashable | Refused:
         """The group key, or ``REFUSED`` when ``batch_key`` crashed (item refused)."""
+        if (
+            batches
+            and type(action).batch_key is _DEFAULT_BATCH_KEY
+            and "batch_key" not in action.__dict__
+        ):  # not overridden: one group per action
+            return (action.name, None)
         try:
             key = (action.name, action.batch_key(item.payload) if batches else id(item))
             hash(key)

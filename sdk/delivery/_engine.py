@@ -30,6 +30,7 @@ Clock = Callable[[], float]
 Listener = Callable[[Lifecycle], None]
 Event = AnyMessage | Mapping[str, Any]
 MESSAGE_CLASSES = (Track, Identify, Page, Screen, Group, Alias)
+_FAILED = frozenset({Outcome.FAILED_PERMANENT, Outcome.FAILED_RETRYABLE})
 
 
 def event_record(event: object) -> dict[str, Any]:
@@ -116,6 +117,19 @@ class Engine(Generic[SettingsT]):
         elif item.keep:
             item.attempts.append(attempt)
 
+    def _start_attempts(self, items: Iterable[Item], attempt: Attempt) -> None:
+        """:meth:`_start_attempt` for each of a request's items (inlined: it runs per event)."""
+        notify = self._on_update is not None
+        for item in items:
+            item.tries += 1
+            lifecycle = item.lifecycle
+            if lifecycle is not None:
+                lifecycle.attempts.append(attempt)
+                if notify:
+                    self._notify(lifecycle)
+            elif item.keep:
+                item.attempts.append(attempt)
+
     def _finish(self, item: Item, outcome: Outcome, error: ErrorInfo | None = None) -> None:
         item.outcome = outcome
         item.error = error
@@ -138,8 +152,7 @@ class Engine(Generic[SettingsT]):
     def _result(self, item: Item) -> DeliveryResult:
         """The compact result of a settled event, with its full record where it is kept."""
         lifecycle = item.lifecycle
-        failed = item.outcome in (Outcome.FAILED_PERMANENT, Outcome.FAILED_RETRYABLE)
-        if lifecycle is None and item.keep and failed:
+        if lifecycle is None and item.keep and item.outcome in _FAILED:
             lifecycle = self._late_record(item)
         return DeliveryResult(
             item.index, item.message_id, item.outcome, item.error, item.tries, lifecycle
@@ -156,7 +169,7 @@ class Engine(Generic[SettingsT]):
             action=item.action,
             started_at=iso(item.started),
         )
-        lifecycle.routing = item.routing
+        lifecycle.routing = None if item.routing is None else dict(item.routing)
         if item.payload is not None:
             action = next(a for a in destination.actions if a.name == item.action)
             lifecycle.payload = self.redactor.value(action.payload_record(item.payload))

@@ -16,12 +16,20 @@ from sdk._errors import (
 from sdk.connector._destination import Action, AnyMessage
 from sdk.delivery._engine import MESSAGE_CLASSES, Engine, SettingsT, crashed
 from sdk.delivery._results import Item, event_message_id
-from sdk.engage._personas import membership_of, reading_membership_once
+from sdk.engage._personas import (
+    begin_reading_membership_once,
+    end_reading_membership_once,
+    membership_of,
+)
 from sdk.mapping._fields import MAPPING_NOTES
-from sdk.routing._integrations import route
-from sdk.spec._messages import Track, message_to_json, parse_message
+from sdk.routing._integrations import RoutingDecision, route
+from sdk.spec._messages import Track, message_to_json, parse_message_json
 
 __all__ = ["prepare"]
+
+#: The JSON form of each routing decision that delivers (a handful per destination name),
+#: shared by the items that keep it for a late record; never changed (the record copies it).
+_ROUTINGS: dict[RoutingDecision, dict[str, Any]] = {}
 
 
 def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | None:
@@ -31,11 +39,12 @@ def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | N
     filtered, its outcome set)."""
     event = item.event
     try:
-        if isinstance(event, Mapping):
-            message = parse_message(event)  # validates, and refuses one over 32 KB
+        if isinstance(event, (dict, Mapping)):
+            # validated, and refused over 32 KB: its wire JSON was written for that check
+            message, wire = parse_message_json(event)
         elif isinstance(event, MESSAGE_CLASSES):
             message = event
-            message_to_json(message)  # a message built in Python: size checked here
+            wire = message_to_json(message)  # a message built in Python: size checked here
         else:  # a JSON array, a string...: one line, not a crash
             raise InvalidEvent("message", "must be a JSON object")
     except (InvalidEvent, PayloadTooLarge) as exc:
@@ -43,14 +52,19 @@ def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | N
         engine._refuse(item, exc)
         return None
     item.message_id = message.message_id
+    if not message.context.get("personas"):  # not from Engage: no membership to read
+        return _route_and_map(engine, item, message, wire, engage=False)
     # Subscriptions, the journey rule and a list connector's map all ask for the membership:
     # it is read once.
-    with reading_membership_once(message):
-        return _route_and_map(engine, item, message)
+    token = begin_reading_membership_once(message)
+    try:
+        return _route_and_map(engine, item, message, wire, engage=True)
+    finally:
+        end_reading_membership_once(token)
 
 
 def _route_and_map(
-    engine: Engine[SettingsT], item: Item, message: AnyMessage
+    engine: Engine[SettingsT], item: Item, message: AnyMessage, wire: bytes, *, engage: bool
 ) -> Action[SettingsT, Any] | None:
     destination = engine.destination
     decision = route(message.integrations, destination.name)
@@ -69,30 +83,33 @@ def _route_and_map(
             },
         )
         return None
-    routing = decision.to_dict()
-    item.routing = routing
     item.action = action.name
     lifecycle = item.lifecycle
     if lifecycle is not None:
-        lifecycle.routing = routing
+        item.routing = lifecycle.routing = decision.to_dict()
         lifecycle.action = action.name
+    else:  # kept for a record built later (which copies it): one dict per decision
+        routing = _ROUTINGS.get(decision)
+        if routing is None:
+            routing = _ROUTINGS[decision] = decision.to_dict()
+        item.routing = routing
     try:
         # Journey steps are add-only for every kind of destination: a journey never sends
         # Audience Exited (nor KEY: false), so one that arrives is refused, never sent.
-        membership = membership_of(message)
+        membership = membership_of(message) if engage else None
         if membership is not None and membership.is_journey and not membership.member:
             raise ListRemovalRefused(
                 f"{membership.key} is a journey step: journeys are add-only, "
                 "so a removal or exit is never sent"
             )
         if action.fields is None:
-            payload = action.map(message, engine.settings)
-            dropped: list[str] = []
+            payload = action.map_wire(message, wire, engine.settings)
+            dropped: list[str] | None = None
         else:  # values its loose fields leave out become notes (never dropped silently)
             dropped = []
             token = MAPPING_NOTES.set(dropped)
             try:
-                payload = action.map(message, engine.settings)
+                payload = action.map_wire(message, wire, engine.settings)
             finally:
                 MAPPING_NOTES.reset(token)
     except SkipEvent as exc:
@@ -112,7 +129,10 @@ def _route_and_map(
         engine._refuse(item, crashed(f"{action.name}.map", exc))
         return None
     try:
-        notes = dropped + [str(text) for text in action.payload_notes(payload)]
+        texts = action.payload_notes(payload)
+        notes = [str(text) for text in texts] if texts else []  # mostly the default ()
+        if dropped:
+            notes[:0] = dropped
     except Exception as exc:  # a connector bug must not lose the rest of the batch
         engine._refuse(item, crashed(f"{action.name}.payload_notes", exc))
         return None

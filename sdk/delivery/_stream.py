@@ -129,12 +129,19 @@ class StreamRun:
     async def _feed(self) -> None:
         try:
             events = self._events
+            take = self._take
             if isinstance(events, AsyncIterable):
                 async for event in events:
-                    await self._take(event)
+                    if self._held >= self._window:
+                        await self._wait_for_room()
+                    if take(event):
+                        await asyncio.sleep(0)  # let the request start
             else:
                 for event in events:
-                    await self._take(event)
+                    if self._held >= self._window:
+                        await self._wait_for_room()
+                    if take(event):
+                        await asyncio.sleep(0)  # let the request start
             self._flush_all()
         except asyncio.CancelledError:
             raise
@@ -145,63 +152,70 @@ class StreamRun:
             self._fed = True
             self._ready.set()
 
-    async def _take(self, event: Event) -> None:
+    async def _wait_for_room(self) -> None:
         while self._held >= self._window:
             self._flush_all()  # the window is full: what is waiting for company goes now
             self._room.clear()
             await self._room.wait()
+
+    def _take(self, event: Event) -> bool:
+        """Prepare one event and put it in its batch (or send it, or settle it); ``True`` when
+        a request was launched (the caller lets it start)."""
         index = self._count
-        self._count += 1
-        self._held += 1
-        if self._held > self.peak_held:
-            self.peak_held = self._held
+        self._count = index + 1
+        held = self._held = self._held + 1
+        if held > self.peak_held:
+            self.peak_held = held
         engine = self._engine
-        item = self._item(event, index)
+        policy = self._policy
+        if policy.every and index % policy.every == 0:
+            item = self._recorded_item(event, index)
+        else:
+            item = Item(event, index, None, keep=policy.failures)
         action = prepare(engine, item)
         if action is None:
             self._settle(item)
-            return
+            return False
         if item.lifecycle is not None:
             self._record_payload(action, item)
         limits = self._grouper.limits(action, item)
+        if limits is None:
+            key = self._grouper.key(action, item, False)
+            if isinstance(key, Refused):
+                self._settle(item)
+                return False
+            self._launch(action, [item], batched=False)
+            return True
         if isinstance(limits, Refused):
             self._settle(item)
-            return
-        batches = limits is not None
-        key = self._grouper.key(action, item, batches)
+            return False
+        key = self._grouper.key(action, item, True)
         if isinstance(key, Refused):
             self._settle(item)
-            return
-        if not isinstance(limits, BatchLimits):
-            self._launch(action, [item], batched=False)
-            await asyncio.sleep(0)  # let the request start
-            return
+            return False
         size = size_of(engine, item, action, limits)
         if size is None:
             self._settle(item)
-            return
+            return False
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = _Group(action, limits)
-        done = group.batch.add(item, size)
+        batch = group.batch
+        done = batch.add(item, size)
         if done is not None:
             if group.timer is not None:
                 group.timer.cancel()
                 group.timer = None
             self._launch(action, done, batched=len(done) > 1)
-        if group.batch.full:
+        if batch.full:
             self._flush(key)
         elif group.timer is None:
             loop = asyncio.get_running_loop()
             group.timer = loop.call_later(self._linger, self._flush, key)
-        if done is not None or not group.batch.items:
-            await asyncio.sleep(0)  # let the request start
+        return done is not None or not batch.items
 
-    def _item(self, event: Event, index: int) -> Item:
+    def _recorded_item(self, event: Event, index: int) -> Item:
         engine = self._engine
-        policy = self._policy
-        if not policy.full(index):
-            return Item(event, index, None, keep=policy.failures)
         destination = engine.destination
         record = engine.redactor.value(event_record(event))
         lifecycle = Lifecycle(destination=destination.name, slug=destination.slug, event=record)
@@ -248,8 +262,8 @@ class StreamRun:
                 self._error = exc
                 self._ready.set()
             raise
-        for item in items:
-            self._settle(item)
+        self._results.extend(map(self._engine._result, items))
+        self._ready.set()
 
     def _settle(self, item: Item) -> None:
         self._results.append(self._engine._result(item))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -271,11 +271,22 @@ def reading_membership_once(message: object) -> Iterator[None]:
     answers its later calls for the same message from that reading (the runtime's preparation
     of one event: subscriptions, the journey rule and a list connector's map all ask). The
     message must not change meanwhile."""
-    token = _ONCE.set([message, None, False])
+    token = begin_reading_membership_once(message)
     try:
         yield
     finally:
-        _ONCE.reset(token)
+        end_reading_membership_once(token)
+
+
+def begin_reading_membership_once(message: object) -> Token[list[Any] | None]:
+    """:func:`reading_membership_once` without a context manager (the runtime prepares one
+    event at a time with it): pass the token to :func:`end_reading_membership_once`."""
+    return _ONCE.set([message, None, False])
+
+
+def end_reading_membership_once(token: Token[list[Any] | None]) -> None:
+    """End what :func:`begin_reading_membership_once` began."""
+    _ONCE.reset(token)
 
 
 def membership_of(message: Track | Identify | Page | Screen | Group | Alias) -> Membership | None:

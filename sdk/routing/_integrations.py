@@ -13,6 +13,7 @@ Names are matched exactly (case and spaces count), as Segment does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,8 @@ def _truthy(value: Any) -> bool:
 
 def route(integrations: Mapping[str, Any] | None, destination: str) -> RoutingDecision:
     """Apply the integrations object to one destination name."""
-    integrations = integrations or {}
+    if not integrations:  # most events: the same answer every time, made once
+        return _not_named(destination)
     if destination in integrations:
         value = integrations[destination]
         if _truthy(value):
@@ -56,14 +58,19 @@ def route(integrations: Mapping[str, Any] | None, destination: str) -> RoutingDe
             return RoutingDecision(True, f'integrations["{destination}"] is {how}')
         return RoutingDecision(False, f'integrations["{destination}"] is {_describe(value)}')
     if "All" not in integrations:
-        return RoutingDecision(
-            True, f'"{destination}" is not named and integrations.All defaults to true'
-        )
+        return _not_named(destination)
     if _truthy(integrations["All"]):
         return RoutingDecision(True, f'"{destination}" is not named and integrations.All is true')
     return RoutingDecision(
         False,
         f'integrations.All is {_describe(integrations["All"])} and "{destination}" is not enabled',
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _not_named(destination: str) -> RoutingDecision:
+    return RoutingDecision(
+        True, f'"{destination}" is not named and integrations.All defaults to true'
     )
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "message_to_json",
     "parse_batch",
     "parse_message",
+    "parse_message_json",
 ]
 
 #: Segment refuses a single message larger than 32 KB serialized.
@@ -302,6 +303,15 @@ def parse_message(
         data = _load_json(data, "message", MAX_MESSAGE_TEXT)
     if not isinstance(data, Mapping):
         raise InvalidEvent("message", "must be a JSON object")
+    return parse_message_json(data)[0]
+
+
+def parse_message_json(
+    data: Mapping[str, Any],
+) -> tuple[Track | Identify | Page | Screen | Group | Alias, bytes]:
+    """:func:`parse_message` of a mapping, with the message's wire JSON as
+    :func:`message_to_json` wrote it for the size check (the delivery runtime hands those bytes
+    to a connector that forwards the message as it is, so it is written once)."""
     try:
         message = _ADAPTER.validate_python(data)
     except ValidationError as exc:
@@ -311,7 +321,7 @@ def parse_message(
         # Validation turns a lone surrogate in a mapping key into U+FFFD, silently: rare enough
         # to look at the input itself only then, and refuse it naming where.
         _refuse_unwritable_input(data)
-    return message
+    return message, raw
 
 
 def message_to_json(message: Track | Identify | Page | Screen | Group | Alias) -> bytes:

@@ -1,0 +1,73 @@
+"""Profile the batched row of ``bench_peers.py`` (destkit ``stream`` + ``segment``) in one
+process, against a loopback sink started here: where the per-event microseconds go.
+
+Run: ``python benchmarks/profile_batched.py [--events N] [--top 30] [--sort tottime]
+[--out FILE.prof]`` (``--no-profile`` times the row without the profiler: events/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--out", help="also write the raw profile here (for snakeviz, pstats)")
+    parser.add_argument("--no-profile", action="store_true", help="time only")
+    parser.add_argument("--repeats", type=int, default=1, help="timed runs (best kept)")
+    args = parser.parse_args(argv)
+
+    import bench_peers
+
+    for module in bench_peers._IMPORTS["destkit"]:
+        __import__(module)
+    sink = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "_sink.py")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sink.stdout is not None
+        url = sink.stdout.readline().split()[-1]
+        if args.no_profile:
+            # CPU seconds of this process are steadier than wall time on a shared machine.
+            best, best_cpu = 0.0, float("inf")
+            for _ in range(args.repeats):
+                start, cpu = time.perf_counter(), time.process_time()
+                done = bench_peers.row_destkit_batched(url, args.events)
+                rate = done / (time.perf_counter() - start)
+                cpu_us = (time.process_time() - cpu) / done * 1e6
+                best, best_cpu = max(best, rate), min(best_cpu, cpu_us)
+                print(f"{done} delivered, {rate:,.0f} ev/s, {cpu_us:.1f} CPU µs/event")
+            print(f"best {best:,.0f} ev/s, {best_cpu:.1f} CPU µs/event")
+            return 0
+        profile = cProfile.Profile()
+        start = time.perf_counter()
+        profile.enable()
+        done = bench_peers.row_destkit_batched(url, args.events)
+        profile.disable()
+        seconds = time.perf_counter() - start
+        print(f"{done} delivered in {seconds:.2f} s under the profiler")
+        if args.out:
+            profile.dump_stats(args.out)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+    finally:
+        sink.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
