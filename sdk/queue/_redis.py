@@ -41,6 +41,7 @@ from sdk.queue._interface import (
     Settlement,
     lane_of,
 )
+from sdk.queue._redis_limit import RedisRateLimiter
 from sdk.queue._redis_scripts import CLAIM, ENQUEUE, RELEASE
 
 __all__ = ["DEFAULT_VISIBILITY", "RedisQueue"]
@@ -133,6 +134,10 @@ class RedisQueue(Queue):
         self._pending = 0
         self._meta: dict[tuple[str, int], tuple[bytes, bytes]] = {}  # claimed: (order, id)
         self._held: set[tuple[str, int]] = set()  # lanes claimed and not yet settled
+
+    def rate_limiter(self, destination: str, rate: float) -> RedisRateLimiter:
+        """The destination's rate limit, kept in this Redis: it holds across every worker."""
+        return RedisRateLimiter(self._redis, f"{_P}rate:{destination}", rate)
 
     async def _call(self, call: Awaitable[T]) -> T:
         try:

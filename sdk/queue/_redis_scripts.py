@@ -8,7 +8,7 @@ a time; the lease's time to live is the visibility timeout).
 
 from __future__ import annotations
 
-__all__ = ["CLAIM", "ENQUEUE", "RELEASE"]
+__all__ = ["CLAIM", "ENQUEUE", "RATE", "RELEASE"]
 
 #: KEYS: stream, delayed, retrying users, lease. ARGV: group, consumer, limit, now, lease ms.
 #: Returns ``{{id, fields}, ...}``: the lane's jobs for this consumer, or nothing when another
@@ -76,4 +76,34 @@ for _, j in ipairs(cjson.decode(ARGV[1])) do
     'b', j[6])
 end
 return 0
+"""
+
+#: KEYS: the destination's rate limit (a list of the last ``burst`` start times, in Redis's
+#: microseconds, oldest first). ARGV: burst, window (microseconds), tokens. Reserves ``tokens``
+#: starts at the earliest time that keeps at most ``burst`` starts within any ``window`` (the
+#: same sliding window as the in-process ``RateLimiter``) and returns the microseconds until
+#: then: the caller sleeps that long and starts. Redis's own clock decides, so workers on
+#: machines whose clocks differ share one limit.
+RATE = """
+local burst = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local tokens = math.min(tonumber(ARGV[3]), burst)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local start = now
+local count = redis.call('LLEN', KEYS[1])
+if count > 0 then
+  start = math.max(start, tonumber(redis.call('LINDEX', KEYS[1], -1)))
+end
+local older = count + tokens - burst
+if older >= 1 then
+  start = math.max(start, tonumber(redis.call('LINDEX', KEYS[1], older - 1)) + window)
+end
+local stamp = string.format('%.0f', start)
+local stamps = {}
+for i = 1, tokens do stamps[i] = stamp end
+redis.call('RPUSH', KEYS[1], unpack(stamps))
+redis.call('LTRIM', KEYS[1], -burst, -1)
+redis.call('PEXPIRE', KEYS[1], math.floor((start - now + window) / 1000) + 1000)
+return start - now
 """
