@@ -64,7 +64,8 @@ async def _script_limit(url: str, events: int, clients: int, body: bytes) -> flo
     client = aioredis.Redis.from_url(url)
     await client.flushdb()
     script = client.register_script(ENQUEUE)
-    keys = [f"bench:s:{lane}" for lane in range(8)]
+    # counters, destinations, pending, then the streams (as ingest calls it)
+    keys = ["bench:c", "bench:d", "bench:p", *(f"bench:s:{lane}" for lane in range(8))]
     todo = list(range(0, events, BATCH))
     now, text = repr(time.time()), body.decode()
 
@@ -72,10 +73,10 @@ async def _script_limit(url: str, events: int, clients: int, body: bytes) -> flo
         while todo:
             start = todo.pop()
             jobs = [
-                (i % 8 + 1, f"{i:020d}", "user-1", f"m-{i}", now, text)
+                (i % 8 + 4, f"{i:020d}", "user-1", f"m-{i}", now, text)
                 for i in range(start, start + BATCH)
             ]
-            await script(keys=keys, args=[orjson.dumps(jobs)])
+            await script(keys=keys, args=[orjson.dumps(jobs), b"[]", b'["Sandbox"]'])
 
     started = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(clients)))

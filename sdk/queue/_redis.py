@@ -156,7 +156,7 @@ class RedisQueue(Queue):
     async def enqueue(self, messages: Sequence[Accepted]) -> None:
         now = repr(time.time())
         order = time.time_ns()
-        streams: dict[str, int] = {}
+        streams: dict[str, int] = {_COUNTERS: 1, _DESTS: 2, _PENDING: 3}
         jobs: list[tuple[int, str, str, str, str, str]] = []
         filtered: dict[tuple[str, str], int] = {}
         for n, message in enumerate(messages):
@@ -171,16 +171,9 @@ class RedisQueue(Queue):
                 filtered[(dest, reason)] = filtered.get((dest, reason), 0) + 1
         dests = {dest for message in messages for dest in message.destinations}
         dests.update(dest for dest, _ in filtered)
-        pipe = self._redis.pipeline(transaction=False)
-        if jobs:
-            await self._enqueue(keys=list(streams), args=[orjson.dumps(jobs)], client=pipe)
-        for (dest, reason), count in filtered.items():
-            pipe.hincrby(_COUNTERS, _counter(dest, "filtered", reason), count)
-        if dests:
-            pipe.sadd(_DESTS, *dests)
-        pipe.incrby(_PENDING, len(jobs))
-        replies = await self._call(pipe.execute())
-        self._pending = int(replies[-1])
+        counts = [[_counter(d, "filtered", r), n] for (d, r), n in filtered.items()]
+        args = [orjson.dumps(jobs), orjson.dumps(counts), orjson.dumps(sorted(dests))]
+        self._pending = int(await self._call(self._enqueue(keys=list(streams), args=args)))
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
         args: list[str | int] = [
@@ -280,12 +273,18 @@ class RedisQueue(Queue):
         gone = len(settlement.delivered) + len(settlement.filtered) + len(settlement.dead)
         at = len(pipe.command_stack)
         pipe.decrby(_PENDING, gone)
-        for lane in lanes:
-            await self._release(
-                keys=[_keys(destination, lane)[3]], args=[self.consumer], client=pipe
-            )
-        replies = await self._call(pipe.execute())
+        # EVALSHA itself: a Script run in a pipeline costs redis-py a SCRIPT EXISTS round trip
+        leases = [_keys(destination, lane)[3] for lane in lanes]
+        for lease in leases:
+            pipe.evalsha(self._release.sha, 1, lease, self.consumer)
+        replies = await self._call(pipe.execute(raise_on_error=False))
+        for reply in replies[: at + 1]:
+            if isinstance(reply, Exception):
+                raise QueueError(f"redis: {reply}")
         self._pending = int(replies[at])
+        for lease, reply in zip(leases, replies[at + 1 :], strict=True):
+            if isinstance(reply, Exception):  # NOSCRIPT after a restart of Redis: load, again
+                await self._call(self._release(keys=[lease], args=[self.consumer]))
 
     def pending(self) -> int:
         return self._pending

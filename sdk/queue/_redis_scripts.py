@@ -67,15 +67,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-#: KEYS: the streams of this request. ARGV[1]: JSON ``[[key index, order, user, message id,
-#: enqueued at, body], ...]``. One argument for a whole request: packing 11 arguments per XADD
-#: in redis-py was half of an ingest node's CPU (profiled).
+#: KEYS: counters, destinations, pending, then the streams of this request. ARGV[1]: JSON
+#: ``[[stream's key index, order, user, message id, enqueued at, body], ...]``; ARGV[2]: JSON
+#: ``[[counter field, count], ...]`` of filtered messages; ARGV[3]: JSON list of destinations.
+#: Returns the pending count after. A whole request is one command (one round trip): packing
+#: 11 arguments per XADD in redis-py was half of an ingest node's CPU, and a script run in a
+#: pipeline costs redis-py a ``SCRIPT EXISTS`` round trip first (both profiled).
 ENQUEUE = """
-for _, j in ipairs(cjson.decode(ARGV[1])) do
+local jobs = cjson.decode(ARGV[1])
+for _, j in ipairs(jobs) do
   redis.call('XADD', KEYS[j[1]], '*', 'o', j[2], 'u', j[3], 'm', j[4], 'a', '0', 'e', j[5],
     'b', j[6])
 end
-return 0
+for _, c in ipairs(cjson.decode(ARGV[2])) do redis.call('HINCRBY', KEYS[1], c[1], c[2]) end
+local dests = cjson.decode(ARGV[3])
+if #dests > 0 then redis.call('SADD', KEYS[2], unpack(dests)) end
+return redis.call('INCRBY', KEYS[3], #jobs)
 """
 
 #: KEYS: the destination's rate limit (a list of the last ``burst`` start times, in Redis's

@@ -109,6 +109,32 @@ async def test_redis_reclaims_the_jobs_of_a_dead_worker(redis_url: str, tmp_path
         await alive.close()
 
 
+async def test_redis_that_forgot_its_scripts_still_ingests_and_settles(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """A restarted Redis has no scripts cached: the first ingest and the first settle (its
+    lease release runs inside the MULTI) load them again; nothing is counted twice."""
+    first = open_queue(redis_url + "?visibility=30", tmp_path)
+    other = open_queue(redis_url + "?visibility=30", tmp_path)
+    try:
+        await first.enqueue([_message(0)])
+        jobs = await _drain(first, "A", "u1")
+        await first._redis.script_flush()  # type: ignore[attr-defined]
+        await first.enqueue([_message(1)])
+        assert first.pending() == 2
+        await first.settle("A", Settlement(delivered=jobs))
+        assert first.pending() == 1
+        # the lease was released: another worker takes the lane at once, not in 30 s
+        (job,) = await _drain(other, "A", "u1")
+        assert job.body == _message(1).body
+        await other.settle("A", Settlement(delivered=[job]))
+        (status,) = [s for s in await other.status(time.time()) if s.destination == "A"]
+        assert (status.queued, status.delivered) == (0, 2)
+    finally:
+        await first.close()
+        await other.close()
+
+
 async def test_redis_down_is_a_queue_error(tmp_path: Path) -> None:
     pytest.importorskip("redis")
     queue = open_queue("redis://127.0.0.1:1/0", tmp_path)
