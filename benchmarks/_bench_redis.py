@@ -178,12 +178,13 @@ def run(
                 _end_to_end(argv, 1, sink_port, events, bench, None, clients)
                 # 1, 2 and 4 workers in a different order each round
                 order = [1, 2, 4][round_ % 3 :] + [1, 2, 4][: round_ % 3]
-                rates = {
+                runs = {
                     n: _end_to_end(argv, n, sink_port, events, bench, port, clients) for n in order
                 }
-                for n, rate in rates.items():
+                for n, (rate, per_cpu) in runs.items():
                     note(f"workers_{n}_events_per_s", rate)
-                    note(f"workers_{n}_ratio", rate / rates[1])
+                    note(f"workers_{n}_ratio", rate / runs[1][0])
+                    note(f"workers_{n}_events_per_worker_cpu_s", per_cpu)
         finally:
             ingest.terminate()
             ingest.wait(30)
@@ -204,24 +205,27 @@ def _end_to_end(
     bench: Any,
     port: int | None,
     clients: int,
-) -> float:
+) -> tuple[float, float]:
     """Start ``workers`` worker processes (all up before timing), post ``events`` through the
-    ingest node at ``port`` (none: drain what is queued) and time until the sink has them."""
+    ingest node at ``port`` (none: drain what is queued) and time until the sink has them.
+    Returns events/s and events per CPU-second of the workers (all of them, while timed)."""
     target = int(bench._get(sink_port, "/count")) + events  # before a worker can deliver any
     procs = [_cli(["worker", *argv], "worker started")[0] for _ in range(workers)]
     try:
+        cpu = sum(bench._cpu(proc.pid) for proc in procs)
         started = time.perf_counter()
         if port is not None:
             asyncio.run(bench._post_all(port, bench._bodies(events, f"w{workers}"), clients))
         while int(bench._get(sink_port, "/count")) < target:
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
+        cpu = sum(bench._cpu(proc.pid) for proc in procs) - cpu
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(30)
-    return events / elapsed
+    return events / elapsed, events / cpu
 
 
 def report(r: dict[str, Any], url: str) -> None:
@@ -233,26 +237,27 @@ def report(r: dict[str, Any], url: str) -> None:
     )
     print()
     xadd = r["xadd_limit_per_s"]
-    print("| measurement | events/s | ratio | rounds (ratio) |")
-    print("|---|---:|---:|---|")
-    print(f"| Redis limit: pipelined XADD, 100 a round trip (redis-py) | {xadd:,.0f} | 1.00 | |")
+    print("| measurement | events/s | ratio | rounds (ratio) | events per worker CPU-s |")
+    print("|---|---:|---:|---|---:|")
+    print(f"| Redis limit: pipelined XADD, 100 a round trip (redis-py) | {xadd:,.0f} | 1.00 | | |")
     script = r["script_xadd_limit_per_s"]
     print(
         f"| Redis limit: the same 100 XADDs in one EVALSHA (destkit's script) | {script:,.0f} | "
-        f"{script / xadd:.2f} | |"
+        f"{script / xadd:.2f} | | |"
     )
     rounds = ", ".join(f"{x:.2f}" for x in r["ingest_ratio_rounds"])
     print(
         f"| destkit ingest (`serve --no-worker`, `/v1/batch` of 100) | "
-        f"{r['ingest_events_per_s']:,.0f} | **{r['ingest_ratio']:.2f}** | {rounds} |"
+        f"{r['ingest_events_per_s']:,.0f} | **{r['ingest_ratio']:.2f}** | {rounds} | |"
     )
     print(
-        f"| Redis limit: XREADGROUP 100 + XACK/XDEL | {r['xreadgroup_xack_limit_per_s']:,.0f} | | |"
+        f"| Redis limit: XREADGROUP 100 + XACK/XDEL | "
+        f"{r['xreadgroup_xack_limit_per_s']:,.0f} | | | |"
     )
     for n in (1, 2, 4):
         rounds = ", ".join(f"{x:.2f}" for x in r[f"workers_{n}_ratio_rounds"])
         print(
             f"| end to end: ingest → Redis → {n} `destkit worker` → loopback sink | "
             f"{r[f'workers_{n}_events_per_s']:,.0f} | **{r[f'workers_{n}_ratio']:.2f}** | "
-            f"{rounds} |"
+            f"{rounds} | {r[f'workers_{n}_events_per_worker_cpu_s']:,.0f} |"
         )
