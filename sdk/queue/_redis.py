@@ -68,6 +68,14 @@ def _keys(dest: str, lane: int) -> list[str]:
     ]
 
 
+def _claim_keys(dest: str, lane: int) -> list[str]:
+    """The CLAIM script's keys: the lane's, the destination's consumers, every lane's lease."""
+    return [*_keys(dest, lane), f"{_P}c:{dest}", *(_keys(dest, n)[3] for n in range(LANES))]
+
+
+#: Seconds a consumer that stopped claiming still counts for the fair share of lanes (a live
+#: worker's idle lanes look every quarter second).
+_LIVE = 5
 _DEAD = f"{_P}dead"
 _COUNTERS = f"{_P}counters"
 _DESTS = f"{_P}destinations"
@@ -134,6 +142,7 @@ class RedisQueue(Queue):
         self._pending = 0
         self._meta: dict[tuple[str, int], tuple[bytes, bytes]] = {}  # claimed: (order, id)
         self._held: set[tuple[str, int]] = set()  # lanes claimed and not yet settled
+        self._working: set[str] = set()  # destinations this consumer claims from
 
     def rate_limiter(self, destination: str, rate: float) -> RedisRateLimiter:
         """The destination's rate limit, kept in this Redis: it holds across every worker."""
@@ -149,6 +158,8 @@ class RedisQueue(Queue):
         with contextlib.suppress(RedisError):
             for dest, lane in self._held:  # a clean stop frees its lanes at once
                 await self._release(keys=[_keys(dest, lane)[3]], args=[self.consumer])
+            for dest in self._working:  # and leaves the others their fair share at once
+                await self._redis.zrem(f"{_P}c:{dest}", self.consumer)
             await self._redis.aclose()
 
     # -- ingest and workers -----------------------------------------------------------------
@@ -182,8 +193,11 @@ class RedisQueue(Queue):
             limit,
             repr(now),
             int(self.visibility * 1000),
+            _LIVE,
         ]
-        entries = await self._call(self._claim(keys=_keys(destination, lane), args=args))
+        keys = _claim_keys(destination, lane)
+        self._working.add(destination)
+        entries = await self._call(self._claim(keys=keys, args=args))
         jobs: list[Job] = []
         if entries:
             self._held.add((destination, lane))

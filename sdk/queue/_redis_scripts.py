@@ -10,14 +10,32 @@ from __future__ import annotations
 
 __all__ = ["CLAIM", "ENQUEUE", "RATE", "RELEASE"]
 
-#: KEYS: stream, delayed, retrying users, lease. ARGV: group, consumer, limit, now, lease ms.
-#: Returns ``{{id, fields}, ...}``: the lane's jobs for this consumer, or nothing when another
-#: consumer holds the lane. Due retries move back to the stream first (in order); jobs of a
-#: user with a retry pending are parked in the delayed set with that retry's due time; jobs a
-#: dead consumer held (pending past its lease) are claimed again with XAUTOCLAIM.
+#: KEYS: stream, delayed, retrying users, lease, the destination's consumers (a sorted set:
+#: consumer -> last claim, Redis's ms), then every lane's lease. ARGV: group, consumer, limit,
+#: now, lease ms, seconds a silent consumer still counts. Returns ``{{id, fields}, ...}``: the
+#: lane's jobs for this consumer, or nothing when another consumer holds the lane, or when this
+#: one already holds its fair share of the lanes (``ceil(lanes / live consumers)``: a worker
+#: that came first would otherwise keep every lane, re-claiming each as it settles it, and the
+#: workers that came later would idle). Due retries move back to the stream first (in order);
+#: jobs of a user with a retry pending are parked in the delayed set with that retry's due
+#: time; jobs a dead consumer held (pending past its lease) are claimed again with XAUTOCLAIM.
 CLAIM = """
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[5], ms, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ms - tonumber(ARGV[6]) * 1000)
+redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]) * 1000)
 local holder = redis.call('GET', KEYS[4])
 if holder and holder ~= ARGV[2] then return {} end
+if not holder then
+  local lanes = #KEYS - 5
+  local share = math.ceil(lanes / redis.call('ZCARD', KEYS[5]))
+  local mine = 0
+  for i = 6, #KEYS do
+    if redis.call('GET', KEYS[i]) == ARGV[2] then mine = mine + 1 end
+  end
+  if mine >= share then return {} end
+end
 redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[5])
 local now = tonumber(ARGV[4])
 local limit = tonumber(ARGV[3])
