@@ -374,6 +374,9 @@ def main() -> int:
     parser.add_argument(
         "--queue", metavar="URL", help="redis://HOST:PORT/DB: measure the Redis queue instead"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="with --queue: interleaved rounds (medians)"
+    )
     parser.add_argument("--child-serve", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--no-workers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-sink", action="store_true", help=argparse.SUPPRESS)
@@ -387,7 +390,7 @@ def main() -> int:
         return 0
     events = max(BATCH, args.events // BATCH * BATCH)
     if args.queue:
-        return _redis_main(args.queue, events, args.clients, args.json)
+        return _redis_main(args.queue, events, args.clients, args.json, args.rounds)
     body = json.dumps(_message(1)).encode()
     result: dict[str, Any] = {
         "events": events,
@@ -444,45 +447,16 @@ def main() -> int:
     return 0
 
 
-def _redis_main(url: str, events: int, clients: int, as_json: bool) -> int:
+def _redis_main(url: str, events: int, clients: int, as_json: bool, rounds: int) -> int:
     sys.path.insert(0, str(Path(__file__).parent))
     import _bench_redis
 
     with tempfile.TemporaryDirectory() as tmp:
-        r = _bench_redis.run(url, events, clients, Path(tmp), sys.modules[__name__])
+        r = _bench_redis.run(url, events, clients, Path(tmp), sys.modules[__name__], rounds)
     if as_json:
         print(json.dumps(r, indent=2))
-        return 0
-    print(
-        f"destkit serve/worker on Redis ({url}), {events} events, {clients} clients, "
-        f"python {sys.version.split()[0]}, {os.cpu_count()} cpus"
-    )
-    print()
-    one = r["workers_1_events_per_s"]
-    print("| measurement | events/s | ratio |")
-    print("|---|---:|---:|")
-    print(
-        f"| Redis limit: pipelined XADD, 100 a round trip | {r['xadd_limit_per_s']:,.0f} | 1.00 |"
-    )
-    print(
-        f"| Redis limit: the same 100 XADDs in one EVALSHA (destkit's script) | "
-        f"{r['script_xadd_limit_per_s']:,.0f} | "
-        f"{r['script_xadd_limit_per_s'] / r['xadd_limit_per_s']:.2f} |"
-    )
-    print(
-        f"| destkit ingest (`serve --no-worker`, /v1/batch of 100) | "
-        f"{r['ingest_events_per_s']:,.0f} | "
-        f"{r['ingest_events_per_s'] / r['xadd_limit_per_s']:.2f} |"
-    )
-    print(
-        f"| Redis limit: XREADGROUP 100 + XACK/XDEL | {r['xreadgroup_xack_limit_per_s']:,.0f} | |"
-    )
-    for n in (1, 2, 4):
-        rate = r[f"workers_{n}_events_per_s"]
-        print(
-            f"| end to end: ingest → Redis → {n} `destkit worker` → loopback sink | "
-            f"{rate:,.0f} | {rate / one:.2f} |"
-        )
+    else:
+        _bench_redis.report(r, url)
     return 0
 
 

@@ -35,6 +35,8 @@ class AsyncDelivery(Engine[SettingsT]):
 
     With ``rate_limit`` set, no sliding one-second window ever carries more than that many
     requests (see :meth:`RateLimiter.per_second`); each attempt records its wait for it.
+    ``rate_limiter`` replaces that in-process limit with another :class:`Limiter` (one shared
+    by several processes, ``Queue.rate_limiter``).
 
     ``http`` picks what carries the requests under the httpx client connectors see:
     ``"httpx"`` (the default) or ``"aiohttp"`` (faster for many small requests; see

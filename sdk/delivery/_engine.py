@@ -19,7 +19,7 @@ from sdk.delivery._results import DeliveryResult, Item, iso
 from sdk.spec._messages import Alias, Group, Identify, Page, Screen, Track
 from sdk.transport._http import DestinationHTTP
 from sdk.transport._lifecycle import Attempt, ErrorInfo, Exchange, Lifecycle, Outcome
-from sdk.transport._ratelimit import RateLimiter
+from sdk.transport._ratelimit import Limiter, RateLimiter
 from sdk.transport._redaction import Redactor
 from sdk.transport._retry import RetryPolicy
 
@@ -64,6 +64,7 @@ class Engine(Generic[SettingsT]):
         batching: bool = True,
         clock: Clock = time.monotonic,
         http: HTTPBackend = "httpx",
+        rate_limiter: Limiter | None = None,
     ) -> None:
         self.destination = destination
         if isinstance(settings, destination.settings):
@@ -78,11 +79,9 @@ class Engine(Generic[SettingsT]):
         self._on_update = on_update
         self._concurrency = max(concurrency, 1)
         self._client = make_client(transport, self._concurrency, http)
-        self._limiter = (
-            RateLimiter.per_second(destination.rate_limit, clock=clock, sleep=sleep)
-            if destination.rate_limit
-            else None
-        )
+        self._limiter: Limiter | None = rate_limiter
+        if rate_limiter is None and destination.rate_limit:
+            self._limiter = RateLimiter.per_second(destination.rate_limit, clock=clock, sleep=sleep)
         self._semaphore = asyncio.Semaphore(self._concurrency)
         self._state: dict[str, Any] = {}
         self.batching = batching

@@ -21,6 +21,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sdk.transport._ratelimit import Limiter
+
 __all__ = [
     "LANES",
     "Accepted",
@@ -163,6 +165,11 @@ class Queue(ABC):
     @abstractmethod
     async def purge(self, destination: str | None) -> int:
         """Forget dead letters; returns how many."""
+
+    def rate_limiter(self, destination: str, rate: float) -> Limiter | None:
+        """A limit of ``rate`` requests per second to ``destination`` shared by every worker on
+        this queue, or None when workers run in one process (each engine keeps its own)."""
+        return None
 
     @abstractmethod
     async def close(self) -> None:

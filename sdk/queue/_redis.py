@@ -30,6 +30,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from sdk.queue import _redis_keys as layout
 from sdk.queue._interface import (
     LANES,
     Accepted,
@@ -41,6 +42,7 @@ from sdk.queue._interface import (
     Settlement,
     lane_of,
 )
+from sdk.queue._redis_limit import RedisRateLimiter
 from sdk.queue._redis_scripts import CLAIM, ENQUEUE, RELEASE
 
 __all__ = ["DEFAULT_VISIBILITY", "RedisQueue"]
@@ -49,47 +51,9 @@ T = TypeVar("T")
 
 #: Seconds a worker holds a lane (and its claimed jobs) before another may take them over.
 DEFAULT_VISIBILITY = 30.0
-_SEQ = 10_000_000  # a stream id "ms-seq" as one integer: ms * _SEQ + seq
-_P = "destkit:"
-_SEP = "\x1f"
-
-
-def _stream(dest: str, lane: int) -> str:
-    return f"{_P}s:{dest}:{lane}"
-
-
-def _keys(dest: str, lane: int) -> list[str]:
-    return [
-        _stream(dest, lane),
-        f"{_P}d:{dest}:{lane}",
-        f"{_P}r:{dest}:{lane}",
-        f"{_P}l:{dest}:{lane}",
-    ]
-
-
-_DEAD = f"{_P}dead"
-_COUNTERS = f"{_P}counters"
-_DESTS = f"{_P}destinations"
-_PENDING = f"{_P}pending"
-
-
-def _id_int(stream_id: bytes | str) -> int:
-    text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
-    ms, seq = text.split("-")
-    return int(ms) * _SEQ + int(seq)
-
-
-def _id_text(job_id: int) -> str:
-    ms, seq = divmod(job_id, _SEQ)
-    return f"{ms}-{seq}"
-
-
-def _fields(flat: Sequence[bytes]) -> dict[str, bytes]:
-    return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
-
-
-def _counter(dest: str, kind: str, reason: str = "") -> str:
-    return f"{dest}{_SEP}{kind}{_SEP}{reason}"
+#: Seconds a consumer that stopped claiming still counts for the fair share of lanes (a live
+#: worker's idle lanes look every quarter second).
+_LIVE = 5
 
 
 def parse_url(url: str) -> tuple[str, float]:
@@ -133,6 +97,11 @@ class RedisQueue(Queue):
         self._pending = 0
         self._meta: dict[tuple[str, int], tuple[bytes, bytes]] = {}  # claimed: (order, id)
         self._held: set[tuple[str, int]] = set()  # lanes claimed and not yet settled
+        self._working: set[str] = set()  # destinations this consumer claims from
+
+    def rate_limiter(self, destination: str, rate: float) -> RedisRateLimiter:
+        """The destination's rate limit, kept in this Redis: it holds across every worker."""
+        return RedisRateLimiter(self._redis, layout.rate(destination), rate)
 
     async def _call(self, call: Awaitable[T]) -> T:
         try:
@@ -143,7 +112,9 @@ class RedisQueue(Queue):
     async def close(self) -> None:
         with contextlib.suppress(RedisError):
             for dest, lane in self._held:  # a clean stop frees its lanes at once
-                await self._release(keys=[_keys(dest, lane)[3]], args=[self.consumer])
+                await self._release(keys=[layout.lane_keys(dest, lane)[3]], args=[self.consumer])
+            for dest in self._working:  # and leaves the others their fair share at once
+                await self._redis.zrem(layout.consumers(dest), self.consumer)
             await self._redis.aclose()
 
     # -- ingest and workers -----------------------------------------------------------------
@@ -151,14 +122,14 @@ class RedisQueue(Queue):
     async def enqueue(self, messages: Sequence[Accepted]) -> None:
         now = repr(time.time())
         order = time.time_ns()
-        streams: dict[str, int] = {}
+        streams: dict[str, int] = {layout.COUNTERS: 1, layout.DESTS: 2, layout.PENDING: 3}
         jobs: list[tuple[int, str, str, str, str, str]] = []
         filtered: dict[tuple[str, str], int] = {}
         for n, message in enumerate(messages):
             lane = lane_of(message.user_key)
             body = message.body.decode("utf-8")
             for dest in message.destinations:
-                key = streams.setdefault(_stream(dest, lane), len(streams) + 1)
+                key = streams.setdefault(layout.stream(dest, lane), len(streams) + 1)
                 jobs.append(
                     (key, f"{order + n:020d}", message.user_key, message.message_id, now, body)
                 )
@@ -166,16 +137,9 @@ class RedisQueue(Queue):
                 filtered[(dest, reason)] = filtered.get((dest, reason), 0) + 1
         dests = {dest for message in messages for dest in message.destinations}
         dests.update(dest for dest, _ in filtered)
-        pipe = self._redis.pipeline(transaction=False)
-        if jobs:
-            await self._enqueue(keys=list(streams), args=[orjson.dumps(jobs)], client=pipe)
-        for (dest, reason), count in filtered.items():
-            pipe.hincrby(_COUNTERS, _counter(dest, "filtered", reason), count)
-        if dests:
-            pipe.sadd(_DESTS, *dests)
-        pipe.incrby(_PENDING, len(jobs))
-        replies = await self._call(pipe.execute())
-        self._pending = int(replies[-1])
+        counts = [[layout.counter(d, "filtered", r), n] for (d, r), n in filtered.items()]
+        args = [orjson.dumps(jobs), orjson.dumps(counts), orjson.dumps(sorted(dests))]
+        self._pending = int(await self._call(self._enqueue(keys=list(streams), args=args)))
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
         args: list[str | int] = [
@@ -184,14 +148,17 @@ class RedisQueue(Queue):
             limit,
             repr(now),
             int(self.visibility * 1000),
+            _LIVE,
         ]
-        entries = await self._call(self._claim(keys=_keys(destination, lane), args=args))
+        keys = layout.claim_keys(destination, lane)
+        self._working.add(destination)
+        entries = await self._call(self._claim(keys=keys, args=args))
         jobs: list[Job] = []
         if entries:
             self._held.add((destination, lane))
         for raw_id, flat in entries:
-            f = _fields(flat)
-            job_id = _id_int(raw_id)
+            f = layout.fields(flat)
+            job_id = layout.id_int(raw_id)
             self._meta[(destination, job_id)] = (f["o"], f["m"])
             jobs.append(
                 Job(
@@ -236,20 +203,20 @@ class RedisQueue(Queue):
             job.id: self._meta.pop((destination, job.id), (b"0" * 20, b"")) for job in everything
         }
         for job in everything:
-            lanes.setdefault(lane_of(job.user_key), []).append(_id_text(job.id))
+            lanes.setdefault(lane_of(job.user_key), []).append(layout.id_text(job.id))
         self._held.difference_update((destination, lane) for lane in lanes)
         for lane, ids in lanes.items():
-            pipe.xack(_stream(destination, lane), destination, *ids)
-            pipe.xdel(_stream(destination, lane), *ids)
+            pipe.xack(layout.stream(destination, lane), destination, *ids)
+            pipe.xdel(layout.stream(destination, lane), *ids)
         for job, due, _error in settlement.retry:
             order, message_id = meta[job.id]
-            keys = _keys(destination, lane_of(job.user_key))
+            keys = layout.lane_keys(destination, lane_of(job.user_key))
             pipe.zadd(keys[1], {self._member(job, order, message_id, job.attempts + 1): due})
             pipe.hset(keys[2], job.user_key, repr(due))
         for job, error in settlement.dead:
             order, message_id = meta[job.id]
             pipe.xadd(
-                _DEAD,
+                layout.DEAD,
                 {
                     "d": destination,
                     "o": order,
@@ -262,25 +229,31 @@ class RedisQueue(Queue):
                 },
             )
         counts = {
-            _counter(destination, "delivered"): len(settlement.delivered),
-            _counter(destination, "retried"): len(settlement.retry),
-            _counter(destination, "dead"): len(settlement.dead),
+            layout.counter(destination, "delivered"): len(settlement.delivered),
+            layout.counter(destination, "retried"): len(settlement.retry),
+            layout.counter(destination, "dead"): len(settlement.dead),
         }
         for _, reason in settlement.filtered:
-            key = _counter(destination, "filtered", reason)
+            key = layout.counter(destination, "filtered", reason)
             counts[key] = counts.get(key, 0) + 1
         for key, count in counts.items():
             if count:
-                pipe.hincrby(_COUNTERS, key, count)
+                pipe.hincrby(layout.COUNTERS, key, count)
         gone = len(settlement.delivered) + len(settlement.filtered) + len(settlement.dead)
         at = len(pipe.command_stack)
-        pipe.decrby(_PENDING, gone)
-        for lane in lanes:
-            await self._release(
-                keys=[_keys(destination, lane)[3]], args=[self.consumer], client=pipe
-            )
-        replies = await self._call(pipe.execute())
+        pipe.decrby(layout.PENDING, gone)
+        # EVALSHA itself: a Script run in a pipeline costs redis-py a SCRIPT EXISTS round trip
+        leases = [layout.lane_keys(destination, lane)[3] for lane in lanes]
+        for lease in leases:
+            pipe.evalsha(self._release.sha, 1, lease, self.consumer)
+        replies = await self._call(pipe.execute(raise_on_error=False))
+        for reply in replies[: at + 1]:
+            if isinstance(reply, Exception):
+                raise QueueError(f"redis: {reply}")
         self._pending = int(replies[at])
+        for lease, reply in zip(leases, replies[at + 1 :], strict=True):
+            if isinstance(reply, Exception):  # NOSCRIPT after a restart of Redis: load, again
+                await self._call(self._release(keys=[lease], args=[self.consumer]))
 
     def pending(self) -> int:
         return self._pending
@@ -288,12 +261,12 @@ class RedisQueue(Queue):
     # -- operating it ---------------------------------------------------------------------
 
     async def status(self, now: float) -> list[DestinationStatus]:
-        names = sorted(d.decode() for d in await self._call(self._redis.smembers(_DESTS)))
-        counters = await self._call(self._redis.hgetall(_COUNTERS))
+        names = sorted(d.decode() for d in await self._call(self._redis.smembers(layout.DESTS)))
+        counters = await self._call(self._redis.hgetall(layout.COUNTERS))
         pipe = self._redis.pipeline(transaction=False)
         for dest in names:
             for lane in range(LANES):
-                keys = _keys(dest, lane)
+                keys = layout.lane_keys(dest, lane)
                 pipe.xlen(keys[0])
                 pipe.zcard(keys[1])
                 pipe.xrange(keys[0], count=1)
@@ -315,7 +288,7 @@ class RedisQueue(Queue):
                     oldest = stamp if oldest is None else min(oldest, stamp)
             entry.oldest_pending_age_s = None if oldest is None else max(0.0, now - oldest)
         for key, value in counters.items():
-            dest, kind, reason = key.decode().split(_SEP)
+            dest, kind, reason = layout.split_counter(key)
             entry = found.setdefault(dest, DestinationStatus(dest))
             if kind == "delivered":
                 entry.delivered = int(value)
@@ -326,7 +299,7 @@ class RedisQueue(Queue):
         return [found[name] for name in sorted(found)]
 
     async def _all_dead(self, destination: str | None) -> list[DeadLetter]:
-        entries = await self._call(self._redis.xrange(_DEAD))
+        entries = await self._call(self._redis.xrange(layout.DEAD))
         letters = []
         for raw_id, flat in entries:
             f = {k.decode(): v for k, v in flat.items()}
@@ -335,7 +308,7 @@ class RedisQueue(Queue):
                 continue
             letters.append(
                 DeadLetter(
-                    _id_int(raw_id),
+                    layout.id_int(raw_id),
                     dest,
                     f["m"].decode(),
                     int(f["a"]),
@@ -356,7 +329,7 @@ class RedisQueue(Queue):
         return None
 
     async def replay(self, destination: str | None, job_id: int | None = None) -> int:
-        entries = await self._call(self._redis.xrange(_DEAD))
+        entries = await self._call(self._redis.xrange(layout.DEAD))
         now = repr(time.time())
         pipe = self._redis.pipeline(transaction=True)
         count = 0
@@ -365,14 +338,14 @@ class RedisQueue(Queue):
             dest = f["d"].decode()
             if destination is not None and dest != destination:
                 continue
-            if job_id is not None and _id_int(raw_id) != job_id:
+            if job_id is not None and layout.id_int(raw_id) != job_id:
                 continue
             lane = lane_of(f["u"].decode("utf-8", "surrogatepass"))
             fields = {"o": f["o"], "u": f["u"], "m": f["m"], "a": "0", "e": now, "b": f["b"]}
-            pipe.xadd(_stream(dest, lane), fields)
-            pipe.xdel(_DEAD, raw_id)
+            pipe.xadd(layout.stream(dest, lane), fields)
+            pipe.xdel(layout.DEAD, raw_id)
             count += 1
-        pipe.incrby(_PENDING, count)
+        pipe.incrby(layout.PENDING, count)
         self._pending = int((await self._call(pipe.execute()))[-1])
         return count
 
@@ -380,8 +353,8 @@ class RedisQueue(Queue):
         letters = await self._all_dead(destination)
         if not letters:
             return 0
-        ids = [_id_text(letter.id) for letter in letters]
+        ids = [layout.id_text(letter.id) for letter in letters]
         pipe = self._redis.pipeline(transaction=True)
-        pipe.xdel(_DEAD, *ids)
+        pipe.xdel(layout.DEAD, *ids)
         await self._call(pipe.execute())
         return len(letters)

@@ -8,16 +8,34 @@ a time; the lease's time to live is the visibility timeout).
 
 from __future__ import annotations
 
-__all__ = ["CLAIM", "ENQUEUE", "RELEASE"]
+__all__ = ["CLAIM", "ENQUEUE", "RATE", "RELEASE"]
 
-#: KEYS: stream, delayed, retrying users, lease. ARGV: group, consumer, limit, now, lease ms.
-#: Returns ``{{id, fields}, ...}``: the lane's jobs for this consumer, or nothing when another
-#: consumer holds the lane. Due retries move back to the stream first (in order); jobs of a
-#: user with a retry pending are parked in the delayed set with that retry's due time; jobs a
-#: dead consumer held (pending past its lease) are claimed again with XAUTOCLAIM.
+#: KEYS: stream, delayed, retrying users, lease, the destination's consumers (a sorted set:
+#: consumer -> last claim, Redis's ms), then every lane's lease. ARGV: group, consumer, limit,
+#: now, lease ms, seconds a silent consumer still counts. Returns ``{{id, fields}, ...}``: the
+#: lane's jobs for this consumer, or nothing when another consumer holds the lane, or when this
+#: one already holds its fair share of the lanes (``ceil(lanes / live consumers)``: a worker
+#: that came first would otherwise keep every lane, re-claiming each as it settles it, and the
+#: workers that came later would idle). Due retries move back to the stream first (in order);
+#: jobs of a user with a retry pending are parked in the delayed set with that retry's due
+#: time; jobs a dead consumer held (pending past its lease) are claimed again with XAUTOCLAIM.
 CLAIM = """
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[5], ms, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ms - tonumber(ARGV[6]) * 1000)
+redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]) * 1000)
 local holder = redis.call('GET', KEYS[4])
 if holder and holder ~= ARGV[2] then return {} end
+if not holder then
+  local lanes = #KEYS - 5
+  local share = math.ceil(lanes / redis.call('ZCARD', KEYS[5]))
+  local mine = 0
+  for i = 6, #KEYS do
+    if redis.call('GET', KEYS[i]) == ARGV[2] then mine = mine + 1 end
+  end
+  if mine >= share then return {} end
+end
 redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[5])
 local now = tonumber(ARGV[4])
 local limit = tonumber(ARGV[3])
@@ -67,13 +85,50 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-#: KEYS: the streams of this request. ARGV[1]: JSON ``[[key index, order, user, message id,
-#: enqueued at, body], ...]``. One argument for a whole request: packing 11 arguments per XADD
-#: in redis-py was half of an ingest node's CPU (profiled).
+#: KEYS: counters, destinations, pending, then the streams of this request. ARGV[1]: JSON
+#: ``[[stream's key index, order, user, message id, enqueued at, body], ...]``; ARGV[2]: JSON
+#: ``[[counter field, count], ...]`` of filtered messages; ARGV[3]: JSON list of destinations.
+#: Returns the pending count after. A whole request is one command (one round trip): packing
+#: 11 arguments per XADD in redis-py was half of an ingest node's CPU, and a script run in a
+#: pipeline costs redis-py a ``SCRIPT EXISTS`` round trip first (both profiled).
 ENQUEUE = """
-for _, j in ipairs(cjson.decode(ARGV[1])) do
+local jobs = cjson.decode(ARGV[1])
+for _, j in ipairs(jobs) do
   redis.call('XADD', KEYS[j[1]], '*', 'o', j[2], 'u', j[3], 'm', j[4], 'a', '0', 'e', j[5],
     'b', j[6])
 end
-return 0
+for _, c in ipairs(cjson.decode(ARGV[2])) do redis.call('HINCRBY', KEYS[1], c[1], c[2]) end
+local dests = cjson.decode(ARGV[3])
+if #dests > 0 then redis.call('SADD', KEYS[2], unpack(dests)) end
+return redis.call('INCRBY', KEYS[3], #jobs)
+"""
+
+#: KEYS: the destination's rate limit (a list of the last ``burst`` start times, in Redis's
+#: microseconds, oldest first). ARGV: burst, window (microseconds), tokens. Reserves ``tokens``
+#: starts at the earliest time that keeps at most ``burst`` starts within any ``window`` (the
+#: same sliding window as the in-process ``RateLimiter``) and returns the microseconds until
+#: then: the caller sleeps that long and starts. Redis's own clock decides, so workers on
+#: machines whose clocks differ share one limit.
+RATE = """
+local burst = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local tokens = math.min(tonumber(ARGV[3]), burst)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local start = now
+local count = redis.call('LLEN', KEYS[1])
+if count > 0 then
+  start = math.max(start, tonumber(redis.call('LINDEX', KEYS[1], -1)))
+end
+local older = count + tokens - burst
+if older >= 1 then
+  start = math.max(start, tonumber(redis.call('LINDEX', KEYS[1], older - 1)) + window)
+end
+local stamp = string.format('%.0f', start)
+local stamps = {}
+for i = 1, tokens do stamps[i] = stamp end
+redis.call('RPUSH', KEYS[1], unpack(stamps))
+redis.call('LTRIM', KEYS[1], -burst, -1)
+redis.call('PEXPIRE', KEYS[1], math.floor((start - now + window) / 1000) + 1000)
+return start - now
 """

@@ -127,12 +127,15 @@ class DestinationWorker:
         self.log = log
         # The engine routes by the destination's name: the configured one, as ingest did.
         connector = dataclasses.replace(config.connector, name=config.name)
+        # A limit shared by every worker on the queue (Redis), else the engine's own.
+        rate = connector.rate_limit
         self.delivery: AsyncDelivery[Any] = AsyncDelivery(
             connector,
             config.settings,
             retry=RetryPolicy(max_attempts=1),
             concurrency=LANES,
             http=carrier(),
+            rate_limiter=queue.rate_limiter(config.name, rate) if rate else None,
         )
         self.claim_size = claim_size(config, options.batch_size)
         self.in_rounds = not one_request_per_user(config)

@@ -19,6 +19,7 @@ from sdk.transport._lifecycle import (
     Timings,
 )
 from sdk.transport._ratelimit import (
+    Limiter,
     RateLimiter,
 )
 from sdk.transport._redaction import (
@@ -45,6 +46,7 @@ __all__ = [
     "ErrorInfo",
     "Exchange",
     "Lifecycle",
+    "Limiter",
     "Outcome",
     "RateLimiter",
     "RecordedRequest",

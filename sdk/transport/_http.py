@@ -39,7 +39,7 @@ from sdk.transport._lifecycle import (
     RecordedResponse,
     Timings,
 )
-from sdk.transport._ratelimit import RateLimiter
+from sdk.transport._ratelimit import Limiter
 from sdk.transport._redaction import Redactor, quiet_http_loggers
 from sdk.transport._retry import classify_status
 
@@ -147,7 +147,7 @@ class DestinationHTTP:
         base_url: str,
         redactor: Redactor,
         default_headers: Mapping[str, str] | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
         timeout: float = 10.0,
         on_exchange: Callable[[Exchange], None] | None = None,
         on_rate_limit_wait: Callable[[float], None] | None = None,

@@ -6,8 +6,32 @@ import asyncio
 import collections
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-__all__ = ["RateLimiter"]
+__all__ = ["Limiter", "RateLimiter", "per_second_shape"]
+
+
+class Limiter(Protocol):
+    """What the delivery engine asks of a rate limit: wait until ``tokens`` requests may start.
+
+    :class:`RateLimiter` keeps the limit in one process; a queue shared by several workers
+    offers one kept where they all see it (``Queue.rate_limiter``), so the limit holds across
+    all of them.
+    """
+
+    async def acquire(self, tokens: int = 1) -> float:
+        """Wait until ``tokens`` requests may start; returns the seconds waited."""
+        ...
+
+
+def per_second_shape(rate: float) -> tuple[int, float]:
+    """``(burst, window)`` of the limit for an API allowing ``rate`` requests per second (see
+    :meth:`RateLimiter.per_second`): at most ``burst`` starts within any ``window`` seconds."""
+    if rate <= 0:
+        raise ValueError("rate: must be positive (requests per second)")
+    if rate >= 1:
+        return int(rate), 1.0
+    return 1, 1 / rate
 
 
 class RateLimiter:
@@ -74,13 +98,17 @@ class RateLimiter:
     def _now(self) -> float:
         return self._clock() + self._unslept
 
-    async def acquire(self) -> float:
-        """Wait until a request may start; returns the seconds waited."""
+    async def acquire(self, tokens: int = 1) -> float:
+        """Wait until ``tokens`` requests may start (at most ``burst``: more wait as for
+        ``burst``); returns the seconds waited."""
+        tokens = min(max(tokens, 1), self.burst)
         async with self._lock:
             now = self._now()
             waited = 0.0
-            if len(self._starts) == self.burst:
-                ready = self._starts[0] + self.window
+            # The start that must be a window old before these ``tokens`` may start.
+            older = len(self._starts) + tokens - self.burst - 1
+            if older >= 0:
+                ready = self._starts[older] + self.window
                 if ready > now:
                     waited = ready - now
                     before = self._clock()
@@ -90,6 +118,6 @@ class RateLimiter:
                         self._unslept += waited - advanced
                     # A real sleep may wake a hair early: the start counts as on time.
                     now = max(self._now(), ready)
-            self._starts.append(now)
+            self._starts.extend([now] * tokens)
             self.waited += waited
             return waited

@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from sdk.queue import Accepted, Job, Queue, QueueError, Settlement, SqliteQueue, lane_of, open_queue
+from sdk.queue import (
+    LANES,
+    Accepted,
+    Job,
+    Queue,
+    QueueError,
+    Settlement,
+    SqliteQueue,
+    lane_of,
+    open_queue,
+)
 
 
 def _message(i: int, user: str = "u1", dests: tuple[str, ...] = ("A",)) -> Accepted:
@@ -109,6 +119,32 @@ async def test_redis_reclaims_the_jobs_of_a_dead_worker(redis_url: str, tmp_path
         await alive.close()
 
 
+async def test_redis_that_forgot_its_scripts_still_ingests_and_settles(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """A restarted Redis has no scripts cached: the first ingest and the first settle (its
+    lease release runs inside the MULTI) load them again; nothing is counted twice."""
+    first = open_queue(redis_url + "?visibility=30", tmp_path)
+    other = open_queue(redis_url + "?visibility=30", tmp_path)
+    try:
+        await first.enqueue([_message(0)])
+        jobs = await _drain(first, "A", "u1")
+        await first._redis.script_flush()  # type: ignore[attr-defined]
+        await first.enqueue([_message(1)])
+        assert first.pending() == 2
+        await first.settle("A", Settlement(delivered=jobs))
+        assert first.pending() == 1
+        # the lease was released: another worker takes the lane at once, not in 30 s
+        (job,) = await _drain(other, "A", "u1")
+        assert job.body == _message(1).body
+        await other.settle("A", Settlement(delivered=[job]))
+        (status,) = [s for s in await other.status(time.time()) if s.destination == "A"]
+        assert (status.queued, status.delivered) == (0, 2)
+    finally:
+        await first.close()
+        await other.close()
+
+
 async def test_redis_down_is_a_queue_error(tmp_path: Path) -> None:
     pytest.importorskip("redis")
     queue = open_queue("redis://127.0.0.1:1/0", tmp_path)
@@ -123,3 +159,38 @@ def test_bad_queue_url_is_one_line(tmp_path: Path) -> None:
     pytest.importorskip("redis")
     with pytest.raises(QueueError, match="visibility"):
         open_queue("redis://127.0.0.1:1/0?visibility=x", tmp_path)
+
+
+def _one_user_per_lane() -> list[str]:
+    users: dict[int, str] = {}
+    n = 0
+    while len(users) < LANES:
+        users.setdefault(lane_of(f"user-{n}"), f"user-{n}")
+        n += 1
+    return [users[lane] for lane in range(LANES)]
+
+
+async def test_redis_workers_share_the_lanes_fairly(redis_url: str, tmp_path: Path) -> None:
+    """A worker alone takes every lane; once a second one claims too, the first gives up the
+    lanes past its half as it settles them, and the second takes those."""
+    first = open_queue(redis_url, tmp_path)
+    second = open_queue(redis_url, tmp_path)
+    users = _one_user_per_lane()
+    try:
+        await first.enqueue([_message(i, user) for i, user in enumerate(users * 2)])
+        held = {lane: await _drain(first, "A", users[lane]) for lane in range(LANES)}
+        assert all(len(jobs) == 2 for jobs in held.values())  # alone: every lane
+        assert await _drain(second, "A", users[0]) == []  # held; but now it counts
+        for jobs in held.values():
+            await first.settle("A", Settlement(delivered=jobs[:1]))
+        await first.enqueue([_message(100 + i, user) for i, user in enumerate(users)])
+        got_first = [lane for lane in range(LANES) if await _drain(first, "A", users[lane])]
+        got_second = [lane for lane in range(LANES) if await _drain(second, "A", users[lane])]
+        assert len(got_first) == LANES // 2
+        assert sorted(got_first + got_second) == list(range(LANES))
+        await first.close()  # a clean stop: the second may take every lane at once
+        for lane in got_first:
+            assert await _drain(second, "A", users[lane])
+    finally:
+        await first.close()
+        await second.close()

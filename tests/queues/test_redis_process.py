@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -129,3 +130,33 @@ def test_sigkill_a_worker_and_an_ingest_node_loses_no_accepted_message(
     ), len(stream.accepted - {m["messageId"] for m in delivered(sandbox)})
     arrived = {m["messageId"] for m in delivered(sandbox)}
     assert arrived <= stream.sent  # nothing that was never sent
+
+
+def test_redis_restart_mid_stream_ingest_503s_and_worker_processes_lose_nothing(
+    nodes: Nodes, sandbox: Sandbox, redis_server: Any
+):
+    """Redis goes away under load and comes back: the ingest node answers 503 meanwhile (those
+    messages are not accepted), the ``destkit worker`` processes keep running, reconnect with
+    backoff and deliver every message that got a 200 (batches whose settle failed are claimed
+    again)."""
+    sandbox.set_faults(Faults(latency=0.05))  # batches are in flight when Redis goes
+    workers = [nodes.worker() for _ in range(2)]
+    _, url = nodes.ingest()
+    stream = BatchStream()
+    stop, sender = stream.start(url, 0)
+    time.sleep(0.6)
+    redis_server.stop()
+    time.sleep(1.0)
+    refused_while_down = len(stream.sent - stream.accepted)
+    redis_server.start()  # same port, same directory (AOF)
+    time.sleep(0.6)
+    stop.set()
+    sender.join(10)
+    assert refused_while_down > 0  # answered 503, never 200, while Redis was away
+    assert stream.accepted
+    assert wait_until(
+        lambda: stream.accepted <= {m["messageId"] for m in delivered(sandbox)}, 40
+    ), len(stream.accepted - {m["messageId"] for m in delivered(sandbox)})
+    assert {m["messageId"] for m in delivered(sandbox)} <= stream.sent
+    assert all(worker.poll() is None for worker in workers)  # reconnected, not restarted
+    assert "queue_error" in nodes.log.read_text()

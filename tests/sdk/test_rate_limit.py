@@ -331,3 +331,14 @@ async def test_retries_wait_for_the_rate_limit_as_well() -> None:
     first, second = lifecycle.attempts
     assert second.wait_before_s == 0.5
     assert (first.rate_limit_wait_s, second.rate_limit_wait_s) == (0.0, pytest.approx(0.5))
+
+
+async def test_several_tokens_are_taken_at_once() -> None:
+    time = FakeTime()
+    limiter = RateLimiter.per_second(5, clock=time.clock, sleep=time.sleep)
+
+    assert await limiter.acquire(4) == 0.0
+    assert await limiter.acquire(1) == 0.0  # five within the second: still free
+    assert await limiter.acquire(3) == pytest.approx(1.0)  # the window slides first
+    assert await limiter.acquire(9) == pytest.approx(1.0)  # more than the burst: as for it
+    assert time.sleeps == pytest.approx([1.0, 1.0])
