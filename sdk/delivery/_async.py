@@ -36,8 +36,9 @@ class AsyncDelivery(Engine[SettingsT]):
     With ``rate_limit`` set, no sliding one-second window ever carries more than that many
     requests (see :meth:`RateLimiter.per_second`); each attempt records its wait for it.
 
-    ``http`` picks what carries the requests under the httpx client connectors see:
-    ``"httpx"`` (the default) or ``"aiohttp"`` (faster for many small requests; see
+    ``http`` picks what carries the requests under the httpx API connectors see: ``"auto"``
+    (the default: aiohttp directly for :meth:`stream`, httpx for the calls that record every
+    lifecycle), ``"httpx"``, ``"aiohttp"`` or ``"httpx-aiohttp"`` (see
     :mod:`sdk.delivery._client`).
     """
 

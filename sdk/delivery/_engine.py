@@ -62,7 +62,7 @@ class Engine(Generic[SettingsT]):
         concurrency: int = 8,
         batching: bool = True,
         clock: Clock = time.monotonic,
-        http: HTTPBackend = "httpx",
+        http: HTTPBackend = "auto",
     ) -> None:
         self.destination = destination
         if isinstance(settings, destination.settings):

@@ -69,7 +69,11 @@ class DestinationWorker:
         # The engine routes by the destination's name: the configured one, as ingest did.
         connector = dataclasses.replace(config.connector, name=config.name)
         self.delivery: AsyncDelivery[Any] = AsyncDelivery(
-            connector, config.settings, retry=RetryPolicy(max_attempts=1), concurrency=LANES
+            connector,
+            config.settings,
+            retry=RetryPolicy(max_attempts=1),
+            concurrency=LANES,
+            http="aiohttp",  # the direct carrier: its lifecycles become verdicts, not records
         )
         self.claim_size = claim_size(config, options.batch_size)
         self._latency = metrics.latency.labels(config.name)
