@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from sdk.transport._redaction import Redactor
+
 if TYPE_CHECKING:  # aiohttp is imported when the first request is carried (import time)
     import aiohttp
     from yarl import URL
@@ -38,6 +40,9 @@ _BUILT_BY_HTTPX = frozenset({"host", "content-length", "transfer-encoding", "coo
 #: Parsed URLs kept per carrier: a connector's URLs are few (a base URL and a handful of
 #: paths); past this many, new ones are parsed each time rather than kept.
 _URL_CACHE_SIZE = 256
+#: Header pairs remembered (as sendable, or masked): the fixed ones of a connector come first;
+#: values that change with every request (a signature, a length) stop being added past this.
+_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,12 @@ class DirectCarrier:
         self._session: aiohttp.ClientSession | None = None
         self._targets: dict[str, _Target] = {}
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        #: Header pairs already found sendable (ASCII, legal for HTTP/1.1).
+        self._sendable: set[tuple[str, str]] = set()
+        #: Masked renderings of header pairs and URLs, valid for one redactor generation.
+        self._masks: dict[tuple[str, str], str] = {}
+        self._masked_urls: dict[str, str] = {}
+        self._masks_of: tuple[Redactor | None, tuple[int, int]] = (None, (0, 0))
 
     def session(self) -> aiohttp.ClientSession:
         """The session, created on first use (it belongs to the running event loop)."""
@@ -90,16 +101,15 @@ class DirectCarrier:
         return session
 
     def timeout(self, total: float) -> aiohttp.ClientTimeout:
-        """The per-phase timeouts of :func:`sdk.transport.make_timeout`, in aiohttp's terms
-        (the total is enforced around the whole exchange by the caller)."""
+        """The connect and pool timeouts of :func:`sdk.transport.make_timeout`, in aiohttp's
+        terms. Its read timeout (``total`` per read) is not set: the caller's deadline of
+        ``total`` seconds around the whole exchange, started earlier, always ends first."""
         found = self._timeouts.get(total)
         if found is None:
             import aiohttp
 
             phase = min(total, 5.0)
-            found = aiohttp.ClientTimeout(
-                total=None, connect=phase, sock_connect=phase, sock_read=total
-            )
+            found = aiohttp.ClientTimeout(total=None, connect=phase, sock_connect=phase)
             self._timeouts[total] = found
         return found
 
@@ -142,13 +152,23 @@ class DirectCarrier:
         else:
             body = b""
         lowered = {name.lower(): value for name, value in headers.items()}
-        if data is not None or params is not None or not body or _BUILT_BY_HTTPX & lowered.keys():
+        if (
+            data is not None
+            or params is not None
+            or not body
+            or len(lowered) < len(headers)  # one name twice (in two cases): httpx keeps both
+            or _BUILT_BY_HTTPX & lowered.keys()
+        ):
             return self._built_by_httpx(client, method, url, json, content, data, params, headers)
         target = self.target(url)
-        merged = dict(self.default_headers)
-        for name, value in lowered.items():
-            name.encode("ascii")
-            value.encode("ascii")
+        # As httpx merges: a default the connector sets again moves to the connector's place.
+        merged = {name: value for name, value in self.default_headers if name not in lowered}
+        sendable = self._sendable
+        for pair in lowered.items():
+            name, value = pair
+            if pair not in sendable:
+                name.encode("ascii")
+                value.encode("ascii")
             merged[name] = value
         merged.setdefault("content-length", str(len(body)))
         if content_type is not None:
@@ -180,6 +200,52 @@ class DirectCarrier:
             request.content,
             URL(text, encoded=True),
         )
+
+    def unsendable(self, headers: list[tuple[str, str]]) -> httpx.LocalProtocolError | None:
+        """The error httpx's HTTP engine (h11) raises for a header it will not send, else
+        None (pairs found sendable are remembered, up to a bound)."""
+        sendable = self._sendable
+        for pair in headers:
+            if pair not in sendable:
+                error = unsendable_header([pair])
+                if error is not None:
+                    return error
+                if len(sendable) < _CACHE_SIZE and pair[0].isascii() and pair[1].isascii():
+                    sendable.add(pair)
+        return None
+
+    def masked_headers(self, redactor: Redactor, headers: list[tuple[str, str]]) -> dict[str, str]:
+        """``redactor.headers(headers)``, each pair masked once per redactor generation."""
+        masks = self._masks_for(redactor)
+        result: dict[str, str] = {}
+        for pair in headers:
+            masked = masks.get(pair)
+            if masked is None:
+                masked = redactor.header(*pair)
+                if len(masks) < _CACHE_SIZE:
+                    masks[pair] = masked
+            name = pair[0]
+            result[name] = f"{result[name]}, {masked}" if name in result else masked
+        return result
+
+    def masked_url(self, redactor: Redactor, url: str) -> str:
+        """``redactor.url(url)``, once per redactor generation."""
+        self._masks_for(redactor)
+        masked = self._masked_urls.get(url)
+        if masked is None:
+            masked = redactor.url(url)
+            if len(self._masked_urls) < _URL_CACHE_SIZE:
+                self._masked_urls[url] = masked
+        return masked
+
+    def _masks_for(self, redactor: Redactor) -> dict[tuple[str, str], str]:
+        generation = redactor.generation
+        owner, known = self._masks_of
+        if owner is not redactor or known != generation:
+            self._masks.clear()
+            self._masked_urls.clear()
+            self._masks_of = (redactor, generation)
+        return self._masks
 
     async def aclose(self) -> None:
         """Close the session and its connections."""

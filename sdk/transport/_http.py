@@ -14,6 +14,7 @@ deadline around sending and reading the whole body enforces the total.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
@@ -61,6 +62,11 @@ def make_timeout(total: float) -> httpx.Timeout:
     These bound each phase only; :class:`DestinationHTTP` enforces the total itself.
     """
     return httpx.Timeout(total, connect=min(total, 5.0), pool=min(total, 5.0))
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout(total: float) -> httpx.Timeout:
+    return make_timeout(total)  # one per total: a delivery builds this face for every attempt
 
 
 class Trace:
@@ -115,7 +121,7 @@ class DestinationHTTP:
         self._rate_limiter = rate_limiter
         #: Total seconds allowed for one request, from sending it to reading its whole body.
         self.total_timeout = timeout
-        self._timeout = make_timeout(timeout)
+        self._timeout = _timeout(timeout)
         self.on_exchange = on_exchange
         #: Called with the seconds each request waited for the rate limiter.
         self.on_rate_limit_wait = on_rate_limit_wait
@@ -148,13 +154,14 @@ class DestinationHTTP:
     ) -> RecordedRequest:
         if self.record_bodies:
             body, kind = decode_body(content, dict(headers))
-        else:
+            body = cap(self.redactor.value(body))
+        else:  # a size note: nothing in it to redact or cut
             body, kind = f"<{len(content)} bytes, not recorded>", "omitted"
         return RecordedRequest(
             method=method,
-            url=self.redactor.url(url),
-            headers=self.redactor.headers(headers),
-            body=cap(self.redactor.value(body)),
+            url=self._masked_url(url),
+            headers=self._masked_headers(headers),
+            body=body,
             body_kind=kind,
         )
 
@@ -243,6 +250,16 @@ class DestinationHTTP:
             raise_for_status,
         )
 
+    def _masked_headers(self, headers: list[tuple[str, str]]) -> dict[str, str]:
+        if self._direct is not None:
+            return self._direct.masked_headers(self.redactor, headers)
+        return self.redactor.headers(headers)
+
+    def _masked_url(self, url: str) -> str:
+        if self._direct is not None:
+            return self._direct.masked_url(self.redactor, url)
+        return self.redactor.url(url)
+
     async def _wait_for_rate_limit(self) -> None:
         if self._rate_limiter is not None:
             waited = await self._rate_limiter.acquire()
@@ -329,7 +346,7 @@ class DestinationHTTP:
             status=status,
             reason=reason,
             http_version=http_version,
-            headers=self.redactor.headers(header_items),
+            headers=self._masked_headers(header_items),
             body=cap(recorded),
             body_kind=kind,
         )

@@ -13,7 +13,7 @@ import httpx
 
 from sdk._errors import RetryableError
 from sdk.transport._body import read_capped_direct
-from sdk.transport._direct import DirectCarrier, unsendable_header
+from sdk.transport._direct import DirectCarrier
 from sdk.transport._http import DestinationHTTP, Trace
 from sdk.transport._lifecycle import Exchange
 from sdk.transport._response import DirectResponse, Response, unsendable
@@ -53,7 +53,7 @@ async def request_direct(
     exchange = Exchange(
         request=http._recorded_request(sent.method, sent.url, sent.headers, sent.content)
     )
-    illegal = unsendable_header(sent.headers)
+    illegal = carrier.unsendable(sent.headers)
     if illegal is not None:
         raise http._fail(exchange, trace, unsendable(illegal))
     try:

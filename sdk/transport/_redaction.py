@@ -185,6 +185,12 @@ class Redactor:
             value = self._pattern.sub(MASK, value)
         return mask_text_pairs(value)
 
+    @property
+    def generation(self) -> tuple[int, int]:
+        """Changes whenever what is masked changes (it only grows): a cache of masked values
+        is valid while this stays the same."""
+        return len(self._secrets) + len(self._cores) + len(self._raw), len(self._masked_headers)
+
     def mask_headers(self, *names: str) -> None:
         """Mask the whole value of these headers from now on (a credential in a header whose
         name does not say so, such as a webhook's ``X-Functions-Key``), however short."""
