@@ -13,6 +13,9 @@
 - ``"httpx-aiohttp"``: the ``httpx-aiohttp`` transport under httpx's client (kept for
   comparison: ``benchmarks/bench_peers.py``).
 
+With a proxy set in the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``), which
+httpx honours and the direct carrier does not speak to, httpx carries everything.
+
 Measured one event per request on a loopback sink (``benchmarks/bench_peers.py``), the direct
 path is several times faster than either httpx carrier. A ``transport`` (a mock, respx's, a
 test's) always means httpx with that transport.
@@ -20,6 +23,7 @@ test's) always means httpx with that transport.
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 import httpx
@@ -41,7 +45,7 @@ def make_client(
         raise ValueError(f"http: {backend!r} must be one of {', '.join(map(repr, _BACKENDS))}")
     max_connections = max(concurrency, 1) * 2
     limits = httpx.Limits(max_connections=max_connections)
-    if transport is None and backend in ("auto", "aiohttp"):
+    if transport is None and backend in ("auto", "aiohttp") and not _environment_proxies():
         from sdk.transport._direct import DirectClient  # imports aiohttp: only when chosen
 
         return DirectClient(max_connections=max_connections, bulk_only=backend == "auto")
@@ -50,3 +54,11 @@ def make_client(
 
         transport = AiohttpTransport(limits=limits)
     return httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=False)
+
+
+def _environment_proxies() -> bool:
+    """Whether the environment names a proxy, as httpx reads it (``trust_env``)."""
+    return any(key.lower() in _PROXY_VARIABLES and value for key, value in os.environ.items())
+
+
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})

@@ -192,3 +192,14 @@ async def test_the_answer_has_httpx_s_face() -> None:
     assert isinstance(raw, httpx.Response) and raw.json() == response.data
     assert raw.request.method == "POST" and raw.request.url == f"{server.url}/v1/x"
     assert response.request.headers["x-t"] == "1"
+
+
+@pytest.mark.parametrize("http", ["auto", "aiohttp"])
+def test_a_proxy_in_the_environment_leaves_everything_to_httpx(
+    monkeypatch: pytest.MonkeyPatch, http: str
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    client = make_client(None, 1, http)  # type: ignore[arg-type]
+    assert not isinstance(client, DirectClient)
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert isinstance(make_client(None, 1, http), DirectClient)  # type: ignore[arg-type]
