@@ -91,7 +91,11 @@ class DirectCarrier:
         if session is None or session.closed:
             import aiohttp
 
-            connector = aiohttp.TCPConnector(limit=self.max_connections)
+            # httpx's own TLS context (certifi's roots, SSL_CERT_FILE...): the same certificates
+            # are trusted whichever client carries a request.
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, ssl=httpx.create_ssl_context()
+            )
             session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
