@@ -9,13 +9,15 @@ of them alike; the best round of each row is kept.
   validated -> routed -> mapped -> serialised -> 200; batches of up to 500 / 500 KB), next to
   segment-analytics-python (``upload_size`` 100 and 500) and raw httpx posting batches of 500
   serialised before the clock starts (the floor).
-- **per event**: destkit ``webhook`` (one event per request, concurrency 8, ``http="aiohttp"``)
-  next to aiohttp (8 in flight) and raw httpx (8 in flight).
+- **per event**: destkit ``webhook`` through ``stream`` (one event per request, concurrency 8)
+  on each HTTP carrier: the default (``http="auto"``: aiohttp directly under ``ctx.http``),
+  ``"httpx-aiohttp"`` (the httpx-aiohttp transport under httpx's client) and ``"httpx"``; next
+  to aiohttp (8 in flight) and raw httpx (8 in flight).
 - **list sync**: ``destkit sync`` of N users (JSON Lines, each an email) through
   ``facebook_custom_audiences`` and ``google_ads_customer_match``: seconds and peak RSS.
 
 Run: ``python benchmarks/bench_peers.py [--events N] [--per-event N] [--lists 100000,1000000]
-[--rounds R] [--json]``
+[--rounds R] [--only per-event] [--json]``
 """
 
 from __future__ import annotations
@@ -57,11 +59,13 @@ def _events(count: int) -> Iterator[dict[str, Any]]:
 # -- rows (each runs in its own subprocess) -------------------------------------------------
 
 
-async def _destkit_stream(destination: Any, settings: dict[str, Any], count: int, **kw: Any) -> int:
+async def _destkit_stream(
+    destination: Any, settings: dict[str, Any], count: int, http: str = "aiohttp", **kw: Any
+) -> int:
     from sdk import AsyncDelivery
 
     delivered = 0
-    async with AsyncDelivery(destination, settings, http="aiohttp", **kw) as delivery:
+    async with AsyncDelivery(destination, settings, http=http, **kw) as delivery:
         async for result in delivery.stream(_events(count)):
             delivered += result.delivered
     return delivered
@@ -74,13 +78,27 @@ def row_destkit_batched(url: str, count: int) -> int:
     return asyncio.run(_destkit_stream(destination, settings, count))
 
 
-def row_destkit_webhook(url: str, count: int) -> int:
+def _webhook(url: str, count: int, http: str) -> int:
     from connectors.webhook import destination
 
     settings = {"url": f"{url}/hook"}
     return asyncio.run(
-        _destkit_stream(destination, settings, count, batching=False, concurrency=CONCURRENCY)
+        _destkit_stream(
+            destination, settings, count, http=http, batching=False, concurrency=CONCURRENCY
+        )
     )
+
+
+def row_destkit_webhook(url: str, count: int) -> int:
+    return _webhook(url, count, "auto")  # the default: stream() is carried by aiohttp directly
+
+
+def row_destkit_webhook_httpx_aiohttp(url: str, count: int) -> int:
+    return _webhook(url, count, "httpx-aiohttp")
+
+
+def row_destkit_webhook_httpx(url: str, count: int) -> int:
+    return _webhook(url, count, "httpx")
 
 
 def _segment_python(url: str, count: int, upload_size: int) -> int:
@@ -205,7 +223,13 @@ def row_google_list(url: str, users: str) -> int:
 
 
 _IMPORTS = {
-    "destkit": ["sdk", "connectors.segment", "connectors.webhook", "httpx_aiohttp"],
+    "destkit": [
+        "sdk",
+        "connectors.segment",
+        "connectors.webhook",
+        "httpx_aiohttp",
+        "sdk.transport._http_direct",  # the direct carrier's aiohttp, imported on first use
+    ],
     "segment": ["segment.analytics.client"],
     "httpx": ["httpx"],
     "aiohttp": ["aiohttp"],
@@ -264,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-event", type=int, default=3_000, help="events per per-event row")
     parser.add_argument("--lists", default="100000,1000000", help="list sizes (comma-separated)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (best kept)")
+    parser.add_argument(
+        "--only", choices=["all", "per-event"], default="all", help="which rows to run"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -280,16 +307,21 @@ def main(argv: list[str] | None = None) -> int:
     assert sink.stdout is not None
     url = sink.stdout.readline().split()[-1]
     best: dict[str, dict[str, Any]] = {}
-    rows = [
+    per_event = [
+        ("destkit_webhook", args.per_event),
+        ("aiohttp_event", args.per_event),
+        ("destkit_webhook_httpx_aiohttp", args.per_event),
+        ("destkit_webhook_httpx", args.per_event),
+        ("httpx_event", args.per_event),
+    ]
+    batched = [
         ("destkit_batched", args.events),
         ("segment_100", args.events),
         ("segment_500", args.events),
         ("httpx_batched", args.events),
-        ("destkit_webhook", args.per_event),
-        ("aiohttp_event", args.per_event),
-        ("httpx_event", args.per_event),
     ]
-    sizes = [int(n) for n in args.lists.split(",") if n.strip()]
+    rows = per_event if args.only == "per-event" else batched + per_event
+    sizes = [int(n) for n in args.lists.split(",") if n.strip()] if args.only == "all" else []
     try:
         with tempfile.TemporaryDirectory() as folder:
             files = {n: _users_file(folder, n) for n in sizes}
@@ -314,13 +346,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(best: dict[str, dict[str, Any]], sizes: list[int], *, as_json: bool) -> None:
     rate = {name: row["rate"] for name, row in best.items()}
-    segment_best = max(rate["segment_100"], rate["segment_500"])
-    ratios = {
-        "batched_vs_segment_python_best": rate["destkit_batched"] / segment_best,
-        "batched_vs_raw_httpx": rate["destkit_batched"] / rate["httpx_batched"],
-        "webhook_vs_aiohttp": rate["destkit_webhook"] / rate["aiohttp_event"],
-        "webhook_vs_raw_httpx": rate["destkit_webhook"] / rate["httpx_event"],
-    }
+    ratios: dict[str, float] = {}
+    if "destkit_batched" in rate:
+        segment_best = max(rate["segment_100"], rate["segment_500"])
+        ratios["batched_vs_segment_python_best"] = rate["destkit_batched"] / segment_best
+        ratios["batched_vs_raw_httpx"] = rate["destkit_batched"] / rate["httpx_batched"]
+    for carrier in ("", "_httpx_aiohttp", "_httpx"):
+        ratios[f"webhook{carrier}_vs_aiohttp"] = (
+            rate[f"destkit_webhook{carrier}"] / rate["aiohttp_event"]
+        )
+    ratios["webhook_vs_raw_httpx"] = rate["destkit_webhook"] / rate["httpx_event"]
     if len(sizes) >= 2:
         small, large = min(sizes), max(sizes)
         for row in ("facebook_list", "google_list"):

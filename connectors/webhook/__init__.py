@@ -201,25 +201,58 @@ def _digest(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-async def _send(ctx: Context[WebhookSettings], body: Any, *, message_id: str | None) -> None:
-    settings = ctx.settings
-    # Registered before anything is sent, so every record and error of this delivery masks them.
-    ctx.redactor.mask_headers(*secret_headers(settings))
-    ctx.redactor.add(*url_credentials(settings.url))
-    if settings.endpoint:
-        ctx.redactor.add(*url_credentials(settings.endpoint))
-    ctx.redactor.add(*(settings.headers[name] for name in secret_headers(settings)))
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    headers: dict[str, str] = {"Content-Type": "application/json", **settings.headers}
-    if settings.signing_secret is not None:
-        headers.update(
-            signature_headers(
-                settings.signing_secret.get_secret_value(), content, msg_id=message_id
-            )
+class _Session:
+    """What every request of one delivery shares, worked out on its first request: the
+    secrets registered with the delivery's redactor, the target and the fixed headers."""
+
+    __slots__ = ("headers", "redactor", "settings", "signing_secret", "target")
+
+    def __init__(self, ctx: Context[WebhookSettings]) -> None:
+        settings = ctx.settings
+        secret = secret_headers(settings)
+        # Registered before anything is sent, so every record and error of this delivery
+        # masks them.
+        ctx.redactor.mask_headers(*secret)
+        ctx.redactor.add(*url_credentials(settings.url))
+        if settings.endpoint:
+            ctx.redactor.add(*url_credentials(settings.endpoint))
+        ctx.redactor.add(*(settings.headers[name] for name in secret))
+        self.redactor = ctx.redactor
+        self.settings = settings
+        self.headers: dict[str, str] = {"Content-Type": "application/json", **settings.headers}
+        self.signing_secret = (
+            None if settings.signing_secret is None else settings.signing_secret.get_secret_value()
         )
-    # ``endpoint``, when given, replaces ``url`` whole (a proxy, the sandbox, a test server).
-    target = settings.endpoint or settings.url
-    await ctx.http.request(settings.method, target, content=content, headers=headers)
+        # ``endpoint``, when given, replaces ``url`` whole (a proxy, the sandbox, a test server).
+        self.target = settings.endpoint or settings.url
+
+
+#: Where a delivery's :class:`_Session` is kept in ``ctx.state`` (which lives as long as the
+#: delivery: its settings and redactor).
+_SESSION = "webhook.session"
+
+
+def _session(ctx: Context[WebhookSettings]) -> _Session:
+    session = ctx.state.get(_SESSION)
+    if (
+        not isinstance(session, _Session)
+        or session.settings is not ctx.settings
+        or session.redactor is not ctx.redactor
+    ):
+        session = ctx.state[_SESSION] = _Session(ctx)
+    return session
+
+
+async def _send(ctx: Context[WebhookSettings], body: Any, *, message_id: str | None) -> None:
+    session = _session(ctx)
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = session.headers
+    if session.signing_secret is not None:
+        headers = {
+            **headers,
+            **signature_headers(session.signing_secret, content, msg_id=message_id),
+        }
+    await ctx.http.request(ctx.settings.method, session.target, content=content, headers=headers)
 
 
 async def _ping(ctx: Context[WebhookSettings]) -> None:

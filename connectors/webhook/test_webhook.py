@@ -343,3 +343,36 @@ def test_a_clean_message_id_is_kept(message_id: str) -> None:
 
     assert _webhook_id([{"messageId": message_id}]) == message_id
     assert _webhook_id([{"messageId": message_id}, {"messageId": "b"}]).startswith("msg_")
+
+
+def test_stream_masks_url_tokens_and_headers_in_the_record_of_a_failure() -> None:
+    # stream() is carried by aiohttp directly (the default); the secrets are registered once
+    # per delivery, before its first request, and every failure's record masks them.
+    from sdk.testing import Faults, Sandbox
+
+    with Sandbox(faults=Faults(sequence=[500], body="text")) as server:
+        settings = _credential_settings(server.url)
+        with sdk.Delivery(destination, settings, sleep=lambda s: None) as delivery:
+            results = list(delivery.stream(_event(n) for n in range(3)))
+            session = delivery._async._state["webhook.session"]
+            assert delivery._async._client.direct._session is not None  # carried by aiohttp
+            (failed,) = list(delivery.stream([_event(3)], record="none"))  # not recorded
+            assert delivery._async._state["webhook.session"] is session  # worked out once
+        received = server.requests
+    assert sorted(r.attempts for r in results) == [1, 1, 2]
+    assert all(r.delivered and r.lifecycle is None for r in results)  # no record kept
+    assert failed.delivered and failed.lifecycle is None
+    assert len(received) == 5 and all(r.headers["x-auth-key"] == "Q!z" for r in received)
+
+    with Sandbox(faults=Faults(status=500, body="text")) as server:
+        settings = _credential_settings(server.url)
+        with sdk.Delivery(destination, settings, sleep=lambda s: None) as delivery:
+            (failed,) = list(delivery.stream([_event(4)]))
+    assert not failed.delivered and failed.lifecycle is not None
+    assert _leaks(failed.lifecycle.to_json()) == []
+    assert _leaks(render_lifecycle(failed.lifecycle)) == []
+    exchange = failed.lifecycle.to_dict()["attempts"][0]["exchanges"][0]
+    assert exchange["request"]["headers"]["x-auth-key"] == sdk.MASK
+    assert exchange["request"]["headers"]["x-team"] == "growth-team"
+    assert sdk.MASK in exchange["request"]["url"]
+    assert exchange["response"]["status"] == 500

@@ -38,8 +38,9 @@ class AsyncDelivery(Engine[SettingsT]):
     ``rate_limiter`` replaces that in-process limit with another :class:`Limiter` (one shared
     by several processes, ``Queue.rate_limiter``).
 
-    ``http`` picks what carries the requests under the httpx client connectors see:
-    ``"httpx"`` (the default) or ``"aiohttp"`` (faster for many small requests; see
+    ``http`` picks what carries the requests under the httpx API connectors see: ``"auto"``
+    (the default: aiohttp directly for :meth:`stream`, httpx for the calls that record every
+    lifecycle), ``"httpx"``, ``"aiohttp"`` or ``"httpx-aiohttp"`` (see
     :mod:`sdk.delivery._client`).
     """
 

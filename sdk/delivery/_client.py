@@ -1,38 +1,64 @@
 """The pooled HTTP client one delivery object sends through. Connectors always see httpx's API
 (``ctx.http``); what carries the requests underneath is the delivery's ``http`` choice:
 
-- ``"httpx"`` (the default): httpx's own transport (httpcore). Its trace extension fills the
-  lifecycle's timings, and respx mocks it in tests.
-- ``"aiohttp"``: the ``httpx-aiohttp`` transport, aiohttp's connection pool and HTTP parser
-  under the same httpx client. Measured (``benchmarks/bench_peers.py``), it is several times
-  faster for one-event-per-request delivery on a loopback sink; the lifecycle's
-  connect/first-byte timings are then left empty (httpcore's trace events do not exist there)
-  and respx does not see its requests. Bulk delivery (``destkit sync``, services) picks it.
+- ``"auto"`` (the default): bulk delivery (``stream``, whose attempts record no lifecycle as
+  they go) is carried by aiohttp directly (:mod:`sdk.transport._direct`); ``send``,
+  ``send_many`` and ``test_authentication`` (``destkit send``, the tester, the contract kit)
+  go through httpx, whose trace fills the lifecycle's connect and first-byte timings and which
+  respx mocks in tests.
+- ``"httpx"``: httpx's own transport (httpcore) for everything.
+- ``"aiohttp"``: aiohttp directly for everything (``destkit serve``'s workers, ``destkit
+  sync``); the lifecycle's connect/TLS/request-sent timings are then left empty, and respx
+  does not see its requests.
+- ``"httpx-aiohttp"``: the ``httpx-aiohttp`` transport under httpx's client (kept for
+  comparison: ``benchmarks/bench_peers.py``).
+
+With a proxy set in the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``), which
+httpx honours and the direct carrier does not speak to, httpx carries everything.
+
+Measured one event per request on a loopback sink (``benchmarks/bench_peers.py``), the direct
+path is several times faster than either httpx carrier. A ``transport`` (a mock, respx's, a
+test's) always means httpx with that transport.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 import httpx
 
 __all__ = ["HTTPBackend", "make_client"]
 
-HTTPBackend = Literal["httpx", "aiohttp"]
+HTTPBackend = Literal["auto", "httpx", "aiohttp", "httpx-aiohttp"]
+_BACKENDS = ("auto", "httpx", "aiohttp", "httpx-aiohttp")
 
 
 def make_client(
     transport: httpx.AsyncBaseTransport | None,
     concurrency: int,
-    backend: HTTPBackend = "httpx",
+    backend: HTTPBackend = "auto",
 ) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` pooling twice ``concurrency`` connections, never following
     redirects; ``transport`` (a mock, respx, a test's) replaces the network when given."""
-    limits = httpx.Limits(max_connections=max(concurrency, 1) * 2)
-    if transport is None and backend == "aiohttp":
-        from httpx_aiohttp import AiohttpTransport  # a runtime dependency, loaded when chosen
+    if backend not in _BACKENDS:
+        raise ValueError(f"http: {backend!r} must be one of {', '.join(map(repr, _BACKENDS))}")
+    max_connections = max(concurrency, 1) * 2
+    limits = httpx.Limits(max_connections=max_connections)
+    if transport is None and backend in ("auto", "aiohttp") and not _environment_proxies():
+        from sdk.transport._direct import DirectClient  # imports aiohttp: only when chosen
+
+        return DirectClient(max_connections=max_connections, bulk_only=backend == "auto")
+    if transport is None and backend == "httpx-aiohttp":
+        from httpx_aiohttp import AiohttpTransport
 
         transport = AiohttpTransport(limits=limits)
-    elif backend not in ("httpx", "aiohttp"):
-        raise ValueError(f"http: {backend!r} must be 'httpx' or 'aiohttp'")
     return httpx.AsyncClient(transport=transport, limits=limits, follow_redirects=False)
+
+
+def _environment_proxies() -> bool:
+    """Whether the environment names a proxy, as httpx reads it (``trust_env``)."""
+    return any(key.lower() in _PROXY_VARIABLES and value for key, value in os.environ.items())
+
+
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})

@@ -63,7 +63,7 @@ class Engine(Generic[SettingsT]):
         concurrency: int = 8,
         batching: bool = True,
         clock: Clock = time.monotonic,
-        http: HTTPBackend = "httpx",
+        http: HTTPBackend = "auto",
         rate_limiter: Limiter | None = None,
     ) -> None:
         self.destination = destination

@@ -45,7 +45,7 @@ class Delivery(Generic[SettingsT]):
         concurrency: int = 8,
         batching: bool = True,
         clock: Clock = time.monotonic,
-        http: HTTPBackend = "httpx",
+        http: HTTPBackend = "auto",
     ) -> None:
         self._runner = asyncio.Runner()
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None

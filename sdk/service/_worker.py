@@ -25,8 +25,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-import urllib.request
-from typing import Any, Literal
+from typing import Any
 
 from sdk.connector._destination import Action
 from sdk.delivery._runtime import AsyncDelivery
@@ -40,7 +39,6 @@ from sdk.transport._retry import RetryPolicy
 __all__ = [
     "SERVICE_RETRY",
     "DestinationWorker",
-    "carrier",
     "claim_size",
     "one_request_per_user",
     "rounds_of",
@@ -56,14 +54,6 @@ _IDLE_POLL = 0.25
 #: of small requests would otherwise be delivered a few jobs at a time (a request and two
 #: commits for each few events), far below what full batches carry.
 _LINGER = 0.05
-
-
-def carrier() -> Literal["aiohttp", "httpx"]:
-    """What carries the workers' requests: aiohttp, which costs less CPU per request than
-    httpx's own transport (connectors still see the httpx client), unless the environment
-    names a proxy (``HTTPS_PROXY``...), which httpx honours and the aiohttp carrier does not."""
-    proxies = {scheme for scheme in urllib.request.getproxies() if scheme != "no"}
-    return "httpx" if proxies else "aiohttp"
 
 
 def one_request_per_user(config: DestinationConfig) -> bool:
@@ -134,7 +124,9 @@ class DestinationWorker:
             config.settings,
             retry=RetryPolicy(max_attempts=1),
             concurrency=LANES,
-            http=carrier(),
+            # The direct aiohttp carrier (httpx's when the environment names a proxy): its
+            # lifecycles become verdicts, not records.
+            http="aiohttp",
             rate_limiter=queue.rate_limiter(config.name, rate) if rate else None,
         )
         self.claim_size = claim_size(config, options.batch_size)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -21,6 +25,7 @@ __all__ = [
     "CappedBody",
     "excerpt",
     "read_capped",
+    "read_capped_direct",
 ]
 
 #: The most decoded bytes one attempt reads of a response body: 4 MiB, far above any vendor
@@ -52,11 +57,7 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> CappedBody:
     """
     if max_bytes < 1:
         raise ValueError("max_bytes: must be at least 1")
-    codings = [
-        c.strip().lower()
-        for c in response.headers.get("content-encoding", "").split(",")
-        if c.strip().lower() not in ("", "identity")
-    ]
+    codings = _codings(response.headers.get("content-encoding", ""))
     if response.is_stream_consumed:
         # Read already (an in-memory response from a test transport): its decoded content.
         chunks = response.aiter_bytes()
@@ -66,6 +67,43 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> CappedBody:
         chunks = _inflated(response.aiter_raw(), codings[0], max_bytes)
     else:
         chunks = response.aiter_bytes()
+    body = await _collect(chunks, max_bytes)
+    # What httpx's own aread() does once the stream is consumed; reading stopped early here.
+    response._content = body.content
+    return body
+
+
+async def read_capped_direct(response: aiohttp.ClientResponse, max_bytes: int) -> CappedBody:
+    """:func:`read_capped` for an answer carried by aiohttp (read with its decompression off):
+    the same cap, the same capped inflation of gzip and deflate; any other coding is decoded by
+    httpx's decoder, as the httpx carrier does."""
+    codings = _codings(response.headers.get("content-encoding", ""))
+    if not codings:
+        content = response.content
+        buffer = bytearray()
+        received = 0
+        while chunk := await content.readany():
+            received += len(chunk)
+            room = max_bytes - len(buffer)
+            if len(chunk) > room:
+                buffer += chunk[:room]
+                return CappedBody(bytes(buffer), received, True)
+            buffer += chunk
+        return CappedBody(bytes(buffer), received, False)
+    raw = _aiohttp_chunks(response)
+    if len(codings) == 1 and codings[0] in _WBITS:
+        return await _collect(_inflated(raw, codings[0], max_bytes), max_bytes)
+    decoding = httpx.Response(200, headers=list(response.raw_headers), stream=_Stream(raw))
+    return await _collect(decoding.aiter_bytes(), max_bytes)
+
+
+def _codings(header: str) -> list[str]:
+    return [
+        c.strip().lower() for c in header.split(",") if c.strip().lower() not in ("", "identity")
+    ]
+
+
+async def _collect(chunks: AsyncIterator[bytes], max_bytes: int) -> CappedBody:
     buffer = bytearray()
     received = 0
     truncated = False
@@ -77,10 +115,22 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> CappedBody:
             truncated = True
             break
         buffer += chunk
-    content = bytes(buffer)
-    # What httpx's own aread() does once the stream is consumed; reading stopped early here.
-    response._content = content
-    return CappedBody(content, received, truncated)
+    return CappedBody(bytes(buffer), received, truncated)
+
+
+async def _aiohttp_chunks(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    content = response.content
+    while chunk := await content.readany():
+        yield chunk
+
+
+class _Stream(httpx.AsyncByteStream):
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            yield chunk
 
 
 #: zlib's window bits per coding: gzip's header and trailer; deflate as HTTP means it (zlib).

@@ -14,12 +14,10 @@ deadline around sending and reading the whole body enforces the total.
 from __future__ import annotations
 
 import asyncio
-import gzip
-import json
+import functools
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -32,7 +30,6 @@ from sdk.transport._body import (
     read_capped,
 )
 from sdk.transport._lifecycle import (
-    MAX_RECORDED_BODY,
     ErrorInfo,
     Exchange,
     RecordedRequest,
@@ -41,9 +38,20 @@ from sdk.transport._lifecycle import (
 )
 from sdk.transport._ratelimit import Limiter
 from sdk.transport._redaction import Redactor, quiet_http_loggers
+from sdk.transport._response import (
+    Response,
+    cap,
+    decode_body,
+    json_text,
+    redacted,
+    unsendable,
+)
 from sdk.transport._retry import classify_status
 
-__all__ = ["DestinationHTTP", "Response", "make_timeout"]
+if TYPE_CHECKING:
+    from sdk.transport._direct import DirectCarrier
+
+__all__ = ["DestinationHTTP", "Response", "Trace", "make_timeout"]
 
 quiet_http_loggers()
 
@@ -56,60 +64,12 @@ def make_timeout(total: float) -> httpx.Timeout:
     return httpx.Timeout(total, connect=min(total, 5.0), pool=min(total, 5.0))
 
 
-class Response:
-    """A destination's answer: the httpx response plus its parsed body."""
-
-    def __init__(self, raw: httpx.Response, data: Any, kind: str) -> None:
-        self.raw = raw
-        #: The parsed JSON body, the text, or ``None`` when empty.
-        self.data = data
-        #: ``json``, ``text``, ``empty`` or ``binary``.
-        self.kind = kind
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-        return self.raw.status_code
-
-    @property
-    def headers(self) -> httpx.Headers:
-        """The response headers."""
-        return self.raw.headers
-
-    def json(self) -> Any:
-        """The parsed JSON body; ``None`` if the body was not JSON."""
-        return self.data if self.kind == "json" else None
+@functools.lru_cache(maxsize=64)
+def _timeout(total: float) -> httpx.Timeout:
+    return make_timeout(total)  # one per total: a delivery builds this face for every attempt
 
 
-def _decode_body(
-    content: bytes, headers: Mapping[str, str], *, encoded: bool = True
-) -> tuple[Any, str]:
-    """Parse a body for the record. ``encoded=False`` for a response, whose content httpx has
-    already decoded (its ``Content-Encoding`` header stays, but the bytes are plain)."""
-    if not content:
-        return None, "empty"
-    if encoded and headers.get("content-encoding", "").lower() == "gzip":
-        try:
-            content = gzip.decompress(content)
-        except OSError:
-            return f"<{len(content)} bytes of undecodable gzip>", "binary"
-    content_type = headers.get("content-type", "").lower()
-    if "x-www-form-urlencoded" in content_type:
-        return dict(parse_qsl(content.decode(errors="replace"), keep_blank_values=True)), "form"
-    try:
-        text = content.decode()
-    except UnicodeDecodeError:
-        return f"<{len(content)} bytes of binary data>", "binary"
-    stripped = text.strip()
-    if stripped[:1] in ("{", "[") or "json" in content_type:
-        try:
-            return json.loads(stripped), "json"
-        except json.JSONDecodeError:
-            pass
-    return text, "text"
-
-
-class _Trace:
+class Trace:
     """Collects httpx/httpcore trace events into :class:`Timings`."""
 
     def __init__(self) -> None:
@@ -161,7 +121,7 @@ class DestinationHTTP:
         self._rate_limiter = rate_limiter
         #: Total seconds allowed for one request, from sending it to reading its whole body.
         self.total_timeout = timeout
-        self._timeout = make_timeout(timeout)
+        self._timeout = _timeout(timeout)
         self.on_exchange = on_exchange
         #: Called with the seconds each request waited for the rate limiter.
         self.on_rate_limit_wait = on_rate_limit_wait
@@ -172,6 +132,11 @@ class DestinationHTTP:
         #: The most decoded bytes one attempt reads of a response body; past it the attempt
         #: fails (permanently: what the destination did is unknown) and reading stops.
         self.max_response_bytes = max_response_bytes
+        # The direct aiohttp carrier, when the client has one and this attempt may use it.
+        carrier = cast("DirectCarrier | None", getattr(client, "direct", None))
+        if carrier is not None and getattr(client, "bulk_only", False) and record_bodies:
+            carrier = None
+        self._direct = carrier
 
     def url(self, path: str) -> str:
         """An absolute URL: ``path`` as is when absolute, else joined to the base URL."""
@@ -180,15 +145,23 @@ class DestinationHTTP:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def _record_request(self, request: httpx.Request) -> RecordedRequest:
+        return self._recorded_request(
+            request.method, str(request.url), request.headers.multi_items(), request.content
+        )
+
+    def _recorded_request(
+        self, method: str, url: str, headers: list[tuple[str, str]], content: bytes
+    ) -> RecordedRequest:
         if self.record_bodies:
-            body, kind = _decode_body(request.content, request.headers)
-        else:
-            body, kind = f"<{len(request.content)} bytes, not recorded>", "omitted"
+            body, kind = decode_body(content, dict(headers))
+            body = cap(self.redactor.value(body))
+        else:  # a size note: nothing in it to redact or cut
+            body, kind = f"<{len(content)} bytes, not recorded>", "omitted"
         return RecordedRequest(
-            method=request.method,
-            url=self.redactor.url(str(request.url)),
-            headers=self.redactor.headers(request.headers.multi_items()),
-            body=_cap(self.redactor.value(body)),
+            method=method,
+            url=self._masked_url(url),
+            headers=self._masked_headers(headers),
+            body=body,
             body_kind=kind,
         )
 
@@ -209,7 +182,22 @@ class DestinationHTTP:
         Network errors and timeouts always raise :class:`RetryableError`; so does an answer
         not complete within the total timeout.
         """
-        merged = {**self._default_headers, **(headers or {})}
+        merged = {**self._default_headers, **headers} if headers else self._default_headers
+        if self._direct is not None:
+            from sdk.transport._http_direct import request_direct
+
+            return await request_direct(
+                self,
+                self._direct,
+                method,
+                path,
+                json,
+                content,
+                data,
+                params,
+                merged,
+                raise_for_status,
+            )
         try:
             request = self._client.build_request(
                 method,
@@ -222,12 +210,9 @@ class DestinationHTTP:
                 timeout=self._timeout,
             )
         except (UnicodeEncodeError, httpx.InvalidURL) as exc:
-            raise _unsendable(exc) from None
-        if self._rate_limiter is not None:
-            waited = await self._rate_limiter.acquire()
-            if self.on_rate_limit_wait is not None:
-                self.on_rate_limit_wait(waited)
-        trace = _Trace()
+            raise unsendable(exc) from None
+        await self._wait_for_rate_limit()
+        trace = Trace()
         request.extensions["trace"] = trace.async_call
         exchange = Exchange(request=self._record_request(request))
         try:
@@ -239,89 +224,143 @@ class DestinationHTTP:
                 finally:
                     await raw.aclose()
         except TimeoutError:
-            error: DeliveryError = RetryableError(
-                f"timed out: no complete answer within the total timeout of "
-                f"{self.total_timeout:g}s (the server was still sending)"
-                if trace.timings.first_byte_ms is not None
-                else f"timed out: no answer within the total timeout of {self.total_timeout:g}s"
-            )
-            self._close(exchange, trace, error)
-            raise error from None
+            raise self._fail(exchange, trace, self._total_timeout(trace)) from None
         except httpx.TimeoutException as exc:
-            error = RetryableError(f"timed out: {type(exc).__name__}")
-            self._close(exchange, trace, error)
-            raise error from None
+            timed_out = RetryableError(f"timed out: {type(exc).__name__}")
+            raise self._fail(exchange, trace, timed_out) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             if isinstance(exc, httpx.LocalProtocolError) and "llegal header" in str(exc):
                 # A NUL or CR in a header value: the request can never be sent, so this is
                 # permanent, and the client's message, which quotes the value, is not shown.
-                error = _unsendable(exc)
-                self._close(exchange, trace, error)
-                raise error from None
+                raise self._fail(exchange, trace, unsendable(exc)) from None
             # DecodingError: the body could not be decoded (a broken gzip stream), most
             # likely a truncated transfer; recorded like a network error, not a crash.
-            detail = self.redactor.text(" ".join(str(exc).split())) or type(exc).__name__
-            error = RetryableError(f"network error: {type(exc).__name__}: {detail}")
-            self._close(exchange, trace, error)
-            raise error from None
+            error = self._network_error(type(exc).__name__, exc)
+            raise self._fail(exchange, trace, error) from None
+        return self._answer(
+            exchange,
+            trace,
+            body,
+            raw.status_code,
+            raw.reason_phrase,
+            raw.http_version,
+            raw.headers,
+            raw.headers.multi_items(),
+            lambda data, kind: Response(raw, data, kind),
+            raise_for_status,
+        )
+
+    def _masked_headers(self, headers: list[tuple[str, str]]) -> dict[str, str]:
+        if self._direct is not None:
+            return self._direct.masked_headers(self.redactor, headers)
+        return self.redactor.headers(headers)
+
+    def _masked_url(self, url: str) -> str:
+        if self._direct is not None:
+            return self._direct.masked_url(self.redactor, url)
+        return self.redactor.url(url)
+
+    async def _wait_for_rate_limit(self) -> None:
+        if self._rate_limiter is not None:
+            waited = await self._rate_limiter.acquire()
+            if self.on_rate_limit_wait is not None:
+                self.on_rate_limit_wait(waited)
+
+    def _total_timeout(self, trace: Trace) -> DeliveryError:
+        return RetryableError(
+            f"timed out: no complete answer within the total timeout of "
+            f"{self.total_timeout:g}s (the server was still sending)"
+            if trace.timings.first_byte_ms is not None
+            else f"timed out: no answer within the total timeout of {self.total_timeout:g}s"
+        )
+
+    def _network_error(self, name: str, exc: Exception) -> DeliveryError:
+        detail = self.redactor.text(" ".join(str(exc).split())) or name
+        return RetryableError(f"network error: {name}: {detail}")
+
+    def _fail(self, exchange: Exchange, trace: Trace, error: DeliveryError) -> DeliveryError:
+        """Close ``exchange`` with ``error`` and return it, to be raised."""
+        self._close(exchange, trace, error)
+        return error
+
+    def _answer(
+        self,
+        exchange: Exchange,
+        trace: Trace,
+        body: CappedBody,
+        status: int,
+        reason: str,
+        http_version: str,
+        headers: Mapping[str, str],
+        header_items: list[tuple[str, str]],
+        response_of: Callable[[Any, str], Response],
+        raise_for_status: bool,
+    ) -> Response:
+        """Record the answer and classify it: the response, or its error raised."""
         if body.truncated:
-            error = self._too_large(raw)
-            exchange.response = self._recorded_response(raw, body, None, "text")
-            self._close(exchange, trace, error)
-            raise error
-        data_, kind = _decode_body(body.content, raw.headers, encoded=False)
+            error = self._too_large(status, reason)
+            exchange.response = self._recorded_response(
+                status, reason, http_version, header_items, body, None, "text"
+            )
+            raise self._fail(exchange, trace, error)
+        data_, kind = decode_body(body.content, headers, encoded=False)
         redacted_body = self.redactor.value(data_)
-        exchange.response = self._recorded_response(raw, body, redacted_body, kind)
-        response = Response(raw, data_, kind)
+        exchange.response = self._recorded_response(
+            status, reason, http_version, header_items, body, redacted_body, kind
+        )
+        response = response_of(data_, kind)
         # Classified from the redacted body: the error message quotes it, and a vendor's
         # error may echo credential-named fields whose values are not registered secrets.
         problem = classify_status(
-            raw.status_code,
-            raw.reason_phrase,
-            body=redacted_body,
-            headers=raw.headers,
-            redactor=self.redactor,
+            status, reason, body=redacted_body, headers=headers, redactor=self.redactor
         )
         if problem is not None:
-            problem = _redacted(problem, self.redactor)
+            problem = redacted(problem, self.redactor)
         self._close(exchange, trace, problem if raise_for_status else None)
         if raise_for_status and problem is not None:
             raise problem
         return response
 
     def _recorded_response(
-        self, raw: httpx.Response, body: CappedBody, redacted: Any, kind: str
+        self,
+        status: int,
+        reason: str,
+        http_version: str,
+        header_items: list[tuple[str, str]],
+        body: CappedBody,
+        redacted_body: Any,
+        kind: str,
     ) -> RecordedResponse:
         """The response as recorded: a body over :data:`RECORDED_EXCERPT_BYTES` (or cut by the
         cap) becomes a marked excerpt of its redacted text."""
-        recorded: Any = redacted
+        recorded: Any = redacted_body
         if body.truncated:
             # Redact before cutting; the last bytes read go first, as a secret cut in two by
             # the cap would not be recognised.
             text = body.content[:-256].decode("utf-8", errors="replace")
             recorded = excerpt(self.redactor.text(text), self.max_response_bytes, more=True)
         elif len(body.content) > RECORDED_EXCERPT_BYTES and kind in ("json", "text", "form"):
-            text = redacted if isinstance(redacted, str) else _json_text(redacted)
+            text = redacted_body if isinstance(redacted_body, str) else json_text(redacted_body)
             recorded, kind = excerpt(text, len(body.content)), "text"
         return RecordedResponse(
-            status=raw.status_code,
-            reason=raw.reason_phrase,
-            http_version=raw.http_version,
-            headers=self.redactor.headers(raw.headers.multi_items()),
-            body=_cap(recorded),
+            status=status,
+            reason=reason,
+            http_version=http_version,
+            headers=self._masked_headers(header_items),
+            body=cap(recorded),
             body_kind=kind,
         )
 
-    def _too_large(self, raw: httpx.Response) -> DeliveryError:
-        status = f"HTTP {raw.status_code} {raw.reason_phrase}".strip()
+    def _too_large(self, status: int, reason: str) -> DeliveryError:
+        line = f"HTTP {status} {reason}".strip()
         return IntegrationError(
-            f"{status}: response body larger than max_response_bytes="
+            f"{line}: response body larger than max_response_bytes="
             f"{self.max_response_bytes:,} bytes; reading stopped there, so what the destination "
             "did is unknown",
-            status=raw.status_code,
+            status=status,
         )
 
-    def _close(self, exchange: Exchange, trace: _Trace, error: DeliveryError | None) -> None:
+    def _close(self, exchange: Exchange, trace: Trace, error: DeliveryError | None) -> None:
         trace.timings.total_ms = (time.perf_counter() - trace.t0) * 1000
         exchange.timings = trace.timings
         if error is not None:
@@ -344,36 +383,3 @@ class DestinationHTTP:
     async def delete(self, path: str, **kwargs: Any) -> Response:
         """``DELETE``; see :meth:`request`."""
         return await self.request("DELETE", path, **kwargs)
-
-
-def _unsendable(exc: Exception) -> IntegrationError:
-    """A request the HTTP client refuses to send: a permanent error that never quotes the value
-    (it is often a credential with a stray control character)."""
-    if isinstance(exc, httpx.InvalidURL):
-        what = "the URL holds a character a URL cannot carry (a control character or a space)"
-    elif isinstance(exc, UnicodeEncodeError):
-        what = "a header value holds a non-ASCII character"
-    else:
-        what = "a header holds a character HTTP does not allow (NUL, CR, LF or another control)"
-    return IntegrationError(
-        f"the request cannot be sent: {what} ({type(exc).__name__}); check the settings that "
-        "go into the URL and headers (credentials included); nothing was sent"
-    )
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _cap(body: Any) -> Any:
-    if isinstance(body, str) and len(body) > MAX_RECORDED_BODY:
-        return body[:MAX_RECORDED_BODY] + f"... [cut: {len(body)} characters in all]"
-    return body
-
-
-def _redacted(error: DeliveryError, redactor: Redactor) -> DeliveryError:
-    masked = redactor.text(error.message)
-    if masked != error.message:
-        error.message = masked
-        error.args = (masked,)
-    return error

@@ -9,7 +9,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Literal
 
+import pytest
 from _connectors import NoSettings, SendOne
 
 from sdk import (
@@ -23,6 +25,7 @@ BODY = b'{"ok":true,"padding":"' + b"x" * 60 + b'"}'
 #: Seconds between two bytes of the answer: the whole body would take about 4 s.
 TRICKLE = 0.05
 TIMEOUT = 0.3
+HTTP = Literal["httpx", "aiohttp"]
 
 
 class Trickler:
@@ -108,12 +111,13 @@ destination: Destination[NoSettings] = Destination(
 EVENT = {"type": "track", "event": "Order Completed", "userId": "u-1"}
 
 
-def test_an_answer_trickling_past_the_total_timeout_is_a_retryable_timeout() -> None:
+@pytest.mark.parametrize("http", ["httpx", "aiohttp"])  # aiohttp: the direct carrier
+def test_an_answer_trickling_past_the_total_timeout_is_a_retryable_timeout(http: HTTP) -> None:
     sleeps: list[float] = []
     with trickler() as server:
         settings = {"endpoint": server.url, "timeout": TIMEOUT}
         started = time.monotonic()
-        with Delivery(destination, settings, sleep=sleeps.append) as delivery:
+        with Delivery(destination, settings, sleep=sleeps.append, http=http) as delivery:
             lifecycle = delivery.send(EVENT)
         took = time.monotonic() - started
         requests = server.requests
@@ -142,10 +146,11 @@ def test_an_answer_trickling_past_the_total_timeout_is_a_retryable_timeout() -> 
     assert took < 4
 
 
-def test_an_answer_inside_the_total_timeout_is_delivered() -> None:
+@pytest.mark.parametrize("http", ["httpx", "aiohttp"])
+def test_an_answer_inside_the_total_timeout_is_delivered(http: HTTP) -> None:
     with trickler(delay=0.002) as server:  # the whole answer in about 0.2 s
         settings = {"endpoint": server.url, "timeout": 30}
-        with Delivery(destination, settings, sleep=lambda _: None) as delivery:
+        with Delivery(destination, settings, sleep=lambda _: None, http=http) as delivery:
             lifecycle = delivery.send(EVENT)
 
     assert lifecycle.delivered

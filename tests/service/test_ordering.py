@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from connectors.sandbox import SandboxSettings
 from connectors.sandbox import destination as sandbox_destination
 from sdk import Action, AnyMessage, BatchLimits, Context, Subscription
@@ -194,16 +192,3 @@ async def test_a_message_the_destination_filters_is_counted_with_its_reason(
     ((reason, count),) = row.filtered.items()
     assert count == 1 and reason.startswith("post_event: ") and "Viewed" not in reason
     assert "destkit_filtered_total" in metrics and reason[:20] in metrics
-
-
-def test_the_workers_requests_go_through_a_proxy_the_environment_names(
-    monkeypatch: pytest.MonkeyPatch,
-):
-    from sdk.service._worker import carrier
-
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("all_proxy", raising=False)
-    assert carrier() == "aiohttp"
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    assert carrier() == "httpx"  # httpx honours it; the aiohttp carrier would not
