@@ -66,7 +66,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any, Literal
 
@@ -96,6 +96,7 @@ from sdk.connector import (
     Skipped,
     check_list_id,
     check_list_map,
+    hasher,
     normalize,
     normalize_and_hash,
     normalize_date_of_birth,
@@ -188,6 +189,13 @@ class FacebookCustomAudiencesSettings(DestinationSettings):
         """``match_keys`` as a set, built once per settings rather than once per event."""
         return frozenset(self.match_keys)
 
+    @cached_property
+    def key_plan(self) -> tuple[tuple[str, str, Callable[[str], str]], ...]:
+        """``(schema key, identifier, normalise-and-hash)`` for each simple key wanted, in
+        ``_KEYS`` order: built once per settings, called once per user."""
+        wanted = self.match_keys_set
+        return tuple((key, source, hasher(kind)) for key, source, kind in _KEYS if key in wanted)
+
     @field_validator("audience_id")
     @classmethod
     def _audience_id_digits(cls, value: str | None) -> str | None:
@@ -227,15 +235,15 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
         wanted = settings.match_keys_set
         found = user.found
         row: Row = {}
-        for key, source, kind in _KEYS:
+        for key, source, normalize_and_hash_one in settings.key_plan:
             value = found.get(source)
-            if value is None or key not in wanted:
+            if value is None:
                 continue
             try:
-                row[key] = normalize_and_hash(kind, value)
+                row[key] = normalize_and_hash_one(value)
             except InvalidIdentifier as exc:
                 skipped.take(source, exc)
-        phone = user.get("phone")
+        phone = found.get("phone")
         if phone is not None and "PHONE" in wanted:
             try:
                 row["PHONE"] = normalize_and_hash(
@@ -247,7 +255,7 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
                 )
             except InvalidIdentifier as exc:
                 skipped.take("phone", exc)
-        zip_code = user.get("zip")
+        zip_code = found.get("zip")
         if zip_code is not None and "ZIP" in wanted:
             # Meta's ZIP rule depends on the country (5 digits in the U.S., the sector in the UK).
             try:
@@ -258,7 +266,7 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
                 row["ZIP"] = normalize_and_hash(IdentifierKind.ZIP, zip_code, country=country)
             except InvalidIdentifier as exc:
                 skipped.take("zip", exc)
-        birthday = user.get("birthday")
+        birthday = found.get("birthday")
         if birthday is not None and wanted.intersection(_DOB_KEYS):
             try:
                 parts = normalize_date_of_birth(birthday)

@@ -149,7 +149,7 @@ class ListSyncRun:
                 limits = action.batch_limits(engine.settings) if engine.batching else None
             except Exception:  # each user is refused as the per-event path says
                 return None
-        if limits is None or limits.max_bytes is not None and limits.max_bytes < 2:
+        if limits is None or (limits.max_bytes is not None and limits.max_bytes < 2):
             return None
         extra = message.model_extra or {}
         context = message.context
@@ -205,16 +205,14 @@ class ListSyncRun:
 
     async def _feed(self) -> None:
         try:
-            index = 0
-            for row in self._users:
+            for index, row in enumerate(self._users):
                 while self._held >= self._window:
                     self._room.clear()
                     await self._room.wait()
                 self._held += 1
                 self.peak_held = max(self.peak_held, self._held)
                 self._take(index, row)
-                index += 1
-                if index % _TURN == 0:
+                if index % _TURN == _TURN - 1:
                     await asyncio.sleep(0)
             for action, batch in self._batches.values():
                 if batch.items:
@@ -304,9 +302,7 @@ class ListSyncRun:
         if policy.full(index):
             destination = engine.destination
             record = engine.redactor.value(event_record(event))
-            lifecycle = Lifecycle(
-                destination=destination.name, slug=destination.slug, event=record
-            )
+            lifecycle = Lifecycle(destination=destination.name, slug=destination.slug, event=record)
             item = Item(event, index, lifecycle, keep=True)
         else:
             item = Item(event, index, None, keep=policy.failures)
@@ -314,10 +310,8 @@ class ListSyncRun:
         if action is None:
             self._settle(item)
             return
-        try:
-            self.notes.update(str(text) for text in action.payload_notes(item.payload))
-        except Exception:  # already refused by prepare were it to crash
-            pass
+        # prepare() called payload_notes already: had it crashed, the user would be refused.
+        self.notes.update(str(text) for text in action.payload_notes(item.payload))
         if item.lifecycle is not None:
             item.lifecycle.payload = engine.redactor.value(action.payload_record(item.payload))
             engine._add_notes(item.lifecycle, item.notes)
@@ -337,7 +331,9 @@ class ListSyncRun:
 
     # -- chunks out -----------------------------------------------------------------------
 
-    def _add(self, action: Action[Any, Any], limits: BatchLimits, key: Hashable, item: Item) -> None:
+    def _add(
+        self, action: Action[Any, Any], limits: BatchLimits, key: Hashable, item: Item
+    ) -> None:
         size = size_of(self._engine, item, action, limits)
         if size is None:
             self._settle(item)

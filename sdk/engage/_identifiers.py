@@ -83,6 +83,14 @@ def _read_root(
                     if spec is not None:
                         _offer(spec, inner, found, into)
             continue
+        if type(value) is str:  # the common case, inline: text is usable when not blank
+            kind, rank = spec
+            if kind in found:
+                continue
+            held = into.get(kind)
+            if (held is None or rank < held[0]) and value.strip():
+                into[kind] = (rank, value)
+            continue
         _offer(spec, value, found, into)
 
 
@@ -143,7 +151,7 @@ def identifiers_of(
                 found[kind] = text
     device = context.get("device") if _is_mapping(context) else None
     if _is_mapping(device):
-        value = device.get("advertisingId")
+        value = device.get("advertisingId")  # type: ignore[union-attr]
         if not isinstance(value, _PLAIN):
             value = to_jsonable_python(value)
         if _usable(value):
