@@ -180,19 +180,20 @@ async def _deliver(
     from sdk.delivery._bulk import ListSyncRun
     from sdk.transport._lifecycle import Outcome
 
-    counts = {outcome.value: 0 for outcome in Outcome}
+    by_outcome = dict.fromkeys(Outcome, 0)
     failures: list[str] = []
     async with AsyncDelivery(destination, settings, http=args.http) as delivery:
         run = ListSyncRun(delivery, template, key, rows, record="none")
         try:
             while results := await run.next_results():
                 for result in results:
-                    counts[result.outcome.value] += 1
+                    by_outcome[result.outcome] += 1
                     if result.error is not None and len(failures) < _SHOWN_FAILURES:
                         failures.append(f"{result.message_id}: {result.error.message}")
                 progress.advance(len(results))
         finally:
             await run.aclose()
+    counts = {outcome.value: count for outcome, count in by_outcome.items()}
     return {"counts": counts, "failures": failures, "notes": dict(run.notes.most_common())}
 
 

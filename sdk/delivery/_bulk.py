@@ -73,6 +73,8 @@ class _Plan:
     context: Mapping[str, Any]
     country: str | None
     budget: int
+    #: The action words its own notes (not only the identifiers left out): always asked.
+    own_notes: bool
 
 
 class ListSyncRun:
@@ -105,6 +107,7 @@ class ListSyncRun:
         traits = template.get("traits")
         self._membership = traits.get(key, True) if isinstance(traits, Mapping) else True
         self._policy = RecordPolicy(record)
+        self._every = self._policy.every
         self._in_flight = in_flight
         self._plan = self._decide(template)
         largest = self._plan.limits.max_events if self._plan is not None else 1
@@ -166,6 +169,7 @@ class ListSyncRun:
             context=context,
             country=location_country(context),
             budget=budget,
+            own_notes=type(action).payload_notes is not ListAction.payload_notes,
         )
 
     # -- the caller's side ----------------------------------------------------------------
@@ -251,7 +255,7 @@ class ListSyncRun:
             or not (user_id is None or type(user_id) is str)
             or not (anonymous_id is None or type(anonymous_id) is str)
             or not (user_id or anonymous_id)
-            or self._policy.full(index)
+            or (self._every and index % self._every == 0)
         ):
             self._take_in_full(index, row)
             return
@@ -267,7 +271,7 @@ class ListSyncRun:
         user = ListUser(found, found.get("country") or plan.country)
         try:
             member = action.member(user, plan.target, engine.settings, message_id)
-            notes = action.payload_notes(member)
+            notes = action.payload_notes(member) if member.skipped or plan.own_notes else ()
         except SkipEvent as exc:
             routing = {
                 "decision": "filtered at destination",
