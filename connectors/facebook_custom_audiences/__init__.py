@@ -136,6 +136,8 @@ _KEYS: tuple[tuple[MatchKey, str, IdentifierKind], ...] = (
     ("EXTERN_ID", "user_id", IdentifierKind.EXTERNAL_ID),
 )
 _DOB_KEYS: tuple[MatchKey, ...] = ("DOBY", "DOBM", "DOBD")
+#: The identifiers of ``_KEYS`` that ``user_identifiers`` lists earlier than ``_KEYS`` does.
+_LAST = ("mobile_ad_id", "user_id")
 #: A member's record: Meta schema key -> the normalised (and, but for MADID/EXTERN_ID, hashed)
 #: value.
 Row = dict[str, str]
@@ -190,11 +192,11 @@ class FacebookCustomAudiencesSettings(DestinationSettings):
         return frozenset(self.match_keys)
 
     @cached_property
-    def key_plan(self) -> tuple[tuple[str, str, Callable[[str], str]], ...]:
-        """``(schema key, identifier, normalise-and-hash)`` for each simple key wanted, in
+    def key_plan(self) -> dict[str, tuple[str, Callable[[str], str]]]:
+        """identifier -> ``(schema key, normalise-and-hash)`` for each simple key wanted, in
         ``_KEYS`` order: built once per settings, called once per user."""
         wanted = self.match_keys_set
-        return tuple((key, source, hasher(kind)) for key, source, kind in _KEYS if key in wanted)
+        return {source: (key, hasher(kind)) for key, source, kind in _KEYS if key in wanted}
 
     @field_validator("audience_id")
     @classmethod
@@ -235,12 +237,24 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
         wanted = settings.match_keys_set
         found = user.found
         row: Row = {}
-        for key, source, normalize_and_hash_one in settings.key_plan:
-            value = found.get(source)
-            if value is None:
+        plan = settings.key_plan
+        # The user's identifiers come in user_identifiers' order, which is _KEYS' order but
+        # for the two ids _KEYS puts last (MADID, EXTERN_ID): those are added after the rest.
+        for source, value in found.items():
+            entry = plan.get(source)
+            if entry is None or source in _LAST:
                 continue
             try:
-                row[key] = normalize_and_hash_one(value)
+                row[entry[0]] = entry[1](value)
+            except InvalidIdentifier as exc:
+                skipped.take(source, exc)
+        for source in _LAST:
+            value = found.get(source)
+            entry = plan.get(source)
+            if value is None or entry is None:
+                continue
+            try:
+                row[entry[0]] = entry[1](value)
             except InvalidIdentifier as exc:
                 skipped.take(source, exc)
         phone = found.get("phone")

@@ -338,10 +338,13 @@ class ListSyncRun:
     def _add(
         self, action: Action[Any, Any], limits: BatchLimits, key: Hashable, item: Item
     ) -> None:
-        size = size_of(self._engine, item, action, limits)
-        if size is None:
-            self._settle(item)
-            return
+        size = 0  # without a byte limit, sizes are not counted
+        if limits.max_bytes is not None:
+            counted = size_of(self._engine, item, action, limits)
+            if counted is None:
+                self._settle(item)
+                return
+            size = counted
         entry = self._batches.get(key)
         if entry is None:
             entry = self._batches[key] = (action, Batch(limits))

@@ -143,6 +143,7 @@ def identifiers_of(
         found["user_id"] = user_id
     if anonymous_id:
         found["anonymous_id"] = anonymous_id
+    ids = len(found)
     for root in roots:
         if root and _is_mapping(root):
             best: dict[str, tuple[int, str]] = {}
@@ -156,6 +157,8 @@ def identifiers_of(
             value = to_jsonable_python(value)
         if _usable(value):
             found["mobile_ad_id"] = str(value)
+    if len(found) - ids <= 1:  # the ids and at most one more: already in order
+        return found
     return {kind: found[kind] for kind in _ORDER if kind in found}
 
 
