@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
 import re
 import sys
@@ -159,6 +161,24 @@ class _Progress:
             self._bar.stop()
 
 
+@contextlib.contextmanager
+def _few_collections() -> Iterator[None]:
+    """Fewer cyclic garbage collections while users stream through: the objects a sync makes
+    per user (dicts, strings, members) hold no cycles and are freed by reference counting,
+    while each collection of the oldest generation walks every chunk in flight (a tenth of the
+    run's time, measured). What is alive when the sync starts is frozen out of the walks; the
+    collector's settings are restored after."""
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], 50_000), thresholds[1], max(thresholds[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def _count_lines(path: str) -> int | None:
     try:
         with open(path, "rb") as file:
@@ -224,9 +244,10 @@ def run_sync(args: argparse.Namespace) -> int:
         raise InvalidSettings("users", f"cannot read {args.users}: {exc.strerror}") from None
     try:
         rows = user_rows(source, max_line=args.max_line_bytes)
-        summary = asyncio.run(
-            _deliver(destination, settings, template, audience.key, rows, args, progress)
-        )
+        with _few_collections():
+            summary = asyncio.run(
+                _deliver(destination, settings, template, audience.key, rows, args, progress)
+            )
     finally:
         progress.close()
         if source is not sys.stdin.buffer:

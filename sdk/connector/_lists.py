@@ -141,7 +141,7 @@ class ListUser:
     def of_found(cls, found: Mapping[str, str], context_country: str | None) -> ListUser:
         """The user of identifiers ``found`` (:func:`sdk.engage.user_identifiers`), whose
         event's ``context.location.country`` is ``context_country``."""
-        return cls(found, found.get("country") or context_country)
+        return _new_user(found, found.get("country") or context_country)
 
     def get(self, name: str) -> str | None:
         """The raw value of identifier ``name`` (``email``, ``phone``...), or ``None``."""
@@ -180,6 +180,44 @@ class ListMember(Generic[RecordT]):
     skipped: Mapping[str, str] = field(default_factory=dict)
     #: The event's messageId (what tells one upload apart from another).
     message_id: str = ""
+
+
+# Frozen slots dataclasses set each field through ``object.__setattr__`` in ``__init__``, which
+# costs more than the rest of building a member in a large list sync; these build the same
+# (as frozen) instances by setting the slots directly.
+_object_new = object.__new__
+_set_found, _set_country = (ListUser.__dict__[name].__set__ for name in ("found", "country"))
+(
+    _set_list_id,
+    _set_operation,
+    _set_key,
+    _set_record,
+    _set_skipped,
+    _set_message_id,
+) = (
+    ListMember.__dict__[name].__set__
+    for name in ("list_id", "operation", "key", "record", "skipped", "message_id")
+)
+
+
+def _new_user(found: Mapping[str, str], country: str | None) -> ListUser:
+    user: ListUser = _object_new(ListUser)
+    _set_found(user, found)
+    _set_country(user, country)
+    return user
+
+
+def _new_member(
+    target: ListTarget, record: Any, skipped: Mapping[str, str], message_id: str
+) -> ListMember[Any]:
+    member: ListMember[Any] = _object_new(ListMember)
+    _set_list_id(member, target.list_id)
+    _set_operation(member, target.operation)
+    _set_key(member, target.key)
+    _set_record(member, record)
+    _set_skipped(member, skipped)
+    _set_message_id(member, message_id)
+    return member
 
 
 class Skipped:
@@ -269,14 +307,7 @@ class ListAction(Action[SettingsT, ListMember[RecordT]]):
                 name, rule = next(iter(skipped.rules.items()))
                 raise InvalidIdentifier(name, rule)
             raise InvalidEvent(*self.missing(settings))
-        return ListMember(
-            list_id=target.list_id,
-            operation=target.operation,
-            key=target.key,
-            record=record,
-            skipped=skipped.rules,
-            message_id=message_id,
-        )
+        return _new_member(target, record, skipped.rules, message_id)
 
     def map(self, event: AnyMessage, settings: SettingsT) -> ListMember[RecordT]:
         target = self.target(event, settings)

@@ -28,7 +28,7 @@ from typing import Any
 
 from sdk._errors import DeliveryError, InputError, SkipEvent
 from sdk.connector._destination import Action, BatchLimits
-from sdk.connector._lists import ListAction, ListTarget, ListUser, location_country
+from sdk.connector._lists import ListAction, ListTarget, _new_user, location_country
 from sdk.delivery._attempts import deliver
 from sdk.delivery._batching import Batch, Grouper, Refused, size_of
 from sdk.delivery._engine import Engine, crashed, event_record
@@ -73,6 +73,8 @@ class _Plan:
     context: Mapping[str, Any]
     country: str | None
     budget: int
+    #: The fast path's batch (its users share one list and operation).
+    batch: Hashable
     #: The action words its own notes (not only the identifiers left out): always asked.
     own_notes: bool
 
@@ -169,6 +171,7 @@ class ListSyncRun:
             context=context,
             country=location_country(context),
             budget=budget,
+            batch=("fast", target.list_id, target.operation),
             own_notes=type(action).payload_notes is not ListAction.payload_notes,
         )
 
@@ -268,7 +271,7 @@ class ListSyncRun:
         item.routing = plan.routing
         item.action = action.name
         found = identifiers_of(user_id, anonymous_id, (traits, *plan.roots), plan.context)
-        user = ListUser(found, found.get("country") or plan.country)
+        user = _new_user(found, found.get("country") or plan.country)
         try:
             member = action.member(user, plan.target, engine.settings, message_id)
             notes = action.payload_notes(member) if member.skipped or plan.own_notes else ()
@@ -295,7 +298,7 @@ class ListSyncRun:
             self.notes.update(texts)
             if keep:
                 item.notes.extend(texts)
-        self._add(action, plan.limits, ("fast", plan.target), item)
+        self._add(action, plan.limits, plan.batch, item)
 
     def _take_in_full(self, index: int, row: UserRow) -> None:
         """The per-event path, as :meth:`AsyncDelivery.stream` prepares an event."""
