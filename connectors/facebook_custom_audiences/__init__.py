@@ -138,6 +138,7 @@ _KEYS: tuple[tuple[MatchKey, str, IdentifierKind], ...] = (
 _DOB_KEYS: tuple[MatchKey, ...] = ("DOBY", "DOBM", "DOBD")
 #: The identifiers of ``_KEYS`` that ``user_identifiers`` lists earlier than ``_KEYS`` does.
 _LAST = ("mobile_ad_id", "user_id")
+Hasher = Callable[[str], str]
 #: A member's record: Meta schema key -> the normalised (and, but for MADID/EXTERN_ID, hashed)
 #: value.
 Row = dict[str, str]
@@ -192,11 +193,18 @@ class FacebookCustomAudiencesSettings(DestinationSettings):
         return frozenset(self.match_keys)
 
     @cached_property
-    def key_plan(self) -> dict[str, tuple[str, Callable[[str], str]]]:
-        """identifier -> ``(schema key, normalise-and-hash)`` for each simple key wanted, in
-        ``_KEYS`` order: built once per settings, called once per user."""
+    def key_plan(
+        self,
+    ) -> tuple[dict[str, tuple[str, Hasher]], tuple[tuple[str, str, Hasher], ...]]:
+        """The simple keys wanted, built once per settings and called once per user:
+        identifier -> ``(schema key, normalise-and-hash)`` for those ``user_identifiers``
+        lists in ``_KEYS``' order, and ``(identifier, schema key, normalise-and-hash)`` for the
+        two it lists earlier than ``_KEYS`` does (MADID, EXTERN_ID), added after the rest."""
         wanted = self.match_keys_set
-        return {source: (key, hasher(kind)) for key, source, kind in _KEYS if key in wanted}
+        keys = [(key, source, hasher(kind)) for key, source, kind in _KEYS if key in wanted]
+        in_order = {source: (key, run) for key, source, run in keys if source not in _LAST}
+        last = tuple((source, key, run) for key, source, run in keys if source in _LAST)
+        return in_order, last
 
     @field_validator("audience_id")
     @classmethod
@@ -237,26 +245,23 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
         wanted = settings.match_keys_set
         found = user.found
         row: Row = {}
-        plan = settings.key_plan
-        # The user's identifiers come in user_identifiers' order, which is _KEYS' order but
-        # for the two ids _KEYS puts last (MADID, EXTERN_ID): those are added after the rest.
+        in_order, last = settings.key_plan
+        # The user's identifiers come in user_identifiers' order: _KEYS' order but for the
+        # two ids _KEYS puts last, added after the rest (the row keeps _KEYS' order).
         for source, value in found.items():
-            entry = plan.get(source)
-            if entry is None or source in _LAST:
-                continue
-            try:
-                row[entry[0]] = entry[1](value)
-            except InvalidIdentifier as exc:
-                skipped.take(source, exc)
-        for source in _LAST:
+            entry = in_order.get(source)
+            if entry is not None:
+                try:
+                    row[entry[0]] = entry[1](value)
+                except InvalidIdentifier as exc:
+                    skipped.take(source, exc)
+        for source, key, normalize_and_hash_one in last:
             value = found.get(source)
-            entry = plan.get(source)
-            if value is None or entry is None:
-                continue
-            try:
-                row[entry[0]] = entry[1](value)
-            except InvalidIdentifier as exc:
-                skipped.take(source, exc)
+            if value is not None:
+                try:
+                    row[key] = normalize_and_hash_one(value)
+                except InvalidIdentifier as exc:
+                    skipped.take(source, exc)
         phone = found.get("phone")
         if phone is not None and "PHONE" in wanted:
             try:

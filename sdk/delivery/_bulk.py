@@ -73,6 +73,8 @@ class _Plan:
     context: Mapping[str, Any]
     country: str | None
     budget: int
+    action_name: str
+    settings: Any
     #: The fast path's batch (its users share one list and operation).
     batch: Hashable
     #: The action words its own notes (not only the identifiers left out): always asked.
@@ -110,6 +112,9 @@ class ListSyncRun:
         self._membership = traits.get(key, True) if isinstance(traits, Mapping) else True
         self._policy = RecordPolicy(record)
         self._every = self._policy.every
+        self._keep = self._policy.failures
+        #: The fast path's chunk being filled (a list action without a byte limit).
+        self._chunk: list[Item] = []
         self._in_flight = in_flight
         self._plan = self._decide(template)
         largest = self._plan.limits.max_events if self._plan is not None else 1
@@ -171,6 +176,8 @@ class ListSyncRun:
             context=context,
             country=location_country(context),
             budget=budget,
+            action_name=action.name,
+            settings=engine.settings,
             batch=("fast", target.list_id, target.operation),
             own_notes=type(action).payload_notes is not ListAction.payload_notes,
         )
@@ -217,20 +224,17 @@ class ListSyncRun:
                     self._room.clear()
                     await self._room.wait()
                 self._held += 1
-                self.peak_held = max(self.peak_held, self._held)
+                if self._held > self.peak_held:
+                    self.peak_held = self._held
                 self._take(index, row)
                 if index % _TURN == _TURN - 1:
                     await asyncio.sleep(0)
-            for action, batch in self._batches.values():
-                if batch.items:
-                    await self._launch(action, batch.take())
+            await self._flush_all()
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
             self._source_error = exc
-            for action, batch in self._batches.values():
-                if batch.items:
-                    await self._launch(action, batch.take())
+            await self._flush_all()
         finally:
             self._fed = True
             self._ready.set()
@@ -263,17 +267,20 @@ class ListSyncRun:
             self._take_in_full(index, row)
             return
         engine = self._engine
-        keep = self._policy.failures
+        keep = self._keep
         traits[self._key] = self._membership
         item = Item(self._event(row) if keep else None, index, None, keep=keep)
         message_id = item.message_id = message_ids.next()
         action = plan.action
         item.routing = plan.routing
-        item.action = action.name
-        found = identifiers_of(user_id, anonymous_id, (traits, *plan.roots), plan.context)
+        item.action = plan.action_name
+        properties, context_traits = plan.roots
+        found = identifiers_of(
+            user_id, anonymous_id, (traits, properties, context_traits), plan.context
+        )
         user = _new_user(found, found.get("country") or plan.country)
         try:
-            member = action.member(user, plan.target, engine.settings, message_id)
+            member = action.member(user, plan.target, plan.settings, message_id)
             notes = action.payload_notes(member) if member.skipped or plan.own_notes else ()
         except SkipEvent as exc:
             routing = {
@@ -298,7 +305,14 @@ class ListSyncRun:
             self.notes.update(texts)
             if keep:
                 item.notes.extend(texts)
-        self._add(action, plan.limits, plan.batch, item)
+        if plan.limits.max_bytes is not None:
+            self._add(action, plan.limits, plan.batch, item)
+            return
+        chunk = self._chunk  # counted by users only: no sizes to add up
+        chunk.append(item)
+        if len(chunk) >= plan.limits.max_events:
+            self._chunk = []
+            self._launch_now(action, chunk, batched=len(chunk) > 1)
 
     def _take_in_full(self, index: int, row: UserRow) -> None:
         """The per-event path, as :meth:`AsyncDelivery.stream` prepares an event."""
@@ -363,6 +377,15 @@ class ListSyncRun:
         task = asyncio.create_task(self._send(action, items, batched))
         self._tasks.add(task)
         task.add_done_callback(self._sent)
+
+    async def _flush_all(self) -> None:
+        """Send what is waiting in every chunk (the users are all read, or reading broke)."""
+        if self._chunk and self._plan is not None:
+            chunk, self._chunk = self._chunk, []
+            await self._launch(self._plan.action, chunk)
+        for action, batch in self._batches.values():
+            if batch.items:
+                await self._launch(action, batch.take())
 
     async def _launch(self, action: Action[Any, Any], items: list[Item]) -> None:
         self._launch_now(action, items, batched=len(items) > 1)

@@ -145,7 +145,7 @@ def identifiers_of(
         found["anonymous_id"] = anonymous_id
     ids = len(found)
     for root in roots:
-        if root and _is_mapping(root):
+        if root and (type(root) is dict or isinstance(root, Mapping)):
             best: dict[str, tuple[int, str]] = {}
             _read_root(root, found, best)
             for kind, (_, text) in best.items():
