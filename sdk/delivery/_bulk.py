@@ -34,6 +34,7 @@ from sdk.delivery._batching import Batch, Grouper, Refused, size_of
 from sdk.delivery._engine import Engine, crashed, event_record
 from sdk.delivery._prepare import prepare
 from sdk.delivery._results import DeliveryResult, Item, Record, RecordPolicy
+from sdk.delivery._stream import default_window
 from sdk.engage._identifiers import identifiers_of
 from sdk.engage._personas import reading_membership_once
 from sdk.routing._integrations import route
@@ -117,8 +118,10 @@ class ListSyncRun:
         self._chunk: list[Item] = []
         self._in_flight = in_flight
         self._plan = self._decide(template)
-        largest = self._plan.limits.max_events if self._plan is not None else 1
-        self._window = max(largest, 1) * (in_flight + 2)
+        if self._plan is not None:
+            self._window = self._plan.limits.max_events * (in_flight + 2)
+        else:  # every user prepared in full: as stream() holds them
+            self._window = default_window(engine)
         self._grouper = Grouper(engine)
         self._batches: dict[Hashable, tuple[Action[Any, Any], Batch]] = {}
         self._results: collections.deque[DeliveryResult] = collections.deque()
@@ -221,6 +224,7 @@ class ListSyncRun:
         try:
             for index, row in enumerate(self._users):
                 while self._held >= self._window:
+                    await self._flush_all()  # what waits for company goes now
                     self._room.clear()
                     await self._room.wait()
                 self._held += 1

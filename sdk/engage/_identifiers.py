@@ -151,8 +151,8 @@ def identifiers_of(
             for kind, (_, text) in best.items():
                 found[kind] = text
     device = context.get("device") if _is_mapping(context) else None
-    if _is_mapping(device):
-        value = device.get("advertisingId")  # type: ignore[union-attr]
+    if device is not None and _is_mapping(device):
+        value = device.get("advertisingId")
         if not isinstance(value, _PLAIN):
             value = to_jsonable_python(value)
         if _usable(value):
