@@ -322,3 +322,61 @@ def test_memory_is_bounded_and_no_user_is_lost() -> None:
     assert [r.index for r in results] == list(range(count))
     assert all(r.delivered for r in results)
     assert run.peak_held <= 10_000 * 3
+
+
+def test_destkit_sync_sends_meta_chunks_and_counts_the_notes(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``destkit sync`` end to end over real loopback HTTP: every user in the rows Meta gets,
+    and the identifiers left out counted in the summary."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from sdk.cli import main
+
+    bodies: list[Any] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            bodies.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    users = tmp_path / "users.jsonl"
+    lines = [{"user_id": f"u{i}", "email": f"u{i}@example.com"} for i in range(120)]
+    lines[7]["email"] = "broken"
+    users.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    try:
+        code = main(
+            [
+                "sync", "--destination", "facebook_custom_audiences", "--audience", "Bench",
+                "--users", str(users), "--json", "--http", "httpx",
+                "--setting", "access_token=fb-secret-token", "--setting", "audience_id=1234",
+                "--setting", f"endpoint=http://127.0.0.1:{server.server_address[1]}",
+            ]
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["users"] == 120 and summary["counts"]["delivered"] == 120
+    (note,) = summary["notes"]
+    assert (
+        note.startswith("traits.email: left out of the list upload") and summary["notes"][note] == 1
+    )
+    (body,) = bodies
+    assert body["payload"]["schema"] == ["EMAIL", "EXTERN_ID"]
+    rows = body["payload"]["data"]
+    assert len(rows) == 120 and rows[7] == ["", "u7"]
+    assert sorted(row[1] for row in rows) == sorted(f"u{i}" for i in range(120))
