@@ -23,27 +23,21 @@ from __future__ import annotations
 import asyncio
 import collections
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sdk._errors import DeliveryError, InputError, SkipEvent
 from sdk.connector._destination import Action, BatchLimits
-from sdk.connector._lists import ListAction, ListTarget, _new_user, location_country
+from sdk.connector._lists import _new_user
 from sdk.delivery._attempts import deliver
 from sdk.delivery._batching import Batch, Grouper, Refused, size_of
+from sdk.delivery._bulk_plan import DELIVERED, delivered_result, list_plan
 from sdk.delivery._engine import Engine, crashed, event_record
 from sdk.delivery._prepare import prepare
 from sdk.delivery._results import DeliveryResult, Item, Record, RecordPolicy
 from sdk.delivery._stream import default_window
 from sdk.engage._identifiers import identifiers_of
-from sdk.engage._personas import reading_membership_once
-from sdk.routing._integrations import route
 from sdk.spec._messages import (
-    MAX_MESSAGE_BYTES,
-    Identify,
     message_ids,
-    message_to_json,
-    parse_message,
 )
 from sdk.transport._lifecycle import Lifecycle
 
@@ -54,32 +48,8 @@ __all__ = ["ListSyncRun", "UserRow"]
 #: parser other than orjson: a NaN, a very long integer...).
 UserRow = tuple[str | None, str | None, dict[str, Any], int]
 
-#: Re-serialised, a JSON value grows at most this many times (``1e15`` is written
-#: ``1000000000000000.0``); a line within ``limit / _GROWTH`` bytes cannot make a message
-#: over Segment's limit.
-_GROWTH = 8
 #: Users prepared between two turns of the event loop (requests in flight keep moving).
 _TURN = 500
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """What every user of the sync shares, decided once from the template."""
-
-    action: ListAction[Any, Any]
-    target: ListTarget
-    routing: dict[str, Any]
-    limits: BatchLimits
-    roots: tuple[Any, ...]
-    context: Mapping[str, Any]
-    country: str | None
-    budget: int
-    action_name: str
-    settings: Any
-    #: The fast path's batch (its users share one list and operation).
-    batch: Hashable
-    #: The action words its own notes (not only the identifiers left out): always asked.
-    own_notes: bool
 
 
 class ListSyncRun:
@@ -117,7 +87,7 @@ class ListSyncRun:
         #: The fast path's chunk being filled (a list action without a byte limit).
         self._chunk: list[Item] = []
         self._in_flight = in_flight
-        self._plan = self._decide(template)
+        self._plan = list_plan(engine, template)
         if self._plan is not None:
             self._window = self._plan.limits.max_events * (in_flight + 2)
         else:  # every user prepared in full: as stream() holds them
@@ -141,49 +111,6 @@ class ListSyncRun:
         self.peak_held = 0
 
     # -- the template ---------------------------------------------------------------------
-
-    def _decide(self, template: Mapping[str, Any]) -> _Plan | None:
-        """The shared decisions, or ``None`` when each user must be prepared in full (the
-        template is filtered or refused, or its action is not a plain list action)."""
-        engine = self._engine
-        destination = engine.destination
-        message = parse_message(template)
-        if not isinstance(message, Identify):
-            return None
-        with reading_membership_once(message):
-            decision = route(message.integrations, destination.name)
-            if not decision.delivered:
-                return None
-            action = destination.action_for(message)
-            if not isinstance(action, ListAction) or action.condition is not None:
-                return None
-            try:
-                target = action.target(message, engine.settings)
-                limits = action.batch_limits(engine.settings) if engine.batching else None
-            except Exception:  # each user is refused as the per-event path says
-                return None
-        if limits is None or (limits.max_bytes is not None and limits.max_bytes < 2):
-            return None
-        extra = message.model_extra or {}
-        context = message.context
-        roots = (extra.get("properties"), context.get("traits"))
-        # The template's own bytes (a placeholder user), and room for the ids and timestamp.
-        shared = len(message_to_json(message)) + 256
-        budget = max((MAX_MESSAGE_BYTES - shared) // _GROWTH, 0)
-        return _Plan(
-            action=action,
-            target=target,
-            routing=decision.to_dict(),
-            limits=limits,
-            roots=roots,
-            context=context,
-            country=location_country(context),
-            budget=budget,
-            action_name=action.name,
-            settings=engine.settings,
-            batch=("fast", target.list_id, target.operation),
-            own_notes=type(action).payload_notes is not ListAction.payload_notes,
-        )
 
     # -- the caller's side ----------------------------------------------------------------
 
@@ -408,7 +335,12 @@ class ListSyncRun:
                 self._ready.set()
             raise
         result = self._engine._result
-        self._results.extend(result(item) for item in items)
+        out = self._results
+        for item in items:
+            if item.lifecycle is None and item.outcome is DELIVERED:
+                out.append(delivered_result(item))
+            else:
+                out.append(result(item))
         self._ready.set()
 
     def _settle(self, item: Item) -> None:
