@@ -151,7 +151,8 @@ class ListSyncRun:
         try:
             for index, row in enumerate(self._users):
                 while self._held >= self._window:
-                    await self._flush_all()  # what waits for company goes now
+                    if not self._tasks:  # nothing in flight will make room: send what waits
+                        await self._flush_all()
                     self._room.clear()
                     await self._room.wait()
                 self._held += 1
