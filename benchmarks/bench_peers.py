@@ -243,7 +243,7 @@ ROWS = {
 
 
 def _child(row: str, url: str, arg: str) -> None:
-    """Run one row here and print ``{"events", "seconds", "rss_mb"}``."""
+    """Run one row here and print ``{"events", "seconds", "rss_mb", "cpu_s"}``."""
     sys.path.insert(0, ROOT)
     function: Any = ROWS[row]
     for module in _IMPORTS[row.split("_")[0]]:  # imports are not what is measured
@@ -253,8 +253,13 @@ def _child(row: str, url: str, arg: str) -> None:
     seconds = time.perf_counter() - start
     if isinstance(done, tuple):
         done, seconds = done
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"events": done, "seconds": seconds, "rss_mb": round(rss_mb, 1)}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss_mb = usage.ru_maxrss / 1024
+    # CPU seconds of this process (imports included): steadier than wall time on a busy machine.
+    cpu_s = round(usage.ru_utime + usage.ru_stime, 3)
+    print(
+        json.dumps({"events": done, "seconds": seconds, "rss_mb": round(rss_mb, 1), "cpu_s": cpu_s})
+    )
 
 
 # -- the parent: sink, rounds, table -------------------------------------------------------

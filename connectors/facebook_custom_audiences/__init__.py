@@ -66,7 +66,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any, Literal
 
@@ -96,6 +96,7 @@ from sdk.connector import (
     Skipped,
     check_list_id,
     check_list_map,
+    hasher,
     normalize,
     normalize_and_hash,
     normalize_date_of_birth,
@@ -135,6 +136,9 @@ _KEYS: tuple[tuple[MatchKey, str, IdentifierKind], ...] = (
     ("EXTERN_ID", "user_id", IdentifierKind.EXTERNAL_ID),
 )
 _DOB_KEYS: tuple[MatchKey, ...] = ("DOBY", "DOBM", "DOBD")
+#: The identifiers of ``_KEYS`` that ``user_identifiers`` lists earlier than ``_KEYS`` does.
+_LAST = ("mobile_ad_id", "user_id")
+Hasher = Callable[[str], str]
 #: A member's record: Meta schema key -> the normalised (and, but for MADID/EXTERN_ID, hashed)
 #: value.
 Row = dict[str, str]
@@ -188,6 +192,20 @@ class FacebookCustomAudiencesSettings(DestinationSettings):
         """``match_keys`` as a set, built once per settings rather than once per event."""
         return frozenset(self.match_keys)
 
+    @cached_property
+    def key_plan(
+        self,
+    ) -> tuple[dict[str, tuple[str, Hasher]], tuple[tuple[str, str, Hasher], ...]]:
+        """The simple keys wanted, built once per settings and called once per user:
+        identifier -> ``(schema key, normalise-and-hash)`` for those ``user_identifiers``
+        lists in ``_KEYS``' order, and ``(identifier, schema key, normalise-and-hash)`` for the
+        two it lists earlier than ``_KEYS`` does (MADID, EXTERN_ID), added after the rest."""
+        wanted = self.match_keys_set
+        keys = [(key, source, hasher(kind)) for key, source, kind in _KEYS if key in wanted]
+        in_order = {source: (key, run) for key, source, run in keys if source not in _LAST}
+        last = tuple((source, key, run) for key, source, run in keys if source in _LAST)
+        return in_order, last
+
     @field_validator("audience_id")
     @classmethod
     def _audience_id_digits(cls, value: str | None) -> str | None:
@@ -227,15 +245,24 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
         wanted = settings.match_keys_set
         found = user.found
         row: Row = {}
-        for key, source, kind in _KEYS:
+        in_order, last = settings.key_plan
+        # The user's identifiers come in user_identifiers' order: _KEYS' order but for the
+        # two ids _KEYS puts last, added after the rest (the row keeps _KEYS' order).
+        for source, value in found.items():
+            entry = in_order.get(source)
+            if entry is not None:
+                try:
+                    row[entry[0]] = entry[1](value)
+                except InvalidIdentifier as exc:
+                    skipped.take(source, exc)
+        for source, key, normalize_and_hash_one in last:
             value = found.get(source)
-            if value is None or key not in wanted:
-                continue
-            try:
-                row[key] = normalize_and_hash(kind, value)
-            except InvalidIdentifier as exc:
-                skipped.take(source, exc)
-        phone = user.get("phone")
+            if value is not None:
+                try:
+                    row[key] = normalize_and_hash_one(value)
+                except InvalidIdentifier as exc:
+                    skipped.take(source, exc)
+        phone = found.get("phone")
         if phone is not None and "PHONE" in wanted:
             try:
                 row["PHONE"] = normalize_and_hash(
@@ -247,7 +274,7 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
                 )
             except InvalidIdentifier as exc:
                 skipped.take("phone", exc)
-        zip_code = user.get("zip")
+        zip_code = found.get("zip")
         if zip_code is not None and "ZIP" in wanted:
             # Meta's ZIP rule depends on the country (5 digits in the U.S., the sector in the UK).
             try:
@@ -258,7 +285,7 @@ class SyncAudience(ListAction[FacebookCustomAudiencesSettings, Row]):
                 row["ZIP"] = normalize_and_hash(IdentifierKind.ZIP, zip_code, country=country)
             except InvalidIdentifier as exc:
                 skipped.take("zip", exc)
-        birthday = user.get("birthday")
+        birthday = found.get("birthday")
         if birthday is not None and wanted.intersection(_DOB_KEYS):
             try:
                 parts = normalize_date_of_birth(birthday)

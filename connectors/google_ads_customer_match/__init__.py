@@ -90,6 +90,7 @@ from sdk.connector import (
     check_list_id,
     check_list_map,
     clean_text,
+    hasher,
     is_sha256_hex,
     normalize,
     normalize_and_hash,
@@ -269,6 +270,10 @@ _MISSING = {
 }
 
 
+#: ``normalize_and_hash(EMAIL, value, hashed=True)``, looked up once.
+_hashed_email = hasher(IdentifierKind.EMAIL, hashed=True)
+
+
 class SyncUserList(ListAction[GoogleAdsCustomerMatchSettings, UserData]):
     """Add entering users to the Customer Match list, remove exiting ones (audiences only)."""
 
@@ -311,8 +316,7 @@ class SyncUserList(ListAction[GoogleAdsCustomerMatchSettings, UserData]):
             email, phone = user.get("email"), user.get("phone")
             if email is not None:
                 try:
-                    hashed = normalize_and_hash(IdentifierKind.EMAIL, email, hashed=True)
-                    identifiers.append({"hashedEmail": hashed})
+                    identifiers.append({"hashedEmail": _hashed_email(email)})
                 except InvalidIdentifier as exc:
                     skipped.take("email", exc)
             if phone is not None:

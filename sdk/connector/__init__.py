@@ -27,7 +27,7 @@ from sdk.connector._identifier_fields import (
     normalize_state,
     normalize_zip,
 )
-from sdk.connector._identifier_kinds import IdentifierKind, normalize, normalize_and_hash
+from sdk.connector._identifier_kinds import IdentifierKind, hasher, normalize, normalize_and_hash
 from sdk.connector._identifiers import (
     clean_text,
     is_sha256_hex,
@@ -42,6 +42,7 @@ from sdk.connector._lists import (
     IDENTIFIER_FIELDS,
     ListAction,
     ListMember,
+    ListTarget,
     ListUser,
     Skipped,
     check_list_id,
@@ -88,6 +89,7 @@ __all__ = [
     "IdentifierKind",
     "ListAction",
     "ListMember",
+    "ListTarget",
     "ListUser",
     "SettingField",
     "Skipped",
@@ -101,6 +103,7 @@ __all__ = [
     "clean_text",
     "env_var_name",
     "get_destination",
+    "hasher",
     "is_sha256_hex",
     "list_for_key",
     "load_settings",

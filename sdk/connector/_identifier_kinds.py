@@ -4,6 +4,7 @@ default, and its key in Meta's ``users`` schema; :func:`normalize` and
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,7 +34,7 @@ from sdk.connector._identifiers import (
     sha256_hex,
 )
 
-__all__ = ["IdentifierKind", "normalize", "normalize_and_hash"]
+__all__ = ["IdentifierKind", "hasher", "normalize", "normalize_and_hash"]
 
 
 # --------------------------------------------------------------------------- declarative table
@@ -143,3 +144,26 @@ def normalize_and_hash(
         return value.strip().lower()
     normalised = spec.normalizer(value, **options)
     return sha256_hex(normalised) if do_hash else normalised
+
+
+def hasher(
+    kind: IdentifierKind | str, *, hashed: bool | None = None, **options: Any
+) -> Callable[[str], str]:
+    """``lambda value: normalize_and_hash(kind, value, hashed=hashed, **options)``, with the
+    kind, its normaliser and its options looked up once: what a list connector calls per user
+    in a large sync."""
+    spec = _SPECS[_kind(kind)]
+    normalizer = partial(spec.normalizer, **options) if options else spec.normalizer
+    if not (spec.hashed if hashed is None else hashed):
+        return normalizer
+    sha256 = hashlib.sha256
+
+    def normalize_and_hash_one(value: str) -> str:
+        if isinstance(value, str) and len(value) >= 64 and is_sha256_hex(value.strip()):
+            return value.strip().lower()
+        normalised: str = normalizer(value)
+        if len(normalised) == 64 and is_sha256_hex(normalised):
+            return normalised.lower()
+        return sha256(normalised.encode("utf-8")).hexdigest()
+
+    return normalize_and_hash_one

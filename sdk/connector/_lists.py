@@ -28,11 +28,13 @@ __all__ = [
     "IDENTIFIER_FIELDS",
     "ListAction",
     "ListMember",
+    "ListTarget",
     "ListUser",
     "Skipped",
     "check_list_id",
     "check_list_map",
     "list_for_key",
+    "location_country",
 ]
 
 SettingsT = TypeVar("SettingsT", bound=DestinationSettings)
@@ -133,17 +135,34 @@ class ListUser:
     @classmethod
     def of(cls, event: AnyMessage) -> ListUser:
         """Read the identifiers of ``event``."""
-        found = user_identifiers(event)
-        country = found.get("country")
-        if country is None:
-            location = event.context.get("location")
-            value = location.get("country") if isinstance(location, dict) else None
-            country = value if isinstance(value, str) and value.strip() else None
-        return cls(found, country)
+        return cls.of_found(user_identifiers(event), location_country(event.context))
+
+    @classmethod
+    def of_found(cls, found: Mapping[str, str], context_country: str | None) -> ListUser:
+        """The user of identifiers ``found`` (:func:`sdk.engage.user_identifiers`), whose
+        event's ``context.location.country`` is ``context_country``."""
+        return _new_user(found, found.get("country") or context_country)
 
     def get(self, name: str) -> str | None:
         """The raw value of identifier ``name`` (``email``, ``phone``...), or ``None``."""
         return self.found.get(name)
+
+
+def location_country(context: Mapping[str, Any]) -> str | None:
+    """``context.location.country`` when it is non-blank text, else ``None``."""
+    location = context.get("location")
+    value = location.get("country") if isinstance(location, dict) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+@dataclass(frozen=True, slots=True)
+class ListTarget:
+    """Where a membership event sends its user: the list, add or remove, and the computation
+    key that chose the list. Every user of one list sync shares it."""
+
+    list_id: str
+    operation: Operation
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +180,44 @@ class ListMember(Generic[RecordT]):
     skipped: Mapping[str, str] = field(default_factory=dict)
     #: The event's messageId (what tells one upload apart from another).
     message_id: str = ""
+
+
+# Frozen slots dataclasses set each field through ``object.__setattr__`` in ``__init__``, which
+# costs more than the rest of building a member in a large list sync; these build the same
+# (as frozen) instances by setting the slots directly.
+_object_new = object.__new__
+_set_found, _set_country = (ListUser.__dict__[name].__set__ for name in ("found", "country"))
+(
+    _set_list_id,
+    _set_operation,
+    _set_key,
+    _set_record,
+    _set_skipped,
+    _set_message_id,
+) = (
+    ListMember.__dict__[name].__set__
+    for name in ("list_id", "operation", "key", "record", "skipped", "message_id")
+)
+
+
+def _new_user(found: Mapping[str, str], country: str | None) -> ListUser:
+    user: ListUser = _object_new(ListUser)
+    _set_found(user, found)
+    _set_country(user, country)
+    return user
+
+
+def _new_member(
+    target: ListTarget, record: Any, skipped: Mapping[str, str], message_id: str
+) -> ListMember[Any]:
+    member: ListMember[Any] = _object_new(ListMember)
+    _set_list_id(member, target.list_id)
+    _set_operation(member, target.operation)
+    _set_key(member, target.key)
+    _set_record(member, record)
+    _set_skipped(member, skipped)
+    _set_message_id(member, message_id)
+    return member
 
 
 class Skipped:
@@ -221,7 +278,10 @@ class ListAction(Action[SettingsT, ListMember[RecordT]]):
             default_setting=self.list_setting,
         )
 
-    def map(self, event: AnyMessage, settings: SettingsT) -> ListMember[RecordT]:
+    def target(self, event: AnyMessage, settings: SettingsT) -> ListTarget:
+        """Which list ``event`` goes to and whether it adds or removes its user; raises for an
+        event that is not a membership event, for a journey exit (add-only) and for a key with
+        no list."""
         membership = membership_of(event)
         if membership is None:
             raise InvalidEvent("context.personas", "is required (an Engage membership event)")
@@ -231,21 +291,27 @@ class ListAction(Action[SettingsT, ListMember[RecordT]]):
                 "so a removal or exit is never sent"
             )
         list_id = self.list_for(membership.key, settings)
+        return ListTarget(list_id, "add" if membership.member else "remove", membership.key)
+
+    def member(
+        self, user: ListUser, target: ListTarget, settings: SettingsT, message_id: str
+    ) -> ListMember[RecordT]:
+        """The member ``user`` becomes on ``target``'s list: the vendor's record from
+        :meth:`identifiers` and the identifiers left out. Raises ``InvalidIdentifier`` (the
+        first identifier left out) or ``InvalidEvent`` (:meth:`missing`) when no identifier is
+        usable. Both :meth:`map` and a bulk list sync build members here, so the two agree."""
         skipped = Skipped()
-        record = self.identifiers(ListUser.of(event), settings, skipped)
+        record = self.identifiers(user, settings, skipped)
         if record is None:
             if skipped.rules:
                 name, rule = next(iter(skipped.rules.items()))
                 raise InvalidIdentifier(name, rule)
             raise InvalidEvent(*self.missing(settings))
-        return ListMember(
-            list_id=list_id,
-            operation="add" if membership.member else "remove",
-            key=membership.key,
-            record=record,
-            skipped=skipped.rules,
-            message_id=event.message_id,
-        )
+        return _new_member(target, record, skipped.rules, message_id)
+
+    def map(self, event: AnyMessage, settings: SettingsT) -> ListMember[RecordT]:
+        target = self.target(event, settings)
+        return self.member(ListUser.of(event), target, settings, event.message_id)
 
     def batch_key(self, payload: ListMember[RecordT]) -> Hashable:
         return (payload.list_id, payload.operation)

@@ -11,7 +11,7 @@ from pydantic_core import to_jsonable_python
 
 from sdk.spec._messages import Alias, Group, Identify, Page, Screen, Track
 
-__all__ = ["user_identifiers"]
+__all__ = ["identifiers_of", "user_identifiers"]
 
 
 def _trait_paths(*names: str) -> tuple[tuple[str, ...], ...]:
@@ -83,6 +83,14 @@ def _read_root(
                     if spec is not None:
                         _offer(spec, inner, found, into)
             continue
+        if type(value) is str:  # the common case, inline: text is usable when not blank
+            kind, rank = spec
+            if kind in found:
+                continue
+            held = into.get(kind)
+            if (held is None or rank < held[0]) and value.strip():
+                into[kind] = (rank, value)
+            continue
         _offer(spec, value, found, into)
 
 
@@ -108,11 +116,6 @@ def user_identifiers(message: Track | Identify | Page | Screen | Group | Alias) 
 
     Each root is read once, key by key (no walk over every candidate path, no copy of the
     message)."""
-    found: dict[str, str] = {}
-    if message.user_id:
-        found["user_id"] = message.user_id
-    if message.anonymous_id:
-        found["anonymous_id"] = message.anonymous_id
     context = message.context
     extra = message.model_extra or {}
     roots = (
@@ -122,19 +125,40 @@ def user_identifiers(message: Track | Identify | Page | Screen | Group | Alias) 
         else extra.get("properties"),
         context.get("traits") if _is_mapping(context) else None,
     )
+    return identifiers_of(message.user_id, message.anonymous_id, roots, context)
+
+
+def identifiers_of(
+    user_id: str | None,
+    anonymous_id: str | None,
+    roots: tuple[Any, ...],
+    context: Any,
+) -> dict[str, str]:
+    """:func:`user_identifiers` of a message given by its parts: its ids, the roots traits are
+    read from, in order (event traits, properties, ``context.traits``; ``None`` for an absent
+    one), and its ``context`` (for ``device.advertisingId``). A bulk list sync reads each user
+    through this, with the roots its users share given once."""
+    found: dict[str, str] = {}
+    if user_id:
+        found["user_id"] = user_id
+    if anonymous_id:
+        found["anonymous_id"] = anonymous_id
+    ids = len(found)
     for root in roots:
-        if root and _is_mapping(root):
+        if root and (type(root) is dict or isinstance(root, Mapping)):
             best: dict[str, tuple[int, str]] = {}
             _read_root(root, found, best)
             for kind, (_, text) in best.items():
                 found[kind] = text
     device = context.get("device") if _is_mapping(context) else None
-    if _is_mapping(device):
-        value = device.get("advertisingId")  # type: ignore[union-attr]
+    if device is not None and _is_mapping(device):
+        value = device.get("advertisingId")
         if not isinstance(value, _PLAIN):
             value = to_jsonable_python(value)
         if _usable(value):
             found["mobile_ad_id"] = str(value)
+    if len(found) - ids <= 1:  # the ids and at most one more: already in order
+        return found
     return {kind: found[kind] for kind in _ORDER if kind in found}
 
 
