@@ -165,6 +165,9 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
         if self._loading_started:
             return
         self._loading_started = True
+        if self._sandbox_factory is not None:
+            # Its own process: it starts while sdk is imported here.
+            self._start_sandbox()
         self.run_worker(self._load_domain(), name="load", group="load", exit_on_error=True)
 
     async def on_unmount(self) -> None:
@@ -221,9 +224,7 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
                 self.notify(exc.message, title="--destination", severity="error", timeout=8)
         self._read_settings_file(initial)
         self.domain_ready.set()  # journey mode loads its file now
-        if self._sandbox_factory is not None and "sandbox" in self.destinations:
-            self._start_sandbox()
-        else:
+        if self._sandbox_factory is None:
             self._sandbox_settled.set()
         # The menus are built with their options: no blank "Loading…" entry to choose.
         picker = DestinationPicker(

@@ -13,6 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from sdk import RetryPolicy
+from sdk.testing import Sandbox
 from tester_tui.app import DestkitTester
 
 #: Retries in milliseconds, so fault tests stay fast.
@@ -59,7 +60,11 @@ class FixedSandbox:
 
 
 def make_app(**kwargs: Any) -> DestkitTester:
-    """The app with fast retries and a fixed user; the real in-process sandbox unless given."""
+    """The app with fast retries and a fixed user, on the real sandbox in the test's process
+    unless given (``sdk.testing.Sandbox``: no child process to start per test, and its records
+    keep credentials unmasked for the tests that check what was sent). The tester's own default,
+    the sandbox in a child process, has its tests in ``test_sandbox_process.py``."""
+    kwargs.setdefault("sandbox", Sandbox)
     kwargs.setdefault("retry", FAST_RETRY)
     kwargs.setdefault("user_id", USER)
     kwargs.setdefault("environ", {})
