@@ -63,7 +63,9 @@ if kind == "tester":
 
         async def _loaded(self):
             # The file read and checked by sdk (after the outline), and drawn.
-            await self.file_settled.wait()
+            settled = getattr(self, "file_settled", None)  # before issue 11: loaded at mount
+            if settled is not None:
+                await settled.wait()
             self.call_after_refresh(painted("journey_loaded"))
 
     class Timed(Base):

@@ -23,8 +23,6 @@ import queue
 import subprocess
 import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
@@ -114,6 +112,11 @@ class SandboxProcess:
     # -- the control endpoints -----------------------------------------------------------
 
     def _control(self, method: str, path: str, body: Any = None) -> Any:
+        # Imported here: start() runs on a thread while sdk is imported on another, and two
+        # threads importing the same modules at once is best avoided.
+        import urllib.error
+        import urllib.request
+
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
             f"{self.url}/_sandbox/{path}",
