@@ -165,9 +165,6 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
         if self._loading_started:
             return
         self._loading_started = True
-        if self._sandbox_factory is not None:
-            # Its own process: it starts while sdk is imported here.
-            self._start_sandbox()
         self.run_worker(self._load_domain(), name="load", group="load", exit_on_error=True)
 
     async def on_unmount(self) -> None:
@@ -224,8 +221,8 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
                 self.notify(exc.message, title="--destination", severity="error", timeout=8)
         self._read_settings_file(initial)
         self.domain_ready.set()  # journey mode loads its file now
-        if self._sandbox_factory is None:
-            self._sandbox_settled.set()
+        if self._journey_screen is not None:  # it is on screen: its file first
+            await self._journey_screen.file_settled.wait()
         # The menus are built with their options: no blank "Loading…" entry to choose.
         picker = DestinationPicker(
             [(f"{d.name} ({d.slug})", d.slug) for d in self.destinations.values()],
@@ -256,9 +253,13 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
         self._loaded = True
         if initial is not None:
             await self._choose(initial)
+        # The sandbox's process last: its own import of sdk would take CPU from everything
+        # above on a busy machine, and nothing needs it before the first send.
+        if self._sandbox_factory is not None and "sandbox" in self.destinations:
+            self._start_sandbox()
+        else:
+            self._sandbox_settled.set()
         await self._sandbox_settled.wait()
-        if self._journey_screen is not None:  # journey mode's file, read once sdk was loaded
-            await self._journey_screen.file_settled.wait()
         self.ready.set()
 
     def _read_settings_file(self, initial: str | None) -> None:

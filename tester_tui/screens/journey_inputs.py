@@ -132,20 +132,23 @@ class JourneyInputs(Screen[None]):
 
     async def _load_when_ready(self) -> None:
         """Load the file once ``sdk`` is (its file IO and checks on a thread), then draw."""
-        await self.tester.domain_ready.wait()
-        while True:
-            path = self.file_path
-            file, error = await asyncio.to_thread(_parse_file, path)
-            if path == self.file_path:  # else typed again meanwhile: load that one
-                break
-        self._waiting_for_domain = False
-        if not self.is_mounted:
-            return
-        if self._file_loaded(path, file, error):
-            self.query_one(JourneyTree).focus()
-        self._draw_preview()
-        self._preview_destinations()
-        self._update_send_status()
+        try:
+            await self.tester.domain_ready.wait()
+            while True:
+                path = self.file_path
+                file, error = await asyncio.to_thread(_parse_file, path)
+                if path == self.file_path:  # else typed again meanwhile: load that one
+                    break
+            self._waiting_for_domain = False
+            if not self.is_mounted:
+                return
+            if self._file_loaded(path, file, error):
+                self.query_one(JourneyTree).focus()
+            self._draw_preview()
+            self._preview_destinations()
+            self._update_send_status()
+        finally:
+            self.file_settled.set()  # whatever happened: the tester's loading goes on
 
     def _file_loaded(self, path: str, file: JourneyFile | None, error: str | None) -> bool:
         """Show the file just read (or its one-line error) and the choices it brings."""

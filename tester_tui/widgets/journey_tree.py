@@ -108,6 +108,11 @@ class JourneyTree(Tree[NodeData]):
         outline), they were cut to the width without the vertical scrollbar they now bring."""
         self.call_after_refresh(self._invalidate)
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        """The vertical scrollbar came or went: the labels are cut again to the new width."""
+        if self.is_mounted:
+            self._invalidate()
+
     def load_outline(self, outline: Sequence[JourneyOutline]) -> None:
         """Show a file's outline (read without ``sdk``) until :meth:`load` replaces it: the
         journeys and their top-level steps, marked as loading; choosing them does nothing."""
