@@ -74,7 +74,16 @@ def make_app(**kwargs: Any) -> DestkitTester:
 async def ready(app: DestkitTester, pilot: Pilot[Any]) -> None:
     """Wait until sdk is loaded, the sandbox runs and the payload has settled."""
     await asyncio.wait_for(app.ready.wait(), 10)
-    await until(pilot, lambda: app.send_blocker() is None or app.editor.error is not None)
+    # Settled: sendable, or refused by the payload or by the settings (a destination whose
+    # required settings are empty, such as the webhook's url, until the test fills them in).
+    await until(
+        pilot,
+        lambda: (
+            app.send_blocker() is None
+            or app.editor.error is not None
+            or app.settings_error is not None
+        ),
+    )
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 10) -> None:
