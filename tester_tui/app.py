@@ -223,6 +223,12 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
         self.domain_ready.set()  # journey mode loads its file now
         if self._journey_screen is not None:  # it is on screen: its file first
             await self._journey_screen.file_settled.wait()
+        # The sandbox's process next (after the import here: its own import of sdk would take
+        # CPU from it on a busy machine), then the forms while it starts.
+        if self._sandbox_factory is not None and "sandbox" in self.destinations:
+            self._start_sandbox()
+        else:
+            self._sandbox_settled.set()
         # The menus are built with their options: no blank "Loading…" entry to choose.
         picker = DestinationPicker(
             [(f"{d.name} ({d.slug})", d.slug) for d in self.destinations.values()],
@@ -253,12 +259,6 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
         self._loaded = True
         if initial is not None:
             await self._choose(initial)
-        # The sandbox's process last: its own import of sdk would take CPU from everything
-        # above on a busy machine, and nothing needs it before the first send.
-        if self._sandbox_factory is not None and "sandbox" in self.destinations:
-            self._start_sandbox()
-        else:
-            self._sandbox_settled.set()
         await self._sandbox_settled.wait()
         self.ready.set()
 

@@ -78,6 +78,9 @@ class TesterSandbox(App[int]):
             self._apply_sandbox_endpoint()
         self._sandbox_settled.set()
         self._update_send_state()
+        journey = self._journey_screen
+        if journey is not None and journey.is_mounted:  # its send line waits for it too
+            journey._update_send_status()
 
     def _apply_sandbox_endpoint(self) -> None:
         """Point the sandbox destination at the running sandbox, unless an endpoint is set."""
