@@ -1,8 +1,11 @@
 """The event tester app: choose a destination, an event type and a test user, send, and watch the
 event's lifecycle fill in.
 
-``sdk`` is imported after the first frame is drawn (``_load_domain``), so the window appears at
-Textual's own speed; every piece of domain work is a call into ``sdk``.
+``sdk`` is imported after the first frame is drawn, on a worker thread (``_load_domain``), so
+the window appears at Textual's own speed and stays responsive while it loads; every piece of
+domain work is a call into ``sdk``. With a journey file, journey mode is the first screen drawn:
+it shows the file's outline at once and fills in the rest when ``sdk`` is loaded
+(``domain_ready``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Header, Static, Tab, Tabs
 
 from tester_tui.app_actions import TesterActions
@@ -108,6 +112,8 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
         self.sandbox_url: str | None = None
         self.sandbox_error: str | None = None
         self.ready = asyncio.Event()
+        #: Set once ``sdk`` and the connectors are imported (before the forms are mounted).
+        self.domain_ready = asyncio.Event()
         self._progress_timer: Timer | None = None
         self._journey_screen: JourneyScreen | None = None
         #: One connection pool for every send of the session (see tester_tui.transport).
@@ -139,15 +145,23 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
         yield StableFooter([k.action for k in KEYS], compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#pane-setup").border_title = "Setup"
-        self.query_one("#pane-payload").border_title = "Payload (JSON)"
-        self.query_one("#pane-lifecycle").border_title = "Event lifecycle"
-        self.query_one(PayloadEditor).set_send_state(False, "loading…")
+        main = self.main_screen
+        main.query_one("#pane-setup").border_title = "Setup"
+        main.query_one("#pane-payload").border_title = "Payload (JSON)"
+        main.query_one("#pane-lifecycle").border_title = "Event lifecycle"
+        main.query_one(PayloadEditor).set_send_state(False, "loading…")
         self._apply_layout(self.size.width)
-        # Draw the first frame, then load sdk and the connectors.
-        self.call_after_refresh(self._start_loading)
+        if self.journey_file:
+            # Journey mode is the first screen: it draws the file's outline without sdk, and
+            # starts the loading after its own first frame (an import thread would share the
+            # GIL with the drawing).
+            self.open_journey(self.journey_file)
+        else:
+            # Draw the first frame, then load sdk and the connectors.
+            self.call_after_refresh(self.start_loading)
 
-    def _start_loading(self) -> None:
+    def start_loading(self) -> None:
+        """Load ``sdk``, the connectors and the sandbox (once; after the first frame)."""
         if self._loading_started:
             return
         self._loading_started = True
@@ -158,28 +172,37 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
         self.stop_sandbox()
 
     @property
+    def main_screen(self) -> Screen[Any]:
+        """The tester's own screen (the bottom of the stack), whichever screen is shown: its
+        widgets are found there, never in journey mode's look-alikes."""
+        return self.screen_stack[0]
+
+    @property
     def picker(self) -> DestinationPicker:
-        return self.query_one(DestinationPicker)
+        return self.main_screen.query_one(DestinationPicker)
 
     @property
     def settings_form(self) -> SettingsForm:
-        return self.query_one(SettingsForm)
+        return self.main_screen.query_one(SettingsForm)
 
     @property
     def event_form(self) -> EventForm:
-        return self.query_one(EventForm)
+        return self.main_screen.query_one(EventForm)
 
     @property
     def editor(self) -> PayloadEditor:
-        return self.query_one(PayloadEditor)
+        return self.main_screen.query_one(PayloadEditor)
 
     @property
     def lifecycle_view(self) -> LifecycleView:
-        return self.query_one(LifecycleView)
+        return self.main_screen.query_one(LifecycleView)
 
     # -- loading -----------------------------------------------------------------------------
 
     async def _load_domain(self) -> None:
+        # Importing sdk and the connectors is most of a second of CPU: on a thread, so the UI
+        # loop keeps drawing (journey mode's outline, the loading state) meanwhile.
+        destinations = await asyncio.to_thread(_import_domain)
         import sdk
         from sdk.engage import DEFAULT_SPACE_ID, TestEventType, new_test_user_id
         from tester_tui.session import describe_retry, interactive_retry
@@ -187,7 +210,7 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
         if self.retry is None:
             self.retry = interactive_retry()
         self.editor.set_retry_text(describe_retry(self.retry, interactive=self.interactive_retry))
-        self.destinations = {d.slug: d for d in sdk.all_destinations()}
+        self.destinations = {d.slug: d for d in destinations}
         initial = (
             "sandbox" if "sandbox" in self.destinations else next(iter(self.destinations), None)
         )
@@ -197,6 +220,11 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
             except sdk.InputError as exc:
                 self.notify(exc.message, title="--destination", severity="error", timeout=8)
         self._read_settings_file(initial)
+        self.domain_ready.set()  # journey mode loads its file now
+        if self._journey_screen is not None:  # it is on screen: its file first
+            await self._journey_screen.file_settled.wait()
+        # The sandbox's process next (after the import here: its own import of sdk would take
+        # CPU from it on a busy machine), then the forms while it starts.
         if self._sandbox_factory is not None and "sandbox" in self.destinations:
             self._start_sandbox()
         else:
@@ -214,7 +242,8 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
             user_id=self.initial_user_id or new_test_user_id(),
             id="event-form",
         )
-        setup = self.query_one("#pane-setup")
+        main = self.main_screen
+        setup = main.query_one("#pane-setup")
         await setup.mount_all(
             [
                 Static("Destination", classes="section-title -first"),
@@ -225,13 +254,11 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
                 event_form,
             ]
         )
-        await self.query_one("#setup-loading").remove()
-        self.query_one("#destination").focus()
+        await main.query_one("#setup-loading").remove()
+        main.query_one("#destination").focus()  # on its screen, even under journey mode
         self._loaded = True
         if initial is not None:
             await self._choose(initial)
-        if self.journey_file:
-            self.open_journey(self.journey_file)
         await self._sandbox_settled.wait()
         self.ready.set()
 
@@ -354,6 +381,13 @@ class DestkitTester(TesterDelivery, TesterActions, TesterSandbox, TesterLayout):
             self.editor.set_send_state(True, f"to {self.destination.name}")
         else:
             self.editor.set_send_state(False, f"✗ {blocker}")
+
+
+def _import_domain() -> list[Destination[Any]]:
+    """Import ``sdk`` and every connector (run on a worker thread); the destinations."""
+    import sdk
+
+    return sdk.all_destinations()
 
 
 def run_tester(

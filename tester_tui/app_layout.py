@@ -47,7 +47,7 @@ class TesterLayout(App[int]):
         the focus goes there too (otherwise only when the switch hid the focused widget)."""
         if name not in _PANES:
             return
-        tabs = self.query_one("#pane-tabs", Tabs)
+        tabs = self.screen_stack[0].query_one("#pane-tabs", Tabs)
         target = f"tab-{name}"
         if name == "setup" and self.layout == "medium":
             target = tabs.active  # always shown beside the others: nothing to switch
@@ -57,7 +57,7 @@ class TesterLayout(App[int]):
     def _focus_pane(self, name: str, moved: bool) -> None:
         if not self._loaded or self.screen is not self.screen_stack[0]:
             return  # the forms are not there yet, or another screen has the keys
-        pane = self.query_one(f"#pane-{name}")
+        pane = self.screen_stack[0].query_one(f"#pane-{name}")
         focus_pane(self.screen, pane, _PANE_FOCUS[name], moved=moved)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -68,7 +68,7 @@ class TesterLayout(App[int]):
         if mode == self.layout:
             return
         self.layout = mode
-        tabs = self.query_one("#pane-tabs", Tabs)
+        tabs = self.screen_stack[0].query_one("#pane-tabs", Tabs)
         if mode == "medium":
             if tabs.active in ("", "tab-setup"):
                 tabs.active = "tab-payload"
@@ -80,5 +80,5 @@ class TesterLayout(App[int]):
     def _pane_tab(self, event: Tabs.TabActivated) -> None:
         name = (event.tab.id or "tab-setup").removeprefix("tab-")
         for pane in _PANES:
-            self.query_one(f"#pane-{pane}").set_class(pane == name, "-current")
+            self.screen_stack[0].query_one(f"#pane-{pane}").set_class(pane == name, "-current")
         self.call_after_refresh(self._focus_pane, name, False)

@@ -1,5 +1,6 @@
-"""The event tester's in-process sandbox: started on a thread once ``sdk`` is loaded, its URL
-put in the sandbox destination's endpoint, stopped on exit.
+"""The event tester's built-in sandbox: a child process (:mod:`tester_tui.sandbox_process`)
+started right after the first frame, its URL put in the sandbox destination's endpoint,
+stopped on exit.
 
 A part of :class:`tester_tui.app.DestkitTester` (its base class).
 """
@@ -22,7 +23,7 @@ __all__ = ["SandboxServer", "TesterSandbox", "default_sandbox"]
 
 
 class SandboxServer(Protocol):
-    """What the tester needs of ``sdk.testing._sandbox.Sandbox``."""
+    """What the tester needs of a sandbox (``SandboxProcess``, or ``sdk.testing.Sandbox``)."""
 
     url: str
 
@@ -32,10 +33,10 @@ class SandboxServer(Protocol):
 
 
 def default_sandbox() -> SandboxServer:
-    """The real loopback sandbox (``sdk.testing.Sandbox``)."""
-    from sdk.testing import Sandbox
+    """The real loopback sandbox, in its own process (it never shares the UI's GIL)."""
+    from tester_tui.sandbox_process import SandboxProcess
 
-    return Sandbox()
+    return SandboxProcess()
 
 
 class TesterSandbox(App[int]):
@@ -57,7 +58,7 @@ class TesterSandbox(App[int]):
         self.post_message(SandboxStarted(server.url))
 
     def stop_sandbox(self) -> None:
-        """Stop the in-process sandbox (idempotent)."""
+        """Stop the sandbox (idempotent)."""
         server, self.sandbox = self.sandbox, None
         if server is not None:
             with contextlib.suppress(Exception):  # stopping must never crash the exit
@@ -77,6 +78,9 @@ class TesterSandbox(App[int]):
             self._apply_sandbox_endpoint()
         self._sandbox_settled.set()
         self._update_send_state()
+        journey = self._journey_screen
+        if journey is not None and journey.is_mounted:  # its send line waits for it too
+            journey._update_send_status()
 
     def _apply_sandbox_endpoint(self) -> None:
         """Point the sandbox destination at the running sandbox, unless an endpoint is set."""

@@ -10,17 +10,25 @@ newlines are kept; a carriage return is shown as ``\\r`` (it would overwrite the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sdk import terminal_safe
-
 __all__ = ["safe", "safe_value"]
+
+#: ``sdk.terminal_safe``, imported on first use: importing ``sdk`` costs most of a second, and
+#: the first frame needs none of it (every caller draws a lifecycle, after ``sdk`` is loaded).
+_terminal_safe: Callable[..., str] | None = None
 
 
 def safe(text: str) -> str:
     """``text`` with every control character shown as an escape (``\\x1b``), never sent to
     the terminal as is: the SDK's :func:`sdk.terminal_safe`, keeping tabs and newlines."""
-    return terminal_safe(text, keep_newlines=True)
+    global _terminal_safe
+    if _terminal_safe is None:
+        from sdk import terminal_safe
+
+        _terminal_safe = terminal_safe
+    return _terminal_safe(text, keep_newlines=True)
 
 
 def safe_value(value: Any) -> Any:

@@ -14,6 +14,7 @@ UI only: the file and the user are loaded with ``sdk.load_journey_file`` and
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -62,6 +63,9 @@ if TYPE_CHECKING:
 
 __all__ = ["GENERATED", "OTHER_FILE", "JourneyScreen"]
 
+#: The pane shown first at each width (narrow: Setup, where the step tree and the focus are).
+_FIRST_PANE = {"narrow": "setup", "medium": "path", "wide": "payloads"}
+
 
 class JourneyScreen(JourneyInputs, JourneySending):
     """Preview a test user's path through a journey file, then send the payloads."""
@@ -93,6 +97,10 @@ class JourneyScreen(JourneyInputs, JourneySending):
         self._token = 0
         self._generated_id = ""
         self.user_choice = ""  # the user menu's value (a file path, GENERATED or OTHER_FILE)
+        #: The file load is waiting for sdk (the outline is shown meanwhile).
+        self._waiting_for_domain = False
+        #: Set once the first file load is over (loaded or refused), not just outlined.
+        self.file_settled = asyncio.Event()
 
     @property
     def tester(self) -> DestkitTester:
@@ -101,6 +109,21 @@ class JourneyScreen(JourneyInputs, JourneySending):
     # -- layout ----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        from tester_tui.app import layout_mode
+
+        # The width's classes (see _apply_layout) and the pane shown first, set before the
+        # widgets are mounted: set after, each class change restyles every widget under it.
+        mode = layout_mode(self.app.size.width)
+        for name in ("narrow", "medium", "wide"):
+            if name == mode:
+                self.add_class(f"-{name}", update=False)
+            else:
+                self.remove_class(f"-{name}", update=False)
+        first = _FIRST_PANE[mode]
+
+        def pane_classes(name: str) -> str:
+            return "jpane -current" if name == first else "jpane"
+
         yield Header()
         yield Tabs(
             Tab("Setup", id="jtab-setup"),
@@ -108,9 +131,10 @@ class JourneyScreen(JourneyInputs, JourneySending):
             Tab("Payloads", id="jtab-payloads"),
             Tab("Settings · send", id="jtab-send"),
             id="journey-tabs",
+            active=f"jtab-{first}",
         )
         with Horizontal(id="journey-panes"):
-            with Vertical(id="jpane-setup", classes="jpane -current"):
+            with Vertical(id="jpane-setup", classes=pane_classes("setup")):
                 yield FieldRow(
                     "File",
                     Input(
@@ -147,11 +171,11 @@ class JourneyScreen(JourneyInputs, JourneySending):
                 )
                 yield Static(id="focus-status", classes="jstatus")
                 yield JourneyTree(id="journey-tree")
-            with VerticalScroll(id="jpane-path", classes="jpane"):
+            with VerticalScroll(id="jpane-path", classes=pane_classes("path")):
                 yield JourneyPathView(id="journey-path-text")
-            with Vertical(id="jpane-payloads", classes="jpane"):
+            with Vertical(id="jpane-payloads", classes=pane_classes("payloads")):
                 yield JourneyPayloads(id="journey-payloads")
-            with Vertical(id="jpane-send", classes="jpane"):
+            with Vertical(id="jpane-send", classes=pane_classes("send")):
                 yield JourneySend(id="journey-send")
         yield StableFooter([k.action for k in JOURNEY_KEYS], compact=True)
 
@@ -169,6 +193,7 @@ class JourneyScreen(JourneyInputs, JourneySending):
         self._apply_layout(self.app.size.width)
         self.load_file(self.query_one("#journey-file", Input).value)
         self.call_after_refresh(self._draw_preview)  # "Press f5 to preview" once mounted
+        self.call_after_refresh(self.tester.start_loading)  # sdk, after this first frame
 
     @property
     def palette(self) -> Palette:
@@ -381,5 +406,4 @@ class JourneyScreen(JourneyInputs, JourneySending):
                 tabs.show(f"jtab-{pane}")
         if tabs.active in ("", *(f"jtab-{pane}" for pane in hidden)):
             # Narrow: open on Setup, where the step tree (and the focus) is.
-            first = {"narrow": "setup", "medium": "path", "wide": "payloads"}[mode]
-            tabs.active = f"jtab-{first}"
+            tabs.active = f"jtab-{_FIRST_PANE[mode]}"

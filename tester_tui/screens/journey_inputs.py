@@ -7,10 +7,11 @@ A part of :class:`tester_tui.screens.journey.JourneyScreen` (its base class).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
@@ -32,7 +33,8 @@ from tester_tui.journey_session import (
 from tester_tui.widgets.journey_tree import JourneyTree, NodeData
 
 if TYPE_CHECKING:
-    from sdk import Preview
+    from sdk import JourneyFile, Preview
+    from tester_tui.journey_outline import JourneyOutline
 
 
 __all__ = ["GENERATED", "OTHER_FILE", "JourneyInputs", "PreviewDone", "one_line", "same_path"]
@@ -47,6 +49,18 @@ _PANE_FOCUS = {
     "payloads": "#jp-emissions",
     "send": "#js-destination",
 }
+
+
+def _parse_file(path: str) -> tuple[JourneyFile | None, str | None]:
+    """``sdk.load_journey_file`` of ``path``: the file, or a one-line error."""
+    from sdk import load_journey_file
+
+    if not path:
+        return None, "journey file: give a path (YAML or JSON)"
+    try:
+        return load_journey_file(Path(path).expanduser()), None
+    except Exception as exc:  # InvalidJourney; anything else must not crash the UI
+        return None, one_line(exc)
 
 
 def one_line(exc: BaseException) -> str:
@@ -82,19 +96,66 @@ class JourneyInputs(Screen[None]):
     # -- the journey file ----------------------------------------------------------------------
 
     def load_file(self, path: str) -> bool:
-        """Load (or reload) the journey file at ``path``; a bad one is one line under it."""
-        from sdk import load_journey_file
+        """Load (or reload) the journey file at ``path``; a bad one is one line under it.
 
+        Before ``sdk`` is loaded (journey mode is the first screen), the file's outline is shown
+        at once and the load itself waits for ``sdk`` (:meth:`_load_when_ready`)."""
         path = path.strip()
+        if not self.tester.domain_ready.is_set():
+            self._defer_file(path)
+            return False
+        file, error = _parse_file(path)
+        return self._file_loaded(path, file, error)
+
+    def _defer_file(self, path: str) -> None:
         self.file_path = path
         self._forget_preview()
-        if not path:
-            self.file, self.file_error = None, "journey file: give a path (YAML or JSON)"
-        else:
-            try:
-                self.file, self.file_error = load_journey_file(Path(path).expanduser()), None
-            except Exception as exc:  # InvalidJourney; anything else must not crash the UI
-                self.file, self.file_error = None, one_line(exc)
+        self.file, self.file_error = None, "journey file: loading…"
+        self._status("journey-status", "loading…")
+        if path:
+            self._read_outline(path)
+        if not self._waiting_for_domain:
+            self._waiting_for_domain = True
+            self.run_worker(self._load_when_ready(), group="journey-domain")
+
+    @work(thread=True, exclusive=True, group="journey-outline", exit_on_error=False)
+    def _read_outline(self, path: str) -> None:
+        from tester_tui.journey_outline import read_outline
+
+        outline = read_outline(path)
+        if outline:
+            self.app.call_from_thread(self._show_outline, path, outline)
+
+    def _show_outline(self, path: str, outline: list[JourneyOutline]) -> None:
+        if self.is_mounted and self._waiting_for_domain and path == self.file_path:
+            self.query_one(JourneyTree).load_outline(outline)
+
+    async def _load_when_ready(self) -> None:
+        """Load the file once ``sdk`` is (its file IO and checks on a thread), then draw."""
+        try:
+            await self.tester.domain_ready.wait()
+            while True:
+                path = self.file_path
+                file, error = await asyncio.to_thread(_parse_file, path)
+                if path == self.file_path:  # else typed again meanwhile: load that one
+                    break
+            self._waiting_for_domain = False
+            if not self.is_mounted:
+                return
+            if self._file_loaded(path, file, error):
+                self.query_one(JourneyTree).focus()
+            self._draw_preview()
+            self._preview_destinations()
+            self._update_send_status()
+        finally:
+            self.file_settled.set()  # whatever happened: the tester's loading goes on
+
+    def _file_loaded(self, path: str, file: JourneyFile | None, error: str | None) -> bool:
+        """Show the file just read (or its one-line error) and the choices it brings."""
+        self.file_path = path
+        self._forget_preview()
+        self.file, self.file_error = file, error
+        self.file_settled.set()
         tree = self.query_one(JourneyTree)
         tree.load(self.file)
         journeys = self.query_one("#journey-choice", Select)

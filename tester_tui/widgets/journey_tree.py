@@ -15,6 +15,7 @@ from textual.widgets.tree import TreeNode
 
 if TYPE_CHECKING:
     from sdk import Journey, JourneyFile
+    from tester_tui.journey_outline import JourneyOutline
 
 __all__ = ["JourneyTree", "NodeData"]
 
@@ -99,6 +100,34 @@ class JourneyTree(Tree[NodeData]):
             self._rules(node, journey)
             self._steps(node, journey.name, journey.steps, "steps", statuses)
             node.expand_all()
+        self.cursor_line = 0
+        self._measure_again()
+
+    def _measure_again(self) -> None:
+        """Cut the labels again once the new lines are laid out: loaded over a shorter tree (the
+        outline), they were cut to the width without the vertical scrollbar they now bring."""
+        self.call_after_refresh(self._invalidate)
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        """The vertical scrollbar came or went: the labels are cut again to the new width."""
+        if self.is_mounted:
+            self._invalidate()
+
+    def load_outline(self, outline: Sequence[JourneyOutline]) -> None:
+        """Show a file's outline (read without ``sdk``) until :meth:`load` replaces it: the
+        journeys and their top-level steps, marked as loading; choosing them does nothing."""
+        self.clear()
+        for journey in outline:
+            node = self.root.add(
+                Text.assemble((journey.name, "bold"), (f"  {journey.status} · loading…", _MUTED))
+            )
+            for index, step in enumerate(journey.steps):
+                node.add_leaf(
+                    Text.assemble(
+                        (f"{index + 1}. ", "bold"), (step.label, "bold"), (f"  {step.type}", _MUTED)
+                    )
+                )
+            node.expand()
         self.cursor_line = 0
 
     @staticmethod

@@ -64,6 +64,8 @@ class LifecycleView(Vertical):
         self._tabs_ready = False
         self._pending_tab: str | None = None
         self._drawn: dict[str, tuple[object, ...]] = {}  # what each tab shows now
+        self._texts: dict[str, Text] = {}  # what each line above the tabs shows now
+        self._attempt_lines: list[Text] | None = None  # what the attempts list shows now
 
     def compose(self) -> ComposeResult:
         yield Static(id="lc-summary")
@@ -106,34 +108,48 @@ class LifecycleView(Vertical):
         return palette_of(self.app)
 
     def show(self, lifecycle: Lifecycle | None, *, reset: bool = False) -> None:
-        """Draw ``lifecycle`` (or the empty state); ``reset`` follows the latest attempt again."""
+        """Draw ``lifecycle`` (or the empty state); ``reset`` follows the latest attempt again.
+
+        Only what changed is drawn again: a loopback send reports the same finished lifecycle
+        several times (its last update, then the delivery's end), and each widget updated for
+        nothing costs a layout pass and a repaint."""
         if reset or lifecycle is not self.lifecycle:
             self._chosen_attempt = None
         self.lifecycle = lifecycle
         palette = self.palette
-        self.query_one("#lc-summary", Static).update(summary_text(lifecycle, palette))
-        routing = self.query_one("#lc-routing", Static)
-        routing.update(routing_text(lifecycle, palette))
-        routing.display = bool(lifecycle and lifecycle.routing)
-        notes = self.query_one("#lc-notes", Static)
-        notes.update(notes_text(lifecycle, palette))
-        notes.display = bool(lifecycle and lifecycle.notes)
-        error = self.query_one("#lc-error", Static)
-        error.update(error_text(lifecycle, palette))
-        error.display = bool(lifecycle and lifecycle.error)
+        self._put("#lc-summary", summary_text(lifecycle, palette))
+        self._put(
+            "#lc-routing", routing_text(lifecycle, palette), bool(lifecycle and lifecycle.routing)
+        )
+        self._put("#lc-notes", notes_text(lifecycle, palette), bool(lifecycle and lifecycle.notes))
+        self._put("#lc-error", error_text(lifecycle, palette), bool(lifecycle and lifecycle.error))
         attempts = self.query_one("#lc-attempts", OptionList)
         items = lifecycle.attempts if lifecycle is not None else []
-        attempts.set_options([attempt_line(a, palette) for a in items])
-        attempts.display = bool(items)
+        lines = [attempt_line(a, palette) for a in items]
+        if lines != self._attempt_lines:
+            self._attempt_lines = lines
+            attempts.set_options(lines)
+        if attempts.display != bool(items):
+            attempts.display = bool(items)
         if items:
             index = self._chosen_attempt
             if index is None or index >= len(items):
                 index = len(items) - 1
-            attempts.highlighted = index
+            if attempts.highlighted != index:
+                attempts.highlighted = index
         if lifecycle is not None and not self._tabs_started:
             self._tabs_started = True
             self.run_worker(self._mount_tabs(), group="lifecycle-tabs")
         self._draw_exchange()
+
+    def _put(self, selector: str, text: Text, display: bool | None = None) -> None:
+        """Update the ``Static`` at ``selector`` (and show or hide it), if that changes it."""
+        static = self.query_one(selector, Static)
+        if self._texts.get(selector) != text:
+            self._texts[selector] = text
+            static.update(text)
+        if display is not None and static.display != display:
+            static.display = display
 
     def _selected_attempt(self) -> Attempt | None:
         if self.lifecycle is None or not self.lifecycle.attempts:

@@ -57,6 +57,8 @@ class StableFooter(Footer):
                 binding.action,
                 disabled=not enabled,
                 tooltip=tooltip,
+                # Born with its class: set after mounting, it restyles each key again.
+                classes="-compact" if self.compact else "",
             ).data_bind(compact=Footer.compact)
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             palette = active.get(self.app.COMMAND_PALETTE_BINDING)

@@ -13,6 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from sdk import RetryPolicy
+from sdk.testing import Sandbox
 from tester_tui.app import DestkitTester
 
 #: Retries in milliseconds, so fault tests stay fast.
@@ -59,7 +60,11 @@ class FixedSandbox:
 
 
 def make_app(**kwargs: Any) -> DestkitTester:
-    """The app with fast retries and a fixed user; the real in-process sandbox unless given."""
+    """The app with fast retries and a fixed user, on the real sandbox in the test's process
+    unless given (``sdk.testing.Sandbox``: no child process to start per test, and its records
+    keep credentials unmasked for the tests that check what was sent). The tester's own default,
+    the sandbox in a child process, has its tests in ``test_sandbox_process.py``."""
+    kwargs.setdefault("sandbox", Sandbox)
     kwargs.setdefault("retry", FAST_RETRY)
     kwargs.setdefault("user_id", USER)
     kwargs.setdefault("environ", {})
@@ -69,7 +74,16 @@ def make_app(**kwargs: Any) -> DestkitTester:
 async def ready(app: DestkitTester, pilot: Pilot[Any]) -> None:
     """Wait until sdk is loaded, the sandbox runs and the payload has settled."""
     await asyncio.wait_for(app.ready.wait(), 10)
-    await until(pilot, lambda: app.send_blocker() is None or app.editor.error is not None)
+    # Settled: sendable, or refused by the payload or by the settings (a destination whose
+    # required settings are empty, such as the webhook's url, until the test fills them in).
+    await until(
+        pilot,
+        lambda: (
+            app.send_blocker() is None
+            or app.editor.error is not None
+            or app.settings_error is not None
+        ),
+    )
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 10) -> None:
