@@ -101,7 +101,7 @@ def clean_text(value: object, field: str, *, inner_invisible: bool = False) -> s
 
     Raises :class:`~sdk._errors.InvalidIdentifier` naming ``field`` when it is not a string, is
     empty once stripped, or (unless ``inner_invisible``) still holds an invisible character
-    (format or control: BOM, zero-width space, ZWJ, RTL mark, NUL...) inside.
+    (format or control: BOM, zero-width space, ZWJ, RTL mark, NUL, CR, tab...) inside.
     """
     if not isinstance(value, str):
         raise InvalidIdentifier(field, "must be a string")
@@ -115,7 +115,11 @@ def clean_text(value: object, field: str, *, inner_invisible: bool = False) -> s
             end -= 1
         text = value[start:end]
         if not inner_invisible:
-            hidden = next((ch for ch in text if _invisible(ch)), None)
+            # Inside, a control character is refused even when it is white space (a CR, a
+            # tab): an identifier never holds one, and it would be hashed unseen.
+            hidden = next(
+                (ch for ch in text if unicodedata.category(ch) in _INVISIBLE_CATEGORIES), None
+            )
             if hidden is not None:
                 raise InvalidIdentifier(
                     field, f"contains an invisible character (U+{ord(hidden):04X}) inside"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sdk._errors import InputError, InvalidIdentifier
@@ -688,6 +688,9 @@ _INVISIBLE_CHARS = st.sampled_from([*INVISIBLE, "\u2066", "\u202e", "\x07", "\xa
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+# A control character that is white space (CR) inside, once the ends are stripped: found by
+# this test, it used to be hashed.
+@example(kind="external_id", left="\x1b", right="0\r0", char="\ufeff")
 @given(
     kind=st.sampled_from(["email", "phone", "external_id", "mobile_ad_id"]),
     left=st.text(min_size=1, max_size=20).filter(lambda t: t.strip() != ""),
