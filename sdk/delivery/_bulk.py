@@ -33,7 +33,8 @@ from sdk.delivery._batching import Batch, Grouper, Refused, size_of
 from sdk.delivery._bulk_plan import DELIVERED, delivered_result, list_plan
 from sdk.delivery._engine import Engine, crashed, event_record
 from sdk.delivery._prepare import prepare
-from sdk.delivery._results import DeliveryResult, Item, Record, RecordPolicy
+from sdk.delivery._results import Item, Record, RecordPolicy
+from sdk.delivery._settling import SettlingRun
 from sdk.delivery._stream import default_window
 from sdk.engage._identifiers import identifiers_of
 from sdk.spec._messages import (
@@ -52,7 +53,7 @@ UserRow = tuple[str | None, str | None, dict[str, Any], int]
 _TURN = 500
 
 
-class ListSyncRun:
+class ListSyncRun(SettlingRun):
     """One bulk list sync over ``users`` (:data:`UserRow`), each the identify event
     ``template`` describes (the audience's event for a placeholder user, wire form) with the
     user's ids and traits, and ``traits[key]`` the template's membership.
@@ -75,6 +76,7 @@ class ListSyncRun:
     ) -> None:
         if in_flight < 1:
             raise ValueError(f"in_flight: {in_flight} must be at least 1")
+        super().__init__()
         self._engine = engine
         self._users = users
         self._key = key
@@ -94,56 +96,14 @@ class ListSyncRun:
             self._window = default_window(engine)
         self._grouper = Grouper(engine)
         self._batches: dict[Hashable, tuple[Action[Any, Any], Batch]] = {}
-        self._results: collections.deque[DeliveryResult] = collections.deque()
-        self._ready = asyncio.Event()
-        self._room = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._feeder: asyncio.Task[None] | None = None
-        self._held = 0
-        self._fed = False
-        self._error: BaseException | None = None
-        self._source_error: BaseException | None = None
         #: Identifiers left out, by note (``field: left out of the list upload: rule``).
         self.notes: collections.Counter[str] = collections.Counter()
         #: Users that went through the per-event preparation rather than the fast path.
         self.prepared_in_full = 0
-        #: The most users held at once.
-        self.peak_held = 0
 
     # -- the template ---------------------------------------------------------------------
 
     # -- the caller's side ----------------------------------------------------------------
-
-    async def next_results(self) -> list[DeliveryResult]:
-        """The results settled since the last call: at least one, or ``[]`` when every user
-        has its result. Raises what broke the run (reading the users, a send), after the
-        results settled before it."""
-        if self._feeder is None:
-            self._feeder = asyncio.create_task(self._feed())
-        while not self._results:
-            if self._error is not None:  # a send broke (a test's assertion): at once
-                error, self._error = self._error, None
-                raise error
-            if self._fed and not self._tasks:
-                if self._source_error is not None:  # after what was read has settled
-                    error, self._source_error = self._source_error, None
-                    raise error
-                return []
-            self._ready.clear()
-            await self._ready.wait()
-        results = list(self._results)
-        self._results.clear()
-        self._held -= len(results)
-        self._room.set()
-        return results
-
-    async def aclose(self) -> None:
-        """Stop: cancel what is still reading or sending (a caller that left early)."""
-        pending = [t for t in (self._feeder, *self._tasks) if t is not None and not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
 
     # -- reading users ----------------------------------------------------------------------
 

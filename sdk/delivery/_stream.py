@@ -6,7 +6,6 @@ being pulled and their result being taken by the caller."""
 from __future__ import annotations
 
 import asyncio
-import collections
 from collections.abc import AsyncIterable, Hashable, Iterable
 from typing import Any
 
@@ -15,7 +14,8 @@ from sdk.delivery._attempts import deliver
 from sdk.delivery._batching import Batch, Grouper, Refused, size_of
 from sdk.delivery._engine import Engine, Event, event_record
 from sdk.delivery._prepare import prepare
-from sdk.delivery._results import DeliveryResult, Item, RecordPolicy
+from sdk.delivery._results import Item, RecordPolicy
+from sdk.delivery._settling import SettlingRun
 from sdk.transport._lifecycle import Lifecycle
 
 __all__ = ["StreamRun", "default_window"]
@@ -51,7 +51,7 @@ class _Group:
         self.timer: asyncio.TimerHandle | None = None
 
 
-class StreamRun:
+class StreamRun(SettlingRun):
     """One :meth:`AsyncDelivery.stream` run. :meth:`next_results` returns the results settled
     since the last call (at least one), or ``[]`` at the end."""
 
@@ -68,6 +68,7 @@ class StreamRun:
             raise ValueError(f"window: {window} must be at least 1")
         if linger < 0:
             raise ValueError(f"linger: {linger} must not be negative")
+        super().__init__()
         self._engine = engine
         self._events = events
         self._window = window
@@ -75,54 +76,14 @@ class StreamRun:
         self._linger = linger
         self._grouper = Grouper(engine)
         self._groups: dict[Hashable, _Group] = {}
-        self._results: collections.deque[DeliveryResult] = collections.deque()
-        self._ready = asyncio.Event()
-        self._room = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._feeder: asyncio.Task[None] | None = None
-        self._held = 0  # events pulled whose result the caller has not taken yet
         self._count = 0
-        self._fed = False
-        self._error: BaseException | None = None
-        self._source_error: BaseException | None = None
-        #: The most events ever held at once (never more than ``window``).
-        self.peak_held = 0
 
     # -- the caller's side ----------------------------------------------------------------
 
-    async def next_results(self) -> list[DeliveryResult]:
-        """The results settled since the last call: at least one, or ``[]`` when every event
-        has its result. Raises what broke the run (the source's exception, a test's
-        assertion), after the results settled before it."""
-        if self._feeder is None:
-            self._feeder = asyncio.create_task(self._feed())
-        while not self._results:
-            if self._error is not None:  # a send broke (a test's assertion): at once
-                error, self._error = self._error, None
-                raise error
-            if self._fed and not self._tasks:
-                if self._source_error is not None:  # after what was pulled has settled
-                    error, self._source_error = self._source_error, None
-                    raise error
-                return []
-            self._ready.clear()
-            await self._ready.wait()
-        results = list(self._results)
-        self._results.clear()
-        self._held -= len(results)
-        self._room.set()
-        return results
-
-    async def aclose(self) -> None:
-        """Stop: cancel what is still pulling or sending (a caller that left early)."""
-        pending = [t for t in (self._feeder, *self._tasks) if t is not None and not t.done()]
-        for task in pending:
-            task.cancel()
+    def _stopped(self) -> None:
         for group in self._groups.values():
             if group.timer is not None:
                 group.timer.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
 
     # -- pulling and preparing ------------------------------------------------------------
 
