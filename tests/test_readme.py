@@ -21,7 +21,10 @@ def test_the_readme_has_its_python_examples() -> None:
 
 
 def test_the_connector_example_delivers_and_passes_the_contract_suite() -> None:
-    connector, usage, contract_block = _python_blocks()[:3]
+    blocks = _python_blocks()
+    connector, usage = blocks[:2]
+    [stream_block] = [block for block in blocks if ".stream(" in block]
+    [contract_block] = [block for block in blocks if "ContractTests" in block]
     namespace: dict[str, Any] = {"__name__": "readme_example"}
     exec(compile(connector, "README:connector", "exec", dont_inherit=True), namespace)
 
@@ -32,6 +35,10 @@ def test_the_connector_example_delivers_and_passes_the_contract_suite() -> None:
     assert sent.headers["authorization"] == "Bearer t0k3n"
     assert namespace["lifecycle"].delivered
     assert "t0k3n" not in namespace["lifecycle"].to_json()
+
+    # The stream() example over real loopback HTTP (its carrier is aiohttp, which respx does
+    # not see): every event delivered, nothing printed for a failure.
+    _stream_example(stream_block, namespace)
 
     # The contract example, with the connector defined above standing in for `my_connector`.
     code = contract_block.replace("from my_connector import destination\n", "")
@@ -85,3 +92,23 @@ def test_the_journey_walk_through_shows_what_the_preview_prints(
         assert "delivered (200 OK)" in out
         assert any(r.path == "/hooks/journeys" for r in server.requests)
         assert any(r.path == "/v1/batch" for r in server.requests)
+
+
+def _stream_example(block: str, namespace: dict[str, Any]) -> None:
+    import asyncio
+    import contextlib
+    import io
+
+    from sdk.testing import Sandbox
+
+    events = [{"type": "track", "event": "Signed Up", "userId": f"u{i}"} for i in range(5)]
+    with Sandbox() as sandbox:
+        code = block.replace("https://example.com/hook", f"{sandbox.url}/hook")
+        assert code != block
+        exec(compile(code, "README:stream", "exec", dont_inherit=True), namespace)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            asyncio.run(namespace["deliver_all"](events))
+        sent = [event for request in sandbox.requests for event in request.json]
+        assert [event["userId"] for event in sent] == [f"u{i}" for i in range(5)]  # one batch
+    assert printed.getvalue() == ""
