@@ -96,20 +96,18 @@ from sdk.mapping import (
     preview_payload,
 )
 from sdk.routing._integrations import RoutingDecision, route
+from sdk.spec._batch import BatchParseResult, MessageError, parse_batch
 from sdk.spec._messages import (
     MAX_BATCH_BYTES,
     MAX_MESSAGE_BYTES,
     Alias,
-    BatchParseResult,
     Group,
     Identify,
     Message,
-    MessageError,
     Page,
     Screen,
     Track,
     message_to_json,
-    parse_batch,
     parse_message,
 )
 from sdk.transport._http import DestinationHTTP, Response

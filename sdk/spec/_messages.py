@@ -13,8 +13,7 @@ import itertools
 import json
 import operator
 import os
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -36,16 +35,13 @@ __all__ = [
     "MAX_BATCH_BYTES",
     "MAX_MESSAGE_BYTES",
     "Alias",
-    "BatchParseResult",
     "Group",
     "Identify",
     "Message",
-    "MessageError",
     "Page",
     "Screen",
     "Track",
     "message_to_json",
-    "parse_batch",
     "parse_message",
     "parse_message_json",
 ]
@@ -268,7 +264,6 @@ def invalid_event_from(error: ValidationError, prefix: str = "") -> InvalidEvent
 #: JSON text longer than this is refused before it is parsed (whitespace may pad a document a
 #: little, not by megabytes): a message, and a batch.
 MAX_MESSAGE_TEXT = 1024 * 1024
-MAX_BATCH_TEXT = 8 * MAX_BATCH_BYTES
 
 
 def _load_json(text: str | bytes | bytearray, field: str, limit: int) -> Any:
@@ -363,63 +358,3 @@ def _refuse_unwritable_input(data: Mapping[str, Any]) -> None:
         raise InvalidEvent(problem.where or "message", problem.rule) from None
     except RecursionError:
         return
-
-
-@dataclass(frozen=True)
-class MessageError:
-    """One bad message in a batch: where it was and what is wrong with it."""
-
-    index: int
-    error: InvalidEvent | PayloadTooLarge
-
-    def __str__(self) -> str:
-        return f"batch[{self.index}].{self.error.message}"
-
-
-@dataclass
-class BatchParseResult:
-    """The good messages of a batch, and every bad one with its index."""
-
-    messages: list[Track | Identify | Page | Screen | Group | Alias] = field(default_factory=list)
-    errors: list[MessageError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when every message was valid."""
-        return not self.errors
-
-
-_BATCH_RULE = 'must be a message, a list of messages or a {"batch": [...]} object'
-
-
-def parse_batch(document: Mapping[str, Any] | Iterable[Any] | str | bytes) -> BatchParseResult:
-    """Parse one message, a list of messages or a ``{"batch": [...]}`` document (as Python
-    objects or JSON text). Anything else (``None``, a number, a JSON string...) is refused with
-    one ``InvalidEvent`` naming ``batch``.
-
-    Bad messages are reported with their index; good ones are kept, never dropped because a
-    neighbour was bad.
-    """
-    if isinstance(document, (str, bytes, bytearray)):
-        document = _load_json(document, "batch", MAX_BATCH_TEXT)
-    items: list[Any]
-    if isinstance(document, Mapping):
-        if "batch" in document:
-            if not isinstance(document["batch"], list):
-                raise InvalidEvent("batch", "must be a list of messages")
-            items = document["batch"]
-        else:
-            items = [document]
-    elif isinstance(document, Iterable) and not isinstance(document, (str, bytes, bytearray)):
-        items = list(document)
-    else:  # None, a number, a string (never iterated character by character)...
-        raise InvalidEvent("batch", _BATCH_RULE)
-    result = BatchParseResult()
-    for index, item in enumerate(items):
-        try:
-            if not isinstance(item, Mapping):  # JSON text inside a batch is not a message
-                raise InvalidEvent("message", "must be a JSON object")
-            result.messages.append(parse_message(item))
-        except (InvalidEvent, PayloadTooLarge) as exc:
-            result.errors.append(MessageError(index, exc))
-    return result
