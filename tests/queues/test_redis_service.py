@@ -3,6 +3,7 @@ lost Redis connection answers 503 with Retry-After (never a 200 for an unstored 
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +35,15 @@ async def test_serve_with_redis_delivers_in_process(
                 )
                 assert answer.status_code == 200
                 assert await until(lambda: len(delivered(sandbox)) == 30, 10)
-                metrics = (await client.get(f"http://{host}:{port}/metrics")).text
-                assert 'destkit_delivered_total{destination="Sandbox"} 30.0' in metrics
+                # The sandbox has answered; the worker counts the deliveries when it has
+                # settled the batch, a moment later.
+                counted = 'destkit_delivered_total{destination="Sandbox"} 30.0'
+                for _ in range(200):
+                    metrics = (await client.get(f"http://{host}:{port}/metrics")).text
+                    if counted in metrics:
+                        break
+                    await asyncio.sleep(0.05)
+                assert counted in metrics
         finally:
             await service.stop()
     assert [m["messageId"] for m in delivered(sandbox)] == [f"m{i}" for i in range(30)]
