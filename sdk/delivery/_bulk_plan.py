@@ -27,7 +27,7 @@ DELIVERED = Outcome.DELIVERED
 _new = object.__new__
 _result_slots = tuple(
     DeliveryResult.__dict__[name].__set__
-    for name in ("index", "message_id", "outcome", "error", "attempts", "lifecycle")
+    for name in ("index", "message_id", "outcome", "error", "attempts", "lifecycle", "reason")
 )
 
 
@@ -35,13 +35,14 @@ def delivered_result(item: Item) -> DeliveryResult:
     """``engine._result(item)`` for a user delivered without a record, built without the
     frozen dataclass ``__init__`` (one ``object.__setattr__`` per field): the same instance."""
     result: DeliveryResult = _new(DeliveryResult)
-    index, message_id, outcome, error, attempts, lifecycle = _result_slots
+    index, message_id, outcome, error, attempts, lifecycle, reason = _result_slots
     index(result, item.index)
     message_id(result, item.message_id)
     outcome(result, item.outcome)
     error(result, item.error)
     attempts(result, item.tries)
     lifecycle(result, None)
+    reason(result, None)
     return result
 
 

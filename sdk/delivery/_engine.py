@@ -153,8 +153,11 @@ class Engine(Generic[SettingsT]):
         lifecycle = item.lifecycle
         if lifecycle is None and item.keep and item.outcome in _FAILED:
             lifecycle = self._late_record(item)
+        reason = None
+        if item.outcome is Outcome.FILTERED and item.routing is not None:
+            reason = str(item.routing.get("reason") or "filtered")
         return DeliveryResult(
-            item.index, item.message_id, item.outcome, item.error, item.tries, lifecycle
+            item.index, item.message_id, item.outcome, item.error, item.tries, lifecycle, reason
         )
 
     def _late_record(self, item: Item) -> Lifecycle:

@@ -55,7 +55,9 @@ class DeliveryResult:
     ``index`` is the event's position in the input; ``message_id`` its ``messageId`` (``None``
     when the event was refused before one could be read); ``attempts`` the tries it took
     (0 when it never reached the network); ``error`` already redacted. ``lifecycle`` is the
-    full record when the stream's ``record`` policy asked for it, else ``None``.
+    full record when the stream's ``record`` policy asked for it, else ``None``. ``reason`` says
+    why a filtered event was not sent (the integrations object, no subscribing action, an
+    action's skip), else ``None``.
     """
 
     index: int
@@ -64,6 +66,7 @@ class DeliveryResult:
     error: ErrorInfo | None
     attempts: int
     lifecycle: Lifecycle | None = None
+    reason: str | None = None
 
     def __init__(
         self,
@@ -73,6 +76,7 @@ class DeliveryResult:
         error: ErrorInfo | None,
         attempts: int,
         lifecycle: Lifecycle | None = None,
+        reason: str | None = None,
     ) -> None:
         # One is made per event: the slots are filled through their descriptors, a third of
         # the cost of the generated frozen ``__init__`` (still frozen afterwards).
@@ -82,6 +86,7 @@ class DeliveryResult:
         _set_error(self, error)
         _set_attempts(self, attempts)
         _set_lifecycle(self, lifecycle)
+        _set_reason(self, reason)
 
     @property
     def delivered(self) -> bool:
@@ -97,13 +102,22 @@ class DeliveryResult:
             "delivered": self.delivered,
             "error": None if self.error is None else self.error.to_dict(),
             "attempts": self.attempts,
+            "reason": self.reason,
             "lifecycle": None if self.lifecycle is None else self.lifecycle.to_dict(),
         }
 
 
-_set_index, _set_message_id, _set_outcome, _set_error, _set_attempts, _set_lifecycle = (
+(
+    _set_index,
+    _set_message_id,
+    _set_outcome,
+    _set_error,
+    _set_attempts,
+    _set_lifecycle,
+    _set_reason,
+) = (
     DeliveryResult.__dict__[name].__set__
-    for name in ("index", "message_id", "outcome", "error", "attempts", "lifecycle")
+    for name in ("index", "message_id", "outcome", "error", "attempts", "lifecycle", "reason")
 )
 
 

@@ -45,19 +45,9 @@ async def deliver_batch(delivery: AsyncDelivery[Any], bodies: list[bytes]) -> li
         return []
     events = [orjson.loads(body) for body in bodies]
     verdicts: list[Verdict | None] = [None] * len(bodies)
-    filtered: list[int] = []
     # The whole claimed batch is one window and nothing lingers: every event is in hand.
     async for result in delivery.stream(events, window=len(events), record="failures", linger=0.0):
-        if result.outcome is Outcome.FILTERED:
-            filtered.append(result.index)
-        else:
-            verdicts[result.index] = _of_result(result)
-    if filtered:
-        # The compact result of a filtered event has no reason; filtering is decided before
-        # any request, so the full path is run for those events alone to read it.
-        lifecycles = await delivery.send_many([orjson.loads(bodies[i]) for i in filtered])
-        for index, lifecycle in zip(filtered, lifecycles, strict=True):
-            verdicts[index] = _verdict(lifecycle)
+        verdicts[result.index] = _of_result(result)
     missing = [i for i, verdict in enumerate(verdicts) if verdict is None]
     if missing:  # the engine yields one result per event: a bug if not, and never a loss
         raise RuntimeError(f"the engine gave no result for {len(missing)} of the batch's events")
@@ -67,6 +57,8 @@ async def deliver_batch(delivery: AsyncDelivery[Any], bodies: list[bytes]) -> li
 def _of_result(result: DeliveryResult) -> Verdict:
     if result.outcome is Outcome.DELIVERED:
         return _DELIVERED
+    if result.outcome is Outcome.FILTERED:
+        return _filtered(result.reason or "filtered")
     if result.lifecycle is not None:
         return _verdict(result.lifecycle)
     error = result.error  # a failure is always recorded in full with record="failures"
@@ -82,10 +74,7 @@ def _verdict(lifecycle: Lifecycle) -> Verdict:
     if outcome is Outcome.DELIVERED:
         return _DELIVERED
     if outcome is Outcome.FILTERED:
-        reason = str((lifecycle.routing or {}).get("reason") or "filtered")
-        # Counted per reason (a status row, a metric label): the quoted event name the engine
-        # adds ('... subscribes to track "Clicked"') would make one per event name, so it goes.
-        return Verdict("filtered", reason.split(' "', 1)[0][:120])
+        return _filtered(str((lifecycle.routing or {}).get("reason") or "filtered"))
     error = lifecycle.error
     detail = f"{error.cls}: {error.message}" if error is not None else str(outcome.value)
     if outcome is Outcome.FAILED_RETRYABLE or (error is not None and error.retryable):
@@ -96,3 +85,9 @@ def _verdict(lifecycle: Lifecycle) -> Verdict:
             retry_after = parse_retry_after(headers.get("retry-after"))
         return Verdict("retry", detail, retry_after)
     return Verdict("dead", detail)
+
+
+def _filtered(reason: str) -> Verdict:
+    # Counted per reason (a status row, a metric label): the quoted event name the engine adds
+    # ('... subscribes to track "Clicked"') would make one per event name, so it goes.
+    return Verdict("filtered", reason.split(' "', 1)[0][:120])

@@ -138,6 +138,22 @@ async def test_failures_get_a_full_record_by_default() -> None:
     assert "JSON object" in not_object.error.message
 
 
+async def test_a_filtered_result_says_why_without_a_record() -> None:
+    events = [
+        _event(0),
+        {**_event(1), "integrations": {"Streamed": False}},  # the integrations object
+        {"type": "identify", "userId": "u2", "messageId": "m2"},  # no action subscribes
+    ]
+    async with AsyncDelivery(_destination(), transport=Sink()) as delivery:
+        results = {r.index: r async for r in delivery.stream(events)}
+    assert results[0].delivered and results[0].reason is None
+    off, unsubscribed = results[1], results[2]
+    assert off.outcome is Outcome.FILTERED and off.lifecycle is None and off.attempts == 0
+    assert off.reason is not None and "Streamed" in off.reason
+    assert unsubscribed.reason == "no action of Streamed subscribes to identify"
+    assert unsubscribed.to_dict()["reason"] == unsubscribed.reason
+
+
 @pytest.mark.parametrize(
     ("record", "recorded"),
     [("all", [0, 1, 2, 3, 4, 5]), ("none", []), (2, [0, 2, 4, 5]), ("failures", [5])],

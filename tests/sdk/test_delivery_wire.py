@@ -167,7 +167,9 @@ def test_delivery_result_is_still_a_frozen_dataclass() -> None:
         "error",
         "attempts",
         "lifecycle",
+        "reason",
     ]
+    assert result.reason is None
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.index = 4  # type: ignore[misc]
     assert hash(result) == hash(DeliveryResult(3, "m", Outcome.DELIVERED, None, 1))
