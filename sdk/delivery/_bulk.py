@@ -28,10 +28,9 @@ from typing import Any
 from sdk._errors import DeliveryError, InputError, SkipEvent
 from sdk.connector._destination import Action, BatchLimits
 from sdk.connector._lists import _new_user
-from sdk.delivery._attempts import deliver
 from sdk.delivery._batching import Batch, Grouper, Refused, size_of
-from sdk.delivery._bulk_plan import DELIVERED, delivered_result, list_plan
-from sdk.delivery._engine import Engine, crashed, event_record
+from sdk.delivery._bulk_plan import list_plan
+from sdk.delivery._engine import Engine, crashed
 from sdk.delivery._prepare import prepare
 from sdk.delivery._results import Item, Record, RecordPolicy
 from sdk.delivery._settling import SettlingRun
@@ -40,7 +39,6 @@ from sdk.engage._identifiers import identifiers_of
 from sdk.spec._messages import (
     message_ids,
 )
-from sdk.transport._lifecycle import Lifecycle
 
 __all__ = ["ListSyncRun", "UserRow"]
 
@@ -76,8 +74,7 @@ class ListSyncRun(SettlingRun):
     ) -> None:
         if in_flight < 1:
             raise ValueError(f"in_flight: {in_flight} must be at least 1")
-        super().__init__()
-        self._engine = engine
+        super().__init__(engine)
         self._users = users
         self._key = key
         self._base = {name: value for name, value in template.items() if name != "messageId"}
@@ -100,10 +97,6 @@ class ListSyncRun(SettlingRun):
         self.notes: collections.Counter[str] = collections.Counter()
         #: Users that went through the per-event preparation rather than the fast path.
         self.prepared_in_full = 0
-
-    # -- the template ---------------------------------------------------------------------
-
-    # -- the caller's side ----------------------------------------------------------------
 
     # -- reading users ----------------------------------------------------------------------
 
@@ -175,12 +168,7 @@ class ListSyncRun(SettlingRun):
             member = action.member(user, plan.target, plan.settings, message_id)
             notes = action.payload_notes(member) if member.skipped or plan.own_notes else ()
         except SkipEvent as exc:
-            routing = {
-                "decision": "filtered at destination",
-                "delivered": False,
-                "reason": f"{action.name}: {exc.message}",
-            }
-            engine._filter(item, routing)
+            engine._filter_at_destination(item, f"{action.name}: {exc.message}")
             self._settle(item)
             return
         except (InputError, DeliveryError) as exc:
@@ -204,7 +192,7 @@ class ListSyncRun(SettlingRun):
         chunk.append(item)
         if len(chunk) >= plan.limits.max_events:
             self._chunk = []
-            self._launch_now(action, chunk, batched=len(chunk) > 1)
+            self._launch(action, chunk, batched=len(chunk) > 1)
 
     def _take_in_full(self, index: int, row: UserRow) -> None:
         """The per-event path, as :meth:`AsyncDelivery.stream` prepares an event."""
@@ -213,10 +201,7 @@ class ListSyncRun(SettlingRun):
         event = self._event(row)
         policy = self._policy
         if policy.full(index):
-            destination = engine.destination
-            record = engine.redactor.value(event_record(event))
-            lifecycle = Lifecycle(destination=destination.name, slug=destination.slug, event=record)
-            item = Item(event, index, lifecycle, keep=True)
+            item = self._recorded_item(event, index)
         else:
             item = Item(event, index, None, keep=policy.failures)
         action = prepare(engine, item)
@@ -226,15 +211,13 @@ class ListSyncRun(SettlingRun):
         # prepare() called payload_notes already: had it crashed, the user would be refused.
         self.notes.update(str(text) for text in action.payload_notes(item.payload))
         if item.lifecycle is not None:
-            item.lifecycle.payload = engine.redactor.value(action.payload_record(item.payload))
-            engine._add_notes(item.lifecycle, item.notes)
-            engine._notify(item.lifecycle)
+            self._record_payload(action, item)
         limits = self._grouper.limits(action, item)
         if isinstance(limits, Refused):
             self._settle(item)
             return
         if limits is None:
-            self._launch_now(action, [item], batched=False)
+            self._launch(action, [item], batched=False)
             return
         key = self._grouper.key(action, item, True)
         if isinstance(key, Refused):
@@ -260,50 +243,20 @@ class ListSyncRun(SettlingRun):
         batch = entry[1]
         done = batch.add(item, size)
         if done is not None:
-            self._launch_now(action, done, batched=len(done) > 1)
+            self._launch(action, done, batched=len(done) > 1)
         if batch.full:
             items = batch.take()
-            self._launch_now(action, items, batched=len(items) > 1)
-
-    def _launch_now(self, action: Action[Any, Any], items: list[Item], *, batched: bool) -> None:
-        task = asyncio.create_task(self._send(action, items, batched))
-        self._tasks.add(task)
-        task.add_done_callback(self._sent)
+            self._launch(action, items, batched=len(items) > 1)
 
     async def _flush_all(self) -> None:
         """Send what is waiting in every chunk (the users are all read, or reading broke)."""
         if self._chunk and self._plan is not None:
             chunk, self._chunk = self._chunk, []
-            await self._launch(self._plan.action, chunk)
+            await self._launch_and_yield(self._plan.action, chunk)
         for action, batch in self._batches.values():
             if batch.items:
-                await self._launch(action, batch.take())
+                await self._launch_and_yield(action, batch.take())
 
-    async def _launch(self, action: Action[Any, Any], items: list[Item]) -> None:
-        self._launch_now(action, items, batched=len(items) > 1)
+    async def _launch_and_yield(self, action: Action[Any, Any], items: list[Item]) -> None:
+        self._launch(action, items, batched=len(items) > 1)
         await asyncio.sleep(0)
-
-    def _sent(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self._ready.set()
-
-    async def _send(self, action: Action[Any, Any], items: list[Item], batched: bool) -> None:
-        try:
-            await deliver(self._engine, action, items, batched=batched)
-        except BaseException as exc:
-            if not isinstance(exc, asyncio.CancelledError):
-                self._error = exc
-                self._ready.set()
-            raise
-        result = self._engine._result
-        out = self._results
-        for item in items:
-            if item.lifecycle is None and item.outcome is DELIVERED:
-                out.append(delivered_result(item))
-            else:
-                out.append(result(item))
-        self._ready.set()
-
-    def _settle(self, item: Item) -> None:
-        self._results.append(self._engine._result(item))
-        self._ready.set()

@@ -1,5 +1,5 @@
 """A bulk list sync's shared decisions (:class:`ListPlan`, from the audience's template event,
-validated and routed through the normal path) and the compact result of a delivered user."""
+validated and routed through the normal path)."""
 
 from __future__ import annotations
 
@@ -10,40 +10,16 @@ from typing import Any
 from sdk.connector._destination import BatchLimits
 from sdk.connector._lists import ListAction, ListTarget, location_country
 from sdk.delivery._engine import Engine
-from sdk.delivery._results import DeliveryResult, Item
 from sdk.engage._personas import reading_membership_once
 from sdk.routing._integrations import route
 from sdk.spec._messages import MAX_MESSAGE_BYTES, Identify, message_to_json, parse_message
-from sdk.transport._lifecycle import Outcome
 
-__all__ = ["DELIVERED", "ListPlan", "delivered_result", "list_plan"]
+__all__ = ["ListPlan", "list_plan"]
 
 #: Re-serialised, a JSON value grows at most this many times (``1e15`` is written
 #: ``1000000000000000.0``); a line within ``limit / _GROWTH`` bytes cannot make a message
 #: over Segment's limit.
 _GROWTH = 8
-
-DELIVERED = Outcome.DELIVERED
-_new = object.__new__
-_result_slots = tuple(
-    DeliveryResult.__dict__[name].__set__
-    for name in ("index", "message_id", "outcome", "error", "attempts", "lifecycle", "reason")
-)
-
-
-def delivered_result(item: Item) -> DeliveryResult:
-    """``engine._result(item)`` for a user delivered without a record, built without the
-    frozen dataclass ``__init__`` (one ``object.__setattr__`` per field): the same instance."""
-    result: DeliveryResult = _new(DeliveryResult)
-    index, message_id, outcome, error, attempts, lifecycle, reason = _result_slots
-    index(result, item.index)
-    message_id(result, item.message_id)
-    outcome(result, item.outcome)
-    error(result, item.error)
-    attempts(result, item.tries)
-    lifecycle(result, None)
-    reason(result, None)
-    return result
 
 
 @dataclass(frozen=True, slots=True)

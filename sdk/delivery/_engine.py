@@ -148,6 +148,12 @@ class Engine(Generic[SettingsT]):
             item.lifecycle.finish(Outcome.FILTERED)
             self._notify(item.lifecycle)
 
+    def _filter_at_destination(self, item: Item, reason: str) -> None:
+        """Filter ``item`` for a reason of the destination's own (no action takes it, an
+        action skips it), as the delivery overview words it."""
+        routing = {"decision": "filtered at destination", "delivered": False, "reason": reason}
+        self._filter(item, routing)
+
     def _result(self, item: Item) -> DeliveryResult:
         """The compact result of a settled event, with its full record where it is kept."""
         lifecycle = item.lifecycle

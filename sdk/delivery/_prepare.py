@@ -74,14 +74,7 @@ def _route_and_map(
     action = destination.action_for(message)
     if action is None:
         what = message.type + (f' "{message.event}"' if isinstance(message, Track) else "")
-        engine._filter(
-            item,
-            {
-                "decision": "filtered at destination",
-                "delivered": False,
-                "reason": f"no action of {destination.name} subscribes to {what}",
-            },
-        )
+        engine._filter_at_destination(item, f"no action of {destination.name} subscribes to {what}")
         return None
     item.action = action.name
     lifecycle = item.lifecycle
@@ -113,14 +106,7 @@ def _route_and_map(
             finally:
                 MAPPING_NOTES.reset(token)
     except SkipEvent as exc:
-        engine._filter(
-            item,
-            {
-                "decision": "filtered at destination",
-                "delivered": False,
-                "reason": f"{action.name}: {exc.message}",
-            },
-        )
+        engine._filter_at_destination(item, f"{action.name}: {exc.message}")
         return None
     except (InputError, DeliveryError) as exc:
         engine._refuse(item, exc)

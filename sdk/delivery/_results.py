@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from sdk.transport._lifecycle import Attempt, ErrorInfo, Lifecycle, Outcome
 
-__all__ = ["DeliveryResult", "Record", "RecordPolicy"]
+__all__ = ["DeliveryResult", "Record", "RecordPolicy", "delivered_result"]
 
 #: ``"failures"`` (the default), ``"all"``, ``"none"``, or an int N: every Nth event (by its
 #: position in the input, the first included) and every failure.
@@ -119,6 +119,23 @@ class DeliveryResult:
     DeliveryResult.__dict__[name].__set__
     for name in ("index", "message_id", "outcome", "error", "attempts", "lifecycle", "reason")
 )
+
+
+_new = object.__new__
+
+
+def delivered_result(index: int, message_id: str | None, attempts: int) -> DeliveryResult:
+    """The result of an event delivered without a full record: what ``Engine._result`` gives
+    it, built without a call to ``__init__`` (bulk delivery makes one per event)."""
+    result: DeliveryResult = _new(DeliveryResult)
+    _set_index(result, index)
+    _set_message_id(result, message_id)
+    _set_outcome(result, Outcome.DELIVERED)
+    _set_error(result, None)
+    _set_attempts(result, attempts)
+    _set_lifecycle(result, None)
+    _set_reason(result, None)
+    return result
 
 
 class Item:

@@ -1,23 +1,32 @@
-"""The caller's side of a streaming run, shared by :class:`StreamRun` (events) and
-:class:`ListSyncRun` (a list sync's users): results settled a batch at a time and taken by the
-caller, with what broke the run raised after what settled before it."""
+"""What a streaming run shares, for :class:`StreamRun` (events) and :class:`ListSyncRun` (a
+list sync's users): requests launched as tasks, each settled item's compact result queued for
+the caller, a full record for the items the policy records from the start, and the caller's
+side (results taken a batch at a time, what broke the run raised after what settled before)."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+from typing import Any
 
-from sdk.delivery._results import DeliveryResult
+from sdk.connector._destination import Action
+from sdk.delivery._attempts import deliver
+from sdk.delivery._engine import Engine, Event, event_record
+from sdk.delivery._results import DeliveryResult, Item, delivered_result
+from sdk.transport._lifecycle import Lifecycle, Outcome
 
 __all__ = ["SettlingRun"]
 
+_DELIVERED = Outcome.DELIVERED
+
 
 class SettlingRun:
-    """A run whose ``_feed`` task reads its input and starts sends (``_tasks``); each settled
-    item's result goes to ``_results`` and sets ``_ready``. :meth:`next_results` returns the
-    results settled since the last call (at least one), or ``[]`` at the end."""
+    """A run whose ``_feed`` task reads its input and launches requests (``_tasks``); each
+    settled item's result goes to ``_results`` and sets ``_ready``. :meth:`next_results`
+    returns the results settled since the last call (at least one), or ``[]`` at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine[Any]) -> None:
+        self._engine = engine
         self._results: collections.deque[DeliveryResult] = collections.deque()
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
@@ -31,9 +40,11 @@ class SettlingRun:
         self.peak_held = 0
 
     async def _feed(self) -> None:
-        """Read the input, start the sends; set ``_fed`` at the end (``_source_error`` when
+        """Read the input, launch the requests; set ``_fed`` at the end (``_source_error`` when
         reading failed)."""
         raise NotImplementedError
+
+    # -- the caller's side ----------------------------------------------------------------
 
     async def next_results(self) -> list[DeliveryResult]:
         """The results settled since the last call: at least one, or ``[]`` when every item
@@ -69,3 +80,53 @@ class SettlingRun:
 
     def _stopped(self) -> None:
         """What else a run stops when it is closed (timers); nothing by default."""
+
+    # -- records --------------------------------------------------------------------------
+
+    def _recorded_item(self, event: Event, index: int) -> Item:
+        """An item recorded in full from the start (the policy's every Nth)."""
+        engine = self._engine
+        destination = engine.destination
+        record = engine.redactor.value(event_record(event))
+        lifecycle = Lifecycle(destination=destination.name, slug=destination.slug, event=record)
+        return Item(event, index, lifecycle, keep=True)
+
+    def _record_payload(self, action: Action[Any, Any], item: Item) -> None:
+        """Add the mapped payload and its notes to a recorded item's lifecycle."""
+        engine = self._engine
+        assert item.lifecycle is not None
+        item.lifecycle.payload = engine.redactor.value(action.payload_record(item.payload))
+        engine._add_notes(item.lifecycle, item.notes)
+        engine._notify(item.lifecycle)
+
+    # -- requests out and results in ------------------------------------------------------
+
+    def _launch(self, action: Action[Any, Any], items: list[Item], *, batched: bool) -> None:
+        task = asyncio.create_task(self._send(action, items, batched))
+        self._tasks.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._ready.set()  # the caller may be waiting for the last send to be gone
+
+    async def _send(self, action: Action[Any, Any], items: list[Item], batched: bool) -> None:
+        try:
+            await deliver(self._engine, action, items, batched=batched)
+        except BaseException as exc:
+            if not isinstance(exc, asyncio.CancelledError):
+                self._error = exc
+                self._ready.set()
+            raise
+        result = self._engine._result
+        out = self._results
+        for item in items:
+            if item.lifecycle is None and item.outcome is _DELIVERED:  # most of them
+                out.append(delivered_result(item.index, item.message_id, item.tries))
+            else:
+                out.append(result(item))
+        self._ready.set()
+
+    def _settle(self, item: Item) -> None:
+        self._results.append(self._engine._result(item))
+        self._ready.set()

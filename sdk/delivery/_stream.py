@@ -10,13 +10,11 @@ from collections.abc import AsyncIterable, Hashable, Iterable
 from typing import Any
 
 from sdk.connector._destination import Action, BatchLimits
-from sdk.delivery._attempts import deliver
 from sdk.delivery._batching import Batch, Grouper, Refused, size_of
-from sdk.delivery._engine import Engine, Event, event_record
+from sdk.delivery._engine import Engine, Event
 from sdk.delivery._prepare import prepare
 from sdk.delivery._results import Item, RecordPolicy
 from sdk.delivery._settling import SettlingRun
-from sdk.transport._lifecycle import Lifecycle
 
 __all__ = ["StreamRun", "default_window"]
 
@@ -68,8 +66,7 @@ class StreamRun(SettlingRun):
             raise ValueError(f"window: {window} must be at least 1")
         if linger < 0:
             raise ValueError(f"linger: {linger} must not be negative")
-        super().__init__()
-        self._engine = engine
+        super().__init__(engine)
         self._events = events
         self._window = window
         self._policy = record
@@ -175,20 +172,6 @@ class StreamRun(SettlingRun):
             group.timer = loop.call_later(self._linger, self._flush, key)
         return done is not None or not batch.items
 
-    def _recorded_item(self, event: Event, index: int) -> Item:
-        engine = self._engine
-        destination = engine.destination
-        record = engine.redactor.value(event_record(event))
-        lifecycle = Lifecycle(destination=destination.name, slug=destination.slug, event=record)
-        return Item(event, index, lifecycle, keep=True)
-
-    def _record_payload(self, action: Action[Any, Any], item: Item) -> None:
-        engine = self._engine
-        assert item.lifecycle is not None
-        item.lifecycle.payload = engine.redactor.value(action.payload_record(item.payload))
-        engine._add_notes(item.lifecycle, item.notes)
-        engine._notify(item.lifecycle)
-
     # -- batches out ------------------------------------------------------------------------
 
     def _flush(self, key: Hashable) -> None:
@@ -205,27 +188,3 @@ class StreamRun(SettlingRun):
     def _flush_all(self) -> None:
         for key in list(self._groups):
             self._flush(key)
-
-    def _launch(self, action: Action[Any, Any], items: list[Item], *, batched: bool) -> None:
-        task = asyncio.create_task(self._send(action, items, batched))
-        self._tasks.add(task)
-        task.add_done_callback(self._sent)
-
-    def _sent(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self._ready.set()  # the caller may be waiting for the last send to be gone
-
-    async def _send(self, action: Action[Any, Any], items: list[Item], batched: bool) -> None:
-        try:
-            await deliver(self._engine, action, items, batched=batched)
-        except BaseException as exc:
-            if not isinstance(exc, asyncio.CancelledError):
-                self._error = exc
-                self._ready.set()
-            raise
-        self._results.extend(map(self._engine._result, items))
-        self._ready.set()
-
-    def _settle(self, item: Item) -> None:
-        self._results.append(self._engine._result(item))
-        self._ready.set()
