@@ -19,7 +19,7 @@ import orjson
 
 from sdk.delivery._results import DeliveryResult
 from sdk.delivery._runtime import AsyncDelivery
-from sdk.transport._lifecycle import Lifecycle, Outcome
+from sdk.transport._lifecycle import Outcome
 from sdk.transport._retry import parse_retry_after
 
 __all__ = ["Verdict", "deliver_batch"]
@@ -55,36 +55,22 @@ async def deliver_batch(delivery: AsyncDelivery[Any], bodies: list[bytes]) -> li
 
 
 def _of_result(result: DeliveryResult) -> Verdict:
-    if result.outcome is Outcome.DELIVERED:
-        return _DELIVERED
-    if result.outcome is Outcome.FILTERED:
-        return _filtered(result.reason or "filtered")
-    if result.lifecycle is not None:
-        return _verdict(result.lifecycle)
-    error = result.error  # a failure is always recorded in full with record="failures"
-    detail = f"{error.cls}: {error.message}" if error is not None else str(result.outcome.value)
-    retryable = result.outcome is Outcome.FAILED_RETRYABLE or (
-        error is not None and error.retryable
-    )
-    return Verdict("retry" if retryable else "dead", detail)
-
-
-def _verdict(lifecycle: Lifecycle) -> Verdict:
-    outcome = lifecycle.outcome
+    outcome = result.outcome
     if outcome is Outcome.DELIVERED:
         return _DELIVERED
     if outcome is Outcome.FILTERED:
-        return _filtered(str((lifecycle.routing or {}).get("reason") or "filtered"))
-    error = lifecycle.error
+        return _filtered(result.reason or "filtered")
+    error = result.error
     detail = f"{error.cls}: {error.message}" if error is not None else str(outcome.value)
-    if outcome is Outcome.FAILED_RETRYABLE or (error is not None and error.retryable):
-        response = lifecycle.last_response
-        retry_after = None
-        if response is not None:
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            retry_after = parse_retry_after(headers.get("retry-after"))
-        return Verdict("retry", detail, retry_after)
-    return Verdict("dead", detail)
+    if not (outcome is Outcome.FAILED_RETRYABLE or (error is not None and error.retryable)):
+        return Verdict("dead", detail)
+    # A failure is recorded in full with record="failures": its last answer's Retry-After.
+    retry_after = None
+    response = None if result.lifecycle is None else result.lifecycle.last_response
+    if response is not None:
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        retry_after = parse_retry_after(headers.get("retry-after"))
+    return Verdict("retry", detail, retry_after)
 
 
 def _filtered(reason: str) -> Verdict:
