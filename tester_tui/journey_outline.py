@@ -74,9 +74,13 @@ def read_outline(path: str | Path) -> list[JourneyOutline] | None:
 
     try:
         file = Path(path).expanduser()
-        if not file.is_file() or file.stat().st_size > MAX_OUTLINE_BYTES:
+        if not file.is_file():
             return None
-        document = yaml.load(file.read_text(encoding="utf-8"), Loader=_NoAliases)
+        with file.open("rb") as stream:  # bounded as read: the file may grow after a stat
+            raw = stream.read(MAX_OUTLINE_BYTES + 1)
+        if len(raw) > MAX_OUTLINE_BYTES:
+            return None
+        document = yaml.load(raw.decode("utf-8"), Loader=_NoAliases)
     except (OSError, ValueError, yaml.YAMLError, RecursionError):
         return None
     return _outline(document)

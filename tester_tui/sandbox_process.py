@@ -35,6 +35,9 @@ _READY = "sandbox listening on "
 #: How long the child may take to import sdk and listen (a loaded machine is slow).
 _START_TIMEOUT = 60.0
 _CONTROL_TIMEOUT = 10.0
+#: Longest control answer read: the recorded requests, whose bodies the sandbox keeps within
+#: 64 MB (``max_recorded_bytes``), base64 and JSON around them.
+_MAX_CONTROL_BYTES = 128 * 1024 * 1024
 
 
 class SandboxProcess:
@@ -126,10 +129,15 @@ class SandboxProcess:
         )
         try:
             with urllib.request.urlopen(request, timeout=_CONTROL_TIMEOUT) as response:
-                text = response.read().decode()
+                raw = response.read(_MAX_CONTROL_BYTES + 1)
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace").strip()
+            detail = exc.read(4096).decode(errors="replace").strip()
             raise ValueError(f"sandbox {method} /_sandbox/{path}: {exc.code} {detail}") from None
+        if len(raw) > _MAX_CONTROL_BYTES:
+            raise ValueError(
+                f"sandbox {method} /_sandbox/{path}: answer over {_MAX_CONTROL_BYTES} bytes"
+            )
+        text = raw.decode()
         return json.loads(text) if text.strip() else None
 
     def set_faults(self, faults: Faults | None) -> None:
