@@ -33,7 +33,7 @@ from sdk.queue._interface import (
     Settlement,
     lane_of,
 )
-from sdk.queue._sqlite_file import SCHEMA, Writer, connect, lock_directory
+from sdk.queue._sqlite_file import SCHEMA, LoopWriter, Writer, connect, lock_directory
 
 __all__ = ["SCHEMA", "SqliteQueue"]
 
@@ -56,12 +56,21 @@ class SqliteQueue(Queue):
     (``settles_in_background``): a claim leaves out the jobs of a settle in flight.
 
     ``owner=True`` (``destkit serve``) takes the directory's lock; the admin commands open it
-    with ``owner=False`` beside a running server.
+    with ``owner=False`` beside a running server. ``in_loop=True`` (a worker process beside
+    the server, ``owner=False``) writes on the event loop's thread (:class:`LoopWriter`), not
+    on a writer thread; it needs a running loop for its writes.
     """
 
     settles_in_background = True
 
-    def __init__(self, directory: str | Path, *, durability: str = "normal", owner: bool = True):
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        durability: str = "normal",
+        owner: bool = True,
+        in_loop: bool = False,
+    ):
         self.directory = Path(directory)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -74,31 +83,33 @@ class SqliteQueue(Queue):
         if owner:
             self._lock_fd = lock_directory(self.directory)
         synchronous = "FULL" if durability == "full" else "NORMAL"
+        path = self.directory / "queue.sqlite3"
+        self._writer: Writer | LoopWriter
         try:
-            self._writer = Writer(self.directory / "queue.sqlite3", synchronous)
+            self._writer = LoopWriter(path, synchronous) if in_loop else Writer(path, synchronous)
         except sqlite3.Error as exc:
             self._unlock()
             raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
         try:
-            self._reader = connect(self.directory / "queue.sqlite3", synchronous=synchronous)
+            self._reader = connect(path, synchronous=synchronous)
+            row = self._reader.execute(
+                "SELECT COUNT(*) FROM jobs WHERE state IN (0, 1)"
+            ).fetchone()
         except sqlite3.Error as exc:
             self._writer.conn.close()
             self._unlock()
             raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
-        row = self._writer.conn.execute(
-            "SELECT COUNT(*) FROM jobs WHERE state IN (0, 1)"
-        ).fetchone()
         self._pending = int(row[0])
-        self._writer.start()
+        if isinstance(self._writer, Writer):
+            self._writer.start()
 
     # -- plumbing -------------------------------------------------------------------------
 
     async def _run(self, op: Callable[[sqlite3.Connection], T]) -> T:
-        try:
-            future = self._writer.submit(op)
-        except QueueError:
-            raise
-        result: T = await asyncio.wrap_future(future)
+        if isinstance(self._writer, LoopWriter):
+            looped: T = await self._writer.submit(op)
+            return looped
+        result: T = await asyncio.wrap_future(self._writer.submit(op))
         return result
 
     @property
@@ -112,9 +123,17 @@ class SqliteQueue(Queue):
             self._lock_fd = None
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._writer.close)
+        if isinstance(self._writer, LoopWriter):
+            self._writer.close()
+        else:
+            await asyncio.to_thread(self._writer.close)
         self._reader.close()
         self._unlock()
+
+    def settled_elsewhere(self, count: int) -> None:
+        """``count`` pending jobs left the store by another process's settle (the server's
+        worker process): what :meth:`pending` counts follows."""
+        self._pending = max(0, self._pending - count)
 
     # -- ingest and workers -----------------------------------------------------------------
 

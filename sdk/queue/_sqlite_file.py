@@ -1,8 +1,11 @@
-"""The SQLite queue's file: its schema, its connections, its lock, and the one thread that
-writes it, committing every write waiting at that moment in one transaction (group commit)."""
+"""The SQLite queue's file: its schema, its connections, its lock, and its writers: the server's
+one thread that commits every write waiting at that moment in one transaction (group commit),
+or, in a worker process, a writer on the event loop's own thread that does the same per turn of
+the loop."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import fcntl
@@ -15,10 +18,11 @@ from typing import Any
 
 from sdk.queue._interface import QueueError
 
-__all__ = ["SCHEMA", "Writer", "connect", "lock_directory"]
+__all__ = ["SCHEMA", "LoopWriter", "Writer", "connect", "lock_directory", "lock_workers"]
 
 Op = Callable[[sqlite3.Connection], Any]
 _Result = tuple[concurrent.futures.Future[Any], Any, BaseException | None]
+_LoopResult = tuple[asyncio.Future[Any], Any, BaseException | None]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -45,12 +49,15 @@ CREATE TABLE IF NOT EXISTS counters (
 """
 
 
-def connect(path: Path, *, synchronous: str) -> sqlite3.Connection:
-    """A connection with the queue's settings (WAL, the durability's ``synchronous``)."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+def connect(path: Path, *, synchronous: str, busy_ms: int = 10000) -> sqlite3.Connection:
+    """A connection with the queue's settings (WAL, the durability's ``synchronous``), waiting
+    up to ``busy_ms`` for a lock another connection holds."""
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=busy_ms / 1000
+    )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute(f"PRAGMA busy_timeout={busy_ms}")
     return conn
 
 
@@ -149,6 +156,119 @@ class Writer(threading.Thread):
             failure = QueueError(f"the queue could not commit: {exc}")
             results = [(future, None, failure) for _, future in batch]
         return results
+
+
+#: How long the loop writer keeps trying to take the write lock before its writes fail.
+_LOCK_PATIENCE = 10.0
+#: Its wait between two tries (the other process's transactions take about a millisecond).
+_LOCK_RETRY = 0.001
+
+
+class LoopWriter:
+    """Writes on the event loop's own thread, for a worker process beside the server: every
+    operation submitted during one turn of the loop runs in one transaction (each in a
+    savepoint), committed once. No thread: a second thread calling into SQLite would trade the
+    GIL with the loop at every step of every statement. The write lock, which the server's
+    writer also takes, is tried without waiting (``busy_timeout`` 0): while the server holds it,
+    the loop goes on and tries again a millisecond later, so it never sleeps in SQLite."""
+
+    def __init__(self, path: Path, synchronous: str) -> None:
+        self.conn = connect(path, synchronous=synchronous, busy_ms=0)
+        self.conn.executescript(SCHEMA)  # created by the server first: a read, not a write
+        self.commits = 0
+        self._ops: list[tuple[Op, asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self._closed = False
+        self._since = 0.0  # when the current batch first found the lock taken
+
+    def submit(self, op: Op) -> asyncio.Future[Any]:
+        if self._closed:
+            raise QueueError("the queue is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._ops.append((op, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush, loop)
+        return future
+
+    def close(self) -> None:
+        self._closed = True
+        for _, future in self._ops:  # never left waiting (close comes after the workers)
+            if not future.done():
+                future.set_exception(QueueError("the queue is closed"))
+        self._ops = []
+        self.conn.close()
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = [(op, f) for op, f in self._ops if not f.done()]  # a cancelled caller: not run
+        if not batch or self._closed:
+            self._ops, self._scheduled = [], False
+            return
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            now = loop.time()
+            self._since = self._since or now
+            if exc.sqlite_errorcode == sqlite3.SQLITE_BUSY and now - self._since < _LOCK_PATIENCE:
+                loop.call_later(_LOCK_RETRY, self._flush, loop)  # the ops stay queued
+                return
+            self._fail(batch, exc)
+            return
+        except sqlite3.Error as exc:
+            self._fail(batch, exc)
+            return
+        results: list[_LoopResult] = []
+        try:
+            for op, future in batch:
+                conn.execute("SAVEPOINT op")
+                try:
+                    value = op(conn)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO op")
+                    results.append((future, None, exc))
+                else:
+                    results.append((future, value, None))
+                conn.execute("RELEASE op")
+            conn.execute("COMMIT")
+            self.commits += 1
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            failure = QueueError(f"the queue could not commit: {exc}")
+            results = [(future, None, failure) for _, future in batch]
+        self._answer(results)
+
+    def _fail(self, batch: list[tuple[Op, asyncio.Future[Any]]], exc: sqlite3.Error) -> None:
+        failure = QueueError(f"the queue could not commit: {exc}")
+        self._answer([(future, None, failure) for _, future in batch])
+
+    def _answer(self, results: list[_LoopResult]) -> None:
+        # Synchronous from the batch's start to here: nothing was submitted in between.
+        self._ops, self._scheduled, self._since = [], False, 0.0
+        for future, value, problem in results:
+            if future.done():
+                continue
+            if problem is not None:
+                future.set_exception(
+                    problem if isinstance(problem, QueueError) else QueueError(str(problem))
+                )
+            else:
+                future.set_result(value)
+
+
+def lock_workers(directory: Path) -> int:
+    """Take ``DIR/workers.lock`` exclusively, waiting for it: one process delivers from a data
+    directory at a time (a worker process left by a server that was killed exits as soon as it
+    sees its server gone; its successor waits for that here)."""
+    fd = os.open(directory / "workers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 def lock_directory(directory: Path) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -45,6 +47,30 @@ class ServiceMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+
+    def settled(
+        self,
+        destination: str,
+        delivered: int,
+        retried: int,
+        dead: int,
+        filtered: Mapping[str, int],
+        latencies: Sequence[float],
+    ) -> None:
+        """Count one settled batch of a destination's jobs: delivered (with each one's
+        seconds from acceptance), retried, dead-lettered, filtered by reason."""
+        if delivered:
+            self.delivered.labels(destination).inc(delivered)
+        if retried:
+            self.retried.labels(destination).inc(retried)
+        if dead:
+            self.dead.labels(destination).inc(dead)
+        for reason, count in filtered.items():
+            self.filtered.labels(destination, reason).inc(count)
+        if latencies:
+            observe = self.latency.labels(destination).observe
+            for seconds in latencies:
+                observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
         """The text exposition format and its content type."""

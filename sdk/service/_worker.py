@@ -131,7 +131,6 @@ class DestinationWorker:
         )
         self.claim_size = claim_size(config, options.batch_size)
         self.in_rounds = not one_request_per_user(config)
-        self._latency = metrics.latency.labels(config.name)
         self.wake = asyncio.Event()
         self.failing = False
         self._stopping = False
@@ -253,10 +252,8 @@ class DestinationWorker:
         for job, verdict in zip(jobs, verdicts, strict=True):
             if verdict.kind == "delivered":
                 delivered.append(job)
-                self._latency.observe(max(0.0, now - job.enqueued_at))
             elif verdict.kind == "filtered":
                 filtered.append((job, verdict.detail))
-                self.metrics.filtered.labels(self.name, verdict.detail).inc()
             elif verdict.kind == "held":
                 held.append(job)
             elif verdict.kind == "retry":
@@ -276,18 +273,23 @@ class DestinationWorker:
         retry = [(job, due_of_user[job.user_key], error) for job, _, error in retry]
         # Not sent: due with the user's retry (at once when that one was dead-lettered).
         retry += [(job, due_of_user.get(job.user_key, now), _HELD.detail) for job in held]
-        self._account(delivered, retry, dead)
+        self._account(now, delivered, filtered, retry, dead)
         return Settlement(delivered, retry, dead, filtered)
 
     def _account(
-        self, delivered: list[Job], retry: list[tuple[Job, float, str]], dead: list[tuple[Job, str]]
+        self,
+        now: float,
+        delivered: list[Job],
+        filtered: list[tuple[Job, str]],
+        retry: list[tuple[Job, float, str]],
+        dead: list[tuple[Job, str]],
     ) -> None:
-        if delivered:
-            self.metrics.delivered.labels(self.name).inc(len(delivered))
-        if retry:
-            self.metrics.retried.labels(self.name).inc(len(retry))
+        reasons: dict[str, int] = {}
+        for _, reason in filtered:
+            reasons[reason] = reasons.get(reason, 0) + 1
+        latencies = [max(0.0, now - job.enqueued_at) for job in delivered]
+        self.metrics.settled(self.name, len(delivered), len(retry), len(dead), reasons, latencies)
         if dead:
-            self.metrics.dead.labels(self.name).inc(len(dead))
             for job, error in dead[:3]:  # a burst is summarised, not a line per job
                 self.log.event(
                     "dead_letter",
