@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import random
@@ -108,22 +109,33 @@ def _spawn(argv: list[str]) -> tuple[subprocess.Popen[str], int]:
     return process, int(first.rsplit(":", 1)[1])
 
 
+#: ``--workers-in-process``: the server's workers in its own process (as before the worker
+#: process), for a same-run comparison.
+IN_PROCESS: list[str] = []
+
+
 def _serve(config: Path, data: Path, workers: bool) -> tuple[subprocess.Popen[str], int]:
-    argv = [sys.executable, __file__, "--child-serve", str(config), str(data)]
+    argv = [sys.executable, __file__, "--child-serve", str(config), str(data), *IN_PROCESS]
     return _spawn(argv + ([] if workers else ["--no-workers"]))
 
 
 # -- children: the server without workers, and the sink -----------------------------------
 
 
-def _child_serve(config: str, data: str, workers: bool) -> None:
+def _child_serve(config: str, data: str, workers: bool, in_process: bool) -> None:
     from sdk.service import Service, ServiceLog, load_config
 
     def listening(host: str, port: int) -> None:
         print(f"listening on http://{host}:{port}", flush=True)
 
     with open(os.devnull, "w") as quiet:
-        service = Service(load_config(config), data, log=ServiceLog(quiet), workers=workers)
+        service = Service(
+            load_config(config),
+            data,
+            log=ServiceLog(quiet),
+            workers=workers,
+            worker_process=not in_process,  # as destkit serve on SQLite
+        )
         asyncio.run(service.serve("127.0.0.1", 0, listening))
 
 
@@ -167,6 +179,19 @@ def _cpu(pid: int) -> float:
     """CPU seconds (user + system) a process has used so far (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its children (the server's worker process)."""
+    total = _cpu(pid)
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        with contextlib.suppress(OSError):
+            total += _tree_cpu(int(child))
+    return total
 
 
 def _get(port: int, path: str) -> bytes:
@@ -242,13 +267,13 @@ def end_to_end(events: int, durability: str, clients: int, tmp: Path) -> tuple[f
     server, port = _serve(config, tmp / "e2e-data", workers=True)
     try:
         requests = _bodies(events, "e")
-        cpu = _cpu(server.pid)
+        cpu = _tree_cpu(server.pid)
         started = time.perf_counter()
         asyncio.run(_post_all(port, requests, clients))
         while int(_get(sink_port, "/count")) < events:
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
-        cpu = _cpu(server.pid) - cpu
+        cpu = _tree_cpu(server.pid) - cpu
     finally:
         server.terminate()
         server.wait(30)
@@ -379,16 +404,25 @@ def main() -> int:
     )
     parser.add_argument("--child-serve", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--no-workers", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers-in-process",
+        action="store_true",
+        help="the server's workers in its own process (destkit serve --workers-in-process)",
+    )
     parser.add_argument("--child-sink", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--ids", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_serve:
-        _child_serve(*args.child_serve, workers=not args.no_workers)
+        _child_serve(
+            *args.child_serve, workers=not args.no_workers, in_process=args.workers_in_process
+        )
         return 0
     if args.child_sink:
         _child_sink(args.ids)
         return 0
     events = max(BATCH, args.events // BATCH * BATCH)
+    if args.workers_in_process:
+        IN_PROCESS.append("--workers-in-process")
     if args.queue:
         return _redis_main(args.queue, events, args.clients, args.json, args.rounds)
     body = json.dumps(_message(1)).encode()

@@ -13,7 +13,8 @@ DEFAULT_DATA = "./.destkit"
 
 SERVE_DESCRIPTION = (
     "Accept Segment messages over HTTP (POST /v1/track, /v1/batch...), commit them to a queue "
-    "in --data, and deliver them to the configured destinations. Prints "
+    "in --data, and deliver them to the configured destinations (on SQLite, from a worker "
+    "process it starts beside itself, restarted if it dies). Prints "
     "'listening on http://HOST:PORT' first; SIGTERM stops it (exit 0)."
 )
 
@@ -35,6 +36,12 @@ def serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-worker",
         action="store_true",
         help="with --queue redis://: ingest only; destkit worker processes deliver",
+    )
+    parser.add_argument(
+        "--workers-in-process",
+        action="store_true",
+        help="deliver from the server's own process (one core for ingest and delivery) instead "
+        "of a worker process beside it (SQLite; with --queue redis:// workers are in process)",
     )
 
 
@@ -61,7 +68,14 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     try:
         queue = open_queue(args.queue, args.data, durability=config.delivery.durability)
-        service = Service(config, args.data, queue=queue, log=log, workers=not args.no_worker)
+        service = Service(
+            config,
+            args.data,
+            queue=queue,
+            log=log,
+            workers=not args.no_worker,
+            worker_process=not is_redis(args.queue) and not args.workers_in_process,
+        )
     except QueueError as exc:
         print(f"destkit serve: error: {exc}", file=sys.stderr)
         return 2

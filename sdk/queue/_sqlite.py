@@ -15,6 +15,7 @@ One ``destkit serve`` owns a data directory at a time (an exclusive ``flock`` on
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -47,6 +48,8 @@ _COUNT = (
     "ON CONFLICT (dest, kind, reason) DO UPDATE SET n = n + excluded.n"
 )
 _COLUMNS = "id, dest, user_key, body, attempts, enq"
+#: Tries of a claim's read that found the file busy.
+_READ_TRIES = 20
 
 
 class SqliteQueue(Queue):
@@ -91,10 +94,11 @@ class SqliteQueue(Queue):
             self._unlock()
             raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
         try:
-            self._reader = connect(path, synchronous=synchronous)
-            row = self._reader.execute(
-                "SELECT COUNT(*) FROM jobs WHERE state IN (0, 1)"
-            ).fetchone()
+            # In a worker process, claims read on the writer's own connection: one thread,
+            # and its page cache is not emptied by its own settles' commits (as a second
+            # connection's is by every commit of another).
+            self._reader = self._writer.conn if in_loop else connect(path, synchronous=synchronous)
+            row = self._reader.execute("SELECT COUNT(*) FROM jobs WHERE state IN (0, 1)").fetchone()
         except sqlite3.Error as exc:
             self._writer.conn.close()
             self._unlock()
@@ -127,7 +131,7 @@ class SqliteQueue(Queue):
             self._writer.close()
         else:
             await asyncio.to_thread(self._writer.close)
-        self._reader.close()
+            self._reader.close()
         self._unlock()
 
     def settled_elsewhere(self, count: int) -> None:
@@ -169,10 +173,19 @@ class SqliteQueue(Queue):
         for batch_ids, batch_users in settling:
             ids |= batch_ids
             users |= batch_users
-        try:
-            jobs = self._claim(self._reader, destination, lane, limit + len(ids), now)
-        except sqlite3.Error as exc:
-            raise QueueError(f"the queue could not be read: {exc}") from None
+        for attempt in range(_READ_TRIES):
+            try:
+                jobs = self._claim(self._reader, destination, lane, limit + len(ids), now)
+                break
+            except sqlite3.OperationalError as exc:
+                # A read in WAL mode is rarely busy (the server resetting the WAL): on the
+                # worker process's connection, which never waits for a lock, try again.
+                busy = exc.sqlite_errorcode == sqlite3.SQLITE_BUSY
+                if not busy or attempt == _READ_TRIES - 1:
+                    raise QueueError(f"the queue could not be read: {exc}") from None
+                await asyncio.sleep(0.001)
+            except sqlite3.Error as exc:
+                raise QueueError(f"the queue could not be read: {exc}") from None
         if settling:
             jobs = [j for j in jobs if j.id not in ids and j.user_key not in users][:limit]
         return jobs
@@ -197,7 +210,7 @@ class SqliteQueue(Queue):
                 ).fetchall()
         finally:
             conn.execute("COMMIT")
-        return [Job(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        return list(itertools.starmap(Job, rows))  # the columns in Job's order
 
     async def settle(self, destination: str, settlement: Settlement) -> None:
         gone = [job.id for job in (*settlement.delivered, *(j for j, _ in settlement.filtered))]

@@ -1,5 +1,9 @@
 """The service: ingest server, queue, one worker per destination, and an orderly stop.
 
+The workers run in this process, or (``worker_process=True``, what ``destkit serve`` does on
+SQLite) in a worker process of their own beside it, on the same queue file, so that ingest and
+delivery each use a core (:mod:`sdk.service._children`).
+
 SIGTERM (or SIGINT) stops accepting (the listening socket closes; requests being answered
 finish), lets batches in flight finish for up to ``shutdown_grace`` seconds, leaves everything
 else queued, and returns, so ``destkit serve`` exits 0.
@@ -16,7 +20,8 @@ from typing import Any
 
 from sdk.queue._interface import Queue
 from sdk.queue._sqlite import SqliteQueue
-from sdk.service._config import DestinationConfig, ServiceConfig
+from sdk.service._children import WorkerProcess
+from sdk.service._config import DestinationConfig, ServiceConfig, point_at_sandbox
 from sdk.service._http import HttpServer, Request
 from sdk.service._ingest import MAX_REQUEST_BYTES, Ingest
 from sdk.service._log import ServiceLog
@@ -37,6 +42,7 @@ class Service:
         queue: Queue | None = None,
         log: ServiceLog | None = None,
         workers: bool = True,
+        worker_process: bool = False,
     ) -> None:
         self.config = config
         self.data_dir = Path(data_dir)
@@ -45,6 +51,12 @@ class Service:
         self.queue = queue or SqliteQueue(self.data_dir, durability=config.delivery.durability)
         self._run_workers = workers
         self.workers: list[DestinationWorker] = []
+        #: The worker process (``worker_process=True``): it needs the SQLite queue, and a
+        #: configuration that its text describes (``parse_config``/``load_config``).
+        self.worker_process: WorkerProcess | None = None
+        self._in_process = worker_process and workers
+        if self._in_process and not isinstance(self.queue, SqliteQueue):
+            raise ValueError("worker_process: only with the SQLite queue")
         self.ingest = Ingest(
             config,
             self.queue,
@@ -59,6 +71,8 @@ class Service:
         self._stopping = False
 
     def _wake(self) -> None:
+        if self.worker_process is not None:
+            self.worker_process.wake()
         for worker in self.workers:
             worker.wake.set()
 
@@ -78,20 +92,19 @@ class Service:
 
         self._sandbox = Sandbox().start()
         self.log.event("sandbox_started", url=self._sandbox.url)
-        return [
-            DestinationConfig(
-                d.name,
-                d.connector,
-                d.settings.model_copy(update={"endpoint": self._sandbox.url}),
-            )
-            if d.needs_sandbox
-            else d
-            for d in found
-        ]
+        return point_at_sandbox(found, self._sandbox.url)
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Start the workers and listen; returns the bound address."""
-        if self._run_workers:
+        if self._in_process:
+            assert isinstance(self.queue, SqliteQueue)
+            self._destinations()  # the sandbox, if one is needed, runs here
+            url = None if self._sandbox is None else str(self._sandbox.url)
+            self.worker_process = WorkerProcess(
+                self.config, self.queue, url, self.metrics, self.log
+            )
+            await self.worker_process.start()
+        elif self._run_workers:
             for destination in self._destinations():
                 worker = DestinationWorker(
                     destination, self.queue, self.config.delivery, self.metrics, self.log
@@ -117,6 +130,8 @@ class Service:
         grace = self.config.delivery.shutdown_grace
         self.log.event("stopping", grace_s=grace)
         await self.http.stop(grace)
+        if self.worker_process is not None:
+            await self.worker_process.stop(grace)
         await asyncio.gather(*(worker.stop(grace) for worker in self.workers))
         await self.queue.close()
         if self._sandbox is not None:

@@ -37,6 +37,8 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_duration",
+    "point_at_sandbox",
+    "shape_of",
 ]
 
 #: A configuration file larger than this is refused unread.
@@ -93,6 +95,8 @@ class ServiceConfig:
     sources: list[SourceConfig]
     destinations: list[DestinationConfig]
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
+    #: The text it was read from (``${VAR}`` unexpanded): what a worker process reads again.
+    text: str = field(default="", repr=False, compare=False)
 
     def source_for(self, write_key: str) -> SourceConfig | None:
         """The source with this write key, if any."""
@@ -100,6 +104,30 @@ class ServiceConfig:
             if source.write_key.get_secret_value() == write_key:
                 return source
         return None
+
+
+def point_at_sandbox(
+    destinations: list[DestinationConfig], url: str | None
+) -> list[DestinationConfig]:
+    """The destinations, those that need the sandbox pointed at the one running at ``url``."""
+    if url is None:
+        return destinations
+    return [
+        DestinationConfig(d.name, d.connector, d.settings.model_copy(update={"endpoint": url}))
+        if d.needs_sandbox
+        else d
+        for d in destinations
+    ]
+
+
+def shape_of(config: ServiceConfig) -> list[list[Any]]:
+    """Each destination's name, connector and actions: what a worker process checks it read
+    again from the configuration's text (a config changed in Python after it was parsed is not
+    what its text says)."""
+    return [
+        [d.name, d.connector.slug, [action.name for action in d.connector.actions]]
+        for d in config.destinations
+    ]
 
 
 def parse_duration(value: Any, key: str) -> float:
@@ -136,6 +164,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> S
 def parse_config(text: str, environ: Mapping[str, str] | None = None) -> ServiceConfig:
     """Validate configuration text (YAML or JSON)."""
     env = os.environ if environ is None else environ
+    original = text
     # ${VAR} becomes a plain placeholder before YAML sees the text (so it may stand where YAML
     # would read "${" as syntax, as in a flow mapping), and the value replaces it after parsing:
     # an environment value is never parsed as YAML, and never quoted in a YAML error.
@@ -173,7 +202,7 @@ def parse_config(text: str, environ: Mapping[str, str] | None = None) -> Service
     _unique([s.name for s in sources], "sources")
     _unique([s.write_key.get_secret_value() for s in sources], "sources", what="write_key")
     _unique([d.name for d in destinations], "destinations")
-    return ServiceConfig(sources, destinations, _delivery(data.get("delivery")))
+    return ServiceConfig(sources, destinations, _delivery(data.get("delivery")), original)
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:

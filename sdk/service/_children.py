@@ -1,0 +1,157 @@
+"""The server's side of its worker process (:mod:`sdk.service._child`): start it, hand it the
+configuration, wake it when ingest committed messages, count and log what it reports, restart
+it if it dies, stop it on SIGTERM.
+
+A worker process that exits while the server runs (killed, crashed) is started again, after a
+pause that doubles from half a second to 10 seconds while it keeps dying within a minute of
+starting: the jobs it had claimed were never settled, so they are still queued and its
+successor delivers them (at least once). Each exit and start is a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from typing import Any
+
+import orjson
+
+from sdk.queue._sqlite import SqliteQueue
+from sdk.service._config import ServiceConfig, shape_of
+from sdk.service._log import ServiceLog
+from sdk.service._metrics import ServiceMetrics
+
+__all__ = ["WorkerProcess"]
+
+#: The pause before starting a worker process that died again: doubling up to the maximum.
+_FIRST_PAUSE = 0.5
+_MAX_PAUSE = 10.0
+#: A worker process that ran this long before it died is restarted after the first pause.
+_HEALTHY_AFTER = 60.0
+#: Seconds past the grace period that a stopping worker process has to exit before SIGKILL.
+_EXIT_MARGIN = 5.0
+_BOOT = "import sys, json; sys.path[:0] = json.loads(sys.argv[1]); "
+_BOOT += "from sdk.service._child import main; main()"
+
+
+class WorkerProcess:
+    """One worker process delivering every destination of ``config`` from ``queue``'s file."""
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        queue: SqliteQueue,
+        sandbox_url: str | None,
+        metrics: ServiceMetrics,
+        log: ServiceLog,
+    ) -> None:
+        if not config.text:
+            raise ValueError("a worker process needs a configuration read by parse_config")
+        self.queue = queue
+        self.metrics = metrics
+        self.log = log
+        self._order = orjson.dumps(
+            {
+                "config": config.text,
+                "data": str(queue.directory),
+                "sandbox": sandbox_url,
+                "shape": shape_of(config),
+            }
+        )
+        self.process: asyncio.subprocess.Process | None = None
+        self._stopping = False
+        self._watch: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start the worker process (it delivers once it has the lock of the data directory's
+        workers), and keep it running until :meth:`stop`."""
+        await self._spawn()
+        self._watch = asyncio.get_running_loop().create_task(self._keep_running())
+
+    def wake(self) -> None:
+        """Messages were committed: the worker process's idle lanes claim now."""
+        process = self.process
+        if process is None or process.stdin is None or process.returncode is not None:
+            return
+        transport = process.stdin.transport
+        if transport.is_closing() or transport.get_write_buffer_size():
+            return  # a wake not yet read is enough
+        with contextlib.suppress(OSError, RuntimeError):
+            process.stdin.write(b"w")
+
+    async def stop(self, grace: float) -> None:
+        """SIGTERM to the worker process (it finishes its batches in flight within ``grace``,
+        leaves the rest queued); SIGKILL if it has not exited shortly after."""
+        self._stopping = True
+        process = self.process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), grace + _EXIT_MARGIN)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        if self._watch is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+
+    async def _spawn(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _BOOT,
+            json.dumps([p for p in sys.path if p]),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            # Its own session: a terminal's Ctrl-C reaches the server, which stops it in order.
+            start_new_session=True,
+            limit=1 << 24,
+        )
+        assert self.process.stdin is not None
+        self.process.stdin.write(self._order + b"\n")
+
+    async def _keep_running(self) -> None:
+        pause = _FIRST_PAUSE
+        while True:
+            process = self.process
+            assert process is not None
+            started = time.monotonic()
+            await self._read(process)
+            code = await process.wait()
+            if self._stopping:
+                return
+            self.log.event("worker_exited", pid=process.pid, code=code)
+            pause = _FIRST_PAUSE if time.monotonic() - started > _HEALTHY_AFTER else pause
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _MAX_PAUSE)
+            if self._stopping:
+                return
+            await self._spawn()
+
+    async def _read(self, process: asyncio.subprocess.Process) -> None:
+        """Apply what the worker process reports, until it closes its end."""
+        assert process.stdout is not None
+        while line := await process.stdout.readline():
+            try:
+                report = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(report, list) and report:
+                self._apply(process.pid, report)
+
+    def _apply(self, pid: int, report: list[Any]) -> None:
+        kind = report[0]
+        if kind == "settled":
+            destination, delivered, retried, dead, filtered, latencies = report[1:7]
+            self.metrics.settled(destination, delivered, retried, dead, filtered, latencies)
+            self.queue.settled_elsewhere(delivered + dead + sum(filtered.values()))
+        elif kind == "log":
+            self.log.event(report[1], **report[2])
+        elif kind == "ready":
+            self.log.event("worker_started", pid=pid)
