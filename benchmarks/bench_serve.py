@@ -110,21 +110,24 @@ def _spawn(argv: list[str]) -> tuple[subprocess.Popen[str], int]:
     return process, int(first.rsplit(":", 1)[1])
 
 
-#: ``--workers-in-process``: the server's workers in its own process (as before the worker
-#: process), for a same-run comparison.
-IN_PROCESS: list[str] = []
+#: ``--worker-processes N`` of the server (0: its workers in its own process, as before worker
+#: processes), for a same-run comparison; none given: as destkit serve on SQLite chooses.
+PROCESSES: list[str] = []
 
 
 def _serve(config: Path, data: Path, workers: bool) -> tuple[subprocess.Popen[str], int]:
-    argv = [sys.executable, __file__, "--child-serve", str(config), str(data), *IN_PROCESS]
+    argv = [sys.executable, __file__, "--child-serve", str(config), str(data), *PROCESSES]
     return _spawn(argv + ([] if workers else ["--no-workers"]))
 
 
 # -- children: the server without workers, and the sink -----------------------------------
 
 
-def _child_serve(config: str, data: str, workers: bool, in_process: bool) -> None:
+def _child_serve(config: str, data: str, workers: bool, processes: int | None) -> None:
     from sdk.service import Service, ServiceLog, load_config
+
+    if processes is None:  # as destkit serve chooses on SQLite
+        processes = min(os.cpu_count() or 1, 4)
 
     def listening(host: str, port: int) -> None:
         print(f"listening on http://{host}:{port}", flush=True)
@@ -135,7 +138,7 @@ def _child_serve(config: str, data: str, workers: bool, in_process: bool) -> Non
             data,
             log=ServiceLog(quiet),
             workers=workers,
-            worker_process=not in_process,  # as destkit serve on SQLite
+            worker_processes=processes,
         )
         asyncio.run(service.serve("127.0.0.1", 0, listening))
 
@@ -420,24 +423,25 @@ def main() -> int:
     parser.add_argument("--child-serve", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--no-workers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--workers-in-process",
-        action="store_true",
-        help="the server's workers in its own process (destkit serve --workers-in-process)",
+        "--worker-processes",
+        type=int,
+        metavar="N",
+        help="the server's worker processes (destkit serve --worker-processes; 0: in process)",
     )
     parser.add_argument("--child-sink", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--ids", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_serve:
         _child_serve(
-            *args.child_serve, workers=not args.no_workers, in_process=args.workers_in_process
+            *args.child_serve, workers=not args.no_workers, processes=args.worker_processes
         )
         return 0
     if args.child_sink:
         _child_sink(args.ids)
         return 0
     events = max(BATCH, args.events // BATCH * BATCH)
-    if args.workers_in_process:
-        IN_PROCESS.append("--workers-in-process")
+    if args.worker_processes is not None:
+        PROCESSES.extend(["--worker-processes", str(args.worker_processes)])
     if args.queue:
         return _redis_main(args.queue, events, args.clients, args.json, args.rounds)
     body = json.dumps(_message(1)).encode()

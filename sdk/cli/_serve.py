@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 __all__ = ["SERVE_DESCRIPTION", "run_serve", "serve_arguments"]
@@ -38,11 +39,29 @@ def serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --queue redis://: ingest only; destkit worker processes deliver",
     )
     parser.add_argument(
-        "--workers-in-process",
-        action="store_true",
-        help="deliver from the server's own process (one core for ingest and delivery) instead "
-        "of a worker process beside it (SQLite; with --queue redis:// workers are in process)",
+        "--worker-processes",
+        type=_processes,
+        default=None,
+        metavar="N",
+        help="SQLite: worker processes delivering beside the server, sharing the lanes (default: "
+        f"one a CPU, at most {_MAX_DEFAULT}; 0: deliver from the server's own process)",
     )
+
+
+#: Worker processes by default: one a CPU, no more than this (each is a Python process).
+_MAX_DEFAULT = 4
+
+
+def _processes(text: str) -> int:
+    from sdk.queue import LANES
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= LANES:
+        raise argparse.ArgumentTypeError(f"must be a whole number 0 to {LANES}")
+    return value
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -54,6 +73,16 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.no_worker and not is_redis(args.queue):
         print("destkit serve: error: --no-worker: only with --queue redis://", file=sys.stderr)
         return 2
+    processes = args.worker_processes
+    if processes and is_redis(args.queue):
+        print(
+            "destkit serve: error: --worker-processes: only with SQLite "
+            "(with --queue redis://, run destkit worker processes)",
+            file=sys.stderr,
+        )
+        return 2
+    if processes is None:
+        processes = 0 if is_redis(args.queue) else min(os.cpu_count() or 1, _MAX_DEFAULT)
     log = ServiceLog()
     try:
         config = load_config(args.config)
@@ -74,7 +103,7 @@ def run_serve(args: argparse.Namespace) -> int:
             queue=queue,
             log=log,
             workers=not args.no_worker,
-            worker_process=not is_redis(args.queue) and not args.workers_in_process,
+            worker_processes=processes,
         )
     except QueueError as exc:
         print(f"destkit serve: error: {exc}", file=sys.stderr)

@@ -12,13 +12,13 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from sdk.queue._interface import QueueError
 
-__all__ = ["SCHEMA", "LoopWriter", "Writer", "connect", "lock_directory", "lock_workers"]
+__all__ = ["SCHEMA", "LoopWriter", "Writer", "connect", "lock_directory", "lock_lanes"]
 
 Op = Callable[[sqlite3.Connection], Any]
 _Result = tuple[concurrent.futures.Future[Any], Any, BaseException | None]
@@ -258,13 +258,15 @@ class LoopWriter:
                 future.set_result(value)
 
 
-def lock_workers(directory: Path) -> int:
-    """Take ``DIR/workers.lock`` exclusively, waiting for it: one process delivers from a data
-    directory at a time (a worker process left by a server that was killed exits as soon as it
-    sees its server gone; its successor waits for that here)."""
+def lock_lanes(directory: Path, lanes: Sequence[int]) -> int:
+    """Take the locks of ``lanes`` (one byte each of ``DIR/workers.lock``), waiting for them:
+    one process delivers a lane of a data directory at a time (a worker process left by a
+    server that was killed exits as soon as it sees its server gone; its successor waits for
+    that here). Released when the returned descriptor is closed or the process ends."""
     fd = os.open(directory / "workers.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        for lane in sorted(lanes):  # one order for every process: no deadlock
+            fcntl.lockf(fd, fcntl.LOCK_EX, 1, lane)
     except OSError:
         os.close(fd)
         raise

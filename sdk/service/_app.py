@@ -1,8 +1,8 @@
 """The service: ingest server, queue, one worker per destination, and an orderly stop.
 
-The workers run in this process, or (``worker_process=True``, what ``destkit serve`` does on
-SQLite) in a worker process of their own beside it, on the same queue file, so that ingest and
-delivery each use a core (:mod:`sdk.service._children`).
+The workers run in this process, or (``worker_processes=N``, what ``destkit serve`` does on
+SQLite) in N worker processes beside it sharing the lanes, on the same queue file, so that
+ingest and delivery use every core, not one GIL (:mod:`sdk.service._children`).
 
 SIGTERM (or SIGINT) stops accepting (the listening socket closes; requests being answered
 finish), lets batches in flight finish for up to ``shutdown_grace`` seconds, leaves everything
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sdk.queue._interface import Queue
+from sdk.queue._interface import LANES, Queue
 from sdk.queue._sqlite import SqliteQueue
 from sdk.service._children import WorkerProcess
 from sdk.service._config import DestinationConfig, ServiceConfig, point_at_sandbox
@@ -42,7 +42,7 @@ class Service:
         queue: Queue | None = None,
         log: ServiceLog | None = None,
         workers: bool = True,
-        worker_process: bool = False,
+        worker_processes: int = 0,
     ) -> None:
         self.config = config
         self.data_dir = Path(data_dir)
@@ -51,12 +51,12 @@ class Service:
         self.queue = queue or SqliteQueue(self.data_dir, durability=config.delivery.durability)
         self._run_workers = workers
         self.workers: list[DestinationWorker] = []
-        #: The worker process (``worker_process=True``): it needs the SQLite queue, and a
-        #: configuration that its text describes (``parse_config``/``load_config``).
-        self.worker_process: WorkerProcess | None = None
-        self._in_process = worker_process and workers
-        if self._in_process and not isinstance(self.queue, SqliteQueue):
-            raise ValueError("worker_process: only with the SQLite queue")
+        #: The worker processes (``worker_processes=N``, at most one a lane): they need the
+        #: SQLite queue, and a configuration that its text describes (``parse_config``).
+        self.worker_processes: list[WorkerProcess] = []
+        self._processes = min(worker_processes, LANES) if workers else 0
+        if self._processes and not isinstance(self.queue, SqliteQueue):
+            raise ValueError("worker_processes: only with the SQLite queue")
         self.ingest = Ingest(
             config,
             self.queue,
@@ -71,8 +71,8 @@ class Service:
         self._stopping = False
 
     def _wake(self) -> None:
-        if self.worker_process is not None:
-            self.worker_process.wake()
+        for process in self.worker_processes:
+            process.wake()
         for worker in self.workers:
             worker.wake.set()
 
@@ -96,14 +96,15 @@ class Service:
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Start the workers and listen; returns the bound address."""
-        if self._in_process:
+        if self._processes:
             assert isinstance(self.queue, SqliteQueue)
             self._destinations()  # the sandbox, if one is needed, runs here
             url = None if self._sandbox is None else str(self._sandbox.url)
-            self.worker_process = WorkerProcess(
-                self.config, self.queue, url, self.metrics, self.log
-            )
-            await self.worker_process.start()
+            for k in range(self._processes):
+                lanes = range(k, LANES, self._processes)
+                process = WorkerProcess(self.config, self.queue, url, self.metrics, self.log, lanes)
+                await process.start()
+                self.worker_processes.append(process)
         elif self._run_workers:
             for destination in self._destinations():
                 worker = DestinationWorker(
@@ -130,8 +131,7 @@ class Service:
         grace = self.config.delivery.shutdown_grace
         self.log.event("stopping", grace_s=grace)
         await self.http.stop(grace)
-        if self.worker_process is not None:
-            await self.worker_process.stop(grace)
+        await asyncio.gather(*(process.stop(grace) for process in self.worker_processes))
         await asyncio.gather(*(worker.stop(grace) for worker in self.workers))
         await self.queue.close()
         if self._sandbox is not None:

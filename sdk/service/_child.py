@@ -1,21 +1,21 @@
-"""The worker process of ``destkit serve`` on SQLite: the destinations' workers, beside the
-server's ingest, on the same queue file, so that ingest and delivery each have a core (one
-process would share one GIL between them).
+"""A worker process of ``destkit serve`` on SQLite: the destinations' workers for some of the
+lanes, beside the server's ingest, on the same queue file, so that ingest and delivery use every
+core (one process would share one GIL between them).
 
 The server starts it (:mod:`sdk.service._children`) and talks to it over two pipes:
 
-- its stdin: first one JSON line (the configuration's text, the data directory, the sandbox's
-  URL, the destinations' shape to check), then a byte whenever ingest committed messages (the
-  lanes wake at once instead of at their next poll). End of file means the server is gone (it
-  was killed): the process exits at once, without settling anything more (its claimed jobs are
-  still queued: its successor delivers them again, at least once).
+- its stdin: first one JSON line (the configuration's text, the data directory, its lanes, the
+  sandbox's URL, the destinations' shape to check), then a byte whenever ingest committed
+  messages (the lanes wake at once instead of at their next poll). End of file means the server
+  is gone (it was killed): the process exits at once, without settling anything more (its
+  claimed jobs are still queued: its successor delivers them again, at least once).
 - its stdout: JSON lines back: ``["ready"]``, one ``["settled", ...]`` per settled batch (for
   ``/metrics`` and the server's pending count) and ``["log", event, fields]`` for the server's
   log. Anything else the process prints goes to stderr.
 
 SIGTERM stops it as it stops a server: nothing more is claimed, batches in flight finish within
-``shutdown_grace``, the rest stays queued, exit 0. Only one worker process delivers from a data
-directory at a time (``workers.lock``).
+``shutdown_grace``, the rest stays queued, exit 0. Worker processes share the lanes (lane ``k``
+to process ``k mod N``); one process at a time delivers a lane (its lock in ``workers.lock``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 
 from sdk.queue._sqlite import SqliteQueue
-from sdk.queue._sqlite_file import lock_workers
+from sdk.queue._sqlite_file import lock_lanes
 from sdk.service._config import parse_config, point_at_sandbox, shape_of
 from sdk.service._log import ServiceLog
 from sdk.service._metrics import ServiceMetrics
@@ -103,7 +103,8 @@ def main() -> None:
         print("destkit worker process: the configuration's text does not match", file=sys.stderr)
         sys.exit(3)
     data = Path(order["data"])
-    lock = lock_workers(data)  # waits for a worker process of a killed server to be gone
+    lanes: list[int] = order["lanes"]
+    lock = lock_lanes(data, lanes)  # waits for a worker process of a killed server to be gone
     try:
         queue = SqliteQueue(data, durability=config.delivery.durability, owner=False, in_loop=True)
         destinations = point_at_sandbox(config.destinations, order["sandbox"])
@@ -112,17 +113,19 @@ def main() -> None:
         # often (measured: about a tenth less CPU an event in this process).
         gc.freeze()
         gc.set_threshold(20_000, 50, 1000)
-        asyncio.run(_work(destinations, config.delivery, queue, Relay(relay_fd)))
+        asyncio.run(_work(destinations, config.delivery, queue, Relay(relay_fd), lanes))
     finally:
         os.close(lock)
 
 
-async def _work(destinations: Any, options: Any, queue: SqliteQueue, relay: Relay) -> None:
+async def _work(
+    destinations: Any, options: Any, queue: SqliteQueue, relay: Relay, lanes: list[int]
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when its workers stop
-    workers = [DestinationWorker(d, queue, options, relay, relay) for d in destinations]
+    workers = [DestinationWorker(d, queue, options, relay, relay, lanes) for d in destinations]
 
     def from_server() -> None:
         try:

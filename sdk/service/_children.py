@@ -16,10 +16,12 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
+from sdk.queue._interface import LANES
 from sdk.queue._sqlite import SqliteQueue
 from sdk.service._config import ServiceConfig, shape_of
 from sdk.service._log import ServiceLog
@@ -39,7 +41,8 @@ _BOOT += "from sdk.service._child import main; main()"
 
 
 class WorkerProcess:
-    """One worker process delivering every destination of ``config`` from ``queue``'s file."""
+    """One worker process delivering ``lanes`` of every destination of ``config`` from
+    ``queue``'s file."""
 
     def __init__(
         self,
@@ -48,10 +51,13 @@ class WorkerProcess:
         sandbox_url: str | None,
         metrics: ServiceMetrics,
         log: ServiceLog,
+        lanes: Sequence[int] = range(LANES),
     ) -> None:
         if not config.text:
             raise ValueError("a worker process needs a configuration read by parse_config")
         self.queue = queue
+        #: The lanes it delivers (of every destination).
+        self.lanes = list(lanes)
         self.metrics = metrics
         self.log = log
         self._order = orjson.dumps(
@@ -59,6 +65,7 @@ class WorkerProcess:
                 "config": config.text,
                 "data": str(queue.directory),
                 "sandbox": sandbox_url,
+                "lanes": self.lanes,
                 "shape": shape_of(config),
             }
         )
@@ -67,8 +74,8 @@ class WorkerProcess:
         self._watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Start the worker process (it delivers once it has the lock of the data directory's
-        workers), and keep it running until :meth:`stop`."""
+        """Start the worker process (it delivers once it has its lanes' locks), and keep it
+        running until :meth:`stop`."""
         await self._spawn()
         self._watch = asyncio.get_running_loop().create_task(self._keep_running())
 

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import dataclasses
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sdk.connector._destination import Action
@@ -109,16 +110,24 @@ class DestinationWorker:
         options: DeliveryOptions,
         metrics: ServiceMetrics,
         log: ServiceLog,
+        lanes: Sequence[int] = range(LANES),
     ) -> None:
         self.name = config.name
+        #: The lanes this worker delivers (all of them, unless worker processes share them).
+        self.lanes = list(lanes)
         self.queue = queue
         self.options = options
         self.metrics = metrics
         self.log = log
         # The engine routes by the destination's name: the configured one, as ingest did.
         connector = dataclasses.replace(config.connector, name=config.name)
-        # A limit shared by every worker on the queue (Redis), else the engine's own.
+        # A limit shared by every worker on the queue (Redis), else the engine's own; worker
+        # processes sharing the lanes (SQLite) each take their lanes' share of it, so that
+        # together they never exceed it.
         rate = connector.rate_limit
+        limiter = queue.rate_limiter(config.name, rate) if rate else None
+        if rate and limiter is None and len(self.lanes) < LANES:
+            connector = dataclasses.replace(connector, rate_limit=rate * len(self.lanes) / LANES)
         self.delivery: AsyncDelivery[Any] = AsyncDelivery(
             connector,
             config.settings,
@@ -127,7 +136,7 @@ class DestinationWorker:
             # The direct aiohttp carrier (httpx's when the environment names a proxy): its
             # lifecycles become verdicts, not records.
             http="aiohttp",
-            rate_limiter=queue.rate_limiter(config.name, rate) if rate else None,
+            rate_limiter=limiter,
         )
         self.claim_size = claim_size(config, options.batch_size)
         self.in_rounds = not one_request_per_user(config)
@@ -141,7 +150,7 @@ class DestinationWorker:
     def start(self) -> None:
         """Start the lanes."""
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._lane(lane)) for lane in range(LANES)]
+        self._tasks = [loop.create_task(self._lane(lane)) for lane in self.lanes]
 
     async def stop(self, grace: float) -> None:
         """Claim nothing more; let batches in flight finish for up to ``grace`` seconds, then

@@ -6,11 +6,14 @@ what it delivers shows in the server's ``/metrics`` and pending count."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import os
 import re
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +21,14 @@ import httpx
 import pytest
 
 from sdk.queue import Accepted, QueueError, Settlement, SqliteQueue, lane_of
+from sdk.service import (
+    DeliveryOptions,
+    DestinationWorker,
+    Service,
+    ServiceLog,
+    ServiceMetrics,
+    parse_config,
+)
 from sdk.testing import Faults, Sandbox
 from tests.queues import test_contract as contract
 from tests.service.conftest import (
@@ -26,6 +37,7 @@ from tests.service.conftest import (
     batch_of,
     config_text,
     delivered,
+    until,
     wait_until,
 )
 
@@ -168,3 +180,79 @@ def test_metrics_and_depth_follow_what_the_worker_process_settles(
     text = httpx.get(f"{server.url}/metrics").text
     assert 'destkit_delivery_latency_seconds_count{destination="Sandbox"} 30.0' in text
     assert server.terminate() == 0
+
+
+async def test_worker_processes_share_the_lanes_and_keep_each_users_order(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = parse_config(config_text(sandbox.url))
+    log = tmp_path / "serve.log"
+    with log.open("a") as stream:
+        service = Service(config, tmp_path / "data", log=ServiceLog(stream), worker_processes=2)
+        host, port = await service.start("127.0.0.1", 0)
+        try:
+            assert [p.lanes for p in service.worker_processes] == [[0, 2, 4, 6], [1, 3, 5, 7]]
+            async with httpx.AsyncClient(timeout=10) as client:
+                for round_ in range(5):
+                    batch = {
+                        "batch": [
+                            {
+                                "type": "track",
+                                "event": "E",
+                                "userId": f"u{i % 10}",
+                                "messageId": f"{round_}-{i}",
+                            }
+                            for i in range(40)
+                        ]
+                    }
+                    answer = await client.post(
+                        f"http://{host}:{port}/v1/batch", json=batch, auth=(WRITE_KEY, "")
+                    )
+                    assert answer.status_code == 200
+            assert await until(lambda: len(delivered(sandbox)) == 200, timeout=20)
+            assert await until(lambda: service.queue.pending() == 0, timeout=10)
+        finally:
+            await service.stop()
+    assert len(_worker_pids(log)) == 2
+    lanes = {lane_of(f"u{i}") for i in range(10)}
+    assert lanes & {0, 2, 4, 6} and lanes & {1, 3, 5, 7}  # both processes had work
+    for user in range(10):
+        mine = [m["messageId"] for m in delivered(sandbox) if m["userId"] == f"u{user}"]
+        assert mine == sorted(mine, key=lambda i: tuple(map(int, i.split("-"))))
+
+
+def test_a_worker_process_takes_its_lanes_share_of_the_rate_limit(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    (destination,) = parse_config(config_text(sandbox.url)).destinations
+    limited = dataclasses.replace(
+        destination, connector=dataclasses.replace(destination.connector, rate_limit=80.0)
+    )
+    queue = SqliteQueue(tmp_path / "data")
+    options = DeliveryOptions()
+    both = DestinationWorker(limited, queue, options, ServiceMetrics(), ServiceLog())
+    half = DestinationWorker(
+        limited, queue, options, ServiceMetrics(), ServiceLog(), lanes=[1, 3, 5, 7]
+    )
+    quarter = DestinationWorker(
+        limited, queue, options, ServiceMetrics(), ServiceLog(), lanes=[0, 4]
+    )
+    rates = [w.delivery.destination.rate_limit for w in (both, half, quarter)]
+    assert rates == [80.0, 40.0, 20.0]
+    asyncio.run(queue.close())
+
+
+def test_worker_processes_is_checked_on_the_command_line(tmp_path: Path) -> None:
+    config = tmp_path / "serve.yaml"
+    config.write_text(config_text("http://127.0.0.1:9"))
+    base = [sys.executable, "-m", "sdk.cli", "serve", "--config", str(config), "--port", "0"]
+    for extra, expected in (
+        (["--worker-processes", "9"], "--worker-processes: must be a whole number 0 to 8"),
+        (
+            ["--worker-processes", "2", "--queue", "redis://127.0.0.1:9/0"],
+            "destkit serve: error: --worker-processes: only with SQLite",
+        ),
+    ):
+        done = subprocess.run(base + extra, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and expected in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) <= 2  # argparse adds its usage line
