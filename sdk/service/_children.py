@@ -71,6 +71,7 @@ class WorkerProcess:
         )
         self.process: asyncio.subprocess.Process | None = None
         self._stopping = False
+        self._stop = asyncio.Event()
         self._watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -94,19 +95,19 @@ class WorkerProcess:
         """SIGTERM to the worker process (it finishes its batches in flight within ``grace``,
         leaves the rest queued); SIGKILL if it has not exited shortly after."""
         self._stopping = True
-        process = self.process
-        if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), grace + _EXIT_MARGIN)
-            except TimeoutError:
+        self._stop.set()
+        _terminate(self.process)
+        if self._watch is None:
+            return
+        try:
+            # The watch reads the process's last reports, then sees it exit; it also stops a
+            # process it was starting again when this was called.
+            await asyncio.wait_for(asyncio.shield(self._watch), grace + _EXIT_MARGIN)
+        except TimeoutError:
+            if self.process is not None and self.process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
-        if self._watch is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+                    self.process.kill()
+            await self._watch
 
     async def _spawn(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
@@ -135,11 +136,14 @@ class WorkerProcess:
                 return
             self.log.event("worker_exited", pid=process.pid, code=code)
             pause = _FIRST_PAUSE if time.monotonic() - started > _HEALTHY_AFTER else pause
-            await asyncio.sleep(pause)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), pause)
             pause = min(pause * 2, _MAX_PAUSE)
             if self._stopping:
                 return
             await self._spawn()
+            if self._stopping:  # stop() came while it started, and did not see it
+                _terminate(self.process)
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         """Apply what the worker process reports, until it closes its end."""
@@ -162,3 +166,9 @@ class WorkerProcess:
             self.log.event(report[1], **report[2])
         elif kind == "ready":
             self.log.event("worker_started", pid=pid)
+
+
+def _terminate(process: asyncio.subprocess.Process | None) -> None:
+    if process is not None and process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)

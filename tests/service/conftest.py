@@ -114,16 +114,17 @@ async def running(
 class ServeProcess:
     """``destkit serve`` as a subprocess (real signals, real kill -9)."""
 
-    def __init__(self, config: Path, data: Path, log: Path) -> None:
+    def __init__(self, config: Path, data: Path, log: Path, args: tuple[str, ...] = ()) -> None:
         self.config = config
         self.data = data
         self.log = log
+        self.args = args
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
 
     def start(self) -> ServeProcess:
         argv = [sys.executable, "-m", "sdk.cli", "serve", "--config", str(self.config)]
-        argv += ["--port", "0", "--data", str(self.data)]
+        argv += ["--port", "0", "--data", str(self.data), *self.args]
         with self.log.open("a") as errors:
             self.proc = subprocess.Popen(
                 argv, stdout=subprocess.PIPE, stderr=errors, text=True, env=dict(os.environ)
@@ -150,10 +151,10 @@ def serve_process(tmp_path: Path) -> Iterator[Any]:
     """A factory of ``destkit serve`` subprocesses; every one left running is killed."""
     made: list[ServeProcess] = []
 
-    def make(config_body: str) -> ServeProcess:
+    def make(config_body: str, *args: str) -> ServeProcess:
         config = tmp_path / "serve.yaml"
         config.write_text(config_body)
-        process = ServeProcess(config, tmp_path / "data", tmp_path / "serve.log")
+        process = ServeProcess(config, tmp_path / "data", tmp_path / "serve.log", args)
         made.append(process)
         return process
 

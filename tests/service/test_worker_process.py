@@ -121,7 +121,7 @@ def test_a_killed_worker_process_is_started_again_and_loses_nothing(
     sandbox: Sandbox, tmp_path: Path, serve_process
 ):
     sandbox.set_faults(Faults(latency=0.01))
-    server = serve_process(config_text(sandbox.url)).start()
+    server = serve_process(config_text(sandbox.url), "--worker-processes", "1").start()
     assert wait_until(lambda: len(_worker_pids(server.log)) == 1)
     stream = BatchStream()
     stop, sender = stream.start(server.url, 0)
@@ -147,11 +147,11 @@ def test_a_killed_worker_process_is_started_again_and_loses_nothing(
 def test_the_worker_process_exits_when_its_server_is_killed(
     sandbox: Sandbox, tmp_path: Path, serve_process
 ):
-    server = serve_process(config_text(sandbox.url)).start()
-    assert wait_until(lambda: len(_worker_pids(server.log)) == 1)
-    (pid,) = _worker_pids(server.log)
+    server = serve_process(config_text(sandbox.url), "--worker-processes", "2").start()
+    assert wait_until(lambda: len(_worker_pids(server.log)) == 2)
+    pids = _worker_pids(server.log)
     server.kill()
-    assert wait_until(lambda: not _alive(pid), timeout=10)
+    assert wait_until(lambda: not any(_alive(pid) for pid in pids), timeout=10)
     # The next server's worker process takes over the data directory and delivers.
     server.start()
     answer = httpx.post(f"{server.url}/v1/batch", json=batch_of(["k1", "k2"]), auth=(WRITE_KEY, ""))
@@ -256,3 +256,17 @@ def test_worker_processes_is_checked_on_the_command_line(tmp_path: Path) -> None
         done = subprocess.run(base + extra, capture_output=True, text=True, timeout=60)
         assert done.returncode == 2 and expected in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) <= 2  # argparse adds its usage line
+
+
+def test_sigterm_while_a_worker_process_is_being_started_again_exits_0(
+    sandbox: Sandbox, tmp_path: Path, serve_process
+):
+    server = serve_process(config_text(sandbox.url), "--worker-processes", "2").start()
+    assert wait_until(lambda: len(_worker_pids(server.log)) == 2)
+    for pid in _worker_pids(server.log):
+        os.kill(pid, signal.SIGKILL)
+    assert wait_until(lambda: "worker_exited" in server.log.read_text())
+    started = time.monotonic()
+    assert server.terminate() == 0
+    assert time.monotonic() - started < 10
+    assert all(not _alive(pid) for pid in _worker_pids(server.log))
