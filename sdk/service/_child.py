@@ -26,6 +26,7 @@ import gc
 import os
 import signal
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,23 @@ class Relay(ServiceMetrics, ServiceLog):
         self.fd = fd
         self._lines: list[bytes] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._pipe: asyncio.WriteTransport | None = None
+
+    async def attach(self) -> None:
+        """Write through the event loop from now on: a server slow to read (a busy machine)
+        never blocks delivery; what it has not read yet waits in the transport's buffer."""
+        loop = asyncio.get_running_loop()
+        pipe = os.fdopen(self.fd, "wb", buffering=0)
+        self._pipe, _ = await loop.connect_write_pipe(asyncio.Protocol, pipe)
+
+    async def drain(self, timeout: float) -> None:
+        """Write what is queued and wait (up to ``timeout``) until the server has it all."""
+        self.flush()
+        deadline = time.monotonic() + timeout
+        while self._pipe is not None and self._pipe.get_write_buffer_size():
+            if self._pipe.is_closing() or time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.01)
 
     def send(self, line: list[Any]) -> None:
         """Queue one line to the server, written with the others within the flush delay."""
@@ -64,7 +82,7 @@ class Relay(ServiceMetrics, ServiceLog):
             self._timer = asyncio.get_running_loop().call_later(_FLUSH_EVERY, self.flush)
 
     def flush(self) -> None:
-        """Write the queued lines (a blocking write: the server reads continuously)."""
+        """Write the queued lines (a blocking write until :meth:`attach`)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -72,6 +90,10 @@ class Relay(ServiceMetrics, ServiceLog):
             return
         data = b"\n".join(self._lines) + b"\n"
         self._lines = []
+        if self._pipe is not None:
+            if not self._pipe.is_closing():  # closing: the server is gone
+                self._pipe.write(data)
+            return
         with contextlib.suppress(BrokenPipeError):
             while data:
                 data = data[os.write(self.fd, data) :]
@@ -141,6 +163,7 @@ async def _work(
 
     os.set_blocking(0, False)
     loop.add_reader(0, from_server)
+    await relay.attach()
     for worker in workers:
         worker.start()
     relay.send(["ready"])
@@ -150,4 +173,4 @@ async def _work(
     grace = options.shutdown_grace
     await asyncio.gather(*(worker.stop(grace) for worker in workers))
     await queue.close()
-    relay.flush()
+    await relay.drain(timeout=5.0)
