@@ -30,6 +30,9 @@ from sdk.service._worker import DestinationWorker
 
 __all__ = ["Service"]
 
+#: Seconds the server waits for its worker processes to deliver before it listens anyway.
+_START_WAIT = 30.0
+
 
 class Service:
     """One ``destkit serve`` process. ``queue`` defaults to SQLite in ``data_dir``."""
@@ -105,6 +108,9 @@ class Service:
                 process = WorkerProcess(self.config, self.queue, url, self.metrics, self.log, lanes)
                 await process.start()
                 self.worker_processes.append(process)
+            # Listening once they deliver (their imports and TLS set-up take a moment): one
+            # that cannot start is logged and started again, and ingest does not wait for it.
+            await asyncio.gather(*(p.started(_START_WAIT) for p in self.worker_processes))
         elif self._run_workers:
             for destination in self._destinations():
                 worker = DestinationWorker(

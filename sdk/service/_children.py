@@ -72,6 +72,7 @@ class WorkerProcess:
         self.process: asyncio.subprocess.Process | None = None
         self._stopping = False
         self._stop = asyncio.Event()
+        self._ready = asyncio.Event()  # it said "ready", or its first run ended
         self._watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -79,6 +80,13 @@ class WorkerProcess:
         running until :meth:`stop`."""
         await self._spawn()
         self._watch = asyncio.get_running_loop().create_task(self._keep_running())
+
+    async def started(self, timeout: float) -> bool:
+        """Wait until the worker process delivers (it has imported the connectors and taken
+        its lanes), or its first run ended, or ``timeout``; whether it delivers."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        return self._ready.is_set() and self.process is not None and self.process.returncode is None
 
     def wake(self) -> None:
         """Messages were committed: the worker process's idle lanes claim now."""
@@ -132,6 +140,7 @@ class WorkerProcess:
             started = time.monotonic()
             await self._read(process)
             code = await process.wait()
+            self._ready.set()  # no longer worth waiting for at start
             if self._stopping:
                 return
             self.log.event("worker_exited", pid=process.pid, code=code)
@@ -165,6 +174,7 @@ class WorkerProcess:
         elif kind == "log":
             self.log.event(report[1], **report[2])
         elif kind == "ready":
+            self._ready.set()
             self.log.event("worker_started", pid=pid)
 
 
