@@ -157,15 +157,19 @@ class WorkerProcess:
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         """Apply what the worker process reports, until it closes its end."""
         assert process.stdout is not None
-        while line := await process.stdout.readline():
+        while True:
             try:
-                report = orjson.loads(line)
-            except orjson.JSONDecodeError:
+                line = await process.stdout.readline()
+            except ValueError:  # a line past the limit: not a report (none is this long)
                 continue
-            if isinstance(report, list) and report:
-                self._apply(process.pid, report)
+            if not line:
+                return
+            try:
+                self._apply(process.pid, orjson.loads(line))
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+                continue  # not a report of ours: the process's stdout is only for them
 
-    def _apply(self, pid: int, report: list[Any]) -> None:
+    def _apply(self, pid: int, report: Any) -> None:
         kind = report[0]
         if kind == "settled":
             destination, delivered, retried, dead, filtered, latencies = report[1:7]
