@@ -4,7 +4,10 @@
   keep-alive connections) into a server with no workers, next to the raw SQLite limit: the same
   rows (same schema, same WAL/synchronous settings) inserted 100 per commit by one thread.
 - **end to end**: events/s from the first request to the last event acknowledged by a loopback
-  sink (a separate process that answers 200 at once), with the workers running.
+  sink (a separate process that answers 200 at once), with the workers running: in worker
+  processes beside the server as ``destkit serve`` runs them on SQLite (one a CPU, at most 4),
+  or ``--worker-processes N`` (0: in the server's own process, the shape before worker
+  processes); the server's CPU counts its worker processes'.
 - **soak**: ``--restarts`` kill -9 of the server under load, then a clean restart; reports the
   events that got a 200 and never reached the sink (must be 0) and the duplicates (allowed:
   delivery is at least once).
@@ -13,7 +16,7 @@ The server, the sink and the load generator are separate processes. The load gen
 asyncio HTTP/1.1 client posting pre-encoded bodies, so that it costs little CPU beside the server.
 
 Run: ``python benchmarks/bench_serve.py [--events N] [--durability normal|full]
-[--restarts N] [--json]`` (``--restarts 100`` for the README figure).
+[--restarts N] [--worker-processes N] [--json]`` (``--restarts 100`` for the README figure).
 """
 
 from __future__ import annotations
