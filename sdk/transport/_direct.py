@@ -26,7 +26,16 @@ if TYPE_CHECKING:  # aiohttp is imported when the first request is carried (impo
     import aiohttp
     from yarl import URL
 
-__all__ = ["DirectCarrier", "DirectClient", "OutgoingRequest", "unsendable_header"]
+    from sdk.transport._http import DestinationHTTP
+    from sdk.transport._response import Response
+
+__all__ = [
+    "DirectCarrier",
+    "DirectClient",
+    "OutgoingRequest",
+    "Target",
+    "unsendable_header",
+]
 
 #: An HTTP header name and value as h11 (httpx's HTTP/1.1 engine) accepts them.
 _TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
@@ -45,13 +54,32 @@ _URL_CACHE_SIZE = 256
 _CACHE_SIZE = 2048
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """A URL as httpx normalises it, and the same for aiohttp (parsed once)."""
+class Target:
+    """A URL as httpx normalises it, parsed once: its text, ``Host``, origin and request
+    target for the lean carrier, and (built on first use) the same for aiohttp."""
 
-    text: str
-    host: str
-    url: URL
+    __slots__ = ("_url", "host", "origin", "path", "text")
+
+    def __init__(self, parsed: httpx.URL) -> None:
+        self.text = str(parsed)
+        self.host = parsed.netloc.decode("ascii")
+        scheme = parsed.scheme
+        port = parsed.port or (443 if scheme == "https" else 80)
+        #: ``(scheme, host, port)``: what a pooled connection is for.
+        self.origin = (scheme, parsed.host, port)
+        #: The request target (path and query) as it goes on the wire.
+        self.path = parsed.raw_path.decode("ascii")
+        self._url: URL | None = None
+
+    @property
+    def url(self) -> URL:
+        """The URL for aiohttp."""
+        url = self._url
+        if url is None:
+            from yarl import URL
+
+            url = self._url = URL(self.text, encoded=True)
+        return url
 
 
 @dataclass(slots=True)
@@ -63,21 +91,19 @@ class OutgoingRequest:
     #: ``(lower-case name, value)`` in httpx's order, as ``Headers.multi_items()`` gives them.
     headers: list[tuple[str, str]]
     content: bytes
-    target: URL
+    target: Target
 
 
-class DirectCarrier:
-    """One aiohttp session (created in the running loop on first use), pooling
-    ``max_connections`` connections, never following redirects, keeping no cookies."""
+class RequestBuilder:
+    """What both direct carriers share: the request httpx would build, checked and masked
+    with caches for what does not change between requests."""
 
     def __init__(self, max_connections: int, default_headers: httpx.Headers) -> None:
         self.max_connections = max_connections
         #: The httpx client's own default headers (accept, accept-encoding, connection,
         #: user-agent), as ``(lower-case name, value)``.
         self.default_headers = default_headers.multi_items()
-        self._session: aiohttp.ClientSession | None = None
-        self._targets: dict[str, _Target] = {}
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._targets: dict[str, Target] = {}
         #: Header pairs already found sendable (ASCII, legal for HTTP/1.1).
         self._sendable: set[tuple[str, str]] = set()
         #: Masked renderings of header pairs and URLs, valid for one redactor generation.
@@ -85,47 +111,11 @@ class DirectCarrier:
         self._masked_urls: dict[str, str] = {}
         self._masks_of: tuple[Redactor | None, tuple[int, int]] = (None, (0, 0))
 
-    def session(self) -> aiohttp.ClientSession:
-        """The session, created on first use (it belongs to the running event loop)."""
-        session = self._session
-        if session is None or session.closed:
-            import aiohttp
-
-            # httpx's own TLS context (certifi's roots, SSL_CERT_FILE...): the same certificates
-            # are trusted whichever client carries a request.
-            connector = aiohttp.TCPConnector(
-                limit=self.max_connections, ssl=httpx.create_ssl_context()
-            )
-            session = aiohttp.ClientSession(
-                connector=connector,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,
-            )
-            self._session = session
-        return session
-
-    def timeout(self, total: float) -> aiohttp.ClientTimeout:
-        """The connect and pool timeouts of :func:`sdk.transport.make_timeout`, in aiohttp's
-        terms. Its read timeout (``total`` per read) is not set: the caller's deadline of
-        ``total`` seconds around the whole exchange, started earlier, always ends first."""
-        found = self._timeouts.get(total)
-        if found is None:
-            import aiohttp
-
-            phase = min(total, 5.0)
-            found = aiohttp.ClientTimeout(total=None, connect=phase, sock_connect=phase)
-            self._timeouts[total] = found
-        return found
-
-    def target(self, url: str) -> _Target:
+    def target(self, url: str) -> Target:
         """``url`` parsed and normalised once (raises ``httpx.InvalidURL`` as httpx does)."""
         found = self._targets.get(url)
         if found is None:
-            from yarl import URL
-
-            parsed = httpx.URL(url)
-            text = str(parsed)
-            found = _Target(text, parsed.netloc.decode("ascii"), URL(text, encoded=True))
+            found = Target(httpx.URL(url))
             if len(self._targets) < _URL_CACHE_SIZE:
                 self._targets[url] = found
         return found
@@ -178,7 +168,7 @@ class DirectCarrier:
         if content_type is not None:
             merged.setdefault("content-type", content_type)
         items = [("host", target.host), *merged.items()]
-        return OutgoingRequest(method.upper(), target.text, items, body, target.url)
+        return OutgoingRequest(method.upper(), target.text, items, body, target)
 
     def _built_by_httpx(
         self,
@@ -191,18 +181,12 @@ class DirectCarrier:
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
     ) -> OutgoingRequest:
-        from yarl import URL
-
         request = client.build_request(
             method, url, json=json, content=content, data=data, params=params, headers=headers
         )
-        text = str(request.url)
+        target = Target(request.url)
         return OutgoingRequest(
-            request.method,
-            text,
-            request.headers.multi_items(),
-            request.content,
-            URL(text, encoded=True),
+            request.method, target.text, request.headers.multi_items(), request.content, target
         )
 
     def unsendable(self, headers: list[tuple[str, str]]) -> httpx.LocalProtocolError | None:
@@ -251,6 +235,84 @@ class DirectCarrier:
             self._masks_of = (redactor, generation)
         return self._masks
 
+    async def carry(
+        self,
+        http: DestinationHTTP,
+        method: str,
+        path: str,
+        json: Any,
+        content: bytes | str | None,
+        data: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+        headers: dict[str, str],
+        raise_for_status: bool,
+    ) -> Response:
+        """:meth:`DestinationHTTP.request` carried by this carrier."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Close the carrier's connections."""
+
+
+class DirectCarrier(RequestBuilder):
+    """One aiohttp session (created in the running loop on first use), pooling
+    ``max_connections`` connections, never following redirects, keeping no cookies."""
+
+    def __init__(self, max_connections: int, default_headers: httpx.Headers) -> None:
+        super().__init__(max_connections, default_headers)
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+
+    def session(self) -> aiohttp.ClientSession:
+        """The session, created on first use (it belongs to the running event loop)."""
+        session = self._session
+        if session is None or session.closed:
+            import aiohttp
+
+            # httpx's own TLS context (certifi's roots, SSL_CERT_FILE...): the same certificates
+            # are trusted whichever client carries a request.
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, ssl=httpx.create_ssl_context()
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+            )
+            self._session = session
+        return session
+
+    def timeout(self, total: float) -> aiohttp.ClientTimeout:
+        """The connect and pool timeouts of :func:`sdk.transport.make_timeout`, in aiohttp's
+        terms. Its read timeout (``total`` per read) is not set: the caller's deadline of
+        ``total`` seconds around the whole exchange, started earlier, always ends first."""
+        found = self._timeouts.get(total)
+        if found is None:
+            import aiohttp
+
+            phase = min(total, 5.0)
+            found = aiohttp.ClientTimeout(total=None, connect=phase, sock_connect=phase)
+            self._timeouts[total] = found
+        return found
+
+    async def carry(
+        self,
+        http: DestinationHTTP,
+        method: str,
+        path: str,
+        json: Any,
+        content: bytes | str | None,
+        data: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+        headers: dict[str, str],
+        raise_for_status: bool,
+    ) -> Response:
+        from sdk.transport._http_direct import request_direct
+
+        return await request_direct(
+            http, self, method, path, json, content, data, params, headers, raise_for_status
+        )
+
     async def aclose(self) -> None:
         """Close the session and its connections."""
         if self._session is not None:
@@ -258,8 +320,28 @@ class DirectCarrier:
             self._session = None
 
 
+class _LazyTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport, built on its first request: building it loads the TLS roots
+    (tens of milliseconds), which a delivery whose requests all go direct never needs."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._transport: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self._transport
+        if transport is None:
+            transport = self._transport = httpx.AsyncHTTPTransport(limits=self._limits)
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+
+
 class DirectClient(httpx.AsyncClient):
-    """The httpx client of a delivery, carrying a :class:`DirectCarrier` beside it.
+    """The httpx client of a delivery, carrying a direct carrier beside it: the lean HTTP/1.1
+    one (``carrier="h1"``, :mod:`sdk.transport._h1_pool`) or aiohttp (``"aiohttp"``).
 
     ``bulk_only``: the carrier takes only the requests of attempts that record no lifecycle as
     they go (bulk delivery: ``stream``); the others (``send``, ``send_many``, the tester, the
@@ -267,10 +349,17 @@ class DirectClient(httpx.AsyncClient):
     timings and which respx can mock.
     """
 
-    def __init__(self, *, max_connections: int, bulk_only: bool) -> None:
+    direct: RequestBuilder
+
+    def __init__(self, *, max_connections: int, bulk_only: bool, carrier: str = "h1") -> None:
         limits = httpx.Limits(max_connections=max_connections)
-        super().__init__(limits=limits, follow_redirects=False)
-        self.direct = DirectCarrier(max_connections, self.headers)
+        super().__init__(transport=_LazyTransport(limits), follow_redirects=False)
+        if carrier == "h1":
+            from sdk.transport._h1_pool import H1Carrier
+
+            self.direct = H1Carrier(max_connections, self.headers)
+        else:
+            self.direct = DirectCarrier(max_connections, self.headers)
         self.bulk_only = bulk_only
 
     async def aclose(self) -> None:

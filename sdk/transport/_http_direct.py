@@ -60,7 +60,7 @@ async def request_direct(
         async with asyncio.timeout(http.total_timeout):
             answer = await carrier.session().request(
                 sent.method,
-                sent.target,
+                sent.target.url,
                 headers=sent.headers,
                 data=sent.content,
                 allow_redirects=False,
