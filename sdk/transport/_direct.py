@@ -82,6 +82,36 @@ class Target:
         return url
 
 
+class Shape:
+    """What the requests with the same method, URL and headers share: all but the body and
+    its length. ``checked``: every header is one HTTP allows (else the request is refused when
+    sent, as httpx's engine refuses it)."""
+
+    __slots__ = ("after", "before", "checked", "method", "target", "wire")
+
+    def __init__(
+        self,
+        method: str,
+        target: Target,
+        before: list[tuple[str, str]],
+        after: list[tuple[str, str]],
+        checked: bool,
+    ) -> None:
+        self.method = method
+        self.target = target
+        #: The headers before ``content-length``, and after it.
+        self.before = before
+        self.after = after
+        self.checked = checked
+        #: The request line and headers before ``content-length``, and the headers after it
+        #: and the blank line, as HTTP/1.1 bytes (built by the lean carrier on first use).
+        self.wire: tuple[bytes, bytes] | None = None
+
+
+#: A shape not yet worked out (``None`` in the cache means: built by httpx).
+_UNKNOWN = object()
+
+
 @dataclass(slots=True)
 class OutgoingRequest:
     """One request as it goes out: what the record shows and what aiohttp sends."""
@@ -92,6 +122,8 @@ class OutgoingRequest:
     headers: list[tuple[str, str]]
     content: bytes
     target: Target
+    #: What it shares with others, when built here (None: built by httpx).
+    shape: Shape | None = None
 
 
 class RequestBuilder:
@@ -104,11 +136,13 @@ class RequestBuilder:
         #: user-agent), as ``(lower-case name, value)``.
         self.default_headers = default_headers.multi_items()
         self._targets: dict[str, Target] = {}
+        self._shapes: dict[tuple[str, str, str | None, tuple[tuple[str, str], ...]], object] = {}
         #: Header pairs already found sendable (ASCII, legal for HTTP/1.1).
         self._sendable: set[tuple[str, str]] = set()
         #: Masked renderings of header pairs and URLs, valid for one redactor generation.
         self._masks: dict[tuple[str, str], str] = {}
         self._masked_urls: dict[str, str] = {}
+        self._shape_masks: dict[Shape, tuple[dict[str, str], dict[str, str]]] = {}
         self._masks_of: tuple[Redactor | None, tuple[int, int]] = (None, (0, 0))
 
     def target(self, url: str) -> Target:
@@ -145,30 +179,47 @@ class RequestBuilder:
             content_type = "application/json"
         else:
             body = b""
+        shape = None
+        if data is None and params is None and body:
+            key = (method, url, content_type, tuple(headers.items()))
+            shape = self._shapes.get(key, _UNKNOWN)
+            if shape is _UNKNOWN:
+                shape = self._shape(method, url, headers, content_type)
+                if len(self._shapes) < _CACHE_SIZE:
+                    self._shapes[key] = shape
+        if shape is None:
+            return self._built_by_httpx(client, method, url, json, content, data, params, headers)
+        assert isinstance(shape, Shape)
+        items = [*shape.before, ("content-length", str(len(body))), *shape.after]
+        return OutgoingRequest(shape.method, shape.target.text, items, body, shape.target, shape)
+
+    def _shape(
+        self, method: str, url: str, headers: dict[str, str], content_type: str | None
+    ) -> Shape | None:
+        """What every request with these headers shares, or None when httpx builds them
+        (see the module's docstring). Raises ``UnicodeEncodeError`` for a non-ASCII header."""
         lowered = {name.lower(): value for name, value in headers.items()}
         if (
-            data is not None
-            or params is not None
-            or not body
-            or len(lowered) < len(headers)  # one name twice (in two cases): httpx keeps both
+            len(lowered) < len(headers)  # one name twice (in two cases): httpx keeps both
             or _BUILT_BY_HTTPX & lowered.keys()
         ):
-            return self._built_by_httpx(client, method, url, json, content, data, params, headers)
+            return None
         target = self.target(url)
         # As httpx merges: a default the connector sets again moves to the connector's place.
         merged = {name: value for name, value in self.default_headers if name not in lowered}
-        sendable = self._sendable
-        for pair in lowered.items():
-            name, value = pair
-            if pair not in sendable:
-                name.encode("ascii")
-                value.encode("ascii")
+        for name, value in lowered.items():
+            name.encode("ascii")
+            value.encode("ascii")
             merged[name] = value
-        merged.setdefault("content-length", str(len(body)))
-        if content_type is not None:
-            merged.setdefault("content-type", content_type)
-        items = [("host", target.host), *merged.items()]
-        return OutgoingRequest(method.upper(), target.text, items, body, target)
+        before = [("host", target.host), *merged.items()]
+        # httpx adds Content-Length after the connector's headers, then its Content-Type.
+        after = (
+            []
+            if content_type is None or "content-type" in merged
+            else [("content-type", content_type)]
+        )
+        checked = unsendable_header(before + after) is None
+        return Shape(method.upper(), target, before, after, checked)
 
     def _built_by_httpx(
         self,
@@ -216,6 +267,25 @@ class RequestBuilder:
             result[name] = f"{result[name]}, {masked}" if name in result else masked
         return result
 
+    def masked_request_headers(self, redactor: Redactor, sent: OutgoingRequest) -> dict[str, str]:
+        """``redactor.headers(sent.headers)``: for a request built here, its shape's headers
+        are masked once per redactor generation, and only its length each time."""
+        shape = sent.shape
+        if shape is None:
+            return self.masked_headers(redactor, sent.headers)
+        self._masks_for(redactor)
+        found = self._shape_masks.get(shape)
+        if found is None:
+            found = (
+                self.masked_headers(redactor, shape.before),
+                self.masked_headers(redactor, shape.after),
+            )
+            if len(self._shape_masks) < _CACHE_SIZE:
+                self._shape_masks[shape] = found
+        before, after = found
+        length = self.masked_headers(redactor, [sent.headers[len(shape.before)]])
+        return {**before, **length, **after}
+
     def masked_url(self, redactor: Redactor, url: str) -> str:
         """``redactor.url(url)``, once per redactor generation."""
         self._masks_for(redactor)
@@ -232,6 +302,7 @@ class RequestBuilder:
         if owner is not redactor or known != generation:
             self._masks.clear()
             self._masked_urls.clear()
+            self._shape_masks.clear()
             self._masks_of = (redactor, generation)
         return self._masks
 

@@ -150,7 +150,12 @@ class DestinationHTTP:
         )
 
     def _recorded_request(
-        self, method: str, url: str, headers: list[tuple[str, str]], content: bytes
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        content: bytes,
+        masked_headers: dict[str, str] | None = None,
     ) -> RecordedRequest:
         if self.record_bodies:
             body, kind = decode_body(content, dict(headers))
@@ -160,7 +165,7 @@ class DestinationHTTP:
         return RecordedRequest(
             method=method,
             url=self._masked_url(url),
-            headers=self._masked_headers(headers),
+            headers=self._masked_headers(headers) if masked_headers is None else masked_headers,
             body=body,
             body_kind=kind,
         )

@@ -10,6 +10,7 @@ import httpx
 
 from sdk._errors import RetryableError
 from sdk.transport._body import _codings, _collect
+from sdk.transport._direct import OutgoingRequest
 from sdk.transport._h1 import H1Answer, H1Error, H1Timeout
 from sdk.transport._h1_pool import H1Carrier
 from sdk.transport._http import DestinationHTTP, Trace
@@ -51,22 +52,22 @@ async def request_h1(
         raise unsendable(exc) from None
     await http._wait_for_rate_limit()
     trace = Trace()
+    masked = carrier.masked_request_headers(http.redactor, sent)
     exchange = Exchange(
-        request=http._recorded_request(sent.method, sent.url, sent.headers, sent.content)
+        request=http._recorded_request(sent.method, sent.url, sent.headers, sent.content, masked)
     )
-    illegal = carrier.unsendable(sent.headers)
-    if illegal is not None:
-        raise http._fail(exchange, trace, unsendable(illegal))
+    shape = sent.shape
+    if shape is None or not shape.checked:
+        illegal = carrier.unsendable(sent.headers)
+        if illegal is not None:
+            raise http._fail(exchange, trace, unsendable(illegal))
     target = sent.target
     if target.origin[0] not in ("http", "https"):
         error = H1Error(
             "UnsupportedProtocol", f"Request URL has an unsupported protocol {target.origin[0]}://"
         )
         raise http._fail(exchange, trace, http._network_error(error.name, error))
-    head = f"{sent.method} {target.path} HTTP/1.1\r\n" + "".join(
-        [f"{name}: {value}\r\n" for name, value in sent.headers]
-    )
-    wire = (head + "\r\n").encode("latin-1") + sent.content
+    wire = _wire(sent)
     try:
         answer = await carrier.pool().send(
             target, wire, sent.method == "HEAD", http.max_response_bytes, http.total_timeout
@@ -75,9 +76,11 @@ async def request_h1(
             trace.timings.first_byte_ms = (answer.first_byte - trace.t0) * 1000
         body = answer.body
         items = _header_items(answer)
-        lookup: dict[str, str] = {}
-        for name, value in items:
-            lookup[name] = f"{lookup[name]}, {value}" if name in lookup else value
+        lookup = dict(items)
+        if len(lookup) < len(items):  # a name twice: its values joined, as httpx reads them
+            lookup = {}
+            for name, value in items:
+                lookup[name] = f"{lookup[name]}, {value}" if name in lookup else value
         if not body.truncated and "content-encoding" in lookup:
             body = await _decoded(answer, lookup["content-encoding"], http.max_response_bytes)
     except H1Timeout as exc:
@@ -103,6 +106,24 @@ async def request_h1(
         lambda data, kind: DirectResponse(status, reason, raw, body.content, sent, data, kind),
         raise_for_status,
     )
+
+
+def _wire(sent: OutgoingRequest) -> bytes:
+    """The request as HTTP/1.1 bytes; the lines its shape shares with others built once."""
+    shape = sent.shape
+    if shape is None:
+        head = f"{sent.method} {sent.target.path} HTTP/1.1\r\n" + "".join(
+            [f"{name}: {value}\r\n" for name, value in sent.headers]
+        )
+        return (head + "\r\n").encode("latin-1") + sent.content
+    wire = shape.wire
+    if wire is None:
+        first = f"{shape.method} {shape.target.path} HTTP/1.1\r\n"
+        before = "".join([f"{name}: {value}\r\n" for name, value in shape.before])
+        after = "".join([f"{name}: {value}\r\n" for name, value in shape.after]) + "\r\n"
+        wire = shape.wire = ((first + before).encode("latin-1"), after.encode("latin-1"))
+    body = sent.content
+    return b"%scontent-length: %d\r\n%s%s" % (wire[0], len(body), wire[1], body)
 
 
 def _header_items(answer: H1Answer) -> list[tuple[str, str]]:
