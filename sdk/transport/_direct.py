@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import re
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -306,7 +306,7 @@ class RequestBuilder:
             self._masks_of = (redactor, generation)
         return self._masks
 
-    async def carry(
+    def carry(
         self,
         http: DestinationHTTP,
         method: str,
@@ -317,8 +317,8 @@ class RequestBuilder:
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
         raise_for_status: bool,
-    ) -> Response:
-        """:meth:`DestinationHTTP.request` carried by this carrier."""
+    ) -> Coroutine[Any, Any, Response]:
+        """:meth:`DestinationHTTP.request` carried by this carrier (to be awaited)."""
         raise NotImplementedError
 
     async def aclose(self) -> None:
@@ -366,7 +366,7 @@ class DirectCarrier(RequestBuilder):
             self._timeouts[total] = found
         return found
 
-    async def carry(
+    def carry(
         self,
         http: DestinationHTTP,
         method: str,
@@ -377,10 +377,10 @@ class DirectCarrier(RequestBuilder):
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
         raise_for_status: bool,
-    ) -> Response:
+    ) -> Coroutine[Any, Any, Response]:
         from sdk.transport._http_direct import request_direct
 
-        return await request_direct(
+        return request_direct(
             http, self, method, path, json, content, data, params, headers, raise_for_status
         )
 

@@ -14,7 +14,7 @@ import asyncio
 import socket
 import ssl
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -58,7 +58,9 @@ class H1Pool:
         ``total`` seconds. Raises :class:`H1Error`, or ``H1Timeout`` once the deadline passed."""
         loop = self.loop
         deadline = loop.time() + total
-        connection = await self._acquire(target.origin, deadline)
+        connection = self._idle_connection(target.origin)
+        if connection is None:
+            connection = await self._acquire(target.origin, deadline)
         timer = loop.call_at(deadline, connection.time_out)
         try:
             try:
@@ -90,14 +92,21 @@ class H1Pool:
 
     # -- connections ----------------------------------------------------------------------
 
+    def _idle_connection(self, origin: tuple[str, str, int]) -> H1Connection | None:
+        """The most recently used idle connection to ``origin`` still open, if any."""
+        idle = self._idle.get(origin)
+        while idle:
+            connection = idle.pop()
+            if connection.reusable:
+                return connection
+            self._drop(connection)
+        return None
+
     async def _acquire(self, origin: tuple[str, str, int], deadline: float) -> H1Connection:
         while True:
-            idle = self._idle.get(origin)
-            while idle:
-                connection = idle.pop()
-                if connection.reusable:
-                    return connection
-                self._drop(connection)
+            connection = self._idle_connection(origin)
+            if connection is not None:
+                return connection
             if self._open < self.max_connections:
                 self._open += 1
                 try:
@@ -200,6 +209,18 @@ class H1Pool:
         self._idle.clear()
 
 
+#: :func:`sdk.transport._http_h1.request_h1`, imported on first use (it imports this module).
+_request_h1: Callable[..., Coroutine[Any, Any, Response]] | None = None
+
+
+def _load_request_h1() -> Callable[..., Coroutine[Any, Any, Response]]:
+    global _request_h1
+    from sdk.transport._http_h1 import request_h1
+
+    _request_h1 = request_h1
+    return request_h1
+
+
 class H1Carrier(RequestBuilder):
     """The request builder of the direct carriers on an :class:`H1Pool` (created in the
     running loop on first use, as the aiohttp carrier's session is)."""
@@ -220,7 +241,7 @@ class H1Carrier(RequestBuilder):
             pool = self._session = H1Pool(self.max_connections, self._ssl)
         return pool
 
-    async def carry(
+    def carry(
         self,
         http: DestinationHTTP,
         method: str,
@@ -231,10 +252,11 @@ class H1Carrier(RequestBuilder):
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
         raise_for_status: bool,
-    ) -> Response:
-        from sdk.transport._http_h1 import request_h1
-
-        return await request_h1(
+    ) -> Coroutine[Any, Any, Response]:
+        request = _request_h1
+        if request is None:
+            request = _load_request_h1()
+        return request(
             http, self, method, path, json, content, data, params, headers, raise_for_status
         )
 
