@@ -142,7 +142,7 @@ class RequestBuilder:
         #: Masked renderings of header pairs and URLs, valid for one redactor generation.
         self._masks: dict[tuple[str, str], str] = {}
         self._masked_urls: dict[str, str] = {}
-        self._shape_masks: dict[Shape, tuple[dict[str, str], dict[str, str]]] = {}
+        self._shape_masks: dict[Shape, tuple[dict[str, str], dict[str, str], str]] = {}
         self._masks_of: tuple[Redactor | None, tuple[int, int]] = (None, (0, 0))
 
     def target(self, url: str) -> Target:
@@ -255,36 +255,30 @@ class RequestBuilder:
 
     def masked_headers(self, redactor: Redactor, headers: list[tuple[str, str]]) -> dict[str, str]:
         """``redactor.headers(headers)``, each pair masked once per redactor generation."""
-        masks = self._masks_for(redactor)
-        result: dict[str, str] = {}
-        for pair in headers:
-            masked = masks.get(pair)
-            if masked is None:
-                masked = redactor.header(*pair)
-                if len(masks) < _CACHE_SIZE:
-                    masks[pair] = masked
-            name = pair[0]
-            result[name] = f"{result[name]}, {masked}" if name in result else masked
-        return result
+        return _masked_pairs(redactor, self._masks_for(redactor), headers)
 
-    def masked_request_headers(self, redactor: Redactor, sent: OutgoingRequest) -> dict[str, str]:
-        """``redactor.headers(sent.headers)``: for a request built here, its shape's headers
-        are masked once per redactor generation, and only its length each time."""
+    def masked_request(
+        self, redactor: Redactor, sent: OutgoingRequest
+    ) -> tuple[dict[str, str], str]:
+        """``redactor.headers(sent.headers)`` and ``redactor.url(sent.url)``: for a request
+        built here, what its shape shares is masked once per redactor generation, and only
+        its length each time."""
         shape = sent.shape
         if shape is None:
-            return self.masked_headers(redactor, sent.headers)
-        self._masks_for(redactor)
+            return self.masked_headers(redactor, sent.headers), self.masked_url(redactor, sent.url)
+        masks = self._masks_for(redactor)
         found = self._shape_masks.get(shape)
         if found is None:
             found = (
-                self.masked_headers(redactor, shape.before),
-                self.masked_headers(redactor, shape.after),
+                _masked_pairs(redactor, masks, shape.before),
+                _masked_pairs(redactor, masks, shape.after),
+                redactor.url(shape.target.text),
             )
             if len(self._shape_masks) < _CACHE_SIZE:
                 self._shape_masks[shape] = found
-        before, after = found
-        length = self.masked_headers(redactor, [sent.headers[len(shape.before)]])
-        return {**before, **length, **after}
+        before, after, url = found
+        length = _masked_pairs(redactor, masks, [sent.headers[len(shape.before)]])
+        return {**before, **length, **after}, url
 
     def masked_url(self, redactor: Redactor, url: str) -> str:
         """``redactor.url(url)``, once per redactor generation."""
@@ -439,6 +433,21 @@ class DirectClient(httpx.AsyncClient):
             await self.direct.aclose()
         finally:
             await super().aclose()
+
+
+def _masked_pairs(
+    redactor: Redactor, masks: dict[tuple[str, str], str], headers: list[tuple[str, str]]
+) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in headers:
+        masked = masks.get(pair)
+        if masked is None:
+            masked = redactor.header(*pair)
+            if len(masks) < _CACHE_SIZE:
+                masks[pair] = masked
+        name = pair[0]
+        result[name] = f"{result[name]}, {masked}" if name in result else masked
+    return result
 
 
 def unsendable_header(headers: list[tuple[str, str]]) -> httpx.LocalProtocolError | None:

@@ -155,7 +155,7 @@ class DestinationHTTP:
         url: str,
         headers: list[tuple[str, str]],
         content: bytes,
-        masked_headers: dict[str, str] | None = None,
+        masked: tuple[dict[str, str], str] | None = None,
     ) -> RecordedRequest:
         if self.record_bodies:
             body, kind = decode_body(content, dict(headers))
@@ -164,8 +164,8 @@ class DestinationHTTP:
             body, kind = f"<{len(content)} bytes, not recorded>", "omitted"
         return RecordedRequest(
             method=method,
-            url=self._masked_url(url),
-            headers=self._masked_headers(headers) if masked_headers is None else masked_headers,
+            url=self._masked_url(url) if masked is None else masked[1],
+            headers=self._masked_headers(headers) if masked is None else masked[0],
             body=body,
             body_kind=kind,
         )

@@ -50,7 +50,7 @@ async def request_direct(
         raise unsendable(exc) from None
     await http._wait_for_rate_limit()
     trace = Trace()
-    masked = carrier.masked_request_headers(http.redactor, sent)
+    masked = carrier.masked_request(http.redactor, sent)
     exchange = Exchange(
         request=http._recorded_request(sent.method, sent.url, sent.headers, sent.content, masked)
     )

@@ -483,3 +483,28 @@ async def test_stream_at_concurrency_8_over_2000_events_loses_none() -> None:
         )
     assert sorted(r.index for r in results) == list(range(count))
     assert all(r.delivered and r.attempts == 1 for r in results)
+
+
+async def test_a_failure_s_record_masks_the_url_and_headers_as_httpx_s_does() -> None:
+    from connectors.webhook import destination as webhook
+    from sdk.testing import Faults
+
+    records = []
+    with Sandbox(faults=Faults(sequence=[400, 400])) as server:
+        settings = {
+            "url": f"{server.url}/hook/tok3nSECRET99?code=abc123secret",
+            "headers": {"X-Functions-Key": "key-value-42", "X-Team": "blue"},
+            "public_headers": ["X-Team"],
+        }
+        for http in ("httpx", "direct"):
+            async with AsyncDelivery(webhook, settings, http=http) as delivery:  # type: ignore[arg-type]
+                (result,) = [r async for r in delivery.stream([_event(0)])]
+            assert result.lifecycle is not None and not result.delivered
+            request = result.lifecycle.to_dict()["attempts"][0]["exchanges"][0]["request"]
+            records.append(request)
+    for request in records:
+        text = str(request)
+        assert "tok3nSECRET99" not in text and "abc123secret" not in text
+        assert "key-value-42" not in text and request["headers"]["x-team"] == "blue"
+    assert records[0]["url"] == records[1]["url"]
+    assert records[0]["headers"] == records[1]["headers"]
