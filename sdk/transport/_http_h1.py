@@ -50,7 +50,8 @@ async def request_h1(
         )
     except (UnicodeEncodeError, httpx.InvalidURL) as exc:
         raise unsendable(exc) from None
-    await http._wait_for_rate_limit()
+    if http._rate_limiter is not None:
+        await http._wait_for_rate_limit()
     trace = Trace()
     masked = carrier.masked_request(http.redactor, sent)
     exchange = Exchange(

@@ -508,3 +508,24 @@ async def test_a_failure_s_record_masks_the_url_and_headers_as_httpx_s_does() ->
         assert "key-value-42" not in text and request["headers"]["x-team"] == "blue"
     assert records[0]["url"] == records[1]["url"]
     assert records[0]["headers"] == records[1]["headers"]
+
+
+async def test_every_request_waits_for_the_rate_limit() -> None:
+    class Counting:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def acquire(self, tokens: int = 1) -> float:
+            self.calls += 1
+            return 0.25
+
+    limiter = Counting()
+    waits: list[float] = []
+    with Sandbox() as server:
+        client, http = direct_http(
+            server.url, rate_limiter=limiter, on_rate_limit_wait=waits.append
+        )
+        async with client:
+            for _ in range(3):
+                await http.post("/x", content=b"x")
+    assert limiter.calls == 3 and waits == [0.25, 0.25, 0.25]
