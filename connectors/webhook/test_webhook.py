@@ -346,8 +346,9 @@ def test_a_clean_message_id_is_kept(message_id: str) -> None:
 
 
 def test_stream_masks_url_tokens_and_headers_in_the_record_of_a_failure() -> None:
-    # stream() is carried by aiohttp directly (the default); the secrets are registered once
-    # per delivery, before its first request, and every failure's record masks them.
+    # stream() is carried by the lean HTTP/1.1 carrier (the default); the secrets are
+    # registered once per delivery, before its first request, and every failure's record
+    # masks them.
     from sdk.testing import Faults, Sandbox
 
     with Sandbox(faults=Faults(sequence=[500], body="text")) as server:
@@ -355,7 +356,7 @@ def test_stream_masks_url_tokens_and_headers_in_the_record_of_a_failure() -> Non
         with sdk.Delivery(destination, settings, sleep=lambda s: None) as delivery:
             results = list(delivery.stream(_event(n) for n in range(3)))
             session = delivery._async._state["webhook.session"]
-            assert delivery._async._client.direct._session is not None  # carried by aiohttp
+            assert delivery._async._client.direct._session is not None  # carried direct
             (failed,) = list(delivery.stream([_event(3)], record="none"))  # not recorded
             assert delivery._async._state["webhook.session"] is session  # worked out once
         received = server.requests
