@@ -237,7 +237,8 @@ class H1Carrier(RequestBuilder):
         if pool is None or pool.closed or pool.loop is not asyncio.get_running_loop():
             if pool is not None:
                 self._ssl = pool._ssl  # one TLS context per carrier, whichever loop
-                pool.close()
+                if not pool.loop.is_closed():
+                    pool.close()
             pool = self._session = H1Pool(self.max_connections, self._ssl)
         return pool
 
