@@ -66,7 +66,7 @@ class Target:
         scheme = parsed.scheme
         port = parsed.port or (443 if scheme == "https" else 80)
         #: ``(scheme, host, port)``: what a pooled connection is for.
-        self.origin = (scheme, parsed.host, port)
+        self.origin = (scheme, parsed.raw_host.decode("ascii"), port)
         #: The request target (path and query) as it goes on the wire.
         self.path = parsed.raw_path.decode("ascii")
         self._url: URL | None = None

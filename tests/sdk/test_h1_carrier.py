@@ -529,3 +529,24 @@ async def test_every_request_waits_for_the_rate_limit() -> None:
             for _ in range(3):
                 await http.post("/x", content=b"x")
     assert limiter.calls == 3 and waits == [0.25, 0.25, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("url", "origin", "path", "host"),
+    [
+        ("http://[::1]:8080/a?b=1#f", ("http", "::1", 8080), "/a?b=1", "[::1]:8080"),
+        ("https://bücher.example/x", ("https", "xn--bcher-kva.example", 443), "/x", None),
+        ("http://example.com", ("http", "example.com", 80), "/", "example.com"),
+    ],
+)
+def test_a_target_is_parsed_as_httpx_sends_it(
+    url: str, origin: tuple[str, str, int], path: str, host: str | None
+) -> None:
+    import httpx
+
+    from sdk.transport._direct import Target
+
+    target = Target(httpx.URL(url))
+    request = httpx.Request("POST", url)
+    assert target.origin == origin and target.path == path
+    assert target.host == (host or request.headers["host"])
