@@ -1,5 +1,5 @@
 """The lean HTTP/1.1 carrier (``http="direct"``, and bulk delivery under ``"auto"``): the
-request :class:`~sdk.transport._direct.DirectCarrier` builds, carried on a small keep-alive pool
+request :class:`~sdk.transport._direct.RequestBuilder` builds, carried on a small keep-alive pool
 of :class:`~sdk.transport._h1.H1Connection` instead of an aiohttp session.
 
 Per origin, idle connections are kept in a stack and reused last-in first-out (the warmest
