@@ -11,8 +11,9 @@ of them alike; the best round of each row is kept.
   serialised before the clock starts (the floor).
 - **per event**: destkit ``webhook`` through ``stream`` (one event per request, concurrency 8)
   on each HTTP carrier: the default (``http="auto"``: the lean HTTP/1.1 carrier on httptools
-  under ``ctx.http``), ``"aiohttp"`` (aiohttp directly under ``ctx.http``), ``"httpx-aiohttp"`` (the httpx-aiohttp transport under httpx's client) and ``"httpx"``; next
-  to aiohttp (8 in flight) and raw httpx (8 in flight).
+  under ``ctx.http``), ``"aiohttp"`` (aiohttp directly under ``ctx.http``), ``"httpx-aiohttp"``
+  (the httpx-aiohttp transport under httpx's client) and ``"httpx"``; next to aiohttp (8 in
+  flight) and raw httpx (8 in flight).
 - **list sync**: ``destkit sync`` of N users (JSON Lines, each an email) through
   ``facebook_custom_audiences`` and ``google_ads_customer_match``: seconds and peak RSS.
 

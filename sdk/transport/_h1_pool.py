@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from sdk.transport._direct import RequestBuilder, Target
 from sdk.transport._h1 import H1Answer, H1Connection, H1Error, Stale
+from sdk.transport._request import RequestBuilder, Target
 
 if TYPE_CHECKING:
     from sdk.transport._http import DestinationHTTP

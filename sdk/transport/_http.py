@@ -49,7 +49,7 @@ from sdk.transport._response import (
 from sdk.transport._retry import classify_status
 
 if TYPE_CHECKING:
-    from sdk.transport._direct import RequestBuilder
+    from sdk.transport._request import RequestBuilder
 
 __all__ = ["DestinationHTTP", "Response", "Trace", "make_timeout"]
 

@@ -10,11 +10,11 @@ import httpx
 
 from sdk._errors import RetryableError
 from sdk.transport._body import _codings, _collect
-from sdk.transport._direct import OutgoingRequest
 from sdk.transport._h1 import H1Answer, H1Error, H1Timeout
 from sdk.transport._h1_pool import H1Carrier
 from sdk.transport._http import DestinationHTTP, Trace
 from sdk.transport._lifecycle import Exchange
+from sdk.transport._request import OutgoingRequest
 from sdk.transport._response import DirectResponse, Response, unsendable
 
 __all__ = ["request_h1"]

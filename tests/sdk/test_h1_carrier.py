@@ -544,7 +544,7 @@ def test_a_target_is_parsed_as_httpx_sends_it(
 ) -> None:
     import httpx
 
-    from sdk.transport._direct import Target
+    from sdk.transport._request import Target
 
     target = Target(httpx.URL(url))
     request = httpx.Request("POST", url)
