@@ -231,15 +231,24 @@ class H1Connection(asyncio.Protocol):
 
     # -- httptools callbacks ----------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self._waiter is None:
+            # A second answer after the one asked for (within the same bytes): nothing of it
+            # is read, and the connection is not used again.
+            self._keep_alive = False
+
     def on_status(self, status: bytes) -> None:
-        self._reason += status
+        if self._waiter is not None:
+            self._reason += status
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name, value))
+        if self._waiter is not None:
+            self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         parser = self._parser
-        assert parser is not None
+        if self._waiter is None or parser is None:
+            return
         status = self._status = parser.get_status_code()
         if 100 <= status < 200:
             self._informational = True  # 100 Continue and the like: the answer follows

@@ -550,3 +550,23 @@ def test_a_target_is_parsed_as_httpx_sends_it(
     request = httpx.Request("POST", url)
     assert target.origin == origin and target.path == path
     assert target.host == (host or request.headers["host"])
+
+
+async def test_an_answer_nobody_asked_for_is_not_read_and_the_connection_not_reused() -> None:
+    def handle(server: Scripted, conn: socket.socket, number: int) -> None:
+        buffer = bytearray()
+        while server.read(conn, buffer) is not None:
+            # the answer, and in the same bytes a second one nobody asked for
+            conn.sendall(
+                answer(b'{"n":1}', "Content-Type: application/json", "X-A: 1")
+                + answer(b'{"n":2}', "X-B: 2")
+            )
+
+    with scripted(handle) as server:
+        client, http = direct_http(server.url)
+        async with client:
+            for _ in range(2):
+                response = await http.post("/x", content=b"x")
+                assert response.data == {"n": 1}
+                assert "x-b" not in response.headers and response.headers["x-a"] == "1"
+            assert connects(client) == 2
