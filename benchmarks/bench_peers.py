@@ -10,9 +10,10 @@ of them alike; the best round of each row is kept.
   segment-analytics-python (``upload_size`` 100 and 500) and raw httpx posting batches of 500
   serialised before the clock starts (the floor).
 - **per event**: destkit ``webhook`` through ``stream`` (one event per request, concurrency 8)
-  on each HTTP carrier: the default (``http="auto"``: aiohttp directly under ``ctx.http``),
-  ``"httpx-aiohttp"`` (the httpx-aiohttp transport under httpx's client) and ``"httpx"``; next
-  to aiohttp (8 in flight) and raw httpx (8 in flight).
+  on each HTTP carrier: the default (``http="auto"``: the lean HTTP/1.1 carrier on httptools
+  under ``ctx.http``), ``"aiohttp"`` (aiohttp directly under ``ctx.http``), ``"httpx-aiohttp"``
+  (the httpx-aiohttp transport under httpx's client) and ``"httpx"``; next to aiohttp (8 in
+  flight) and raw httpx (8 in flight).
 - **list sync**: ``destkit sync`` of N users (JSON Lines, each an email) through
   ``facebook_custom_audiences`` and ``google_ads_customer_match``: seconds and peak RSS.
 
@@ -90,7 +91,11 @@ def _webhook(url: str, count: int, http: str) -> int:
 
 
 def row_destkit_webhook(url: str, count: int) -> int:
-    return _webhook(url, count, "auto")  # the default: stream() is carried by aiohttp directly
+    return _webhook(url, count, "auto")  # the default: stream() on the lean HTTP/1.1 carrier
+
+
+def row_destkit_webhook_aiohttp(url: str, count: int) -> int:
+    return _webhook(url, count, "aiohttp")  # the direct aiohttp carrier
 
 
 def row_destkit_webhook_httpx_aiohttp(url: str, count: int) -> int:
@@ -229,6 +234,7 @@ _IMPORTS = {
         "connectors.webhook",
         "httpx_aiohttp",
         "sdk.transport._http_direct",  # the direct carrier's aiohttp, imported on first use
+        "sdk.transport._http_h1",  # the lean carrier, imported on first use
     ],
     "segment": ["segment.analytics.client"],
     "httpx": ["httpx"],
@@ -315,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     per_event = [
         ("destkit_webhook", args.per_event),
         ("aiohttp_event", args.per_event),
+        ("destkit_webhook_aiohttp", args.per_event),
         ("destkit_webhook_httpx_aiohttp", args.per_event),
         ("destkit_webhook_httpx", args.per_event),
         ("httpx_event", args.per_event),
@@ -356,7 +363,7 @@ def _report(best: dict[str, dict[str, Any]], sizes: list[int], *, as_json: bool)
         segment_best = max(rate["segment_100"], rate["segment_500"])
         ratios["batched_vs_segment_python_best"] = rate["destkit_batched"] / segment_best
         ratios["batched_vs_raw_httpx"] = rate["destkit_batched"] / rate["httpx_batched"]
-    for carrier in ("", "_httpx_aiohttp", "_httpx"):
+    for carrier in ("", "_aiohttp", "_httpx_aiohttp", "_httpx"):
         ratios[f"webhook{carrier}_vs_aiohttp"] = (
             rate[f"destkit_webhook{carrier}"] / rate["aiohttp_event"]
         )

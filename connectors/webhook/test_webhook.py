@@ -346,8 +346,9 @@ def test_a_clean_message_id_is_kept(message_id: str) -> None:
 
 
 def test_stream_masks_url_tokens_and_headers_in_the_record_of_a_failure() -> None:
-    # stream() is carried by aiohttp directly (the default); the secrets are registered once
-    # per delivery, before its first request, and every failure's record masks them.
+    # stream() is carried by the lean HTTP/1.1 carrier (the default); the secrets are
+    # registered once per delivery, before its first request, and every failure's record
+    # masks them.
     from sdk.testing import Faults, Sandbox
 
     with Sandbox(faults=Faults(sequence=[500], body="text")) as server:
@@ -355,7 +356,7 @@ def test_stream_masks_url_tokens_and_headers_in_the_record_of_a_failure() -> Non
         with sdk.Delivery(destination, settings, sleep=lambda s: None) as delivery:
             results = list(delivery.stream(_event(n) for n in range(3)))
             session = delivery._async._state["webhook.session"]
-            assert delivery._async._client.direct._session is not None  # carried by aiohttp
+            assert delivery._async._client.direct._session is not None  # carried direct
             (failed,) = list(delivery.stream([_event(3)], record="none"))  # not recorded
             assert delivery._async._state["webhook.session"] is session  # worked out once
         received = server.requests
@@ -376,3 +377,26 @@ def test_stream_masks_url_tokens_and_headers_in_the_record_of_a_failure() -> Non
     assert exchange["request"]["headers"]["x-team"] == "growth-team"
     assert sdk.MASK in exchange["request"]["url"]
     assert exchange["response"]["status"] == 500
+
+
+def test_the_body_is_json_s_compact_bytes_exactly() -> None:
+    import random
+    import struct
+
+    from connectors.webhook import _compact_json
+
+    rng = random.Random(14)
+    floats = [struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(5000)]
+    floats = [f for f in floats if f == f and abs(f) != float("inf")]
+    bodies: list[object] = [
+        {"a": 'é\x00\x1f\u2028😀"\\', "n": [1e-7, 2**70, -0.0, 1e16, 0.1, True, None]},
+        {"text": "a string with e-0 in it", "x": 1.5},
+        {1: "an integer key"},
+        [("a", 1)],
+        floats,
+    ]
+    for body in bodies:
+        expected = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        assert _compact_json(body) == expected
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate: refused as before
+        _compact_json({"s": "\ud800"})

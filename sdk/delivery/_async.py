@@ -39,8 +39,8 @@ class AsyncDelivery(Engine[SettingsT]):
     by several processes, ``Queue.rate_limiter``).
 
     ``http`` picks what carries the requests under the httpx API connectors see: ``"auto"``
-    (the default: aiohttp directly for :meth:`stream`, httpx for the calls that record every
-    lifecycle), ``"httpx"``, ``"aiohttp"`` or ``"httpx-aiohttp"`` (see
+    (the default: the lean HTTP/1.1 carrier for :meth:`stream`, httpx for the calls that record
+    every lifecycle), ``"httpx"``, ``"direct"``, ``"aiohttp"`` or ``"httpx-aiohttp"`` (see
     :mod:`sdk.delivery._client`).
     """
 

@@ -133,9 +133,9 @@ class DestinationWorker:
             config.settings,
             retry=RetryPolicy(max_attempts=1),
             concurrency=LANES,
-            # The direct aiohttp carrier (httpx's when the environment names a proxy): its
+            # The lean HTTP/1.1 carrier (httpx's when the environment names a proxy): its
             # lifecycles become verdicts, not records.
-            http="aiohttp",
+            http="direct",
             rate_limiter=limiter,
         )
         self.claim_size = claim_size(config, options.batch_size)

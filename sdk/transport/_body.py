@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "RECORDED_EXCERPT_BYTES",
     "CappedBody",
+    "Inflater",
     "excerpt",
     "read_capped",
     "read_capped_direct",
@@ -137,32 +138,61 @@ class _Stream(httpx.AsyncByteStream):
 _WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
 
 
-async def _inflated(raw: AsyncIterator[bytes], coding: str, max_bytes: int) -> AsyncIterator[bytes]:
-    """Inflate ``raw`` chunk by chunk, each step at most ``max_bytes + 1`` bytes of output.
+class Inflater:
+    """Incremental gzip or deflate decoding, bounded per feed: what :func:`read_capped` and the
+    lean HTTP/1.1 carrier share.
 
     Several gzip members follow each other; a ``deflate`` body without its zlib header (which
-    some servers send) is read as raw deflate. A broken stream is an ``httpx.DecodingError``,
-    as with the client's own decoder.
+    some servers send) is read as raw deflate. A broken stream raises ``zlib.error``.
     """
-    inflater = zlib.decompressobj(_WBITS[coding])
-    first = True
+
+    __slots__ = ("_coding", "_first", "_z")
+
+    def __init__(self, coding: str) -> None:
+        self._coding = coding
+        self._z = zlib.decompressobj(_WBITS[coding])
+        self._first = True
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        """``data`` inflated, stopping once more than ``limit`` bytes came out (at most
+        ``limit + 1`` bytes are returned: the caller's cap is passed, the rest never built)."""
+        parts: list[bytes] = []
+        produced = 0
+        while data:
+            try:
+                out = self._z.decompress(data, limit + 1 - produced)
+            except zlib.error:
+                if not (self._first and self._coding == "deflate"):
+                    raise
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                out = self._z.decompress(data, limit + 1 - produced)
+            self._first = False
+            if out:
+                parts.append(out)
+                produced += len(out)
+                if produced > limit:
+                    break
+            data = self._z.unconsumed_tail
+            if not data and self._z.eof and self._z.unused_data:
+                data = self._z.unused_data  # the next gzip member
+                self._z = zlib.decompressobj(_WBITS[self._coding])
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def flush(self) -> bytes:
+        """What the decoder still holds at the end of the body."""
+        return self._z.flush()
+
+
+async def _inflated(raw: AsyncIterator[bytes], coding: str, max_bytes: int) -> AsyncIterator[bytes]:
+    """Inflate ``raw`` chunk by chunk, each step at most ``max_bytes + 1`` bytes of output
+    (see :class:`Inflater`). A broken stream is an ``httpx.DecodingError``, as with the
+    client's own decoder."""
+    inflater = Inflater(coding)
     try:
         async for data in raw:
-            while data:
-                try:
-                    out = inflater.decompress(data, max_bytes + 1)
-                except zlib.error:
-                    if not (first and coding == "deflate"):
-                        raise
-                    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-                    out = inflater.decompress(data, max_bytes + 1)
-                first = False
-                if out:
-                    yield out
-                data = inflater.unconsumed_tail
-                if not data and inflater.eof and inflater.unused_data:
-                    data = inflater.unused_data  # the next gzip member
-                    inflater = zlib.decompressobj(_WBITS[coding])
+            out = inflater.feed(data, max_bytes)
+            if out:
+                yield out
         tail = inflater.flush()
         if tail:
             yield tail

@@ -1,89 +1,47 @@
-"""The direct aiohttp carrier: what ``http="aiohttp"`` (and bulk delivery under ``"auto"``) sends
-through. Connectors still call ``ctx.http`` with httpx's arguments and get the same
-:class:`~sdk.transport.Response`; underneath, a request goes straight to an aiohttp session,
-without an ``httpx.Request``, httpx's send machinery or a per-request parse of a constant URL.
-
-What goes on the wire and into the record is what httpx would have built: the same header list
-in the same order (``host``, the client's defaults, the connector's headers, ``content-length``,
-``content-type``), the same body bytes, the same refusals of an unsendable URL or header. A
-request this module cannot reproduce exactly (``data=``, ``params=``, an empty body, a ``Host``
-or ``Content-Length`` the connector sets itself) is built by httpx and only carried by aiohttp.
+"""The direct aiohttp carrier (what ``http="aiohttp"`` sends through) and the httpx client a
+delivery holds with a direct carrier beside it (:class:`DirectClient`). Connectors still call
+``ctx.http`` with httpx's arguments and get the same :class:`~sdk.transport.Response`;
+underneath, the request :mod:`sdk.transport._request` builds (what httpx would have built) goes
+straight to an aiohttp session, or to the lean HTTP/1.1 carrier (:mod:`sdk.transport._h1_pool`).
 """
 
 from __future__ import annotations
 
-import json as jsonlib
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from sdk.transport._redaction import Redactor
+from sdk.transport._request import (
+    OutgoingRequest,
+    RequestBuilder,
+    Target,
+    unsendable_header,
+)
 
 if TYPE_CHECKING:  # aiohttp is imported when the first request is carried (import time)
     import aiohttp
-    from yarl import URL
 
-__all__ = ["DirectCarrier", "DirectClient", "OutgoingRequest", "unsendable_header"]
+    from sdk.transport._http import DestinationHTTP
+    from sdk.transport._response import Response
 
-#: An HTTP header name and value as h11 (httpx's HTTP/1.1 engine) accepts them.
-_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
-_VCHAR = r"[\x21-\x7e\x80-\xff]"
-_FIELD_VALUE = re.compile(rf"(?:{_VCHAR}+(?:[ \t]+{_VCHAR}+)*)?")
-
-#: Headers whose presence in a connector's headers means httpx's own building is reproduced
-#: by building with httpx (they change what httpx adds itself).
-_BUILT_BY_HTTPX = frozenset({"host", "content-length", "transfer-encoding", "cookie"})
-
-#: Parsed URLs kept per carrier: a connector's URLs are few (a base URL and a handful of
-#: paths); past this many, new ones are parsed each time rather than kept.
-_URL_CACHE_SIZE = 256
-#: Header pairs remembered (as sendable, or masked): the fixed ones of a connector come first;
-#: values that change with every request (a signature, a length) stop being added past this.
-_CACHE_SIZE = 2048
+__all__ = [
+    "DirectCarrier",
+    "DirectClient",
+    "OutgoingRequest",
+    "Target",
+    "unsendable_header",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """A URL as httpx normalises it, and the same for aiohttp (parsed once)."""
-
-    text: str
-    host: str
-    url: URL
-
-
-@dataclass(slots=True)
-class OutgoingRequest:
-    """One request as it goes out: what the record shows and what aiohttp sends."""
-
-    method: str
-    url: str
-    #: ``(lower-case name, value)`` in httpx's order, as ``Headers.multi_items()`` gives them.
-    headers: list[tuple[str, str]]
-    content: bytes
-    target: URL
-
-
-class DirectCarrier:
+class DirectCarrier(RequestBuilder):
     """One aiohttp session (created in the running loop on first use), pooling
     ``max_connections`` connections, never following redirects, keeping no cookies."""
 
     def __init__(self, max_connections: int, default_headers: httpx.Headers) -> None:
-        self.max_connections = max_connections
-        #: The httpx client's own default headers (accept, accept-encoding, connection,
-        #: user-agent), as ``(lower-case name, value)``.
-        self.default_headers = default_headers.multi_items()
+        super().__init__(max_connections, default_headers)
         self._session: aiohttp.ClientSession | None = None
-        self._targets: dict[str, _Target] = {}
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
-        #: Header pairs already found sendable (ASCII, legal for HTTP/1.1).
-        self._sendable: set[tuple[str, str]] = set()
-        #: Masked renderings of header pairs and URLs, valid for one redactor generation.
-        self._masks: dict[tuple[str, str], str] = {}
-        self._masked_urls: dict[str, str] = {}
-        self._masks_of: tuple[Redactor | None, tuple[int, int]] = (None, (0, 0))
 
     def session(self) -> aiohttp.ClientSession:
         """The session, created on first use (it belongs to the running event loop)."""
@@ -117,139 +75,23 @@ class DirectCarrier:
             self._timeouts[total] = found
         return found
 
-    def target(self, url: str) -> _Target:
-        """``url`` parsed and normalised once (raises ``httpx.InvalidURL`` as httpx does)."""
-        found = self._targets.get(url)
-        if found is None:
-            from yarl import URL
-
-            parsed = httpx.URL(url)
-            text = str(parsed)
-            found = _Target(text, parsed.netloc.decode("ascii"), URL(text, encoded=True))
-            if len(self._targets) < _URL_CACHE_SIZE:
-                self._targets[url] = found
-        return found
-
-    def build(
+    def carry(
         self,
-        client: httpx.AsyncClient,
+        http: DestinationHTTP,
         method: str,
-        url: str,
-        *,
+        path: str,
         json: Any,
         content: bytes | str | None,
         data: Mapping[str, Any] | None,
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
-    ) -> OutgoingRequest:
-        """The request httpx would build. Raises ``UnicodeEncodeError`` (a non-ASCII header)
-        and ``httpx.InvalidURL`` as httpx does; an illegal header is left for
-        :func:`unsendable_header`, checked when sending, as httpx's HTTP engine does."""
-        if content is not None and json is None:
-            body = content.encode() if isinstance(content, str) else content
-            content_type = None
-        elif json is not None and content is None:
-            body = jsonlib.dumps(
-                json, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode("utf-8")
-            content_type = "application/json"
-        else:
-            body = b""
-        lowered = {name.lower(): value for name, value in headers.items()}
-        if (
-            data is not None
-            or params is not None
-            or not body
-            or len(lowered) < len(headers)  # one name twice (in two cases): httpx keeps both
-            or _BUILT_BY_HTTPX & lowered.keys()
-        ):
-            return self._built_by_httpx(client, method, url, json, content, data, params, headers)
-        target = self.target(url)
-        # As httpx merges: a default the connector sets again moves to the connector's place.
-        merged = {name: value for name, value in self.default_headers if name not in lowered}
-        sendable = self._sendable
-        for pair in lowered.items():
-            name, value = pair
-            if pair not in sendable:
-                name.encode("ascii")
-                value.encode("ascii")
-            merged[name] = value
-        merged.setdefault("content-length", str(len(body)))
-        if content_type is not None:
-            merged.setdefault("content-type", content_type)
-        items = [("host", target.host), *merged.items()]
-        return OutgoingRequest(method.upper(), target.text, items, body, target.url)
+        raise_for_status: bool,
+    ) -> Coroutine[Any, Any, Response]:
+        from sdk.transport._http_direct import request_direct
 
-    def _built_by_httpx(
-        self,
-        client: httpx.AsyncClient,
-        method: str,
-        url: str,
-        json: Any,
-        content: bytes | str | None,
-        data: Mapping[str, Any] | None,
-        params: Mapping[str, Any] | None,
-        headers: dict[str, str],
-    ) -> OutgoingRequest:
-        from yarl import URL
-
-        request = client.build_request(
-            method, url, json=json, content=content, data=data, params=params, headers=headers
+        return request_direct(
+            http, self, method, path, json, content, data, params, headers, raise_for_status
         )
-        text = str(request.url)
-        return OutgoingRequest(
-            request.method,
-            text,
-            request.headers.multi_items(),
-            request.content,
-            URL(text, encoded=True),
-        )
-
-    def unsendable(self, headers: list[tuple[str, str]]) -> httpx.LocalProtocolError | None:
-        """The error httpx's HTTP engine (h11) raises for a header it will not send, else
-        None (pairs found sendable are remembered, up to a bound)."""
-        sendable = self._sendable
-        for pair in headers:
-            if pair not in sendable:
-                error = unsendable_header([pair])
-                if error is not None:
-                    return error
-                if len(sendable) < _CACHE_SIZE and pair[0].isascii() and pair[1].isascii():
-                    sendable.add(pair)
-        return None
-
-    def masked_headers(self, redactor: Redactor, headers: list[tuple[str, str]]) -> dict[str, str]:
-        """``redactor.headers(headers)``, each pair masked once per redactor generation."""
-        masks = self._masks_for(redactor)
-        result: dict[str, str] = {}
-        for pair in headers:
-            masked = masks.get(pair)
-            if masked is None:
-                masked = redactor.header(*pair)
-                if len(masks) < _CACHE_SIZE:
-                    masks[pair] = masked
-            name = pair[0]
-            result[name] = f"{result[name]}, {masked}" if name in result else masked
-        return result
-
-    def masked_url(self, redactor: Redactor, url: str) -> str:
-        """``redactor.url(url)``, once per redactor generation."""
-        self._masks_for(redactor)
-        masked = self._masked_urls.get(url)
-        if masked is None:
-            masked = redactor.url(url)
-            if len(self._masked_urls) < _URL_CACHE_SIZE:
-                self._masked_urls[url] = masked
-        return masked
-
-    def _masks_for(self, redactor: Redactor) -> dict[tuple[str, str], str]:
-        generation = redactor.generation
-        owner, known = self._masks_of
-        if owner is not redactor or known != generation:
-            self._masks.clear()
-            self._masked_urls.clear()
-            self._masks_of = (redactor, generation)
-        return self._masks
 
     async def aclose(self) -> None:
         """Close the session and its connections."""
@@ -258,8 +100,28 @@ class DirectCarrier:
             self._session = None
 
 
+class _LazyTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport, built on its first request: building it loads the TLS roots
+    (tens of milliseconds), which a delivery whose requests all go direct never needs."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._transport: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self._transport
+        if transport is None:
+            transport = self._transport = httpx.AsyncHTTPTransport(limits=self._limits)
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+
+
 class DirectClient(httpx.AsyncClient):
-    """The httpx client of a delivery, carrying a :class:`DirectCarrier` beside it.
+    """The httpx client of a delivery, carrying a direct carrier beside it: the lean HTTP/1.1
+    one (``carrier="h1"``, :mod:`sdk.transport._h1_pool`) or aiohttp (``"aiohttp"``).
 
     ``bulk_only``: the carrier takes only the requests of attempts that record no lifecycle as
     they go (bulk delivery: ``stream``); the others (``send``, ``send_many``, the tester, the
@@ -267,10 +129,17 @@ class DirectClient(httpx.AsyncClient):
     timings and which respx can mock.
     """
 
-    def __init__(self, *, max_connections: int, bulk_only: bool) -> None:
+    direct: RequestBuilder
+
+    def __init__(self, *, max_connections: int, bulk_only: bool, carrier: str = "h1") -> None:
         limits = httpx.Limits(max_connections=max_connections)
-        super().__init__(limits=limits, follow_redirects=False)
-        self.direct = DirectCarrier(max_connections, self.headers)
+        super().__init__(transport=_LazyTransport(limits), follow_redirects=False)
+        if carrier == "h1":
+            from sdk.transport._h1_pool import H1Carrier
+
+            self.direct = H1Carrier(max_connections, self.headers)
+        else:
+            self.direct = DirectCarrier(max_connections, self.headers)
         self.bulk_only = bulk_only
 
     async def aclose(self) -> None:
@@ -279,13 +148,3 @@ class DirectClient(httpx.AsyncClient):
             await self.direct.aclose()
         finally:
             await super().aclose()
-
-
-def unsendable_header(headers: list[tuple[str, str]]) -> httpx.LocalProtocolError | None:
-    """The error httpx's HTTP engine (h11) raises for a header it will not send, else None."""
-    for name, value in headers:
-        if _TOKEN.fullmatch(name) is None:
-            return httpx.LocalProtocolError("Illegal header name")
-        if _FIELD_VALUE.fullmatch(value) is None:
-            return httpx.LocalProtocolError("Illegal header value")
-    return None

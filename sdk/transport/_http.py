@@ -49,7 +49,7 @@ from sdk.transport._response import (
 from sdk.transport._retry import classify_status
 
 if TYPE_CHECKING:
-    from sdk.transport._direct import DirectCarrier
+    from sdk.transport._request import RequestBuilder
 
 __all__ = ["DestinationHTTP", "Response", "Trace", "make_timeout"]
 
@@ -132,8 +132,8 @@ class DestinationHTTP:
         #: The most decoded bytes one attempt reads of a response body; past it the attempt
         #: fails (permanently: what the destination did is unknown) and reading stops.
         self.max_response_bytes = max_response_bytes
-        # The direct aiohttp carrier, when the client has one and this attempt may use it.
-        carrier = cast("DirectCarrier | None", getattr(client, "direct", None))
+        # The direct carrier, when the client has one and this attempt may use it.
+        carrier = cast("RequestBuilder | None", getattr(client, "direct", None))
         if carrier is not None and getattr(client, "bulk_only", False) and record_bodies:
             carrier = None
         self._direct = carrier
@@ -150,7 +150,12 @@ class DestinationHTTP:
         )
 
     def _recorded_request(
-        self, method: str, url: str, headers: list[tuple[str, str]], content: bytes
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        content: bytes,
+        masked: tuple[dict[str, str], str] | None = None,
     ) -> RecordedRequest:
         if self.record_bodies:
             body, kind = decode_body(content, dict(headers))
@@ -159,8 +164,8 @@ class DestinationHTTP:
             body, kind = f"<{len(content)} bytes, not recorded>", "omitted"
         return RecordedRequest(
             method=method,
-            url=self._masked_url(url),
-            headers=self._masked_headers(headers),
+            url=self._masked_url(url) if masked is None else masked[1],
+            headers=self._masked_headers(headers) if masked is None else masked[0],
             body=body,
             body_kind=kind,
         )
@@ -184,11 +189,8 @@ class DestinationHTTP:
         """
         merged = {**self._default_headers, **headers} if headers else self._default_headers
         if self._direct is not None:
-            from sdk.transport._http_direct import request_direct
-
-            return await request_direct(
+            return await self._direct.carry(
                 self,
-                self._direct,
                 method,
                 path,
                 json,

@@ -50,17 +50,20 @@ async def request_direct(
         raise unsendable(exc) from None
     await http._wait_for_rate_limit()
     trace = Trace()
+    masked = carrier.masked_request(http.redactor, sent)
     exchange = Exchange(
-        request=http._recorded_request(sent.method, sent.url, sent.headers, sent.content)
+        request=http._recorded_request(sent.method, sent.url, sent.headers, sent.content, masked)
     )
-    illegal = carrier.unsendable(sent.headers)
-    if illegal is not None:
-        raise http._fail(exchange, trace, unsendable(illegal))
+    shape = sent.shape
+    if shape is None or not shape.checked:
+        illegal = carrier.unsendable(sent.headers)
+        if illegal is not None:
+            raise http._fail(exchange, trace, unsendable(illegal))
     try:
         async with asyncio.timeout(http.total_timeout):
             answer = await carrier.session().request(
                 sent.method,
-                sent.target,
+                sent.target.url,
                 headers=sent.headers,
                 data=sent.content,
                 allow_redirects=False,

@@ -89,7 +89,11 @@ _PROCESS = os.getpid()
 
 
 def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _iso(datetime.now(UTC))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Outcome(StrEnum):
@@ -244,19 +248,55 @@ class RetryDecision:
         return {"decision": self.decision, "reason": self.reason, "wait_s": wait}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Attempt:
-    """One try at delivering one event or one batch."""
+    """One try at delivering one event or one batch.
+
+    ``started_at`` (ISO 8601, UTC, milliseconds) is written when first read: bulk delivery
+    makes an attempt for every event and reads the time only of those it records."""
 
     number: int
-    batch_size: int = 1
-    wait_before_s: float = 0.0
-    started_at: str = field(default_factory=_now_iso)
-    exchanges: list[Exchange] = field(default_factory=list)
-    error: ErrorInfo | None = None
-    retry: RetryDecision | None = None
+    batch_size: int
+    wait_before_s: float
+    exchanges: list[Exchange]
+    error: ErrorInfo | None
+    retry: RetryDecision | None
     #: Seconds this attempt's requests waited for the destination's rate limit.
-    rate_limit_wait_s: float = 0.0
+    rate_limit_wait_s: float
+    #: ``started_at``, or the Unix time it is written from.
+    _started: str | float = field(repr=False)
+
+    def __init__(
+        self,
+        number: int,
+        batch_size: int = 1,
+        wait_before_s: float = 0.0,
+        started_at: str | None = None,
+        exchanges: list[Exchange] | None = None,
+        error: ErrorInfo | None = None,
+        retry: RetryDecision | None = None,
+        rate_limit_wait_s: float = 0.0,
+    ) -> None:
+        self.number = number
+        self.batch_size = batch_size
+        self.wait_before_s = wait_before_s
+        self._started = time.time() if started_at is None else started_at
+        self.exchanges = [] if exchanges is None else exchanges
+        self.error = error
+        self.retry = retry
+        self.rate_limit_wait_s = rate_limit_wait_s
+
+    @property
+    def started_at(self) -> str:
+        """When the attempt started (``2026-01-01T00:00:00.000Z``)."""
+        started = self._started
+        if isinstance(started, float):
+            started = self._started = _iso(datetime.fromtimestamp(started, UTC))
+        return started
+
+    @started_at.setter
+    def started_at(self, value: str) -> None:
+        self._started = value
 
     @property
     def last_response(self) -> RecordedResponse | None:

@@ -17,7 +17,7 @@ from sdk.transport._lifecycle import MAX_RECORDED_BODY
 from sdk.transport._redaction import Redactor
 
 if TYPE_CHECKING:
-    from sdk.transport._direct import OutgoingRequest
+    from sdk.transport._request import OutgoingRequest
 
 __all__ = ["DirectResponse", "Response"]
 
