@@ -20,8 +20,13 @@ async def deliver(
 ) -> None:
     """Deliver ``items`` (one request's worth) under the concurrency limit; every item has its
     outcome when this returns."""
-    async with engine._semaphore:
+    slots = engine._slots
+    if not slots.take():
+        await slots.wait()
+    try:
         await _attempt_loop(engine, action, items, batched=batched, first_number=1)
+    finally:
+        slots.release()
 
 
 async def _attempt_loop(

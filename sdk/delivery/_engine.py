@@ -16,6 +16,7 @@ from sdk.connector._destination import AnyMessage, Context, Destination
 from sdk.connector._settings import DestinationSettings, load_settings, secret_values
 from sdk.delivery._client import HTTPBackend, make_client
 from sdk.delivery._results import DeliveryResult, Item, iso
+from sdk.delivery._signals import Slots
 from sdk.spec._messages import Alias, Group, Identify, Page, Screen, Track
 from sdk.transport._http import DestinationHTTP
 from sdk.transport._lifecycle import Attempt, ErrorInfo, Exchange, Lifecycle, Outcome
@@ -82,7 +83,8 @@ class Engine(Generic[SettingsT]):
         self._limiter: Limiter | None = rate_limiter
         if rate_limiter is None and destination.rate_limit:
             self._limiter = RateLimiter.per_second(destination.rate_limit, clock=clock, sleep=sleep)
-        self._semaphore = asyncio.Semaphore(self._concurrency)
+        #: The concurrency limit: requests in flight at once, over every call of this object.
+        self._slots = Slots(self._concurrency)
         self._state: dict[str, Any] = {}
         self.batching = batching
 

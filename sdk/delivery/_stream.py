@@ -118,7 +118,7 @@ class StreamRun(SettlingRun):
 
     def _take(self, event: Event) -> bool:
         """Prepare one event and put it in its batch (or send it, or settle it); ``True`` when
-        a request was launched (the caller lets it start)."""
+        a sender task was started (the caller lets it start)."""
         index = self._count
         self._count = index + 1
         held = self._held = self._held + 1
@@ -137,13 +137,8 @@ class StreamRun(SettlingRun):
         if item.lifecycle is not None:
             self._record_payload(action, item)
         limits = self._grouper.limits(action, item)
-        if limits is None:
-            key = self._grouper.key(action, item, False)
-            if isinstance(key, Refused):
-                self._settle(item)
-                return False
-            self._launch(action, [item], batched=False)
-            return True
+        if limits is None:  # one event per request (no batch key to ask for)
+            return self._launch(action, [item], batched=False)
         if isinstance(limits, Refused):
             self._settle(item)
             return False
@@ -160,30 +155,33 @@ class StreamRun(SettlingRun):
             group = self._groups[key] = _Group(action, limits)
         batch = group.batch
         done = batch.add(item, size)
+        started = False
         if done is not None:
             if group.timer is not None:
                 group.timer.cancel()
                 group.timer = None
-            self._launch(action, done, batched=len(done) > 1)
+            started = self._launch(action, done, batched=len(done) > 1)
         if batch.full:
-            self._flush(key)
+            started = self._flush(key) or started
         elif group.timer is None:
             loop = asyncio.get_running_loop()
             group.timer = loop.call_later(self._linger, self._flush, key)
-        return done is not None or not batch.items
+        return started
 
     # -- batches out ------------------------------------------------------------------------
 
-    def _flush(self, key: Hashable) -> None:
+    def _flush(self, key: Hashable) -> bool:
+        """Send what the group's batch holds; ``True`` when a sender task was started."""
         group = self._groups.get(key)
         if group is None:
-            return
+            return False
         if group.timer is not None:
             group.timer.cancel()
             group.timer = None
         items = group.batch.take()
         if items:
-            self._launch(group.action, items, batched=len(items) > 1)
+            return self._launch(group.action, items, batched=len(items) > 1)
+        return False
 
     def _flush_all(self) -> None:
         for key in list(self._groups):
