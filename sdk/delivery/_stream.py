@@ -41,11 +41,12 @@ def default_window(engine: Engine[Any]) -> int:
 
 
 class _Group:
-    __slots__ = ("action", "batch", "timer")
+    __slots__ = ("action", "batch", "key", "timer")
 
-    def __init__(self, action: Action[Any, Any], limits: BatchLimits) -> None:
+    def __init__(self, action: Action[Any, Any], limits: BatchLimits, key: Hashable) -> None:
         self.action = action
         self.batch = Batch(limits)
+        self.key = key
         self.timer: asyncio.TimerHandle | None = None
 
 
@@ -73,6 +74,9 @@ class StreamRun(SettlingRun):
         self._linger = linger
         self._grouper = Grouper(engine)
         self._groups: dict[Hashable, _Group] = {}
+        #: The group of each batched action whose batch key is not its own (one group), by
+        #: ``id(action)`` (the group keeps the action alive).
+        self._plain: dict[int, _Group] = {}
         self._count = 0
 
     # -- the caller's side ----------------------------------------------------------------
@@ -136,24 +140,36 @@ class StreamRun(SettlingRun):
             return False
         if item.lifecycle is not None:
             self._record_payload(action, item)
-        limits = self._grouper.limits(action, item)
+        group = self._plain.get(id(action))
+        if group is not None:  # batched, one group per action (most): found at once
+            return self._add(group, item)
+        grouper = self._grouper
+        limits = grouper.limits(action, item)
         if limits is None:  # one event per request (no batch key to ask for)
             return self._launch(action, [item], batched=False)
         if isinstance(limits, Refused):
             self._settle(item)
             return False
-        key = self._grouper.key(action, item, True)
+        key = grouper.key(action, item, True)
         if isinstance(key, Refused):
-            self._settle(item)
-            return False
-        size = size_of(engine, item, action, limits)
-        if size is None:
             self._settle(item)
             return False
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = _Group(action, limits)
+            group = self._groups[key] = _Group(action, limits, key)
+            if grouper.one_group(action):
+                self._plain[id(action)] = group
+        return self._add(group, item)
+
+    def _add(self, group: _Group, item: Item) -> bool:
+        """Put a prepared item in its group's batch, sending what is complete; ``True`` when
+        a sender task was started."""
+        action = group.action
         batch = group.batch
+        size = size_of(self._engine, item, action, batch.limits)
+        if size is None:
+            self._settle(item)
+            return False
         done = batch.add(item, size)
         started = False
         if done is not None:
@@ -161,11 +177,11 @@ class StreamRun(SettlingRun):
                 group.timer.cancel()
                 group.timer = None
             started = self._launch(action, done, batched=len(done) > 1)
-        if batch.full:
-            started = self._flush(key) or started
+        if len(batch.items) >= batch.limits.max_events:  # full by count
+            started = self._flush(group.key) or started
         elif group.timer is None:
             loop = asyncio.get_running_loop()
-            group.timer = loop.call_later(self._linger, self._flush, key)
+            group.timer = loop.call_later(self._linger, self._flush, group.key)
         return started
 
     # -- batches out ------------------------------------------------------------------------
