@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import sys
 from typing import Any
 
 from sdk.connector._destination import Action
@@ -42,6 +43,10 @@ class SettlingRun:
         self._tasks: set[asyncio.Task[None]] = set()
         self._feeder: asyncio.Task[None] | None = None
         self._held = 0  # items read whose result the caller has not taken yet
+        #: The reader, stopped by a full window, goes on once at most this many are held
+        #: (a subclass sets it below its window, so the reader wakes once per several
+        #: results rather than once per result).
+        self._room_at = sys.maxsize
         self._fed = False
         self._error: BaseException | None = None
         self._source_error: BaseException | None = None
@@ -74,8 +79,9 @@ class SettlingRun:
             await self._ready.wait()
         results = list(self._results)
         self._results.clear()
-        self._held -= len(results)
-        self._room.set()
+        held = self._held = self._held - len(results)
+        if held <= self._room_at:
+            self._room.set()
         return results
 
     async def aclose(self) -> None:

@@ -70,6 +70,7 @@ class StreamRun(SettlingRun):
         super().__init__(engine)
         self._events = events
         self._window = window
+        self._room_at = window - max(1, window // 4)
         self._policy = record
         self._linger = linger
         self._grouper = Grouper(engine)
