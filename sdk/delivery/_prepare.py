@@ -128,9 +128,10 @@ def _route_and_map(
         return None
     try:
         texts = action.payload_notes(payload)
-        notes = [str(text) for text in texts] if texts else []  # mostly the default ()
+        # Mostly the default () and no field dropped: no list is made then.
+        notes = [str(text) for text in texts] if texts else None
         if dropped:
-            notes[:0] = dropped
+            notes = dropped + notes if notes else dropped
     except Exception as exc:  # a connector bug must not lose the rest of the batch
         engine._refuse(item, crashed(f"{action.name}.payload_notes", exc))
         return None
