@@ -1,8 +1,11 @@
-"""Profile the batched row of ``bench_peers.py`` (destkit ``stream`` + ``segment``) in one
-process, against a loopback sink started here: where the per-event microseconds go.
+"""Profile a destkit row of ``bench_peers.py`` in one process, against a loopback sink
+started here: where the per-event microseconds go. ``--row batched`` (the default: ``stream`` +
+``segment``) or ``--row webhook`` (``stream`` + ``webhook``, one event per request,
+concurrency 8); ``--row aiohttp`` runs the per-event peer the same way, for comparison.
 
-Run: ``python benchmarks/profile_batched.py [--events N] [--top 30] [--sort tottime]
-[--out FILE.prof]`` (``--no-profile`` times the row without the profiler: events/s).
+Run: ``python benchmarks/profile_batched.py [--row batched|webhook] [--events N] [--top 30]
+[--sort tottime] [--out FILE.prof]`` (``--no-profile`` times the row without the profiler:
+events/s and CPU µs/event).
 """
 
 from __future__ import annotations
@@ -20,8 +23,17 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 
+#: ``--row`` choices: the ``bench_peers`` row each profiles.
+_ROWS = {
+    "batched": "row_destkit_batched",
+    "webhook": "row_destkit_webhook",
+    "aiohttp": "row_aiohttp_event",  # the per-event peer, for a same-run comparison
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--row", choices=sorted(_ROWS), default="batched")
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime")
@@ -31,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import bench_peers
+
+    row = getattr(bench_peers, _ROWS[args.row])
 
     for module in bench_peers._IMPORTS["destkit"]:
         __import__(module)
@@ -47,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             best, best_cpu = 0.0, float("inf")
             for _ in range(args.repeats):
                 start, cpu = time.perf_counter(), time.process_time()
-                done = bench_peers.row_destkit_batched(url, args.events)
+                done = row(url, args.events)
                 rate = done / (time.perf_counter() - start)
                 cpu_us = (time.process_time() - cpu) / done * 1e6
                 best, best_cpu = max(best, rate), min(best_cpu, cpu_us)
@@ -57,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         profile = cProfile.Profile()
         start = time.perf_counter()
         profile.enable()
-        done = bench_peers.row_destkit_batched(url, args.events)
+        done = row(url, args.events)
         profile.disable()
         seconds = time.perf_counter() - start
         print(f"{done} delivered in {seconds:.2f} s under the profiler")

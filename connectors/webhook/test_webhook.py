@@ -54,6 +54,21 @@ def test_posts_the_message_unchanged_and_signed(respx_mock: respx.MockRouter) ->
 
 
 @respx.mock(assert_all_called=True)
+def test_an_integer_past_64_bits_is_sent_with_all_its_digits(respx_mock: respx.MockRouter) -> None:
+    # orjson writes the body; what it refuses (an integer past 64 bits) the standard library
+    # writes, so such an event is still sent, exactly, and signed over the bytes sent.
+    route = respx_mock.post(URL).mock(return_value=httpx.Response(204))
+    event = sdk.Track(user_id="user-1", event="Big", properties={"n": 2**70, "text": "é\u2028"})
+    with sdk.Delivery(destination, {"url": URL, "signing_secret": SECRET}) as delivery:
+        lifecycle = delivery.send(event)
+    assert lifecycle.delivered
+    request = route.calls.last.request
+    assert b'"n":1180591620717411303424' in request.content
+    assert json.loads(request.content) == event.to_wire()
+    verify(SECRET, dict(request.headers), request.content)
+
+
+@respx.mock(assert_all_called=True)
 def test_unsigned_when_no_secret(respx_mock: respx.MockRouter) -> None:
     route = respx_mock.post(URL).mock(return_value=httpx.Response(200))
     with sdk.Delivery(destination, {"url": URL}) as delivery:

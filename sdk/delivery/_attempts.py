@@ -20,8 +20,13 @@ async def deliver(
 ) -> None:
     """Deliver ``items`` (one request's worth) under the concurrency limit; every item has its
     outcome when this returns."""
-    async with engine._semaphore:
+    slots = engine._slots
+    if not slots.take():
+        await slots.wait()
+    try:
         await _attempt_loop(engine, action, items, batched=batched, first_number=1)
+    finally:
+        slots.release()
 
 
 async def _attempt_loop(
@@ -33,11 +38,38 @@ async def _attempt_loop(
     first_number: int,
     spent: float = 0.0,
 ) -> None:
-    pending = items
-    number = first_number - 1
-    wait = 0.0
     clock = engine._clock
     started = clock()
+    # The first attempt, in a straight line: most requests are accepted at once.
+    attempt = Attempt(number=first_number, batch_size=len(items), wait_before_s=0.0)
+    engine._start_attempts(items, attempt)
+    errors = await _perform(engine, action, items, attempt, batched=batched)
+    if not errors:
+        attempt.retry = RetryDecision("done", "delivered")
+        _delivered(engine, items)
+        return
+    await _failed_attempts(
+        engine, action, items, attempt, errors, batched=batched, spent=spent, started=started
+    )
+
+
+async def _failed_attempts(
+    engine: Engine[SettingsT],
+    action: Action[SettingsT, Any],
+    items: list[Item],
+    attempt: Attempt,
+    errors: dict[int, DeliveryError],
+    *,
+    batched: bool,
+    spent: float,
+    started: float,
+) -> None:
+    """The attempt loop after an attempt that failed (in part): split on 413, retry what may
+    be retried, settle the rest."""
+    pending = items
+    number = attempt.number
+    wait = 0.0
+    clock = engine._clock
     # Seconds of waiting that did not pass on the clock: an injected sleep (tests, a
     # simulated clock) returns at once, yet its waits count against ``max_elapsed``.
     unslept = 0.0
@@ -45,20 +77,24 @@ async def _attempt_loop(
     def elapsed() -> float:
         return spent + clock() - started + unslept
 
+    first = True
     while pending:
-        number += 1
-        if wait:
-            before = clock()
-            await engine._sleep(wait)
-            unslept += max(0.0, wait - (clock() - before))
-        attempt = Attempt(number=number, batch_size=len(pending), wait_before_s=wait)
         current = pending
-        engine._start_attempts(current, attempt)
-        errors = await _perform(engine, action, current, attempt, batched=batched)
-        if not errors:  # the whole request accepted (most of them): one pass
-            attempt.retry = RetryDecision("done", "delivered")
-            _delivered(engine, current)
-            return
+        if first:  # the attempt already made
+            first = False
+        else:
+            number += 1
+            if wait:
+                before = clock()
+                await engine._sleep(wait)
+                unslept += max(0.0, wait - (clock() - before))
+            attempt = Attempt(number=number, batch_size=len(pending), wait_before_s=wait)
+            engine._start_attempts(current, attempt)
+            errors = await _perform(engine, action, current, attempt, batched=batched)
+            if not errors:  # the whole request accepted: one pass
+                attempt.retry = RetryDecision("done", "delivered")
+                _delivered(engine, current)
+                return
         whole = errors.get(-1)
         if whole is not None and whole.status == 413 and len(current) > 1:
             attempt.retry = RetryDecision(

@@ -45,13 +45,15 @@ class Grouper:
         self._limits[name] = limits
         return limits
 
+    @staticmethod
+    def one_group(action: Action[Any, Any]) -> bool:
+        """Whether every payload of ``action`` has the same batch key (``batch_key`` is not
+        overridden): one group per action."""
+        return type(action).batch_key is _DEFAULT_BATCH_KEY and "batch_key" not in action.__dict__
+
     def key(self, action: Action[Any, Any], item: Item, batches: bool) -> Hashable | Refused:
         """The group key, or ``REFUSED`` when ``batch_key`` crashed (item refused)."""
-        if (
-            batches
-            and type(action).batch_key is _DEFAULT_BATCH_KEY
-            and "batch_key" not in action.__dict__
-        ):  # not overridden: one group per action
+        if batches and self.one_group(action):  # not overridden: one group per action
             return (action.name, None)
         try:
             key = (action.name, action.batch_key(item.payload) if batches else id(item))

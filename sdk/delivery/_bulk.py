@@ -184,7 +184,7 @@ class ListSyncRun(SettlingRun):
             texts = [str(text) for text in notes]
             self.notes.update(texts)
             if keep:
-                item.notes.extend(texts)
+                item.notes = [*item.notes, *texts]
         if plan.limits.max_bytes is not None:
             self._add(action, plan.limits, plan.batch, item)
             return

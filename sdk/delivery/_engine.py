@@ -12,11 +12,12 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from sdk._errors import DestkitError, IntegrationError
-from sdk.connector._destination import AnyMessage, Context, Destination
+from sdk.connector._destination import Action, AnyMessage, Context, Destination, Subscription
 from sdk.connector._settings import DestinationSettings, load_settings, secret_values
 from sdk.delivery._client import HTTPBackend, make_client
 from sdk.delivery._results import DeliveryResult, Item, iso
-from sdk.spec._messages import Alias, Group, Identify, Page, Screen, Track
+from sdk.delivery._signals import Slots
+from sdk.spec._messages import MESSAGE_TYPES, Alias, Group, Identify, Page, Screen, Track
 from sdk.transport._http import DestinationHTTP
 from sdk.transport._lifecycle import Attempt, ErrorInfo, Exchange, Lifecycle, Outcome
 from sdk.transport._ratelimit import Limiter, RateLimiter
@@ -40,6 +41,27 @@ def event_record(event: object) -> dict[str, Any]:
     if isinstance(event, MESSAGE_CLASSES):
         return event.to_wire()
     return {}  # a JSON array, a string...: refused when prepared, with one line
+
+
+def _actions_by_type(destination: Destination[Any]) -> dict[str, Action[Any, Any] | None] | None:
+    """``destination.action_for`` as a table by message type, when the type alone decides
+    (no action subscribes by event name, membership or a configured condition); else
+    ``None``."""
+    if type(destination).action_for is not Destination.action_for:
+        return None
+    for action in destination.actions:
+        subscription = action.subscribe
+        if (
+            type(subscription) is not Subscription
+            or subscription.events is not None
+            or subscription.membership
+            or action.condition is not None
+        ):
+            return None
+    return {
+        kind: next((a for a in destination.actions if kind in a.subscribe.types), None)
+        for kind in MESSAGE_TYPES
+    }
 
 
 def crashed(what: str, exc: Exception) -> IntegrationError:
@@ -82,8 +104,10 @@ class Engine(Generic[SettingsT]):
         self._limiter: Limiter | None = rate_limiter
         if rate_limiter is None and destination.rate_limit:
             self._limiter = RateLimiter.per_second(destination.rate_limit, clock=clock, sleep=sleep)
-        self._semaphore = asyncio.Semaphore(self._concurrency)
+        #: The concurrency limit: requests in flight at once, over every call of this object.
+        self._slots = Slots(self._concurrency)
         self._state: dict[str, Any] = {}
+        self._actions_by_type = _actions_by_type(destination)
         self.batching = batching
 
     # -- recording on an event ------------------------------------------------------------
@@ -106,19 +130,15 @@ class Engine(Generic[SettingsT]):
         if item.lifecycle is not None:
             self._add_notes(item.lifecycle, texts)
         elif item.keep:
-            item.notes.extend(str(text) for text in texts)
-
-    def _start_attempt(self, item: Item, attempt: Attempt) -> None:
-        item.tries += 1
-        if item.lifecycle is not None:
-            item.lifecycle.attempts.append(attempt)
-            self._notify(item.lifecycle)
-        elif item.keep:
-            item.attempts.append(attempt)
+            item.notes = [*item.notes, *(str(text) for text in texts)]
 
     def _start_attempts(self, items: Iterable[Item], attempt: Attempt) -> None:
-        """:meth:`_start_attempt` for each of a request's items (inlined: it runs per event)."""
+        """Count a new attempt on each of a request's items and record it where their record
+        is kept. The items of one request have made the same attempts (they were sent, split
+        and retried together), so those kept for a late record share one list of them, made
+        once per attempt rather than once per item."""
         notify = self._on_update is not None
+        shared: list[Attempt] | None = None
         for item in items:
             item.tries += 1
             lifecycle = item.lifecycle
@@ -127,7 +147,9 @@ class Engine(Generic[SettingsT]):
                 if notify:
                     self._notify(lifecycle)
             elif item.keep:
-                item.attempts.append(attempt)
+                if shared is None:
+                    shared = [*item.attempts, attempt]
+                item.attempts = shared
 
     def _finish(self, item: Item, outcome: Outcome, error: ErrorInfo | None = None) -> None:
         item.outcome = outcome
@@ -181,7 +203,7 @@ class Engine(Generic[SettingsT]):
         if item.payload is not None:
             action = next(a for a in destination.actions if a.name == item.action)
             lifecycle.payload = self.redactor.value(action.payload_record(item.payload))
-        lifecycle.attempts = item.attempts
+        lifecycle.attempts = list(item.attempts)
         self._add_notes(lifecycle, item.notes)
         lifecycle.finish(item.outcome, item.error)
         lifecycle.duration_ms = (time.time() - item.started) * 1000

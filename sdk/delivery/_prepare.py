@@ -30,6 +30,8 @@ __all__ = ["prepare"]
 #: The JSON form of each routing decision that delivers (a handful per destination name),
 #: shared by the items that keep it for a late record; never changed (the record copies it).
 _ROUTINGS: dict[RoutingDecision, dict[str, Any]] = {}
+#: The same, by destination name, for an event without an integrations object (most).
+_DEFAULT_ROUTINGS: dict[str, dict[str, Any]] = {}
 
 
 def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | None:
@@ -67,24 +69,34 @@ def _route_and_map(
     engine: Engine[SettingsT], item: Item, message: AnyMessage, wire: bytes, *, engage: bool
 ) -> Action[SettingsT, Any] | None:
     destination = engine.destination
-    decision = route(message.integrations, destination.name)
-    if not decision.delivered:
-        engine._filter(item, decision.to_dict())
-        return None
-    action = destination.action_for(message)
+    lifecycle = item.lifecycle
+    routing: dict[str, Any] | None = None
+    if lifecycle is None and not message.integrations:  # most: the default decision's dict
+        routing = _DEFAULT_ROUTINGS.get(destination.name)
+    if routing is None:
+        decision = route(message.integrations, destination.name)
+        if not decision.delivered:
+            engine._filter(item, decision.to_dict())
+            return None
+        if lifecycle is not None:
+            lifecycle.routing = decision.to_dict()
+        else:  # kept for a record built later (which copies it): one dict per decision
+            routing = _ROUTINGS.get(decision)
+            if routing is None:
+                routing = _ROUTINGS[decision] = decision.to_dict()
+                if not message.integrations:
+                    _DEFAULT_ROUTINGS[destination.name] = routing
+    by_type = engine._actions_by_type
+    action = by_type.get(message.type) if by_type is not None else destination.action_for(message)
     if action is None:
         what = message.type + (f' "{message.event}"' if isinstance(message, Track) else "")
         engine._filter_at_destination(item, f"no action of {destination.name} subscribes to {what}")
         return None
     item.action = action.name
-    lifecycle = item.lifecycle
     if lifecycle is not None:
-        item.routing = lifecycle.routing = decision.to_dict()
+        item.routing = lifecycle.routing
         lifecycle.action = action.name
-    else:  # kept for a record built later (which copies it): one dict per decision
-        routing = _ROUTINGS.get(decision)
-        if routing is None:
-            routing = _ROUTINGS[decision] = decision.to_dict()
+    else:
         item.routing = routing
     try:
         # Journey steps are add-only for every kind of destination: a journey never sends
@@ -116,9 +128,10 @@ def _route_and_map(
         return None
     try:
         texts = action.payload_notes(payload)
-        notes = [str(text) for text in texts] if texts else []  # mostly the default ()
+        # Mostly the default () and no field dropped: no list is made then.
+        notes = [str(text) for text in texts] if texts else None
         if dropped:
-            notes[:0] = dropped
+            notes = dropped + notes if notes else dropped
     except Exception as exc:  # a connector bug must not lose the rest of the batch
         engine._refuse(item, crashed(f"{action.name}.payload_notes", exc))
         return None

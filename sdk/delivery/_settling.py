@@ -1,38 +1,52 @@
 """What a streaming run shares, for :class:`StreamRun` (events) and :class:`ListSyncRun` (a
-list sync's users): requests launched as tasks, each settled item's compact result queued for
-the caller, a full record for the items the policy records from the start, and the caller's
-side (results taken a batch at a time, what broke the run raised after what settled before)."""
+list sync's users): requests queued for a pool of at most ``concurrency`` sender tasks, each
+settled item's compact result queued for the caller, a full record for the items the policy
+records from the start, and the caller's side (results taken a batch at a time, what broke the
+run raised after what settled before)."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import sys
 from typing import Any
 
 from sdk.connector._destination import Action
 from sdk.delivery._attempts import deliver
 from sdk.delivery._engine import Engine, Event, event_record
 from sdk.delivery._results import DeliveryResult, Item, delivered_result
+from sdk.delivery._signals import Signal
 from sdk.transport._lifecycle import Lifecycle, Outcome
 
 __all__ = ["SettlingRun"]
 
 _DELIVERED = Outcome.DELIVERED
+#: One queued request: the action, its items, whether it is sent as a batch.
+_Job = tuple[Action[Any, Any], list[Item], bool]
 
 
 class SettlingRun:
-    """A run whose ``_feed`` task reads its input and launches requests (``_tasks``); each
-    settled item's result goes to ``_results`` and sets ``_ready``. :meth:`next_results`
-    returns the results settled since the last call (at least one), or ``[]`` at the end."""
+    """A run whose ``_feed`` task reads its input and launches requests: each is queued in
+    ``_jobs`` for the senders (``_tasks``, at most the engine's concurrency; a sender takes
+    jobs in order until none is left, so no task is made per request while requests keep
+    coming). Each settled item's result goes to ``_results`` and sets ``_ready``.
+    :meth:`next_results` returns the results settled since the last call (at least one), or
+    ``[]`` at the end."""
 
     def __init__(self, engine: Engine[Any]) -> None:
         self._engine = engine
         self._results: collections.deque[DeliveryResult] = collections.deque()
-        self._ready = asyncio.Event()
-        self._room = asyncio.Event()
+        self._ready = Signal()
+        self._room = Signal()
+        self._jobs: collections.deque[_Job] = collections.deque()
+        self._senders = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._feeder: asyncio.Task[None] | None = None
         self._held = 0  # items read whose result the caller has not taken yet
+        #: The reader, stopped by a full window, goes on once at most this many are held
+        #: (a subclass sets it below its window, so the reader wakes once per several
+        #: results rather than once per result).
+        self._room_at = sys.maxsize
         self._fed = False
         self._error: BaseException | None = None
         self._source_error: BaseException | None = None
@@ -65,8 +79,9 @@ class SettlingRun:
             await self._ready.wait()
         results = list(self._results)
         self._results.clear()
-        self._held -= len(results)
-        self._room.set()
+        held = self._held = self._held - len(results)
+        if held <= self._room_at:
+            self._room.set()
         return results
 
     async def aclose(self) -> None:
@@ -101,10 +116,31 @@ class SettlingRun:
 
     # -- requests out and results in ------------------------------------------------------
 
-    def _launch(self, action: Action[Any, Any], items: list[Item], *, batched: bool) -> None:
-        task = asyncio.create_task(self._send(action, items, batched))
+    def _launch(self, action: Action[Any, Any], items: list[Item], *, batched: bool) -> bool:
+        """Queue one request; ``True`` when a sender task was started for it (the caller
+        lets it start), ``False`` when a running sender will take it."""
+        self._jobs.append((action, items, batched))
+        if self._senders >= self._engine._concurrency:
+            return False
+        self._senders += 1
+        task = asyncio.create_task(self._sender())
         self._tasks.add(task)
         task.add_done_callback(self._sent)
+        return True
+
+    async def _sender(self) -> None:
+        """Send queued requests, oldest first, until none is left."""
+        jobs = self._jobs
+        send = self._send
+        try:
+            while jobs:
+                action, items, batched = jobs.popleft()
+                try:
+                    await send(action, items, batched)
+                except Exception:  # kept in ``_error`` for the caller: the next job goes on
+                    continue
+        finally:
+            self._senders -= 1
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

@@ -41,11 +41,12 @@ def default_window(engine: Engine[Any]) -> int:
 
 
 class _Group:
-    __slots__ = ("action", "batch", "timer")
+    __slots__ = ("action", "batch", "key", "timer")
 
-    def __init__(self, action: Action[Any, Any], limits: BatchLimits) -> None:
+    def __init__(self, action: Action[Any, Any], limits: BatchLimits, key: Hashable) -> None:
         self.action = action
         self.batch = Batch(limits)
+        self.key = key
         self.timer: asyncio.TimerHandle | None = None
 
 
@@ -69,10 +70,14 @@ class StreamRun(SettlingRun):
         super().__init__(engine)
         self._events = events
         self._window = window
+        self._room_at = window - max(1, window // 4)
         self._policy = record
         self._linger = linger
         self._grouper = Grouper(engine)
         self._groups: dict[Hashable, _Group] = {}
+        #: The group of each batched action whose batch key is not its own (one group), by
+        #: ``id(action)`` (the group keeps the action alive).
+        self._plain: dict[int, _Group] = {}
         self._count = 0
 
     # -- the caller's side ----------------------------------------------------------------
@@ -118,7 +123,7 @@ class StreamRun(SettlingRun):
 
     def _take(self, event: Event) -> bool:
         """Prepare one event and put it in its batch (or send it, or settle it); ``True`` when
-        a request was launched (the caller lets it start)."""
+        a sender task was started (the caller lets it start)."""
         index = self._count
         self._count = index + 1
         held = self._held = self._held + 1
@@ -136,54 +141,64 @@ class StreamRun(SettlingRun):
             return False
         if item.lifecycle is not None:
             self._record_payload(action, item)
-        limits = self._grouper.limits(action, item)
-        if limits is None:
-            key = self._grouper.key(action, item, False)
-            if isinstance(key, Refused):
-                self._settle(item)
-                return False
-            self._launch(action, [item], batched=False)
-            return True
+        group = self._plain.get(id(action))
+        if group is not None:  # batched, one group per action (most): found at once
+            return self._add(group, item)
+        grouper = self._grouper
+        limits = grouper.limits(action, item)
+        if limits is None:  # one event per request (no batch key to ask for)
+            return self._launch(action, [item], batched=False)
         if isinstance(limits, Refused):
             self._settle(item)
             return False
-        key = self._grouper.key(action, item, True)
+        key = grouper.key(action, item, True)
         if isinstance(key, Refused):
-            self._settle(item)
-            return False
-        size = size_of(engine, item, action, limits)
-        if size is None:
             self._settle(item)
             return False
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = _Group(action, limits)
+            group = self._groups[key] = _Group(action, limits, key)
+            if grouper.one_group(action):
+                self._plain[id(action)] = group
+        return self._add(group, item)
+
+    def _add(self, group: _Group, item: Item) -> bool:
+        """Put a prepared item in its group's batch, sending what is complete; ``True`` when
+        a sender task was started."""
+        action = group.action
         batch = group.batch
+        size = size_of(self._engine, item, action, batch.limits)
+        if size is None:
+            self._settle(item)
+            return False
         done = batch.add(item, size)
+        started = False
         if done is not None:
             if group.timer is not None:
                 group.timer.cancel()
                 group.timer = None
-            self._launch(action, done, batched=len(done) > 1)
-        if batch.full:
-            self._flush(key)
+            started = self._launch(action, done, batched=len(done) > 1)
+        if len(batch.items) >= batch.limits.max_events:  # full by count
+            started = self._flush(group.key) or started
         elif group.timer is None:
             loop = asyncio.get_running_loop()
-            group.timer = loop.call_later(self._linger, self._flush, key)
-        return done is not None or not batch.items
+            group.timer = loop.call_later(self._linger, self._flush, group.key)
+        return started
 
     # -- batches out ------------------------------------------------------------------------
 
-    def _flush(self, key: Hashable) -> None:
+    def _flush(self, key: Hashable) -> bool:
+        """Send what the group's batch holds; ``True`` when a sender task was started."""
         group = self._groups.get(key)
         if group is None:
-            return
+            return False
         if group.timer is not None:
             group.timer.cancel()
             group.timer = None
         items = group.batch.take()
         if items:
-            self._launch(group.action, items, batched=len(items) > 1)
+            return self._launch(group.action, items, batched=len(items) > 1)
+        return False
 
     def _flush_all(self) -> None:
         for key in list(self._groups):
