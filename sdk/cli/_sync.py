@@ -53,7 +53,10 @@ def sync_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-line-bytes", type=int, default=MAX_LINE_BYTES, help="longest line accepted"
     )
     parser.add_argument(
-        "--http", choices=["aiohttp", "httpx"], default="aiohttp", help="HTTP carrier"
+        "--http",
+        choices=["auto", "direct", "aiohttp", "httpx"],
+        default="auto",
+        help="HTTP carrier (auto: the lean HTTP/1.1 carrier, httpx behind a proxy)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
