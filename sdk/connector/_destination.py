@@ -24,6 +24,7 @@ from sdk.engage._personas import membership_of
 from sdk.mapping._conditions import Condition
 from sdk.mapping._fields import FieldMappings
 from sdk.spec._messages import MESSAGE_TYPES, Alias, Group, Identify, Page, Screen, Track
+from sdk.transport._json import compact_json
 from sdk.transport._retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -264,12 +265,16 @@ class Action(Generic[SettingsT, PayloadT]):
         return None
 
     def payload_size(self, payload: PayloadT) -> int:
-        """Bytes of this payload's compact JSON, as counted against ``BatchLimits.max_bytes``
-        (the runtime adds the array's brackets and commas). Non-ASCII is counted escaped:
-        exact for ASCII, an upper bound for a UTF-8 body. Override it when the action sends
-        its payloads in another form."""
+        """Bytes of this payload's compact JSON as ``json=`` sends it (UTF-8,
+        :func:`sdk.transport.compact_json`), as counted against ``BatchLimits.max_bytes`` (the
+        runtime adds the array's brackets and commas). A record JSON cannot hold as it is (a
+        date, NaN) is counted as its ``str()``-ed, ASCII-escaped form. Override it when the
+        action sends its payloads in another form."""
         record = self.payload_record(payload)
-        return len(json.dumps(record, separators=(",", ":"), default=str))
+        try:
+            return len(compact_json(record))
+        except (TypeError, ValueError):
+            return len(json.dumps(record, separators=(",", ":"), default=str))
 
     def payload_notes(self, payload: PayloadT) -> Sequence[str]:
         """Warnings about the event this payload was mapped from, recorded (redacted) in its

@@ -6,6 +6,7 @@ from sdk.transport._http import (
     Response,
     make_timeout,
 )
+from sdk.transport._json import compact_json
 from sdk.transport._lifecycle import (
     LIFECYCLE_SCHEMA,
     Attempt,
@@ -57,6 +58,7 @@ __all__ = [
     "RetryPolicy",
     "Timings",
     "classify_status",
+    "compact_json",
     "make_timeout",
     "mask_text_pairs",
     "parse_retry_after",

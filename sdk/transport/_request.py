@@ -13,7 +13,6 @@ out, checked and masked once; only the body and its length vary per request.
 
 from __future__ import annotations
 
-import json as jsonlib
 import re
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from sdk.transport._json import compact_json
 from sdk.transport._redaction import Redactor
 
 if TYPE_CHECKING:
@@ -167,9 +167,7 @@ class RequestBuilder:
             body = content.encode() if isinstance(content, str) else content
             content_type = None
         elif json is not None and content is None:
-            body = jsonlib.dumps(
-                json, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode("utf-8")
+            body = compact_json(json)
             content_type = "application/json"
         else:
             body = b""
