@@ -17,6 +17,7 @@ later jobs wait with them. Dead letters go to their own stream; counters live in
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -43,7 +44,8 @@ from sdk.queue._interface import (
     lane_of,
 )
 from sdk.queue._redis_limit import RedisRateLimiter
-from sdk.queue._redis_scripts import CLAIM, ENQUEUE, RELEASE
+from sdk.queue._redis_scripts import CLAIM, ENQUEUE, RELEASE, SETTLE
+from sdk.queue._redis_settle import Claimed, Pending, resolve, settlement_docs
 
 __all__ = ["DEFAULT_VISIBILITY", "RedisQueue"]
 
@@ -80,7 +82,14 @@ def parse_url(url: str) -> tuple[str, float]:
 
 class RedisQueue(Queue):
     """The queue in the Redis at ``url`` (``redis://HOST:PORT/DB``, optionally ``?visibility=S``,
-    the seconds before a dead worker's jobs are claimed again)."""
+    the seconds before a dead worker's jobs are claimed again).
+
+    A lane's settle rides on the lane's next claim (``settles_in_background``): the CLAIM
+    script settles the last batch first, then claims, so a batch costs one round trip; a
+    settle that no claim follows at once is sent alone, and the lane's next claim waits for it.
+    """
+
+    settles_in_background = True
 
     def __init__(self, url: str) -> None:
         target, self.visibility = parse_url(url)
@@ -91,12 +100,15 @@ class RedisQueue(Queue):
         except (ValueError, RedisError) as exc:
             raise QueueError(f"--queue: {exc}") from None
         self._claim = self._redis.register_script(CLAIM)
+        self._settle = self._redis.register_script(SETTLE)
         self._release = self._redis.register_script(RELEASE)
         self._enqueue = self._redis.register_script(ENQUEUE)
         self.consumer = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._pending = 0
-        self._meta: dict[tuple[str, int], tuple[bytes, bytes]] = {}  # claimed: (order, id)
+        self._claimed: dict[tuple[str, int, int], Claimed] = {}  # see Claimed
         self._held: set[tuple[str, int]] = set()  # lanes claimed and not yet settled
+        self._waiting: dict[tuple[str, int], Pending] = {}  # settles for the next claim
+        self._running: dict[tuple[str, int], asyncio.Future[None]] = {}  # settles sent alone
         self._working: set[str] = set()  # destinations this consumer claims from
 
     def rate_limiter(self, destination: str, rate: float) -> RedisRateLimiter:
@@ -142,118 +154,84 @@ class RedisQueue(Queue):
         self._pending = int(await self._call(self._enqueue(keys=list(streams), args=args)))
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
-        args: list[str | int] = [
+        slot = (destination, lane)
+        # The lane's last settle rides on this claim (one round trip a batch); one already
+        # sent alone is waited for first (a claim never sees the jobs of a settle in flight).
+        carried = self._waiting.pop(slot, None)
+        if carried is None and slot in self._running:
+            await asyncio.wait([self._running[slot]])
+        args: list[str | int | bytes] = [
             destination,
             self.consumer,
             limit,
             repr(now),
             int(self.visibility * 1000),
             _LIVE,
+            b"" if carried is None else carried.doc,
         ]
-        keys = layout.claim_keys(destination, lane)
         self._working.add(destination)
-        entries = await self._call(self._claim(keys=keys, args=args))
-        jobs: list[Job] = []
-        if entries:
-            self._held.add((destination, lane))
-        for raw_id, flat in entries:
-            f = layout.fields(flat)
-            job_id = layout.id_int(raw_id)
-            self._meta[(destination, job_id)] = (f["o"], f["m"])
-            jobs.append(
-                Job(
-                    job_id,
-                    destination,
-                    f["u"].decode("utf-8", "surrogatepass"),
-                    f["b"],
-                    int(f["a"]),
-                    float(f["e"]),
-                )
+        try:
+            reply = await self._call(
+                self._claim(keys=layout.claim_keys(destination, lane), args=args)
             )
+        except BaseException as exc:
+            if carried is not None:
+                resolve(carried.done, QueueError(str(exc) or "redis: cancelled before its reply"))
+            raise
+        if carried is not None:
+            resolve(carried.done)
+        if isinstance(reply[0], int):
+            self._pending = reply[0]
+        claimed = self._claimed
+        jobs: list[Job] = []
+        for i in range(1, len(reply), 7):
+            raw_id, order, user, message_id, attempts, enqueued, body = reply[i : i + 7]
+            text = raw_id.decode()
+            ms, seq = text.split("-")
+            job_id = int(ms) * layout.SEQ + int(seq)
+            claimed[(destination, lane, job_id)] = (lane, text, order, message_id)
+            user_key = user.decode("utf-8", "surrogatepass")
+            jobs.append(Job(job_id, destination, user_key, body, int(attempts), float(enqueued)))
+        if jobs:
+            self._held.add(slot)
         return jobs
 
-    def _member(self, job: Job, order: bytes, message_id: bytes, attempts: int) -> bytes:
-        return orjson.dumps(
-            [
-                "o",
-                order.decode(),
-                "u",
-                job.user_key,
-                "m",
-                message_id.decode(),
-                "a",
-                str(attempts),
-                "e",
-                repr(job.enqueued_at),
-                "b",
-                job.body.decode("utf-8"),
-            ]
-        )
-
     async def settle(self, destination: str, settlement: Settlement) -> None:
-        pipe = self._redis.pipeline(transaction=True)
-        lanes: dict[int, list[str]] = {}
-        everything = [
-            *settlement.delivered,
-            *(j for j, _ in settlement.filtered),
-            *(j for j, _, _ in settlement.retry),
-            *(j for j, _ in settlement.dead),
-        ]
-        meta = {
-            job.id: self._meta.pop((destination, job.id), (b"0" * 20, b"")) for job in everything
-        }
-        for job in everything:
-            lanes.setdefault(lane_of(job.user_key), []).append(layout.id_text(job.id))
-        self._held.difference_update((destination, lane) for lane in lanes)
-        for lane, ids in lanes.items():
-            pipe.xack(layout.stream(destination, lane), destination, *ids)
-            pipe.xdel(layout.stream(destination, lane), *ids)
-        for job, due, _error in settlement.retry:
-            order, message_id = meta[job.id]
-            keys = layout.lane_keys(destination, lane_of(job.user_key))
-            pipe.zadd(keys[1], {self._member(job, order, message_id, job.attempts + 1): due})
-            pipe.hset(keys[2], job.user_key, repr(due))
-        for job, error in settlement.dead:
-            order, message_id = meta[job.id]
-            pipe.xadd(
-                layout.DEAD,
-                {
-                    "d": destination,
-                    "o": order,
-                    "u": job.user_key,
-                    "m": message_id,
-                    "a": str(job.attempts + 1),
-                    "e": repr(job.enqueued_at),
-                    "err": error,
-                    "b": job.body,
-                },
-            )
-        counts = {
-            layout.counter(destination, "delivered"): len(settlement.delivered),
-            layout.counter(destination, "retried"): len(settlement.retry),
-            layout.counter(destination, "dead"): len(settlement.dead),
-        }
-        for _, reason in settlement.filtered:
-            key = layout.counter(destination, "filtered", reason)
-            counts[key] = counts.get(key, 0) + 1
-        for key, count in counts.items():
-            if count:
-                pipe.hincrby(layout.COUNTERS, key, count)
-        gone = len(settlement.delivered) + len(settlement.filtered) + len(settlement.dead)
-        at = len(pipe.command_stack)
-        pipe.decrby(layout.PENDING, gone)
-        # EVALSHA itself: a Script run in a pipeline costs redis-py a SCRIPT EXISTS round trip
-        leases = [layout.lane_keys(destination, lane)[3] for lane in lanes]
-        for lease in leases:
-            pipe.evalsha(self._release.sha, 1, lease, self.consumer)
-        replies = await self._call(pipe.execute(raise_on_error=False))
-        for reply in replies[: at + 1]:
-            if isinstance(reply, Exception):
-                raise QueueError(f"redis: {reply}")
-        self._pending = int(replies[at])
-        for lease, reply in zip(leases, replies[at + 1 :], strict=True):
-            if isinstance(reply, Exception):  # NOSCRIPT after a restart of Redis: load, again
-                await self._call(self._release(keys=[lease], args=[self.consumer]))
+        """Settle a batch: its document waits one turn of the event loop for the lane's next
+        claim to carry it (the worker claims again at once after a full batch), else it is
+        sent alone; returns once Redis has it either way."""
+        loop = asyncio.get_running_loop()
+        for lane, doc in settlement_docs(destination, settlement, self._claimed).items():
+            slot = (destination, lane)
+            self._held.discard(slot)
+            older = self._waiting.pop(slot, None)
+            if older is not None:  # a settle of the lane nobody claimed after: it goes first
+                await self._alone(slot, older)
+            mine = Pending(doc, loop.create_future())
+            self._waiting[slot] = mine
+            await asyncio.sleep(0)  # the lane's claim, if it comes now, carries it
+            if self._waiting.get(slot) is mine:
+                del self._waiting[slot]
+                await self._alone(slot, mine)
+            await mine.done
+
+    async def _alone(self, slot: tuple[str, int], pending: Pending) -> None:
+        """Send a settlement by itself (SETTLE); resolves ``pending.done``, never raises."""
+        self._running[slot] = pending.done
+        args: list[str | int | bytes] = [slot[0], self.consumer, 0, 0, 0, 0, pending.doc]
+        try:
+            reply = await self._call(self._settle(keys=layout.settle_keys(*slot), args=args))
+        except QueueError as exc:
+            resolve(pending.done, QueueError(str(exc)))
+        except BaseException:
+            pending.done.cancel()
+            raise
+        else:
+            self._pending = int(reply)
+            resolve(pending.done)
+        finally:
+            if self._running.get(slot) is pending.done:
+                del self._running[slot]
 
     def pending(self) -> int:
         return self._pending

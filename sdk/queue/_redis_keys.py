@@ -3,11 +3,9 @@ counter fields. Every key starts with ``destkit:``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sdk.queue._interface import LANES
 
-_SEQ = 10_000_000  # a stream id "ms-seq" as one integer: ms * _SEQ + seq
+SEQ = 10_000_000  # a stream id "ms-seq" as one integer: ms * SEQ + seq
 _P = "destkit:"
 _SEP = "\x1f"
 
@@ -37,9 +35,15 @@ def consumers(dest: str) -> str:
     return f"{_P}c:{dest}"
 
 
+def settle_keys(dest: str, lane: int) -> list[str]:
+    """The SETTLE script's keys: the lane's, the destination's consumers, the counters, the
+    pending count and the dead letters."""
+    return [*lane_keys(dest, lane), consumers(dest), COUNTERS, PENDING, DEAD]
+
+
 def claim_keys(dest: str, lane: int) -> list[str]:
-    """The CLAIM script's keys: the lane's, the destination's consumers, every lane's lease."""
-    return [*lane_keys(dest, lane), consumers(dest), *(lane_keys(dest, n)[3] for n in range(LANES))]
+    """The CLAIM script's keys: SETTLE's, then every lane's lease."""
+    return [*settle_keys(dest, lane), *(lane_keys(dest, n)[3] for n in range(LANES))]
 
 
 def rate(dest: str) -> str:
@@ -51,18 +55,13 @@ def id_int(stream_id: bytes | str) -> int:
     """A stream id (``ms-seq``) as one integer."""
     text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
     ms, seq = text.split("-")
-    return int(ms) * _SEQ + int(seq)
+    return int(ms) * SEQ + int(seq)
 
 
 def id_text(job_id: int) -> str:
     """The stream id of a job id."""
-    ms, seq = divmod(job_id, _SEQ)
+    ms, seq = divmod(job_id, SEQ)
     return f"{ms}-{seq}"
-
-
-def fields(flat: Sequence[bytes]) -> dict[str, bytes]:
-    """A stream entry's flat field list as a dict."""
-    return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
 
 
 def counter(dest: str, kind: str, reason: str = "") -> str:

@@ -8,33 +8,72 @@ a time; the lease's time to live is the visibility timeout).
 
 from __future__ import annotations
 
-__all__ = ["CLAIM", "ENQUEUE", "RATE", "RELEASE"]
+__all__ = ["CLAIM", "ENQUEUE", "RATE", "RELEASE", "SETTLE"]
+
+#: The first part of CLAIM and SETTLE: settle a lane's last batch. KEYS: stream, delayed,
+#: retrying users, lease, (consumers), counters, pending, dead letters. ARGV[1]: group,
+#: ARGV[2]: consumer, ARGV[7]: the settlement as JSON, ``[ids, counts, retries, dead, gone]``:
+#: the stream ids of every job of the batch (acknowledged and deleted: each job leaves the
+#: stream, to the delayed set or the dead letters if not delivered), ``[[counter field,
+#: count], ...]``, ``[[delayed member, due, user], ...]`` (the user waits until due),
+#: ``[[field, value, ...], ...]`` of dead letters, and the jobs that leave the queue. Frees the
+#: lane if this consumer holds it. Returns the pending count after.
+_SETTLE = """
+local function settle(doc)
+  local s = cjson.decode(doc)
+  local ids = s[1]
+  if #ids > 0 then
+    redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+    redis.call('XDEL', KEYS[1], unpack(ids))
+  end
+  for _, r in ipairs(s[3]) do
+    redis.call('ZADD', KEYS[2], r[2], r[1])
+    redis.call('HSET', KEYS[3], r[3], r[2])
+  end
+  for _, d in ipairs(s[4]) do redis.call('XADD', KEYS[8], '*', unpack(d)) end
+  for _, c in ipairs(s[2]) do redis.call('HINCRBY', KEYS[6], c[1], c[2]) end
+  if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
+  return redis.call('DECRBY', KEYS[7], s[5])
+end
+"""
+
+#: SETTLE alone (a batch that no claim of its lane follows at once). KEYS and ARGV as in
+#: ``_SETTLE`` (ARGV[3] to ARGV[6] unused).
+SETTLE = _SETTLE + "return settle(ARGV[7])\n"
 
 #: KEYS: stream, delayed, retrying users, lease, the destination's consumers (a sorted set:
-#: consumer -> last claim, Redis's ms), then every lane's lease. ARGV: group, consumer, limit,
-#: now, lease ms, seconds a silent consumer still counts. Returns ``{{id, fields}, ...}``: the
-#: lane's jobs for this consumer, or nothing when another consumer holds the lane, or when this
-#: one already holds its fair share of the lanes (``ceil(lanes / live consumers)``: a worker
-#: that came first would otherwise keep every lane, re-claiming each as it settles it, and the
-#: workers that came later would idle). Due retries move back to the stream first (in order);
-#: jobs of a user with a retry pending are parked in the delayed set with that retry's due
-#: time; jobs a dead consumer held (pending past its lease) are claimed again with XAUTOCLAIM.
-CLAIM = """
+#: consumer -> last claim, Redis's ms), counters, pending, dead letters, then every lane's
+#: lease. ARGV: group, consumer, limit, now, lease ms, seconds a silent consumer still counts,
+#: the lane's last batch's settlement (``_SETTLE``'s JSON, or empty). Settles that batch first,
+#: so a batch costs one round trip (its settle rides on the lane's next claim), then returns
+#: ``{pending after the settle (or "-"), id, order, user, message id, attempts, enqueued at,
+#: body, id, ...}``: seven fields a job, the lane's jobs for this consumer; none when another
+#: consumer holds the lane, or when this one already holds its fair share of the lanes
+#: (``ceil(lanes / live consumers)``: a worker that came first would otherwise keep every
+#: lane, re-claiming each as it settles it, and the workers that came later would idle). Due
+#: retries move back to the stream first (in order); jobs of a user with a retry pending are
+#: parked in the delayed set with that retry's due time; jobs a dead consumer held (pending
+#: past its lease) are claimed again with XAUTOCLAIM.
+CLAIM = (
+    _SETTLE
+    + """
+local out = {'-'}
+if ARGV[7] ~= '' then out[1] = settle(ARGV[7]) end
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[5], ms, ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ms - tonumber(ARGV[6]) * 1000)
 redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]) * 1000)
 local holder = redis.call('GET', KEYS[4])
-if holder and holder ~= ARGV[2] then return {} end
+if holder and holder ~= ARGV[2] then return out end
 if not holder then
-  local lanes = #KEYS - 5
+  local lanes = #KEYS - 8
   local share = math.ceil(lanes / redis.call('ZCARD', KEYS[5]))
   local mine = 0
-  for i = 6, #KEYS do
+  for i = 9, #KEYS do
     if redis.call('GET', KEYS[i]) == ARGV[2] then mine = mine + 1 end
   end
-  if mine >= share then return {} end
+  if mine >= share then return out end
 end
 redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[5])
 local now = tonumber(ARGV[4])
@@ -59,25 +98,32 @@ if #entries < limit then
     for _, entry in ipairs(read[1][2]) do table.insert(entries, entry) end
   end
 end
-local out = {}
+local retrying = redis.call('EXISTS', KEYS[3]) == 1
+local n = 1
 for _, entry in ipairs(entries) do
   local fields = entry[2]
-  local user = nil
-  for i = 1, #fields, 2 do
-    if fields[i] == 'u' then user = fields[i + 1] end
-  end
-  local wait = user and redis.call('HGET', KEYS[3], user)
+  local f = {}
+  for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
+  local wait = retrying and f.u and redis.call('HGET', KEYS[3], f.u)
   if wait then
     redis.call('ZADD', KEYS[2], wait, cjson.encode(fields))
     redis.call('XACK', KEYS[1], ARGV[1], entry[1])
     redis.call('XDEL', KEYS[1], entry[1])
   else
-    table.insert(out, entry)
+    out[n + 1] = entry[1]
+    out[n + 2] = f.o or ''
+    out[n + 3] = f.u or ''
+    out[n + 4] = f.m or ''
+    out[n + 5] = f.a or '0'
+    out[n + 6] = f.e or '0'
+    out[n + 7] = f.b or ''
+    n = n + 7
   end
 end
-if #out == 0 then redis.call('DEL', KEYS[4]) end
+if n == 1 then redis.call('DEL', KEYS[4]) end
 return out
 """
+)
 
 #: KEYS: lease. ARGV: consumer. Frees the lane if this consumer still holds it.
 RELEASE = """
