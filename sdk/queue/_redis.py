@@ -1,18 +1,20 @@
 """The Redis Streams queue: for more than one machine (``--queue redis://HOST:PORT/DB``).
 
-Each destination's jobs are spread over ``LANES`` streams by the user's hash (as in SQLite), and
-each destination reads them through its own consumer group (named after it). Ingest ``XADD``\\ s
-a request's jobs in one pipelined round trip and answers 200 only after Redis replied: with AOF
-on (``appendonly yes``) the write is in Redis's append-only file before that reply, so it
-survives Redis being killed; ``appendfsync always`` also fsyncs it first (power loss safe),
-``everysec`` may lose the last second on a power loss.
+Each destination's jobs are spread over ``REDIS_LANES`` streams by the user's hash (32: more
+than one worker's ``LANES`` slots, so that more workers put more batches in flight; see
+:mod:`sdk.queue._redis_keys`), and each destination reads them through its own consumer group
+(named after it). Ingest ``XADD``\\ s a request's jobs in one script (one round trip) and
+answers 200 only after Redis replied: with AOF on (``appendonly yes``) the write is in Redis's
+append-only file before that reply, so it survives Redis being killed; ``appendfsync always``
+also fsyncs it first (power loss safe), ``everysec`` may lose the last second on a power loss.
 
 Workers (in ``destkit worker`` or ``destkit serve``) claim a lane under a lease (one consumer
 per lane at a time, so a user's messages keep their order), ``XREADGROUP`` its jobs, and
-``XACK`` + ``XDEL`` them only after the destination answered. Jobs held by a worker that died
-are claimed again with ``XAUTOCLAIM`` once its lease (the visibility timeout) ran out. Retries
-wait in a per-lane sorted set scored by due time and return to the stream when due; a user's
-later jobs wait with them. Dead letters go to their own stream; counters live in one hash.
+``XACK`` + ``XDEL`` them only after the destination answered (in the script of the slot's next
+claim: one round trip a batch). Jobs held by a worker that died are claimed again with
+``XAUTOCLAIM`` once its lease (the visibility timeout) ran out. Retries wait in a per-lane
+sorted set scored by due time and return to the stream when due; a user's later jobs wait with
+them. Dead letters go to their own stream; counters live in one hash.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from sdk.queue._interface import (
     Queue,
     QueueError,
     Settlement,
-    lane_of,
 )
 from sdk.queue._redis_limit import RedisRateLimiter
 from sdk.queue._redis_scripts import CLAIM, ENQUEUE, RELEASE, SETTLE
@@ -107,8 +108,10 @@ class RedisQueue(Queue):
         self._pending = 0
         self._claimed: dict[tuple[str, int, int], Claimed] = {}  # see Claimed
         self._held: set[tuple[str, int]] = set()  # lanes claimed and not yet settled
-        self._waiting: dict[tuple[str, int], Pending] = {}  # settles for the next claim
-        self._running: dict[tuple[str, int], asyncio.Future[None]] = {}  # settles sent alone
+        # by (destination, slot): settles for its next claim, settles sent alone, next lane
+        self._waiting: dict[tuple[str, int], Pending] = {}
+        self._running: dict[tuple[str, int], asyncio.Future[None]] = {}
+        self._turn: dict[tuple[str, int], int] = {}
         self._working: set[str] = set()  # destinations this consumer claims from
 
     def rate_limiter(self, destination: str, rate: float) -> RedisRateLimiter:
@@ -138,7 +141,7 @@ class RedisQueue(Queue):
         jobs: list[tuple[int, str, str, str, str, str]] = []
         filtered: dict[tuple[str, str], int] = {}
         for n, message in enumerate(messages):
-            lane = lane_of(message.user_key)
+            lane = layout.lane_of_user(message.user_key)
             body = message.body.decode("utf-8")
             for dest in message.destinations:
                 key = streams.setdefault(layout.stream(dest, lane), len(streams) + 1)
@@ -154,8 +157,10 @@ class RedisQueue(Queue):
         self._pending = int(await self._call(self._enqueue(keys=list(streams), args=args)))
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
+        """Up to ``limit`` jobs of one of the lanes of the worker's slot ``lane`` (see
+        :mod:`sdk.queue._redis_keys`): the first, in turn, that has jobs and is free."""
         slot = (destination, lane)
-        # The lane's last settle rides on this claim (one round trip a batch); one already
+        # The slot's last settle rides on this claim (one round trip a batch); one already
         # sent alone is waited for first (a claim never sees the jobs of a settle in flight).
         carried = self._waiting.pop(slot, None)
         if carried is None and slot in self._running:
@@ -168,12 +173,14 @@ class RedisQueue(Queue):
             int(self.visibility * 1000),
             _LIVE,
             b"" if carried is None else carried.doc,
+            0 if carried is None else carried.lane // LANES,
+            layout.SLOT_LANES,
+            self._turn.get(slot, 0),
         ]
         self._working.add(destination)
+        keys = layout.claim_keys(destination, lane)
         try:
-            reply = await self._call(
-                self._claim(keys=layout.claim_keys(destination, lane), args=args)
-            )
+            reply = await self._call(self._claim(keys=keys, args=args))
         except BaseException as exc:
             if carried is not None:
                 resolve(carried.done, QueueError(str(exc) or "redis: cancelled before its reply"))
@@ -182,34 +189,37 @@ class RedisQueue(Queue):
             resolve(carried.done)
         if isinstance(reply[0], int):
             self._pending = reply[0]
+        if reply[1] < 0:
+            return []
+        self._turn[slot] = reply[1] + 1
+        taken = lane + LANES * reply[1]
+        self._held.add((destination, taken))
         claimed = self._claimed
         jobs: list[Job] = []
-        for i in range(1, len(reply), 7):
+        for i in range(2, len(reply), 7):
             raw_id, order, user, message_id, attempts, enqueued, body = reply[i : i + 7]
             text = raw_id.decode()
             ms, seq = text.split("-")
             job_id = int(ms) * layout.SEQ + int(seq)
-            claimed[(destination, lane, job_id)] = (lane, text, order, message_id)
+            claimed[(destination, taken, job_id)] = (taken, text, order, message_id)
             user_key = user.decode("utf-8", "surrogatepass")
             jobs.append(Job(job_id, destination, user_key, body, int(attempts), float(enqueued)))
-        if jobs:
-            self._held.add(slot)
         return jobs
 
     async def settle(self, destination: str, settlement: Settlement) -> None:
-        """Settle a batch: its document waits one turn of the event loop for the lane's next
+        """Settle a batch: its document waits one turn of the event loop for the slot's next
         claim to carry it (the worker claims again at once after a full batch), else it is
         sent alone; returns once Redis has it either way."""
         loop = asyncio.get_running_loop()
         for lane, doc in settlement_docs(destination, settlement, self._claimed).items():
-            slot = (destination, lane)
-            self._held.discard(slot)
+            self._held.discard((destination, lane))
+            slot = (destination, lane % LANES)
             older = self._waiting.pop(slot, None)
-            if older is not None:  # a settle of the lane nobody claimed after: it goes first
+            if older is not None:  # a settle of the slot nobody claimed after: it goes first
                 await self._alone(slot, older)
-            mine = Pending(doc, loop.create_future())
+            mine = Pending(doc, lane, loop.create_future())
             self._waiting[slot] = mine
-            await asyncio.sleep(0)  # the lane's claim, if it comes now, carries it
+            await asyncio.sleep(0)  # the slot's claim, if it comes now, carries it
             if self._waiting.get(slot) is mine:
                 del self._waiting[slot]
                 await self._alone(slot, mine)
@@ -218,9 +228,11 @@ class RedisQueue(Queue):
     async def _alone(self, slot: tuple[str, int], pending: Pending) -> None:
         """Send a settlement by itself (SETTLE); resolves ``pending.done``, never raises."""
         self._running[slot] = pending.done
-        args: list[str | int | bytes] = [slot[0], self.consumer, 0, 0, 0, 0, pending.doc]
+        keys = layout.settle_keys(slot[0], pending.lane)
         try:
-            reply = await self._call(self._settle(keys=layout.settle_keys(*slot), args=args))
+            reply = await self._call(
+                self._settle(keys=keys, args=[slot[0], self.consumer, pending.doc])
+            )
         except QueueError as exc:
             resolve(pending.done, QueueError(str(exc)))
         except BaseException:
@@ -243,7 +255,7 @@ class RedisQueue(Queue):
         counters = await self._call(self._redis.hgetall(layout.COUNTERS))
         pipe = self._redis.pipeline(transaction=False)
         for dest in names:
-            for lane in range(LANES):
+            for lane in range(layout.REDIS_LANES):
                 keys = layout.lane_keys(dest, lane)
                 pipe.xlen(keys[0])
                 pipe.zcard(keys[1])
@@ -254,8 +266,9 @@ class RedisQueue(Queue):
         for i, dest in enumerate(names):
             entry = found[dest]
             oldest: float | None = None
-            for lane in range(LANES):
-                queued, retrying, first, parked = replies[(i * LANES + lane) * 4 :][:4]
+            for lane in range(layout.REDIS_LANES):
+                at = (i * layout.REDIS_LANES + lane) * 4
+                queued, retrying, first, parked = replies[at : at + 4]
                 entry.queued += int(queued)
                 entry.retrying += int(retrying)
                 stamps = [float(first[0][1][b"e"])] if first else []
@@ -318,7 +331,7 @@ class RedisQueue(Queue):
                 continue
             if job_id is not None and layout.id_int(raw_id) != job_id:
                 continue
-            lane = lane_of(f["u"].decode("utf-8", "surrogatepass"))
+            lane = layout.lane_of_user(f["u"].decode("utf-8", "surrogatepass"))
             fields = {"o": f["o"], "u": f["u"], "m": f["m"], "a": "0", "e": now, "b": f["b"]}
             pipe.xadd(layout.stream(dest, lane), fields)
             pipe.xdel(layout.DEAD, raw_id)

@@ -1,9 +1,24 @@
 """The Redis queue's key layout and its small encodings: a lane's keys, job ids as integers,
-counter fields. Every key starts with ``destkit:``."""
+counter fields. Every key starts with ``destkit:``.
+
+A destination's jobs are spread over ``REDIS_LANES`` lanes by the user's hash, more than one
+worker works at once: a worker has ``LANES`` slots (its lane tasks), and slot ``s`` works one
+at a time of the lanes ``s, s + LANES, s + 2 * LANES...`` (a user's lane modulo ``LANES`` is
+the interface's :func:`lane_of`). So one worker has ``LANES`` batches in flight, and up to
+``SLOT_LANES`` workers add theirs (then workers share the lanes, see ``CLAIM``).
+"""
 
 from __future__ import annotations
 
+import functools
+import zlib
+
 from sdk.queue._interface import LANES
+
+#: Lanes one slot of a worker takes turns on.
+SLOT_LANES = 4
+#: Lanes of a destination.
+REDIS_LANES = LANES * SLOT_LANES
 
 SEQ = 10_000_000  # a stream id "ms-seq" as one integer: ms * SEQ + seq
 _P = "destkit:"
@@ -35,15 +50,31 @@ def consumers(dest: str) -> str:
     return f"{_P}c:{dest}"
 
 
-def settle_keys(dest: str, lane: int) -> list[str]:
-    """The SETTLE script's keys: the lane's, the destination's consumers, the counters, the
-    pending count and the dead letters."""
-    return [*lane_keys(dest, lane), consumers(dest), COUNTERS, PENDING, DEAD]
+def lane_of_user(user_key: str) -> int:
+    """A user's lane (of ``REDIS_LANES``; modulo ``LANES`` it is :func:`lane_of`'s)."""
+    return zlib.crc32(user_key.encode("utf-8", "surrogatepass")) % REDIS_LANES
 
 
-def claim_keys(dest: str, lane: int) -> list[str]:
-    """The CLAIM script's keys: SETTLE's, then every lane's lease."""
-    return [*settle_keys(dest, lane), *(lane_keys(dest, n)[3] for n in range(LANES))]
+def slot_lanes(slot: int) -> list[int]:
+    """The lanes a worker's slot takes turns on."""
+    return [slot + LANES * k for k in range(SLOT_LANES)]
+
+
+@functools.lru_cache(maxsize=4096)
+def settle_keys(dest: str, lane: int) -> tuple[str, ...]:
+    """The SETTLE script's keys: the destination's consumers, the counters, the pending count,
+    the dead letters, then the lane's keys."""
+    return (consumers(dest), COUNTERS, PENDING, DEAD, *lane_keys(dest, lane))
+
+
+@functools.lru_cache(maxsize=4096)
+def claim_keys(dest: str, slot: int) -> tuple[str, ...]:
+    """The CLAIM script's keys: SETTLE's first four, the keys of each of the slot's lanes,
+    then every lane's lease."""
+    keys = [consumers(dest), COUNTERS, PENDING, DEAD]
+    for lane in slot_lanes(slot):
+        keys += lane_keys(dest, lane)
+    return (*keys, *(lane_keys(dest, n)[3] for n in range(REDIS_LANES)))
 
 
 def rate(dest: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import orjson
 
 from sdk.queue import _redis_keys as layout
-from sdk.queue._interface import Job, Settlement, lane_of
+from sdk.queue._interface import Job, Settlement
 
 __all__ = ["Claimed", "Pending", "resolve", "settlement_docs"]
 
@@ -25,6 +25,7 @@ class Pending:
     ``done`` is resolved by whichever sends it (a :class:`QueueError` if that failed)."""
 
     doc: bytes
+    lane: int
     done: asyncio.Future[None]
 
 
@@ -48,7 +49,7 @@ def settlement_docs(
     def part(
         job: Job,
     ) -> tuple[tuple[list[str], dict[str, int], list[list[str]], list[list[str]]], Claimed]:
-        lane = lane_of(job.user_key)
+        lane = layout.lane_of_user(job.user_key)
         kept = claimed.pop((destination, lane, job.id), None)
         if kept is None:  # not claimed here (a test, a second settle): what the job says
             kept = (lane, layout.id_text(job.id), b"0" * 20, b"")
