@@ -250,3 +250,24 @@ async def test_redis_workers_share_the_lanes_fairly(redis_url: str, tmp_path: Pa
         await first.close()
         for other in others:
             await other.close()
+
+
+async def test_redis_jobs_of_two_lanes_with_the_same_stream_id_settle_apart(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Stream ids are unique within a lane's stream only: two jobs written in the same
+    millisecond to two lanes share one (``ms-0``). Each is acknowledged in its own lane, and
+    its dead letter keeps its own message id."""
+    queue = open_queue(redis_url, tmp_path)
+    users = _one_user_per_lane()[:2]
+    try:
+        await queue.enqueue([_message(i, user) for i, user in enumerate(users)])
+        (a,) = await _drain(queue, "A", users[0])
+        (b,) = await _drain(queue, "A", users[1])
+        await queue.settle("A", Settlement(dead=[(a, "HTTP 400")]))
+        await queue.settle("A", Settlement(delivered=[b]))
+        assert [d.message_id for d in await queue.dead_letters("A", 10)] == ["m0"]
+        assert queue.pending() == 0
+        assert await _drain(queue, "A", users[0]) == await _drain(queue, "A", users[1]) == []
+    finally:
+        await queue.close()
