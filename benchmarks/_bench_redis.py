@@ -128,7 +128,7 @@ def _median(values: list[float]) -> float:
 
 
 #: The processes whose CPU a run reports, in the table's order.
-ROLES = ("workers", "ingest", "redis-server", "sink", "bench")
+ROLES = ("workers", "ingest", "redis-server", "sink", "bench", "others")
 
 
 def run(
@@ -270,7 +270,10 @@ def report(r: dict[str, Any], url: str) -> None:
             cores.append(f"| {kind}, {n} worker{'s' if n > 1 else ''} | {' | '.join(used)} |")
     if cores:
         print()
-        print("CPU while timed (cores: CPU-seconds per second, medians; bench = load generator)")
+        print(
+            "CPU while timed (cores: CPU-seconds per second, medians; bench = load generator, "
+            f"others = the rest of the machine, of {os.cpu_count()} cores)"
+        )
         print()
         print(f"| run | {' | '.join(ROLES)} |")
         print(f"|---|{'---:|' * len(ROLES)}")

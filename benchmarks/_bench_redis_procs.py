@@ -54,6 +54,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of this machine has been busy so far (``/proc/stat``): beside
+    the run's own processes, what else was running (the machine may be shared)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    ticks = [int(x) for x in fields]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 class SinkCounter:
     """``GET /count`` of the bench's sink over one keep-alive connection (cheap to poll)."""
 
@@ -85,7 +94,8 @@ class Run:
 
     events_per_s: float
     #: cores used while timed: "workers" (all), "worker 1".., "ingest", "redis-server", "sink",
-    #: "bench" (the load generator and the sink's poller, this process)
+    #: "bench" (the load generator and the sink's poller, this process), "others" (every other
+    #: process of the machine)
     cores: dict[str, float] = field(default_factory=dict)
     events_per_worker_cpu_s: float = 0.0
 
@@ -116,6 +126,7 @@ def run_workers(
             _post(fixed.ingest_port, requests, clients, bench)
         pids = {**fixed.pids, **{f"worker {i + 1}": p.pid for i, p in enumerate(procs)}}
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        busy = machine_busy_seconds()
         own = time.process_time()
         started = time.perf_counter()
         if drain:
@@ -129,6 +140,7 @@ def run_workers(
         elapsed = time.perf_counter() - started
         used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
         used["bench"] = time.process_time() - own
+        busy = machine_busy_seconds() - busy
     finally:
         counter.close()
         for proc in procs:
@@ -140,6 +152,7 @@ def run_workers(
     worker_cpu = sum(v for k, v in used.items() if k.startswith("worker "))
     cores = {name: cpu / elapsed for name, cpu in used.items()}
     cores["workers"] = worker_cpu / elapsed
+    cores["others"] = max(0.0, busy - sum(used.values())) / elapsed
     return Run((events + backlog) / elapsed, cores, (events + backlog) / max(worker_cpu, 1e-6))
 
 
