@@ -128,7 +128,7 @@ def _median(values: list[float]) -> float:
 
 
 #: The processes whose CPU a run reports, in the table's order.
-ROLES = ("workers", "ingest", "redis-server", "sink", "bench", "others")
+ROLES = ("workers", "workers waiting", "ingest", "redis-server", "sink", "bench", "others")
 
 
 def run(
@@ -271,8 +271,9 @@ def report(r: dict[str, Any], url: str) -> None:
     if cores:
         print()
         print(
-            "CPU while timed (cores: CPU-seconds per second, medians; bench = load generator, "
-            f"others = the rest of the machine, of {os.cpu_count()} cores)"
+            "CPU while timed (cores: CPU-seconds per second, medians; workers waiting = "
+            "runnable, waiting for a CPU; bench = load generator; others = the rest of the "
+            f"machine, of {os.cpu_count()} cores)"
         )
         print()
         print(f"| run | {' | '.join(ROLES)} |")

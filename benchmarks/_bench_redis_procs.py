@@ -54,6 +54,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def runqueue_seconds(pid: int) -> float:
+    """Seconds process ``pid``'s main thread (a worker's event loop) has spent runnable but
+    waiting for a CPU (``/proc/PID/schedstat``; 0 when it cannot be read). Beside its CPU
+    time, this tells a CPU-bound process (on a CPU or waiting for one nearly all the time)
+    from one that waits on round trips (neither)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds every core of this machine has been busy so far (``/proc/stat``): beside
     the run's own processes, what else was running (the machine may be shared)."""
@@ -95,7 +106,8 @@ class Run:
     events_per_s: float
     #: cores used while timed: "workers" (all), "worker 1".., "ingest", "redis-server", "sink",
     #: "bench" (the load generator and the sink's poller, this process), "others" (every other
-    #: process of the machine)
+    #: process of the machine), "workers waiting" (the workers' time runnable but waiting for a
+    #: CPU, also as cores: a worker on a CPU or waiting for one all the time is CPU-bound)
     cores: dict[str, float] = field(default_factory=dict)
     events_per_worker_cpu_s: float = 0.0
 
@@ -127,6 +139,7 @@ def run_workers(
         pids = {**fixed.pids, **{f"worker {i + 1}": p.pid for i, p in enumerate(procs)}}
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         busy = machine_busy_seconds()
+        queued = sum(runqueue_seconds(p.pid) for p in procs)
         own = time.process_time()
         started = time.perf_counter()
         if drain:
@@ -141,6 +154,7 @@ def run_workers(
         used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
         used["bench"] = time.process_time() - own
         busy = machine_busy_seconds() - busy
+        queued = sum(runqueue_seconds(p.pid) for p in procs) - queued
     finally:
         counter.close()
         for proc in procs:
@@ -153,6 +167,7 @@ def run_workers(
     cores = {name: cpu / elapsed for name, cpu in used.items()}
     cores["workers"] = worker_cpu / elapsed
     cores["others"] = max(0.0, busy - sum(used.values())) / elapsed
+    cores["workers waiting"] = queued / elapsed
     return Run((events + backlog) / elapsed, cores, (events + backlog) / max(worker_cpu, 1e-6))
 
 
