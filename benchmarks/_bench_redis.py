@@ -8,9 +8,16 @@ measured in the same run against the same redis-server.
 - **XREADGROUP + XACK limit**: a consumer reading 100 at a time and acknowledging (+ ``XDEL``)
   each read in one pipeline, until the stream is drained.
 - **ingest**: ``destkit serve --queue URL --no-worker``, ``POST /v1/batch`` of 100.
-- **end to end with 1, 2, 4 workers**: N ``destkit worker`` processes are started (all up
-  before timing), then ``events`` are posted through the ingest node and timed until the
+- **drain with 1, 2, 4 workers**: the ingest node fills the stream with ``events`` while N
+  ``destkit worker`` processes are stopped (``SIGSTOP``); they are continued and timed until the
   loopback sink (a separate process that answers 200 at once and only counts) has them all.
+  Only the workers, redis-server and the sink run while timed: the workers' own scaling.
+- **end to end (concurrent) with 1, 2, 4 workers**: N workers are started (all up before
+  timing), then ``events`` are posted through the ingest node and timed until the sink has them
+  all: ingest and the load generator share the machine with the workers.
+
+Each worker run also reports the CPU every process used while timed (cores), read from
+``/proc`` (see ``_bench_redis_procs``).
 
 Everything runs ``--rounds`` times, interleaved (1, 2 and 4 workers in a rotating order): the
 machine is shared, so each ratio is taken within one round and the median over rounds is
@@ -22,11 +29,12 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import _bench_redis_procs as procs
 
 BATCH = 100
 
@@ -115,35 +123,32 @@ async def _read_ack_limit(url: str, events: int) -> float:
     return done / elapsed
 
 
-def _cli(argv: list[str], ready: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sdk.cli", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    first = process.stdout.readline().strip()
-    if not first.startswith(ready):
-        process.kill()
-        raise SystemExit(f"bench_serve: {argv[0]} did not start: {first!r}")
-    return process, first
-
-
 def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+#: The processes whose CPU a run reports, in the table's order.
+ROLES = ("workers", "workers waiting", "ingest", "redis-server", "sink", "bench", "others")
+
+
 def run(
-    url: str, events: int, clients: int, tmp: Path, bench: Any, rounds: int = 3
+    url: str,
+    events: int,
+    clients: int,
+    tmp: Path,
+    bench: Any,
+    rounds: int = 3,
+    only: tuple[str, ...] = ("limits", "ingest", "drain", "concurrent"),
+    counts: tuple[int, ...] = (1, 2, 4),
 ) -> dict[str, Any]:
-    """Every Redis measurement, ``rounds`` times interleaved (the machine is shared: a ratio is
-    taken within a round, and the median over rounds is reported); ``bench`` is bench_serve
-    (its load generator and sink)."""
+    """Every Redis measurement (or those in ``only``), ``rounds`` times interleaved (the
+    machine is shared: a ratio is taken within a round, and the median over rounds is
+    reported); ``bench`` is bench_serve (its load generator and sink)."""
     import json
 
     body = json.dumps(bench._message(1)).encode()
     result: dict[str, Any] = {"events": events, "clients": clients, "queue": url, "rounds": rounds}
+    result["counts"] = list(counts)
     series: dict[str, list[float]] = {}
 
     def note(name: str, value: float) -> None:
@@ -153,38 +158,55 @@ def run(
     config = bench._config(tmp / "redis.yaml", f"http://127.0.0.1:{sink_port}", "normal")
     argv = ["--config", str(config), "--queue", url]
     try:
-        ingest, first = _cli(["serve", *argv, "--port", "0", "--no-worker"], "listening on ")
+        ingest, first = procs.cli(["serve", *argv, "--port", "0", "--no-worker"], "listening on ")
         port = int(first.rsplit(":", 1)[1])
+        pids = {"ingest": ingest.pid, "sink": sink.pid}
+        redis_pid = procs.redis_pid(url)
+        if redis_pid is not None:
+            pids["redis-server"] = redis_pid
+        fixed = procs.Fixed(pids, port, sink_port, argv)
         try:
             for round_ in range(rounds):
-                xadd = asyncio.run(_xadd_limit(url, events, clients, body))
-                note("xadd_limit_per_s", xadd)
-                note("xreadgroup_xack_limit_per_s", asyncio.run(_read_ack_limit(url, events)))
-                note(
-                    "script_xadd_limit_per_s",
-                    asyncio.run(_script_limit(url, events, clients, body)),
-                )
-                requests = bench._bodies(events, f"i{round_}")
-                started = time.perf_counter()
-                ok, failed = asyncio.run(bench._post_all(port, requests, clients))
-                rate = ok * BATCH / (time.perf_counter() - started)
-                if failed:
-                    raise SystemExit(
-                        f"bench_serve: redis ingest: {failed} requests not answered 200"
+                if "limits" in only or "ingest" in only:
+                    xadd = asyncio.run(_xadd_limit(url, events, clients, body))
+                    note("xadd_limit_per_s", xadd)
+                    note("xreadgroup_xack_limit_per_s", asyncio.run(_read_ack_limit(url, events)))
+                    note(
+                        "script_xadd_limit_per_s",
+                        asyncio.run(_script_limit(url, events, clients, body)),
                     )
-                note("ingest_events_per_s", rate)
-                note("ingest_ratio", rate / xadd)
-                # the queue holds `events` now: one worker drains it (not timed)
-                _end_to_end(argv, 1, sink_port, events, bench, None, clients)
-                # 1, 2 and 4 workers in a different order each round
-                order = [1, 2, 4][round_ % 3 :] + [1, 2, 4][: round_ % 3]
-                runs = {
-                    n: _end_to_end(argv, n, sink_port, events, bench, port, clients) for n in order
-                }
-                for n, (rate, per_cpu) in runs.items():
-                    note(f"workers_{n}_events_per_s", rate)
-                    note(f"workers_{n}_ratio", rate / runs[1][0])
-                    note(f"workers_{n}_events_per_worker_cpu_s", per_cpu)
+                if "ingest" in only:
+                    requests = bench._bodies(events, f"i{round_}")
+                    started = time.perf_counter()
+                    ok, failed = asyncio.run(bench._post_all(port, requests, clients))
+                    rate = ok * BATCH / (time.perf_counter() - started)
+                    if failed:
+                        raise SystemExit(
+                            f"bench_serve: redis ingest: {failed} requests not answered 200"
+                        )
+                    note("ingest_events_per_s", rate)
+                    note("ingest_ratio", rate / xadd)
+                    # the queue holds `events` now: one worker drains it (not timed)
+                    procs.run_workers(fixed, 1, 0, bench, clients, False, "x", backlog=events)
+                # each worker count in a different order each round
+                turn = round_ % len(counts)
+                order = [*counts[turn:], *counts[:turn]]
+                for kind in ("drain", "concurrent"):
+                    if kind not in only:
+                        continue
+                    runs = {
+                        n: procs.run_workers(
+                            fixed, n, events, bench, clients, kind == "drain", f"{kind}{n}r{round_}"
+                        )
+                        for n in order
+                    }
+                    for n, one in runs.items():
+                        name = f"{kind}_{n}"
+                        note(f"{name}_events_per_s", one.events_per_s)
+                        note(f"{name}_ratio", one.events_per_s / runs[counts[0]].events_per_s)
+                        note(f"{name}_events_per_worker_cpu_s", one.events_per_worker_cpu_s)
+                        for role, cores in one.cores.items():
+                            note(f"{name}_cores_{role}", cores)
         finally:
             ingest.terminate()
             ingest.wait(30)
@@ -197,67 +219,63 @@ def run(
     return result
 
 
-def _end_to_end(
-    argv: list[str],
-    workers: int,
-    sink_port: int,
-    events: int,
-    bench: Any,
-    port: int | None,
-    clients: int,
-) -> tuple[float, float]:
-    """Start ``workers`` worker processes (all up before timing), post ``events`` through the
-    ingest node at ``port`` (none: drain what is queued) and time until the sink has them.
-    Returns events/s and events per CPU-second of the workers (all of them, while timed)."""
-    target = int(bench._get(sink_port, "/count")) + events  # before a worker can deliver any
-    procs = [_cli(["worker", *argv], "worker started")[0] for _ in range(workers)]
-    try:
-        cpu = sum(bench._cpu(proc.pid) for proc in procs)
-        started = time.perf_counter()
-        if port is not None:
-            asyncio.run(bench._post_all(port, bench._bodies(events, f"w{workers}"), clients))
-        while int(bench._get(sink_port, "/count")) < target:
-            time.sleep(0.02)
-        elapsed = time.perf_counter() - started
-        cpu = sum(bench._cpu(proc.pid) for proc in procs) - cpu
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(30)
-    return events / elapsed, events / cpu
-
-
 def report(r: dict[str, Any], url: str) -> None:
-    """The Markdown table of :func:`run`'s medians (the README's "Scaling out" table)."""
+    """The Markdown tables of :func:`run`'s medians (the README's "Scaling out" tables)."""
     print(
         f"destkit serve/worker on Redis ({url}), {r['events']} events, {r['clients']} clients, "
         f"{r['rounds']} rounds (medians; ratios within a round), "
         f"python {sys.version.split()[0]}, {os.cpu_count()} cpus"
     )
     print()
-    xadd = r["xadd_limit_per_s"]
     print("| measurement | events/s | ratio | rounds (ratio) | events per worker CPU-s |")
     print("|---|---:|---:|---|---:|")
-    print(f"| Redis limit: pipelined XADD, 100 a round trip (redis-py) | {xadd:,.0f} | 1.00 | | |")
-    script = r["script_xadd_limit_per_s"]
-    print(
-        f"| Redis limit: the same 100 XADDs in one EVALSHA (destkit's script) | {script:,.0f} | "
-        f"{script / xadd:.2f} | | |"
-    )
-    rounds = ", ".join(f"{x:.2f}" for x in r["ingest_ratio_rounds"])
-    print(
-        f"| destkit ingest (`serve --no-worker`, `/v1/batch` of 100) | "
-        f"{r['ingest_events_per_s']:,.0f} | **{r['ingest_ratio']:.2f}** | {rounds} | |"
-    )
-    print(
-        f"| Redis limit: XREADGROUP 100 + XACK/XDEL | "
-        f"{r['xreadgroup_xack_limit_per_s']:,.0f} | | | |"
-    )
-    for n in (1, 2, 4):
-        rounds = ", ".join(f"{x:.2f}" for x in r[f"workers_{n}_ratio_rounds"])
+    if "xadd_limit_per_s" in r:
+        xadd = r["xadd_limit_per_s"]
         print(
-            f"| end to end: ingest → Redis → {n} `destkit worker` → loopback sink | "
-            f"{r[f'workers_{n}_events_per_s']:,.0f} | **{r[f'workers_{n}_ratio']:.2f}** | "
-            f"{rounds} | {r[f'workers_{n}_events_per_worker_cpu_s']:,.0f} |"
+            f"| Redis limit: pipelined XADD, 100 a round trip (redis-py) | {xadd:,.0f} | 1.00 | | |"
         )
+        script = r["script_xadd_limit_per_s"]
+        print(
+            f"| Redis limit: the same 100 XADDs in one EVALSHA (destkit's script) | "
+            f"{script:,.0f} | {script / xadd:.2f} | | |"
+        )
+    if "ingest_ratio" in r:
+        rounds = ", ".join(f"{x:.2f}" for x in r["ingest_ratio_rounds"])
+        print(
+            f"| destkit ingest (`serve --no-worker`, `/v1/batch` of 100) | "
+            f"{r['ingest_events_per_s']:,.0f} | **{r['ingest_ratio']:.2f}** | {rounds} | |"
+        )
+    if "xreadgroup_xack_limit_per_s" in r:
+        print(
+            f"| Redis limit: XREADGROUP 100 + XACK/XDEL | "
+            f"{r['xreadgroup_xack_limit_per_s']:,.0f} | | | |"
+        )
+    labels = {
+        "drain": "drain: queued backlog → Redis → {n} `destkit worker` → loopback sink",
+        "concurrent": "end to end: ingest → Redis → {n} `destkit worker` → loopback sink",
+    }
+    cores: list[str] = []
+    for kind, label in labels.items():
+        for n in r["counts"]:
+            name = f"{kind}_{n}"
+            if f"{name}_ratio" not in r:
+                continue
+            rounds = ", ".join(f"{x:.2f}" for x in r[f"{name}_ratio_rounds"])
+            print(
+                f"| {label.format(n=n)} | {r[f'{name}_events_per_s']:,.0f} | "
+                f"**{r[f'{name}_ratio']:.2f}** | {rounds} | "
+                f"{r[f'{name}_events_per_worker_cpu_s']:,.0f} |"
+            )
+            used = [f"{r.get(f'{name}_cores_{role}', 0.0):.2f}" for role in ROLES]
+            cores.append(f"| {kind}, {n} worker{'s' if n > 1 else ''} | {' | '.join(used)} |")
+    if cores:
+        print()
+        print(
+            "CPU while timed (cores: CPU-seconds per second, medians; workers waiting = "
+            "runnable, waiting for a CPU; bench = load generator; others = the rest of the "
+            f"machine, of {os.cpu_count()} cores)"
+        )
+        print()
+        print(f"| run | {' | '.join(ROLES)} |")
+        print(f"|---|{'---:|' * len(ROLES)}")
+        print("\n".join(cores))

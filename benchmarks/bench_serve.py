@@ -423,6 +423,14 @@ def main() -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="with --queue: interleaved rounds (medians)"
     )
+    parser.add_argument(
+        "--measure",
+        default="limits,ingest,drain,concurrent",
+        help="with --queue: which measurements (comma-separated; default all)",
+    )
+    parser.add_argument(
+        "--workers", default="1,2,4", help="with --queue: worker counts (the first is 1.00)"
+    )
     parser.add_argument("--child-serve", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--no-workers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -446,7 +454,9 @@ def main() -> int:
     if args.worker_processes is not None:
         PROCESSES.extend(["--worker-processes", str(args.worker_processes)])
     if args.queue:
-        return _redis_main(args.queue, events, args.clients, args.json, args.rounds)
+        only = tuple(args.measure.split(","))
+        counts = tuple(int(n) for n in args.workers.split(","))
+        return _redis_main(args.queue, events, args.clients, args.json, args.rounds, only, counts)
     body = json.dumps(_message(1)).encode()
     result: dict[str, Any] = {
         "events": events,
@@ -503,12 +513,21 @@ def main() -> int:
     return 0
 
 
-def _redis_main(url: str, events: int, clients: int, as_json: bool, rounds: int) -> int:
+def _redis_main(
+    url: str,
+    events: int,
+    clients: int,
+    as_json: bool,
+    rounds: int,
+    only: tuple[str, ...],
+    counts: tuple[int, ...],
+) -> int:
     sys.path.insert(0, str(Path(__file__).parent))
     import _bench_redis
 
     with tempfile.TemporaryDirectory() as tmp:
-        r = _bench_redis.run(url, events, clients, Path(tmp), sys.modules[__name__], rounds)
+        bench = sys.modules[__name__]
+        r = _bench_redis.run(url, events, clients, Path(tmp), bench, rounds, only, counts)
     if as_json:
         print(json.dumps(r, indent=2))
     else:

@@ -1,22 +1,25 @@
 """The Redis Streams queue: for more than one machine (``--queue redis://HOST:PORT/DB``).
 
-Each destination's jobs are spread over ``LANES`` streams by the user's hash (as in SQLite), and
-each destination reads them through its own consumer group (named after it). Ingest ``XADD``\\ s
-a request's jobs in one pipelined round trip and answers 200 only after Redis replied: with AOF
-on (``appendonly yes``) the write is in Redis's append-only file before that reply, so it
-survives Redis being killed; ``appendfsync always`` also fsyncs it first (power loss safe),
-``everysec`` may lose the last second on a power loss.
+Each destination's jobs are spread over ``REDIS_LANES`` streams by the user's hash (32: more
+than one worker's ``LANES`` slots, so that more workers put more batches in flight; see
+:mod:`sdk.queue._redis_keys`), and each destination reads them through its own consumer group
+(named after it). Ingest ``XADD``\\ s a request's jobs in one script (one round trip) and
+answers 200 only after Redis replied: with AOF on (``appendonly yes``) the write is in Redis's
+append-only file before that reply, so it survives Redis being killed; ``appendfsync always``
+also fsyncs it first (power loss safe), ``everysec`` may lose the last second on a power loss.
 
 Workers (in ``destkit worker`` or ``destkit serve``) claim a lane under a lease (one consumer
 per lane at a time, so a user's messages keep their order), ``XREADGROUP`` its jobs, and
-``XACK`` + ``XDEL`` them only after the destination answered. Jobs held by a worker that died
-are claimed again with ``XAUTOCLAIM`` once its lease (the visibility timeout) ran out. Retries
-wait in a per-lane sorted set scored by due time and return to the stream when due; a user's
-later jobs wait with them. Dead letters go to their own stream; counters live in one hash.
+``XACK`` + ``XDEL`` them only after the destination answered (in the script of the slot's next
+claim: one round trip a batch). Jobs held by a worker that died are claimed again with
+``XAUTOCLAIM`` once its lease (the visibility timeout) ran out. Retries wait in a per-lane
+sorted set scored by due time and return to the stream when due; a user's later jobs wait with
+them. Dead letters go to their own stream; counters live in one hash.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -40,10 +43,10 @@ from sdk.queue._interface import (
     Queue,
     QueueError,
     Settlement,
-    lane_of,
 )
 from sdk.queue._redis_limit import RedisRateLimiter
-from sdk.queue._redis_scripts import CLAIM, ENQUEUE, RELEASE
+from sdk.queue._redis_scripts import CLAIM, ENQUEUE, RELEASE, SETTLE
+from sdk.queue._redis_settle import Claimed, Pending, resolve, settlement_docs
 
 __all__ = ["DEFAULT_VISIBILITY", "RedisQueue"]
 
@@ -80,7 +83,14 @@ def parse_url(url: str) -> tuple[str, float]:
 
 class RedisQueue(Queue):
     """The queue in the Redis at ``url`` (``redis://HOST:PORT/DB``, optionally ``?visibility=S``,
-    the seconds before a dead worker's jobs are claimed again)."""
+    the seconds before a dead worker's jobs are claimed again).
+
+    A lane's settle rides on the lane's next claim (``settles_in_background``): the CLAIM
+    script settles the last batch first, then claims, so a batch costs one round trip; a
+    settle that no claim follows at once is sent alone, and the lane's next claim waits for it.
+    """
+
+    settles_in_background = True
 
     def __init__(self, url: str) -> None:
         target, self.visibility = parse_url(url)
@@ -91,12 +101,17 @@ class RedisQueue(Queue):
         except (ValueError, RedisError) as exc:
             raise QueueError(f"--queue: {exc}") from None
         self._claim = self._redis.register_script(CLAIM)
+        self._settle = self._redis.register_script(SETTLE)
         self._release = self._redis.register_script(RELEASE)
         self._enqueue = self._redis.register_script(ENQUEUE)
         self.consumer = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._pending = 0
-        self._meta: dict[tuple[str, int], tuple[bytes, bytes]] = {}  # claimed: (order, id)
+        self._claimed: dict[tuple[str, int, int], Claimed] = {}  # see Claimed
         self._held: set[tuple[str, int]] = set()  # lanes claimed and not yet settled
+        # by (destination, slot): settles for its next claim, settles sent alone, next lane
+        self._waiting: dict[tuple[str, int], Pending] = {}
+        self._running: dict[tuple[str, int], asyncio.Future[None]] = {}
+        self._turn: dict[tuple[str, int], int] = {}
         self._working: set[str] = set()  # destinations this consumer claims from
 
     def rate_limiter(self, destination: str, rate: float) -> RedisRateLimiter:
@@ -126,7 +141,7 @@ class RedisQueue(Queue):
         jobs: list[tuple[int, str, str, str, str, str]] = []
         filtered: dict[tuple[str, str], int] = {}
         for n, message in enumerate(messages):
-            lane = lane_of(message.user_key)
+            lane = layout.lane_of_user(message.user_key)
             body = message.body.decode("utf-8")
             for dest in message.destinations:
                 key = streams.setdefault(layout.stream(dest, lane), len(streams) + 1)
@@ -142,118 +157,93 @@ class RedisQueue(Queue):
         self._pending = int(await self._call(self._enqueue(keys=list(streams), args=args)))
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
-        args: list[str | int] = [
+        """Up to ``limit`` jobs of one of the lanes of the worker's slot ``lane`` (see
+        :mod:`sdk.queue._redis_keys`): the first, in turn, that has jobs and is free."""
+        slot = (destination, lane)
+        # The slot's last settle rides on this claim (one round trip a batch); one already
+        # sent alone is waited for first (a claim never sees the jobs of a settle in flight).
+        carried = self._waiting.pop(slot, None)
+        if carried is None and slot in self._running:
+            await asyncio.wait([self._running[slot]])
+        args: list[str | int | bytes] = [
             destination,
             self.consumer,
             limit,
             repr(now),
             int(self.visibility * 1000),
             _LIVE,
+            b"" if carried is None else carried.doc,
+            0 if carried is None else carried.lane // LANES,
+            layout.SLOT_LANES,
+            self._turn.get(slot, 0),
         ]
-        keys = layout.claim_keys(destination, lane)
         self._working.add(destination)
-        entries = await self._call(self._claim(keys=keys, args=args))
+        keys = layout.claim_keys(destination, lane)
+        try:
+            reply = await self._call(self._claim(keys=keys, args=args))
+        except BaseException as exc:
+            if carried is not None:
+                resolve(carried.done, QueueError(str(exc) or "redis: cancelled before its reply"))
+            raise
+        if carried is not None:
+            resolve(carried.done)
+        if isinstance(reply[0], int):
+            self._pending = reply[0]
+        if reply[1] < 0:
+            return []
+        self._turn[slot] = reply[1] + 1
+        taken = lane + LANES * reply[1]
+        self._held.add((destination, taken))
+        claimed = self._claimed
         jobs: list[Job] = []
-        if entries:
-            self._held.add((destination, lane))
-        for raw_id, flat in entries:
-            f = layout.fields(flat)
-            job_id = layout.id_int(raw_id)
-            self._meta[(destination, job_id)] = (f["o"], f["m"])
-            jobs.append(
-                Job(
-                    job_id,
-                    destination,
-                    f["u"].decode("utf-8", "surrogatepass"),
-                    f["b"],
-                    int(f["a"]),
-                    float(f["e"]),
-                )
-            )
+        for i in range(2, len(reply), 7):
+            raw_id, order, user, message_id, attempts, enqueued, body = reply[i : i + 7]
+            text = raw_id.decode()
+            ms, seq = text.split("-")
+            job_id = int(ms) * layout.SEQ + int(seq)
+            claimed[(destination, taken, job_id)] = (taken, text, order, message_id)
+            user_key = user.decode("utf-8", "surrogatepass")
+            jobs.append(Job(job_id, destination, user_key, body, int(attempts), float(enqueued)))
         return jobs
 
-    def _member(self, job: Job, order: bytes, message_id: bytes, attempts: int) -> bytes:
-        return orjson.dumps(
-            [
-                "o",
-                order.decode(),
-                "u",
-                job.user_key,
-                "m",
-                message_id.decode(),
-                "a",
-                str(attempts),
-                "e",
-                repr(job.enqueued_at),
-                "b",
-                job.body.decode("utf-8"),
-            ]
-        )
-
     async def settle(self, destination: str, settlement: Settlement) -> None:
-        pipe = self._redis.pipeline(transaction=True)
-        lanes: dict[int, list[str]] = {}
-        everything = [
-            *settlement.delivered,
-            *(j for j, _ in settlement.filtered),
-            *(j for j, _, _ in settlement.retry),
-            *(j for j, _ in settlement.dead),
-        ]
-        meta = {
-            job.id: self._meta.pop((destination, job.id), (b"0" * 20, b"")) for job in everything
-        }
-        for job in everything:
-            lanes.setdefault(lane_of(job.user_key), []).append(layout.id_text(job.id))
-        self._held.difference_update((destination, lane) for lane in lanes)
-        for lane, ids in lanes.items():
-            pipe.xack(layout.stream(destination, lane), destination, *ids)
-            pipe.xdel(layout.stream(destination, lane), *ids)
-        for job, due, _error in settlement.retry:
-            order, message_id = meta[job.id]
-            keys = layout.lane_keys(destination, lane_of(job.user_key))
-            pipe.zadd(keys[1], {self._member(job, order, message_id, job.attempts + 1): due})
-            pipe.hset(keys[2], job.user_key, repr(due))
-        for job, error in settlement.dead:
-            order, message_id = meta[job.id]
-            pipe.xadd(
-                layout.DEAD,
-                {
-                    "d": destination,
-                    "o": order,
-                    "u": job.user_key,
-                    "m": message_id,
-                    "a": str(job.attempts + 1),
-                    "e": repr(job.enqueued_at),
-                    "err": error,
-                    "b": job.body,
-                },
+        """Settle a batch: its document waits one turn of the event loop for the slot's next
+        claim to carry it (the worker claims again at once after a full batch), else it is
+        sent alone; returns once Redis has it either way."""
+        loop = asyncio.get_running_loop()
+        for lane, doc in settlement_docs(destination, settlement, self._claimed).items():
+            self._held.discard((destination, lane))
+            slot = (destination, lane % LANES)
+            older = self._waiting.pop(slot, None)
+            if older is not None:  # a settle of the slot nobody claimed after: it goes first
+                await self._alone(slot, older)
+            mine = Pending(doc, lane, loop.create_future())
+            self._waiting[slot] = mine
+            await asyncio.sleep(0)  # the slot's claim, if it comes now, carries it
+            if self._waiting.get(slot) is mine:
+                del self._waiting[slot]
+                await self._alone(slot, mine)
+            await mine.done
+
+    async def _alone(self, slot: tuple[str, int], pending: Pending) -> None:
+        """Send a settlement by itself (SETTLE); resolves ``pending.done``, never raises."""
+        self._running[slot] = pending.done
+        keys = layout.settle_keys(slot[0], pending.lane)
+        try:
+            reply = await self._call(
+                self._settle(keys=keys, args=[slot[0], self.consumer, pending.doc])
             )
-        counts = {
-            layout.counter(destination, "delivered"): len(settlement.delivered),
-            layout.counter(destination, "retried"): len(settlement.retry),
-            layout.counter(destination, "dead"): len(settlement.dead),
-        }
-        for _, reason in settlement.filtered:
-            key = layout.counter(destination, "filtered", reason)
-            counts[key] = counts.get(key, 0) + 1
-        for key, count in counts.items():
-            if count:
-                pipe.hincrby(layout.COUNTERS, key, count)
-        gone = len(settlement.delivered) + len(settlement.filtered) + len(settlement.dead)
-        at = len(pipe.command_stack)
-        pipe.decrby(layout.PENDING, gone)
-        # EVALSHA itself: a Script run in a pipeline costs redis-py a SCRIPT EXISTS round trip
-        leases = [layout.lane_keys(destination, lane)[3] for lane in lanes]
-        for lease in leases:
-            pipe.evalsha(self._release.sha, 1, lease, self.consumer)
-        replies = await self._call(pipe.execute(raise_on_error=False))
-        for reply in replies[: at + 1]:
-            if isinstance(reply, Exception):
-                raise QueueError(f"redis: {reply}")
-        self._pending = int(replies[at])
-        for lease, reply in zip(leases, replies[at + 1 :], strict=True):
-            if isinstance(reply, Exception):  # NOSCRIPT after a restart of Redis: load, again
-                await self._call(self._release(keys=[lease], args=[self.consumer]))
+        except QueueError as exc:
+            resolve(pending.done, QueueError(str(exc)))
+        except BaseException:
+            pending.done.cancel()
+            raise
+        else:
+            self._pending = int(reply)
+            resolve(pending.done)
+        finally:
+            if self._running.get(slot) is pending.done:
+                del self._running[slot]
 
     def pending(self) -> int:
         return self._pending
@@ -265,7 +255,7 @@ class RedisQueue(Queue):
         counters = await self._call(self._redis.hgetall(layout.COUNTERS))
         pipe = self._redis.pipeline(transaction=False)
         for dest in names:
-            for lane in range(LANES):
+            for lane in range(layout.REDIS_LANES):
                 keys = layout.lane_keys(dest, lane)
                 pipe.xlen(keys[0])
                 pipe.zcard(keys[1])
@@ -276,8 +266,9 @@ class RedisQueue(Queue):
         for i, dest in enumerate(names):
             entry = found[dest]
             oldest: float | None = None
-            for lane in range(LANES):
-                queued, retrying, first, parked = replies[(i * LANES + lane) * 4 :][:4]
+            for lane in range(layout.REDIS_LANES):
+                at = (i * layout.REDIS_LANES + lane) * 4
+                queued, retrying, first, parked = replies[at : at + 4]
                 entry.queued += int(queued)
                 entry.retrying += int(retrying)
                 stamps = [float(first[0][1][b"e"])] if first else []
@@ -340,7 +331,7 @@ class RedisQueue(Queue):
                 continue
             if job_id is not None and layout.id_int(raw_id) != job_id:
                 continue
-            lane = lane_of(f["u"].decode("utf-8", "surrogatepass"))
+            lane = layout.lane_of_user(f["u"].decode("utf-8", "surrogatepass"))
             fields = {"o": f["o"], "u": f["u"], "m": f["m"], "a": "0", "e": now, "b": f["b"]}
             pipe.xadd(layout.stream(dest, lane), fields)
             pipe.xdel(layout.DEAD, raw_id)

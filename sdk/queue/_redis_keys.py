@@ -1,13 +1,26 @@
 """The Redis queue's key layout and its small encodings: a lane's keys, job ids as integers,
-counter fields. Every key starts with ``destkit:``."""
+counter fields. Every key starts with ``destkit:``.
+
+A destination's jobs are spread over ``REDIS_LANES`` lanes by the user's hash, more than one
+worker works at once: a worker has ``LANES`` slots (its lane tasks), and slot ``s`` works one
+at a time of the lanes ``s, s + LANES, s + 2 * LANES...`` (a user's lane modulo ``LANES`` is
+the interface's :func:`lane_of`). So one worker has ``LANES`` batches in flight, and up to
+``SLOT_LANES`` workers add theirs (then workers share the lanes, see ``CLAIM``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import zlib
 
 from sdk.queue._interface import LANES
 
-_SEQ = 10_000_000  # a stream id "ms-seq" as one integer: ms * _SEQ + seq
+#: Lanes one slot of a worker takes turns on.
+SLOT_LANES = 4
+#: Lanes of a destination.
+REDIS_LANES = LANES * SLOT_LANES
+
+SEQ = 10_000_000  # a stream id "ms-seq" as one integer: ms * SEQ + seq
 _P = "destkit:"
 _SEP = "\x1f"
 
@@ -37,9 +50,31 @@ def consumers(dest: str) -> str:
     return f"{_P}c:{dest}"
 
 
-def claim_keys(dest: str, lane: int) -> list[str]:
-    """The CLAIM script's keys: the lane's, the destination's consumers, every lane's lease."""
-    return [*lane_keys(dest, lane), consumers(dest), *(lane_keys(dest, n)[3] for n in range(LANES))]
+def lane_of_user(user_key: str) -> int:
+    """A user's lane (of ``REDIS_LANES``; modulo ``LANES`` it is :func:`lane_of`'s)."""
+    return zlib.crc32(user_key.encode("utf-8", "surrogatepass")) % REDIS_LANES
+
+
+def slot_lanes(slot: int) -> list[int]:
+    """The lanes a worker's slot takes turns on."""
+    return [slot + LANES * k for k in range(SLOT_LANES)]
+
+
+@functools.lru_cache(maxsize=4096)
+def settle_keys(dest: str, lane: int) -> tuple[str, ...]:
+    """The SETTLE script's keys: the destination's consumers, the counters, the pending count,
+    the dead letters, then the lane's keys."""
+    return (consumers(dest), COUNTERS, PENDING, DEAD, *lane_keys(dest, lane))
+
+
+@functools.lru_cache(maxsize=4096)
+def claim_keys(dest: str, slot: int) -> tuple[str, ...]:
+    """The CLAIM script's keys: SETTLE's first four, the keys of each of the slot's lanes,
+    then every lane's lease."""
+    keys = [consumers(dest), COUNTERS, PENDING, DEAD]
+    for lane in slot_lanes(slot):
+        keys += lane_keys(dest, lane)
+    return (*keys, *(lane_keys(dest, n)[3] for n in range(REDIS_LANES)))
 
 
 def rate(dest: str) -> str:
@@ -51,18 +86,13 @@ def id_int(stream_id: bytes | str) -> int:
     """A stream id (``ms-seq``) as one integer."""
     text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
     ms, seq = text.split("-")
-    return int(ms) * _SEQ + int(seq)
+    return int(ms) * SEQ + int(seq)
 
 
 def id_text(job_id: int) -> str:
     """The stream id of a job id."""
-    ms, seq = divmod(job_id, _SEQ)
+    ms, seq = divmod(job_id, SEQ)
     return f"{ms}-{seq}"
-
-
-def fields(flat: Sequence[bytes]) -> dict[str, bytes]:
-    """A stream entry's flat field list as a dict."""
-    return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
 
 
 def counter(dest: str, kind: str, reason: str = "") -> str:

@@ -8,76 +8,159 @@ a time; the lease's time to live is the visibility timeout).
 
 from __future__ import annotations
 
-__all__ = ["CLAIM", "ENQUEUE", "RATE", "RELEASE"]
+__all__ = ["CLAIM", "ENQUEUE", "RATE", "RELEASE", "SETTLE"]
 
-#: KEYS: stream, delayed, retrying users, lease, the destination's consumers (a sorted set:
-#: consumer -> last claim, Redis's ms), then every lane's lease. ARGV: group, consumer, limit,
-#: now, lease ms, seconds a silent consumer still counts. Returns ``{{id, fields}, ...}``: the
-#: lane's jobs for this consumer, or nothing when another consumer holds the lane, or when this
-#: one already holds its fair share of the lanes (``ceil(lanes / live consumers)``: a worker
-#: that came first would otherwise keep every lane, re-claiming each as it settles it, and the
-#: workers that came later would idle). Due retries move back to the stream first (in order);
-#: jobs of a user with a retry pending are parked in the delayed set with that retry's due
-#: time; jobs a dead consumer held (pending past its lease) are claimed again with XAUTOCLAIM.
-CLAIM = """
+#: The first part of CLAIM and SETTLE: settle a lane's last batch. KEYS[1] to KEYS[4]: the
+#: destination's consumers, the counters, the pending count, the dead letters; ``b`` says where
+#: the lane's keys start (stream, delayed set, retrying users, lease: KEYS[b + 1] to
+#: KEYS[b + 4]). ARGV[1]: group, ARGV[2]: consumer; ``doc`` the settlement as JSON, ``[ids,
+#: counts, retries, dead, gone]``: the stream ids of every job of the batch (acknowledged and
+#: deleted: each job leaves the stream, to the delayed set or the dead letters if not
+#: delivered), ``[[counter field, count], ...]``, ``[[delayed member, due, user], ...]`` (the
+#: user waits until due), ``[[field, value, ...], ...]`` of dead letters, and the jobs that
+#: leave the queue. Frees the lane if this consumer holds it. Returns the pending count after.
+_SETTLE = """
+local function settle(doc, b)
+  local s = cjson.decode(doc)
+  local ids = s[1]
+  if #ids > 0 then
+    redis.call('XACK', KEYS[b + 1], ARGV[1], unpack(ids))
+    redis.call('XDEL', KEYS[b + 1], unpack(ids))
+  end
+  for _, r in ipairs(s[3]) do
+    redis.call('ZADD', KEYS[b + 2], r[2], r[1])
+    redis.call('HSET', KEYS[b + 3], r[3], r[2])
+  end
+  for _, d in ipairs(s[4]) do redis.call('XADD', KEYS[4], '*', unpack(d)) end
+  for _, c in ipairs(s[2]) do redis.call('HINCRBY', KEYS[2], c[1], c[2]) end
+  if redis.call('GET', KEYS[b + 4]) == ARGV[2] then redis.call('DEL', KEYS[b + 4]) end
+  return redis.call('DECRBY', KEYS[3], s[5])
+end
+"""
+
+#: SETTLE alone (a batch that no claim of its slot follows at once). KEYS: the four of
+#: ``_SETTLE``, then the lane's four. ARGV: group, consumer, the settlement.
+SETTLE = _SETTLE + "return settle(ARGV[3], 4)\n"
+
+#: KEYS: the destination's consumers (a sorted set: consumer -> last claim, Redis's ms),
+#: counters, pending count, dead letters; then for each of the slot's ``n`` lanes its stream,
+#: delayed set, retrying users and lease; then every lane's lease. ARGV: group, consumer,
+#: limit, now, lease ms, seconds a silent consumer still counts, the slot's last batch's
+#: settlement (``_SETTLE``'s JSON, or empty), the index of its lane among the slot's, ``n``,
+#: and the slot's lane to look at first (turns, so every lane is served).
+#:
+#: Settles that batch first, so a batch costs one round trip (its settle rides on the slot's
+#: next claim). Then takes the lane of the slot's that this consumer still holds (a batch
+#: whose settle never reached Redis), else the first of the slot's lanes, in turn, that has
+#: jobs and that no consumer holds. Returns ``{pending after the settle (or "-"), the lane's
+#: index among the slot's (or -1), id, order, user, message id, attempts, enqueued at, body,
+#: id, ...}``: seven fields a job. A consumer takes a lane it does not hold only while it holds
+#: fewer than its fair share of the lanes (``ceil(lanes / live consumers)``: a worker that came
+#: first would otherwise keep every lane, taking the next as it settles one, and the workers
+#: that came later would idle). Due retries move back to the stream first (in order); jobs of
+#: a user with a retry pending are parked in the delayed set with that retry's due time; jobs
+#: a dead consumer held (pending past its lease) are claimed again with XAUTOCLAIM.
+CLAIM = (
+    _SETTLE
+    + """
+local n = tonumber(ARGV[9])
+local out = {'-', -1}
+if ARGV[7] ~= '' then out[1] = settle(ARGV[7], 4 + 4 * tonumber(ARGV[8])) end
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[5], ms, ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ms - tonumber(ARGV[6]) * 1000)
-redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]) * 1000)
-local holder = redis.call('GET', KEYS[4])
-if holder and holder ~= ARGV[2] then return {} end
-if not holder then
-  local lanes = #KEYS - 5
-  local share = math.ceil(lanes / redis.call('ZCARD', KEYS[5]))
-  local mine = 0
-  for i = 6, #KEYS do
-    if redis.call('GET', KEYS[i]) == ARGV[2] then mine = mine + 1 end
-  end
-  if mine >= share then return {} end
-end
-redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[5])
+redis.call('ZADD', KEYS[1], ms, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - tonumber(ARGV[6]) * 1000)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]) * 1000)
 local now = tonumber(ARGV[4])
 local limit = tonumber(ARGV[3])
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
-for _, member in ipairs(due) do
-  redis.call('XADD', KEYS[1], '*', unpack(cjson.decode(member)))
-  redis.call('ZREM', KEYS[2], member)
+local leases = 4 + 4 * n
+local room = nil
+local function may_take()
+  if room == nil then
+    local share = math.ceil((#KEYS - leases) / redis.call('ZCARD', KEYS[1]))
+    local mine = 0
+    for _, holder in ipairs(redis.call('MGET', unpack(KEYS, leases + 1, #KEYS))) do
+      if holder == ARGV[2] then mine = mine + 1 end
+    end
+    room = share - mine
+  end
+  return room > 0
 end
-if #due > 0 then
-  local users = redis.call('HGETALL', KEYS[3])
-  for i = 1, #users, 2 do
-    if tonumber(users[i + 1]) <= now then redis.call('HDEL', KEYS[3], users[i]) end
+local function claim(b)
+  local due = redis.call('ZRANGEBYSCORE', KEYS[b + 2], '-inf', now, 'LIMIT', 0, 1000)
+  for _, member in ipairs(due) do
+    redis.call('XADD', KEYS[b + 1], '*', unpack(cjson.decode(member)))
+    redis.call('ZREM', KEYS[b + 2], member)
+  end
+  if #due > 0 then
+    local users = redis.call('HGETALL', KEYS[b + 3])
+    for i = 1, #users, 2 do
+      if tonumber(users[i + 1]) <= now then redis.call('HDEL', KEYS[b + 3], users[i]) end
+    end
+  end
+  redis.pcall('XGROUP', 'CREATE', KEYS[b + 1], ARGV[1], '0', 'MKSTREAM')
+  local entries = redis.call('XAUTOCLAIM', KEYS[b + 1], ARGV[1], ARGV[2], 0, '0-0', 'COUNT',
+    limit)[2]
+  if #entries < limit then
+    local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT',
+      limit - #entries, 'STREAMS', KEYS[b + 1], '>')
+    if read then
+      for _, entry in ipairs(read[1][2]) do table.insert(entries, entry) end
+    end
+  end
+  local retrying = redis.call('EXISTS', KEYS[b + 3]) == 1
+  local k = #out
+  for _, entry in ipairs(entries) do
+    local fields = entry[2]
+    local f = {}
+    for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
+    local wait = retrying and f.u and redis.call('HGET', KEYS[b + 3], f.u)
+    if wait then
+      redis.call('ZADD', KEYS[b + 2], wait, cjson.encode(fields))
+      redis.call('XACK', KEYS[b + 1], ARGV[1], entry[1])
+      redis.call('XDEL', KEYS[b + 1], entry[1])
+    else
+      out[k + 1] = entry[1]
+      out[k + 2] = f.o or ''
+      out[k + 3] = f.u or ''
+      out[k + 4] = f.m or ''
+      out[k + 5] = f.a or '0'
+      out[k + 6] = f.e or '0'
+      out[k + 7] = f.b or ''
+      k = k + 7
+    end
+  end
+  return k > 2
+end
+local holders = {}
+for c = 0, n - 1 do
+  holders[c] = redis.call('GET', KEYS[8 + 4 * c])
+  if holders[c] == ARGV[2] then  -- a batch whose settle never reached Redis: its jobs again
+    if claim(4 + 4 * c) then
+      redis.call('PEXPIRE', KEYS[8 + 4 * c], ARGV[5])
+      out[2] = c
+      return out
+    end
+    redis.call('DEL', KEYS[8 + 4 * c])
+    holders[c] = false
   end
 end
-redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
-local entries = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, '0-0', 'COUNT', limit)[2]
-if #entries < limit then
-  local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', limit - #entries,
-    'STREAMS', KEYS[1], '>')
-  if read then
-    for _, entry in ipairs(read[1][2]) do table.insert(entries, entry) end
+for step = 0, n - 1 do
+  local c = (tonumber(ARGV[10]) + step) % n
+  local b = 4 + 4 * c
+  if not holders[c] and (redis.call('XLEN', KEYS[b + 1]) > 0
+      or #redis.call('ZRANGEBYSCORE', KEYS[b + 2], '-inf', now, 'LIMIT', 0, 1) > 0)
+      and may_take() then
+    if claim(b) then
+      redis.call('SET', KEYS[b + 4], ARGV[2], 'PX', ARGV[5])
+      out[2] = c
+      return out
+    end
   end
 end
-local out = {}
-for _, entry in ipairs(entries) do
-  local fields = entry[2]
-  local user = nil
-  for i = 1, #fields, 2 do
-    if fields[i] == 'u' then user = fields[i + 1] end
-  end
-  local wait = user and redis.call('HGET', KEYS[3], user)
-  if wait then
-    redis.call('ZADD', KEYS[2], wait, cjson.encode(fields))
-    redis.call('XACK', KEYS[1], ARGV[1], entry[1])
-    redis.call('XDEL', KEYS[1], entry[1])
-  else
-    table.insert(out, entry)
-  end
-end
-if #out == 0 then redis.call('DEL', KEYS[4]) end
 return out
 """
+)
 
 #: KEYS: lease. ARGV: consumer. Frees the lane if this consumer still holds it.
 RELEASE = """

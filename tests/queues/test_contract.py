@@ -162,35 +162,112 @@ def test_bad_queue_url_is_one_line(tmp_path: Path) -> None:
 
 
 def _one_user_per_lane() -> list[str]:
+    """A user in each of a destination's Redis lanes (lane n at index n)."""
+    from sdk.queue._redis_keys import REDIS_LANES, lane_of_user
+
     users: dict[int, str] = {}
     n = 0
-    while len(users) < LANES:
-        users.setdefault(lane_of(f"user-{n}"), f"user-{n}")
+    while len(users) < REDIS_LANES:
+        users.setdefault(lane_of_user(f"user-{n}"), f"user-{n}")
         n += 1
-    return [users[lane] for lane in range(LANES)]
+    return [users[lane] for lane in range(REDIS_LANES)]
 
 
-async def test_redis_workers_share_the_lanes_fairly(redis_url: str, tmp_path: Path) -> None:
-    """A worker alone takes every lane; once a second one claims too, the first gives up the
-    lanes past its half as it settles them, and the second takes those."""
+async def _claim_slots(queue: Queue) -> dict[int, list[Job]]:
+    """A claim on each of a worker's slots; the jobs by the Redis lane they came from."""
+    from sdk.queue._redis_keys import lane_of_user
+
+    got: dict[int, list[Job]] = {}
+    for slot in range(LANES):
+        jobs = await queue.claim("A", slot, 100, time.time())
+        if jobs:
+            lanes = {lane_of_user(job.user_key) for job in jobs}
+            assert len(lanes) == 1 and lanes.pop() % LANES == slot  # one lane, of this slot
+            got[lane_of_user(jobs[0].user_key)] = jobs
+    return got
+
+
+async def test_redis_more_workers_have_more_batches_in_flight(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Each worker has a batch in flight in each of its slots, on lanes no other holds: two
+    workers, twice the batches in flight of one (the lanes outnumber one worker's slots)."""
     first = open_queue(redis_url, tmp_path)
     second = open_queue(redis_url, tmp_path)
     users = _one_user_per_lane()
     try:
         await first.enqueue([_message(i, user) for i, user in enumerate(users * 2)])
-        held = {lane: await _drain(first, "A", users[lane]) for lane in range(LANES)}
-        assert all(len(jobs) == 2 for jobs in held.values())  # alone: every lane
-        assert await _drain(second, "A", users[0]) == []  # held; but now it counts
-        for jobs in held.values():
-            await first.settle("A", Settlement(delivered=jobs[:1]))
-        await first.enqueue([_message(100 + i, user) for i, user in enumerate(users)])
-        got_first = [lane for lane in range(LANES) if await _drain(first, "A", users[lane])]
-        got_second = [lane for lane in range(LANES) if await _drain(second, "A", users[lane])]
-        assert len(got_first) == LANES // 2
-        assert sorted(got_first + got_second) == list(range(LANES))
-        await first.close()  # a clean stop: the second may take every lane at once
-        for lane in got_first:
-            assert await _drain(second, "A", users[lane])
+        held_first = await _claim_slots(first)
+        held_second = await _claim_slots(second)
+        assert len(held_first) == len(held_second) == LANES
+        assert not set(held_first) & set(held_second)
+        assert all(len(jobs) == 2 for jobs in [*held_first.values(), *held_second.values()])
+        # a slot takes its lanes in turn: after settling one, the next of its lanes
+        lane = next(iter(held_first))
+        await first.settle("A", Settlement(delivered=held_first[lane]))
+        again = await first.claim("A", lane % LANES, 100, time.time())
+        assert again and _lane(again) != lane and _lane(again) % LANES == lane % LANES
     finally:
         await first.close()
         await second.close()
+
+
+def _lane(jobs: list[Job]) -> int:
+    from sdk.queue._redis_keys import lane_of_user
+
+    return lane_of_user(jobs[0].user_key)
+
+
+async def test_redis_workers_share_the_lanes_fairly(redis_url: str, tmp_path: Path) -> None:
+    """With more workers than the lanes give a full set of slots each, a worker holds at most
+    its fair share (``ceil(lanes / live workers)``): the first, alone, holds a lane in every
+    slot; once four more claim too, it gives up the lanes past its share as it settles them,
+    and a clean stop gives its lanes to the others at once."""
+    from sdk.queue._redis_keys import REDIS_LANES
+
+    first = open_queue(redis_url, tmp_path)
+    others = [open_queue(redis_url, tmp_path) for _ in range(4)]
+    users = _one_user_per_lane()
+    try:
+        await first.enqueue([_message(i, user) for i, user in enumerate(users * 2)])
+        held = await _claim_slots(first)
+        assert len(held) == LANES  # alone: a lane in every slot
+        for slot, other in enumerate(others):  # each takes a lane, and now counts
+            assert await other.claim("A", slot, 100, time.time())
+        for jobs in held.values():
+            await first.settle("A", Settlement(delivered=jobs))
+        share = -(-REDIS_LANES // 5)
+        assert share < LANES
+        again = await _claim_slots(first)
+        assert len(again) == share
+        (left,) = set(range(LANES)) - {lane % LANES for lane in again}
+        assert await first.claim("A", left, 100, time.time()) == []  # at its share: no more
+        await first.close()  # a clean stop: its lanes are free at once, and its share
+        leases = [f"destkit:l:A:{lane}" for lane in again]
+        assert await others[0]._redis.mget(leases) == [None] * share  # type: ignore[attr-defined]
+        assert len(await _claim_slots(others[0])) == LANES  # its share: ceil(32 / 4)
+    finally:
+        await first.close()
+        for other in others:
+            await other.close()
+
+
+async def test_redis_jobs_of_two_lanes_with_the_same_stream_id_settle_apart(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Stream ids are unique within a lane's stream only: two jobs written in the same
+    millisecond to two lanes share one (``ms-0``). Each is acknowledged in its own lane, and
+    its dead letter keeps its own message id."""
+    queue = open_queue(redis_url, tmp_path)
+    users = _one_user_per_lane()[:2]
+    try:
+        await queue.enqueue([_message(i, user) for i, user in enumerate(users)])
+        (a,) = await _drain(queue, "A", users[0])
+        (b,) = await _drain(queue, "A", users[1])
+        await queue.settle("A", Settlement(dead=[(a, "HTTP 400")]))
+        await queue.settle("A", Settlement(delivered=[b]))
+        assert [d.message_id for d in await queue.dead_letters("A", 10)] == ["m0"]
+        assert queue.pending() == 0
+        assert await _drain(queue, "A", users[0]) == await _drain(queue, "A", users[1]) == []
+    finally:
+        await queue.close()
