@@ -14,9 +14,9 @@ import httpx
 from sdk._errors import RetryableError
 from sdk.transport._body import read_capped_direct
 from sdk.transport._direct import DirectCarrier
-from sdk.transport._http import DestinationHTTP, Trace
-from sdk.transport._lifecycle import Exchange
-from sdk.transport._response import DirectResponse, Response, unsendable
+from sdk.transport._http import DestinationHTTP
+from sdk.transport._http_carried import begin, header_items
+from sdk.transport._response import DirectResponse, Response
 
 __all__ = ["request_direct"]
 
@@ -35,30 +35,9 @@ async def request_direct(
 ) -> Response:
     """:meth:`request` carried by aiohttp (see :mod:`sdk.transport._direct`): the same
     request, record, errors and answer."""
-    try:
-        sent = carrier.build(
-            http._client,
-            method,
-            http.url(path),
-            json=json,
-            content=content,
-            data=data,
-            params=params,
-            headers=headers,
-        )
-    except (UnicodeEncodeError, httpx.InvalidURL) as exc:
-        raise unsendable(exc) from None
-    await http._wait_for_rate_limit()
-    trace = Trace()
-    masked = carrier.masked_request(http.redactor, sent)
-    exchange = Exchange(
-        request=http._recorded_request(sent.method, sent.url, sent.headers, sent.content, masked)
+    sent, trace, exchange = await begin(
+        http, carrier, method, path, json, content, data, params, headers
     )
-    shape = sent.shape
-    if shape is None or not shape.checked:
-        illegal = carrier.unsendable(sent.headers)
-        if illegal is not None:
-            raise http._fail(exchange, trace, unsendable(illegal))
     try:
         async with asyncio.timeout(http.total_timeout):
             answer = await carrier.session().request(
@@ -89,10 +68,7 @@ async def request_direct(
     except TimeoutError:
         raise http._fail(exchange, trace, http._total_timeout(trace)) from None
     raw_headers = list(answer.raw_headers)
-    try:
-        items = [(k.decode("ascii").lower(), v.decode("ascii")) for k, v in raw_headers]
-    except UnicodeDecodeError:
-        items = httpx.Headers(raw_headers).multi_items()
+    items = header_items(raw_headers)
     reason = answer.reason or ""
     return http._answer(
         exchange,

@@ -12,10 +12,10 @@ from sdk._errors import RetryableError
 from sdk.transport._body import _codings, _collect
 from sdk.transport._h1 import H1Answer, H1Error, H1Timeout
 from sdk.transport._h1_pool import H1Carrier
-from sdk.transport._http import DestinationHTTP, Trace
-from sdk.transport._lifecycle import Exchange
+from sdk.transport._http import DestinationHTTP
+from sdk.transport._http_carried import begin, header_items
 from sdk.transport._request import OutgoingRequest
-from sdk.transport._response import DirectResponse, Response, unsendable
+from sdk.transport._response import DirectResponse, Response
 
 __all__ = ["request_h1"]
 
@@ -37,31 +37,9 @@ async def request_h1(
 ) -> Response:
     """:meth:`DestinationHTTP.request` on the lean carrier: the same request, record, errors
     and answer as the httpx path."""
-    try:
-        sent = carrier.build(
-            http._client,
-            method,
-            http.url(path),
-            json=json,
-            content=content,
-            data=data,
-            params=params,
-            headers=headers,
-        )
-    except (UnicodeEncodeError, httpx.InvalidURL) as exc:
-        raise unsendable(exc) from None
-    if http._rate_limiter is not None:
-        await http._wait_for_rate_limit()
-    trace = Trace()
-    masked = carrier.masked_request(http.redactor, sent)
-    exchange = Exchange(
-        request=http._recorded_request(sent.method, sent.url, sent.headers, sent.content, masked)
+    sent, trace, exchange = await begin(
+        http, carrier, method, path, json, content, data, params, headers
     )
-    shape = sent.shape
-    if shape is None or not shape.checked:
-        illegal = carrier.unsendable(sent.headers)
-        if illegal is not None:
-            raise http._fail(exchange, trace, unsendable(illegal))
     target = sent.target
     if target.origin[0] not in ("http", "https"):
         error = H1Error(
@@ -76,7 +54,7 @@ async def request_h1(
         if answer.first_byte:
             trace.timings.first_byte_ms = (answer.first_byte - trace.t0) * 1000
         body = answer.body
-        items = _header_items(answer)
+        items = header_items(answer.headers)
         lookup = dict(items)
         if len(lookup) < len(items):  # a name twice: its values joined, as httpx reads them
             lookup = {}
@@ -125,16 +103,6 @@ def _wire(sent: OutgoingRequest) -> bytes:
         wire = shape.wire = ((first + before).encode("latin-1"), after.encode("latin-1"))
     body = sent.content
     return b"%scontent-length: %d\r\n%s%s" % (wire[0], len(body), wire[1], body)
-
-
-def _header_items(answer: H1Answer) -> list[tuple[str, str]]:
-    """``(lower-case name, value)`` as httpx's ``Headers.multi_items()`` gives them."""
-    try:
-        return [
-            (name.decode("ascii").lower(), value.decode("ascii")) for name, value in answer.headers
-        ]
-    except UnicodeDecodeError:
-        return httpx.Headers(answer.headers).multi_items()
 
 
 async def _decoded(answer: H1Answer, coding: str, max_bytes: int) -> Any:
