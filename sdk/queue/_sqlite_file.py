@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sdk.queue._interface import QueueError
 
@@ -23,6 +23,8 @@ __all__ = ["SCHEMA", "LoopWriter", "Writer", "connect", "lock_directory", "lock_
 Op = Callable[[sqlite3.Connection], Any]
 _Result = tuple[concurrent.futures.Future[Any], Any, BaseException | None]
 _LoopResult = tuple[asyncio.Future[Any], Any, BaseException | None]
+#: A waiting operation's future: a thread's or the event loop's.
+_F = TypeVar("_F", concurrent.futures.Future[Any], asyncio.Future[Any])
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -134,27 +136,12 @@ class Writer(threading.Thread):
 
     def _together(self, batch: list[tuple[Op, concurrent.futures.Future[Any]]]) -> list[_Result]:
         """Every waiting operation in one transaction, each in a savepoint."""
-        conn = self.conn
-        results: list[_Result] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for op, future in batch:
-                conn.execute("SAVEPOINT op")
-                try:
-                    value = op(conn)
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO op")
-                    results.append((future, None, exc))
-                else:
-                    results.append((future, value, None))
-                conn.execute("RELEASE op")
-            conn.execute("COMMIT")
-            self.commits += 1
+            self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            failure = QueueError(f"the queue could not commit: {exc}")
-            results = [(future, None, failure) for _, future in batch]
+            return _failed(self.conn, batch, exc)
+        results, committed = _commit(self.conn, batch)
+        self.commits += committed
         return results
 
 
@@ -219,25 +206,8 @@ class LoopWriter:
         except sqlite3.Error as exc:
             self._fail(batch, exc)
             return
-        results: list[_LoopResult] = []
-        try:
-            for op, future in batch:
-                conn.execute("SAVEPOINT op")
-                try:
-                    value = op(conn)
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO op")
-                    results.append((future, None, exc))
-                else:
-                    results.append((future, value, None))
-                conn.execute("RELEASE op")
-            conn.execute("COMMIT")
-            self.commits += 1
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            failure = QueueError(f"the queue could not commit: {exc}")
-            results = [(future, None, failure) for _, future in batch]
+        results, committed = _commit(conn, batch)
+        self.commits += committed
         self._answer(results)
 
     def _fail(self, batch: list[tuple[Op, asyncio.Future[Any]]], exc: sqlite3.Error) -> None:
@@ -284,3 +254,38 @@ def lock_directory(directory: Path) -> int:
             f"data: {directory} is in use by another destkit serve (one server per directory)"
         ) from None
     return fd
+
+
+def _commit(
+    conn: sqlite3.Connection, batch: Sequence[tuple[Op, _F]]
+) -> tuple[list[tuple[_F, Any, BaseException | None]], bool]:
+    """Run every operation of ``batch`` in the transaction just begun, each in a savepoint
+    (one that raises is rolled back alone and answered with its error), then commit. Returns
+    each future's answer and whether it committed: if the store fails, everything is rolled
+    back and every operation answered with the same ``QueueError``."""
+    results: list[tuple[_F, Any, BaseException | None]] = []
+    try:
+        for op, future in batch:
+            conn.execute("SAVEPOINT op")
+            try:
+                value = op(conn)
+            except Exception as exc:
+                conn.execute("ROLLBACK TO op")
+                results.append((future, None, exc))
+            else:
+                results.append((future, value, None))
+            conn.execute("RELEASE op")
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        return _failed(conn, batch, exc), False
+    return results, True
+
+
+def _failed(
+    conn: sqlite3.Connection, batch: Sequence[tuple[Op, _F]], exc: sqlite3.Error
+) -> list[tuple[_F, Any, BaseException | None]]:
+    """Roll back; every operation of ``batch`` fails with one ``QueueError``."""
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("ROLLBACK")
+    failure = QueueError(f"the queue could not commit: {exc}")
+    return [(future, None, failure) for _, future in batch]
