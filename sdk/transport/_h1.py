@@ -68,6 +68,10 @@ class H1Answer:
 
 _EMPTY = CappedBody(b"", 0, False)
 
+#: Bytes of an answer's status reason and header lines (names and values) read at most; past
+#: it the answer is refused, as httpx's HTTP/1.1 engine (h11) refuses a head past its limit.
+MAX_HEAD_BYTES = 64 * 1024
+
 
 class H1Connection(asyncio.Protocol):
     """One keep-alive connection to one origin."""
@@ -92,6 +96,7 @@ class H1Connection(asyncio.Protocol):
         self._status = 0
         self._reason = b""
         self._headers: list[tuple[bytes, bytes]] = []
+        self._head_bytes = 0
         self._first_byte = 0.0
         self._buffer = bytearray()
         self._decoded = 0
@@ -239,11 +244,20 @@ class H1Connection(asyncio.Protocol):
 
     def on_status(self, status: bytes) -> None:
         if self._waiter is not None:
+            self._count_head(len(status))
             self._reason += status
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._waiter is not None:
+            self._count_head(len(name) + len(value))
             self._headers.append((name, value))
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES:
+            raise H1Error(
+                "RemoteProtocolError", f"answer's status and headers over {MAX_HEAD_BYTES} bytes"
+            )
 
     def on_headers_complete(self) -> None:
         parser = self._parser
@@ -317,6 +331,7 @@ class H1Connection(asyncio.Protocol):
             self._informational = False
             self._reason = b""
             self._headers = []
+            self._head_bytes = 0
             return
         if self._waiter is None:
             return

@@ -17,6 +17,7 @@ import pytest
 from _connectors import NoSettings, SendOne
 
 from sdk import AsyncDelivery, Delivery, Destination, DestinationKind, RetryPolicy
+from sdk._errors import RetryableError
 from sdk.delivery._client import make_client
 from sdk.testing import Sandbox
 from sdk.transport import DestinationHTTP, Redactor
@@ -291,6 +292,30 @@ async def test_an_oversize_answer_fails_alike_on_both_carriers(http: str) -> Non
     )
     recorded = exchanges[0].response
     assert recorded.status == 200 and "more than 100,000 bytes" in recorded.body
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [f"X-Filler-{i}: {'v' * 60}" for i in range(2000)],  # many lines, about 140 KB
+        [f"Set-Cookie: c={'v' * 200_000}"],  # one line of 200 KB
+    ],
+    ids=["many", "one-huge"],
+)
+async def test_an_answer_whose_head_is_past_the_bound_is_refused(headers: list[str]) -> None:
+    from sdk.transport._h1 import MAX_HEAD_BYTES
+
+    response_bytes = answer(b"{}", *headers)
+    assert len(response_bytes) > MAX_HEAD_BYTES
+    with scripted(keep_answering(response_bytes)) as server:
+        client, http = direct_http(server.url)
+        async with client:
+            with pytest.raises(RetryableError) as caught:
+                await http.post("/x", content=b"x")
+    assert str(caught.value) == (
+        f"network error: RemoteProtocolError: answer's status and headers over "
+        f"{MAX_HEAD_BYTES} bytes"
+    )
 
 
 async def test_head_and_204_have_no_body_and_keep_the_connection() -> None:
