@@ -131,7 +131,7 @@ class StreamRun(SettlingRun):
             self.peak_held = held
         engine = self._engine
         policy = self._policy
-        if policy.every and index % policy.every == 0:
+        if policy.full(index):
             item = self._recorded_item(event, index)
         else:
             item = Item(event, index, None, keep=policy.failures)

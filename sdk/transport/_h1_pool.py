@@ -108,18 +108,13 @@ class H1Pool:
             if connection is not None:
                 return connection
             if self._open < self.max_connections:
-                self._open += 1
-                try:
-                    return await self._connected(origin, deadline)
-                except BaseException:
-                    self._open -= 1
-                    self._wake()
-                    raise
+                return await self._connect(origin, deadline)
             if not self._close_an_idle():
                 await self._wait(deadline)
 
     async def _connect(self, origin: tuple[str, str, int], deadline: float) -> H1Connection:
-        """A new connection in place of one just dropped (the count already allows it)."""
+        """A new connection, counted as open (the caller checked there is room for it, or
+        it replaces one just dropped)."""
         self._open += 1
         try:
             return await self._connected(origin, deadline)
