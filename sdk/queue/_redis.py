@@ -135,19 +135,25 @@ class RedisQueue(Queue):
     # -- ingest and workers -----------------------------------------------------------------
 
     async def enqueue(self, messages: Sequence[Accepted]) -> None:
-        now = repr(time.time())
+        now = time.time()
         order = time.time_ns()
         streams: dict[str, int] = {layout.COUNTERS: 1, layout.DESTS: 2, layout.PENDING: 3}
-        jobs: list[tuple[int, str, str, str, str, str]] = []
+        jobs: list[tuple[int, str]] = []
         filtered: dict[tuple[str, str], int] = {}
         for n, message in enumerate(messages):
             lane = layout.lane_of_user(message.user_key)
-            body = message.body.decode("utf-8")
+            if message.destinations:
+                packed = layout.pack_job(
+                    f"{order + n:020d}",
+                    message.user_key,
+                    message.message_id,
+                    0,
+                    now,
+                    message.body.decode("utf-8"),
+                )
             for dest in message.destinations:
                 key = streams.setdefault(layout.stream(dest, lane), len(streams) + 1)
-                jobs.append(
-                    (key, f"{order + n:020d}", message.user_key, message.message_id, now, body)
-                )
+                jobs.append((key, packed))
             for dest, reason in message.filtered:
                 filtered[(dest, reason)] = filtered.get((dest, reason), 0) + 1
         dests = {dest for message in messages for dest in message.destinations}
@@ -196,14 +202,14 @@ class RedisQueue(Queue):
         self._held.add((destination, taken))
         claimed = self._claimed
         jobs: list[Job] = []
-        for i in range(2, len(reply), 7):
-            raw_id, order, user, message_id, attempts, enqueued, body = reply[i : i + 7]
-            text = raw_id.decode()
+        unpack = layout.unpack_job
+        for i in range(2, len(reply), 2):
+            text = reply[i].decode()
+            order, user_key, message_id, attempts, enqueued, body = unpack(reply[i + 1])
             ms, seq = text.split("-")
             job_id = int(ms) * layout.SEQ + int(seq)
             claimed[(destination, taken, job_id)] = (taken, text, order, message_id)
-            user_key = user.decode("utf-8", "surrogatepass")
-            jobs.append(Job(job_id, destination, user_key, body, int(attempts), float(enqueued)))
+            jobs.append(Job(job_id, destination, user_key, body, attempts, enqueued))
         return jobs
 
     async def settle(self, destination: str, settlement: Settlement) -> None:
@@ -271,10 +277,11 @@ class RedisQueue(Queue):
                 queued, retrying, first, parked = replies[at : at + 4]
                 entry.queued += int(queued)
                 entry.retrying += int(retrying)
-                stamps = [float(first[0][1][b"e"])] if first else []
+                stamps = [layout.job_fields(first[0][1])[4]] if first else []
                 if parked:
-                    flat = orjson.loads(parked[0])
-                    stamps.append(float(dict(zip(flat[::2], flat[1::2], strict=True))["e"]))
+                    flat = [part.encode() for part in orjson.loads(parked[0])]
+                    fields = dict(zip(flat[::2], flat[1::2], strict=True))
+                    stamps.append(layout.job_fields(fields)[4])
                 for stamp in stamps:
                     oldest = stamp if oldest is None else min(oldest, stamp)
             entry.oldest_pending_age_s = None if oldest is None else max(0.0, now - oldest)
@@ -321,7 +328,7 @@ class RedisQueue(Queue):
 
     async def replay(self, destination: str | None, job_id: int | None = None) -> int:
         entries = await self._call(self._redis.xrange(layout.DEAD))
-        now = repr(time.time())
+        now = time.time()
         pipe = self._redis.pipeline(transaction=True)
         count = 0
         for raw_id, flat in entries:
@@ -331,9 +338,12 @@ class RedisQueue(Queue):
                 continue
             if job_id is not None and layout.id_int(raw_id) != job_id:
                 continue
-            lane = layout.lane_of_user(f["u"].decode("utf-8", "surrogatepass"))
-            fields = {"o": f["o"], "u": f["u"], "m": f["m"], "a": "0", "e": now, "b": f["b"]}
-            pipe.xadd(layout.stream(dest, lane), fields)
+            user = f["u"].decode("utf-8", "surrogatepass")
+            lane = layout.lane_of_user(user)
+            packed = layout.pack_job(
+                f["o"].decode(), user, f["m"].decode(), 0, now, f["b"].decode("utf-8")
+            )
+            pipe.xadd(layout.stream(dest, lane), {layout.JOB_FIELD: packed})
             pipe.xdel(layout.DEAD, raw_id)
             count += 1
         pipe.incrby(layout.PENDING, count)

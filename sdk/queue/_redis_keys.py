@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import zlib
 
+import orjson
+
 from sdk.queue._interface import LANES
 
 #: Lanes one slot of a worker takes turns on.
@@ -103,3 +105,42 @@ def counter(dest: str, kind: str, reason: str = "") -> str:
 def split_counter(field: bytes) -> list[str]:
     """``[destination, kind, reason]`` of a counters field."""
     return field.decode().split(_SEP)
+
+
+#: A job in a lane's stream (and a retry in its delayed set) is one field, ``j``: a JSON
+#: header ``[order, user, message id, attempts, enqueued at]``, a newline, and the message's
+#: JSON body. One field, not six, because every string of an entry is converted twice in the
+#: CLAIM script (reply to Lua, Lua to reply): the header is read there only for a user with a
+#: retry pending. The header never holds a raw newline (JSON escapes it), so the first one
+#: ends it. Entries of the older layout (fields ``o u m a e b``) are still read.
+JOB_FIELD = "j"
+
+
+def pack_job(
+    order: str, user: str, message_id: str, attempts: int, enqueued_at: float, body: str
+) -> str:
+    """A job's ``j`` field: see :data:`JOB_FIELD`."""
+    header = orjson.dumps([order, user, message_id, attempts, enqueued_at]).decode()
+    return f"{header}\n{body}"
+
+
+def unpack_job(packed: bytes) -> tuple[str, str, str, int, float, bytes]:
+    """``(order, user, message id, attempts, enqueued at, body)`` of a job's ``j`` field."""
+    header, _, body = packed.partition(b"\n")
+    order, user, message_id, attempts, enqueued_at = orjson.loads(header)
+    return order, user, message_id, int(attempts), float(enqueued_at), body
+
+
+def job_fields(fields: dict[bytes, bytes]) -> tuple[str, str, str, int, float, bytes]:
+    """:func:`unpack_job` of a stream entry's fields, in either layout."""
+    packed = fields.get(JOB_FIELD.encode())
+    if packed is not None:
+        return unpack_job(packed)
+    return (
+        fields[b"o"].decode(),
+        fields[b"u"].decode("utf-8", "surrogatepass"),
+        fields[b"m"].decode(),
+        int(fields[b"a"]),
+        float(fields[b"e"]),
+        fields[b"b"],
+    )

@@ -14,18 +14,26 @@ __all__ = ["CLAIM", "ENQUEUE", "RATE", "RELEASE", "SETTLE"]
 #: destination's consumers, the counters, the pending count, the dead letters; ``b`` says where
 #: the lane's keys start (stream, delayed set, retrying users, lease: KEYS[b + 1] to
 #: KEYS[b + 4]). ARGV[1]: group, ARGV[2]: consumer; ``doc`` the settlement as JSON, ``[ids,
-#: counts, retries, dead, gone]``: the stream ids of every job of the batch (acknowledged and
-#: deleted: each job leaves the stream, to the delayed set or the dead letters if not
-#: delivered), ``[[counter field, count], ...]``, ``[[delayed member, due, user], ...]`` (the
-#: user waits until due), ``[[field, value, ...], ...]`` of dead letters, and the jobs that
-#: leave the queue. Frees the lane if this consumer holds it. Returns the pending count after.
+#: counts, retries, dead, gone, after]``: the stream ids of every job of the batch
+#: (acknowledged and removed: each job leaves the stream, to the delayed set or the dead
+#: letters if not delivered), ``[[counter field, count], ...]``, ``[[delayed member, due,
+#: user], ...]`` (the user waits until due), ``[[field, value, ...], ...]`` of dead letters, the
+#: jobs that leave the queue, and the id just after the batch's last. When no job of the lane
+#: is still out after the acknowledgement, every entry before that id is settled (a lane is
+#: read in order, by one consumer at a time), so the stream is trimmed to it: one XTRIM instead
+#: of an XDEL of each id (XDEL was an eighth of redis-server's CPU a job; measured). Frees the
+#: lane if this consumer holds it. Returns the pending count after.
 _SETTLE = """
 local function settle(doc, b)
   local s = cjson.decode(doc)
   local ids = s[1]
   if #ids > 0 then
     redis.call('XACK', KEYS[b + 1], ARGV[1], unpack(ids))
-    redis.call('XDEL', KEYS[b + 1], unpack(ids))
+    if redis.call('XPENDING', KEYS[b + 1], ARGV[1])[1] == 0 then
+      redis.call('XTRIM', KEYS[b + 1], 'MINID', s[6])
+    else
+      redis.call('XDEL', KEYS[b + 1], unpack(ids))
+    end
   end
   for _, r in ipairs(s[3]) do
     redis.call('ZADD', KEYS[b + 2], r[2], r[1])
@@ -53,13 +61,14 @@ SETTLE = _SETTLE + "return settle(ARGV[3], 4)\n"
 #: next claim). Then takes the lane of the slot's that this consumer still holds (a batch
 #: whose settle never reached Redis), else the first of the slot's lanes, in turn, that has
 #: jobs and that no consumer holds. Returns ``{pending after the settle (or "-"), the lane's
-#: index among the slot's (or -1), id, order, user, message id, attempts, enqueued at, body,
-#: id, ...}``: seven fields a job. A consumer takes a lane it does not hold only while it holds
-#: fewer than its fair share of the lanes (``ceil(lanes / live consumers)``: a worker that came
-#: first would otherwise keep every lane, taking the next as it settles one, and the workers
-#: that came later would idle). Due retries move back to the stream first (in order); jobs of
-#: a user with a retry pending are parked in the delayed set with that retry's due time; jobs
-#: a dead consumer held (pending past its lease) are claimed again with XAUTOCLAIM.
+#: index among the slot's (or -1), id, job, id, job...}``, a job as its packed ``j`` field
+#: (``JOB_FIELD`` in :mod:`sdk.queue._redis_keys`). A consumer takes a lane it does not hold
+#: only while it holds fewer than its fair share of the lanes (``ceil(lanes / live
+#: consumers)``: a worker that came first would otherwise keep every lane, taking the next as
+#: it settles one, and the workers that came later would idle). Due retries move back to the
+#: stream first (in order); jobs of a user with a retry pending are parked in the delayed set
+#: with that retry's due time; jobs a dead consumer held (pending past its lease) are claimed
+#: again with XAUTOCLAIM.
 CLAIM = (
     _SETTLE
     + """
@@ -112,22 +121,23 @@ local function claim(b)
   local k = #out
   for _, entry in ipairs(entries) do
     local fields = entry[2]
-    local f = {}
-    for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
-    local wait = retrying and f.u and redis.call('HGET', KEYS[b + 3], f.u)
+    local job = fields[2]
+    if fields[1] ~= 'j' then  -- the older layout, o u m a e b: packed here
+      local f = {}
+      for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
+      job = cjson.encode({f.o or '', f.u or '', f.m or '', tonumber(f.a or '0') or 0,
+        tonumber(f.e or '0') or 0}) .. '\\n' .. (f.b or '')
+    end
+    local wait = retrying and redis.call('HGET', KEYS[b + 3],
+      cjson.decode(string.sub(job, 1, string.find(job, '\\n', 1, true) - 1))[2])
     if wait then
-      redis.call('ZADD', KEYS[b + 2], wait, cjson.encode(fields))
+      redis.call('ZADD', KEYS[b + 2], wait, cjson.encode({'j', job}))
       redis.call('XACK', KEYS[b + 1], ARGV[1], entry[1])
       redis.call('XDEL', KEYS[b + 1], entry[1])
     else
       out[k + 1] = entry[1]
-      out[k + 2] = f.o or ''
-      out[k + 3] = f.u or ''
-      out[k + 4] = f.m or ''
-      out[k + 5] = f.a or '0'
-      out[k + 6] = f.e or '0'
-      out[k + 7] = f.b or ''
-      k = k + 7
+      out[k + 2] = job
+      k = k + 2
     end
   end
   return k > 2
@@ -169,17 +179,14 @@ return 0
 """
 
 #: KEYS: counters, destinations, pending, then the streams of this request. ARGV[1]: JSON
-#: ``[[stream's key index, order, user, message id, enqueued at, body], ...]``; ARGV[2]: JSON
+#: ``[[stream's key index, packed job], ...]``; ARGV[2]: JSON
 #: ``[[counter field, count], ...]`` of filtered messages; ARGV[3]: JSON list of destinations.
 #: Returns the pending count after. A whole request is one command (one round trip): packing
 #: 11 arguments per XADD in redis-py was half of an ingest node's CPU, and a script run in a
 #: pipeline costs redis-py a ``SCRIPT EXISTS`` round trip first (both profiled).
 ENQUEUE = """
 local jobs = cjson.decode(ARGV[1])
-for _, j in ipairs(jobs) do
-  redis.call('XADD', KEYS[j[1]], '*', 'o', j[2], 'u', j[3], 'm', j[4], 'a', '0', 'e', j[5],
-    'b', j[6])
-end
+for _, j in ipairs(jobs) do redis.call('XADD', KEYS[j[1]], '*', 'j', j[2]) end
 for _, c in ipairs(cjson.decode(ARGV[2])) do redis.call('HINCRBY', KEYS[1], c[1], c[2]) end
 local dests = cjson.decode(ARGV[3])
 if #dests > 0 then redis.call('SADD', KEYS[2], unpack(dests)) end

@@ -16,7 +16,7 @@ __all__ = ["Claimed", "Pending", "resolve", "settlement_docs"]
 
 #: What a claim keeps of a job until it is settled: its lane, stream id, order, message id,
 #: by (destination, lane, job id) (a stream id is unique within its lane's stream only).
-Claimed = tuple[int, str, bytes, bytes]
+Claimed = tuple[int, str, str, str]
 
 
 @dataclass(slots=True)
@@ -45,6 +45,7 @@ def settlement_docs(
     """The settlement's JSON document for each lane it touches (one: a claimed batch is one
     lane's), taking its jobs out of ``claimed``."""
     lanes: dict[int, tuple[list[str], dict[str, int], list[list[str]], list[list[str]]]] = {}
+    lasts: dict[int, int] = {}  # the largest job id of each lane's
 
     def part(
         job: Job,
@@ -52,10 +53,13 @@ def settlement_docs(
         lane = layout.lane_of_user(job.user_key)
         kept = claimed.pop((destination, lane, job.id), None)
         if kept is None:  # not claimed here (a test, a second settle): what the job says
-            kept = (lane, layout.id_text(job.id), b"0" * 20, b"")
+            kept = (lane, layout.id_text(job.id), "0" * 20, "")
         entry = lanes.get(kept[0])
         if entry is None:
             entry = lanes[kept[0]] = ([], {}, [], [])
+            lasts[kept[0]] = job.id
+        elif job.id > lasts[kept[0]]:
+            lasts[kept[0]] = job.id
         entry[0].append(kept[1])
         return entry, kept
 
@@ -72,7 +76,15 @@ def settlement_docs(
     for job, due, _error in settlement.retry:
         entry, (_, _, order, message_id) = part(job)
         count(entry[1], "retried")
-        member = _fields(job, order, message_id, job.attempts + 1)
+        packed = layout.pack_job(
+            order,
+            job.user_key,
+            message_id,
+            job.attempts + 1,
+            job.enqueued_at,
+            job.body.decode("utf-8"),
+        )
+        member = [layout.JOB_FIELD, packed]
         entry[2].append([orjson.dumps(member).decode(), repr(due), job.user_key])
     for job, error in settlement.dead:
         entry, (_, _, order, message_id) = part(job)
@@ -83,16 +95,13 @@ def settlement_docs(
     docs = {}
     for lane, (ids, counts, retries, dead) in lanes.items():
         gone = len(ids) - len(retries)
-        docs[lane] = orjson.dumps([ids, list(counts.items()), retries, dead, gone])
+        after = layout.id_text(lasts[lane] + 1)
+        docs[lane] = orjson.dumps([ids, list(counts.items()), retries, dead, gone, after])
     return docs
 
 
-def _fields(
-    job: Job, order: bytes, message_id: bytes, attempts: int, error: str | None = None
-) -> list[str]:
-    """A job's stream fields (``o u m a e b``, with ``err`` before the body of a dead letter)."""
-    fields = ["o", order.decode(), "u", job.user_key, "m", message_id.decode()]
-    fields += ["a", str(attempts), "e", repr(job.enqueued_at)]
-    if error is not None:
-        fields += ["err", error]
+def _fields(job: Job, order: str, message_id: str, attempts: int, error: str) -> list[str]:
+    """A dead letter's fields in the dead-letter stream (``o u m a e err b``)."""
+    fields = ["o", order, "u", job.user_key, "m", message_id]
+    fields += ["a", str(attempts), "e", repr(job.enqueued_at), "err", error]
     return [*fields, "b", job.body.decode("utf-8")]
