@@ -34,7 +34,12 @@ from sdk.queue._interface import Accepted, Queue, QueueError
 from sdk.routing._integrations import route
 from sdk.service._config import ServiceConfig
 from sdk.service._http import Request, Response
-from sdk.spec._messages import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, parse_message
+from sdk.spec._messages import (
+    MAX_BATCH_BYTES,
+    MAX_MESSAGE_BYTES,
+    parse_message,
+    parse_message_json,
+)
 
 __all__ = ["MAX_REQUEST_BYTES", "Ingest"]
 
@@ -42,6 +47,10 @@ __all__ = ["MAX_REQUEST_BYTES", "Ingest"]
 MAX_REQUEST_BYTES = MAX_BATCH_BYTES + 16 * 1024
 _SINGLE = {"track", "identify", "page", "screen", "group", "alias"}
 _OK = Response(200, b'{"success": true}')
+#: What the stamps can add to a message's wire JSON, at most: ``receivedAt`` (48 bytes with its
+#: key), ``originalTimestamp`` (55) and a ``timestamp`` up to 12 bytes longer. A message this
+#: close to the 32 KB limit is checked again, exactly, once stamped.
+_STAMPS_ROOM = 128
 
 
 def _error(status: int, message: str, *, retry_after: int | None = None) -> Response:
@@ -156,6 +165,10 @@ class Ingest:
         self._on_enqueued()
         return _OK
 
+    def _invalid(self, where: str, exc: InvalidEvent | PayloadTooLarge) -> _Refused:
+        status = 413 if isinstance(exc, PayloadTooLarge) else 400
+        return self._refuse(status, "invalid", f"{where}{exc.message}")
+
     def _inflate(self, request: Request) -> bytes:
         encoding = request.headers.get("content-encoding", "identity").strip().lower()
         if encoding in ("identity", ""):
@@ -198,10 +211,9 @@ class Ingest:
         if batch_sent_at is not None and "sentAt" not in item:
             item["sentAt"] = batch_sent_at
         try:
-            message = parse_message(item)
+            message, wire = parse_message_json(item)
         except (InvalidEvent, PayloadTooLarge) as exc:
-            status = 413 if isinstance(exc, PayloadTooLarge) else 400
-            raise self._refuse(status, "invalid", f"{where}{exc.message}") from None
+            raise self._invalid(where, exc) from None
         received, received_text = stamp
         item["messageId"] = message.message_id
         item["receivedAt"] = received_text
@@ -215,6 +227,13 @@ class Ingest:
         elif message.sent_at is not None:
             skew = _aware(message.sent_at) - _aware(original)
             item["timestamp"] = _iso(received - skew)
+        if len(wire) > MAX_MESSAGE_BYTES - _STAMPS_ROOM:
+            # The limit holds for what will be delivered: a message the stamps take past it
+            # is refused now, not accepted and then refused by every destination's worker.
+            try:
+                parse_message(item)
+            except (InvalidEvent, PayloadTooLarge) as exc:
+                raise self._invalid(where, exc) from None
         fanout: list[str] = []
         filtered: list[tuple[str, str]] = []
         for destination in self.config.destinations:

@@ -248,3 +248,37 @@ async def test_import_is_batch_and_an_unstorable_message_is_never_a_200(
         assert answer.headers["Retry-After"] == "1"
         metrics = (await svc.client.get(f"{svc.url}/metrics")).text
         assert 'destkit_rejected_total{reason="store"} 1.0' in metrics
+
+
+async def test_a_message_the_stamps_would_take_past_32_kb_is_413_not_a_dead_letter(
+    sandbox: Sandbox, tmp_path: Path
+):
+    """The 32 KB limit is checked on what will be delivered: the message with the fields
+    ingest adds (``receivedAt``, ``originalTimestamp``). One that fits only without them is
+    refused at once (413), never accepted and then refused by its destination's worker."""
+    from sdk.spec import message_to_json, parse_message
+
+    def sized(room: int) -> dict[str, object]:
+        message: dict[str, object] = {
+            "type": "track",
+            "userId": "u",
+            "event": "E",
+            "messageId": "m-big",
+            "timestamp": "2026-01-01T00:00:00.000Z",
+            "properties": {"x": ""},
+        }
+        size = len(message_to_json(parse_message(message)))
+        message["properties"] = {"x": "y" * (32 * 1024 - size - room)}
+        return message
+
+    async with running(config_text(sandbox.url), tmp_path / "data") as svc:
+        near = sized(room=20)  # fits as sent; the stamps add about 90 bytes
+        answer = await svc.post("/v1/batch", {"batch": [near]})
+        assert answer.status_code == 413
+        assert answer.json()["message"].startswith("batch[0].message: is ")
+        assert svc.service.queue.pending() == 0
+        roomy = sized(room=200)  # with its stamps still within 32 KB: delivered
+        answer = await svc.post("/v1/track", roomy)
+        assert answer.status_code == 200
+        assert await until(lambda: len(delivered(sandbox)) == 1)
+    assert delivered(sandbox)[0]["messageId"] == "m-big"
