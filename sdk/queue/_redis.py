@@ -138,7 +138,7 @@ class RedisQueue(Queue):
         now = time.time()
         order = time.time_ns()
         streams: dict[str, int] = {layout.COUNTERS: 1, layout.DESTS: 2, layout.PENDING: 3}
-        jobs: list[tuple[int, str]] = []
+        jobs: list[tuple[int, bytes]] = []
         filtered: dict[tuple[str, str], int] = {}
         for n, message in enumerate(messages):
             lane = layout.lane_of_user(message.user_key)
@@ -149,7 +149,7 @@ class RedisQueue(Queue):
                     message.message_id,
                     0,
                     now,
-                    message.body.decode("utf-8"),
+                    message.body,
                 )
             for dest in message.destinations:
                 key = streams.setdefault(layout.stream(dest, lane), len(streams) + 1)
@@ -159,7 +159,9 @@ class RedisQueue(Queue):
         dests = {dest for message in messages for dest in message.destinations}
         dests.update(dest for dest, _ in filtered)
         counts = [[layout.counter(d, "filtered", r), n] for (d, r), n in filtered.items()]
-        args = [orjson.dumps(jobs), orjson.dumps(counts), orjson.dumps(sorted(dests))]
+        args: list[bytes | str | int] = [orjson.dumps(counts), orjson.dumps(sorted(dests))]
+        for job in jobs:
+            args += job
         self._pending = int(await self._call(self._enqueue(keys=list(streams), args=args)))
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
@@ -340,9 +342,7 @@ class RedisQueue(Queue):
                 continue
             user = f["u"].decode("utf-8", "surrogatepass")
             lane = layout.lane_of_user(user)
-            packed = layout.pack_job(
-                f["o"].decode(), user, f["m"].decode(), 0, now, f["b"].decode("utf-8")
-            )
+            packed = layout.pack_job(f["o"].decode(), user, f["m"].decode(), 0, now, f["b"])
             pipe.xadd(layout.stream(dest, lane), {layout.JOB_FIELD: packed})
             pipe.xdel(layout.DEAD, raw_id)
             count += 1

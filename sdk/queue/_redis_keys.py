@@ -117,11 +117,10 @@ JOB_FIELD = "j"
 
 
 def pack_job(
-    order: str, user: str, message_id: str, attempts: int, enqueued_at: float, body: str
-) -> str:
+    order: str, user: str, message_id: str, attempts: int, enqueued_at: float, body: bytes
+) -> bytes:
     """A job's ``j`` field: see :data:`JOB_FIELD`."""
-    header = orjson.dumps([order, user, message_id, attempts, enqueued_at]).decode()
-    return f"{header}\n{body}"
+    return b"%b\n%b" % (orjson.dumps([order, user, message_id, attempts, enqueued_at]), body)
 
 
 def unpack_job(packed: bytes) -> tuple[str, str, str, int, float, bytes]:

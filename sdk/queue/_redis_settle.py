@@ -82,9 +82,9 @@ def settlement_docs(
             message_id,
             job.attempts + 1,
             job.enqueued_at,
-            job.body.decode("utf-8"),
+            job.body,
         )
-        member = [layout.JOB_FIELD, packed]
+        member = [layout.JOB_FIELD, packed.decode("utf-8")]
         entry[2].append([orjson.dumps(member).decode(), repr(due), job.user_key])
     for job, error in settlement.dead:
         entry, (_, _, order, message_id) = part(job)

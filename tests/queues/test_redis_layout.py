@@ -29,16 +29,16 @@ def _stream(user: str = "u1") -> str:
 
 def test_a_job_packs_and_unpacks_whatever_its_user_and_body_hold() -> None:
     user = 'a "quoted"\nuser\u2028 ✓'
-    body = '{"userId":"a \\"quoted\\"\\nuser","emoji":"✓"}'
+    body = '{"userId":"a \\"quoted\\"\\nuser","emoji":"✓"}'.encode()
     packed = layout.pack_job("00000000000000000042", user, "m\n1", 3, 1765000000.123456, body)
-    assert packed.count("\n") == 1  # the header's newlines are escaped: the first one ends it
-    assert layout.unpack_job(packed.encode()) == (
+    assert packed.count(b"\n") == 1  # the header's newlines are escaped: the first one ends it
+    assert layout.unpack_job(packed) == (
         "00000000000000000042",
         user,
         "m\n1",
         3,
         1765000000.123456,
-        body.encode(),
+        body,
     )
 
 
