@@ -1,12 +1,13 @@
 """``bench_serve.py --queue redis://HOST:PORT/DB``: destkit on Redis next to Redis's own limits,
 measured in the same run against the same redis-server.
 
-- **XADD limit**: the same jobs as ingest writes (same fields and body), 100 ``XADD`` a pipeline
+- **XADD limit**: the same jobs as ingest writes (the same packed field), 100 ``XADD`` a pipeline
   (one round trip), ``--clients`` pipelines at once, with redis-py (the client destkit uses).
 - **scripted XADD limit**: the same XADDs, 100 in one ``EVALSHA`` of destkit's ``ENQUEUE``
   script (what ingest sends), ``--clients`` at once.
-- **XREADGROUP + XACK limit**: a consumer reading 100 at a time and acknowledging (+ ``XDEL``)
-  each read in one pipeline, until the stream is drained.
+- **XREADGROUP + XACK limit**: a consumer reading 100 at a time and acknowledging each read
+  (and trimming the stream past it, as destkit settles a lane) in one pipeline, until the
+  stream is drained.
 - **ingest**: ``destkit serve --queue URL --no-worker``, ``POST /v1/batch`` of 100.
 - **drain with 1, 2, 4 workers**: the ingest node fills the stream with ``events`` while N
   ``destkit worker`` processes are stopped (``SIGSTOP``); they are continued and timed until the
@@ -36,6 +37,8 @@ from typing import Any
 
 import _bench_redis_procs as procs
 
+from sdk.queue._redis_keys import JOB_FIELD, pack_job
+
 BATCH = 100
 
 
@@ -45,14 +48,15 @@ async def _xadd_limit(url: str, events: int, clients: int, body: bytes) -> float
     client = aioredis.Redis.from_url(url)
     await client.flushdb()
     todo = list(range(0, events, BATCH))
-    fields = {"o": "0" * 20, "u": "user-1", "m": "m-1", "a": "0", "e": repr(time.time())}
+    now = time.time()
 
     async def one() -> None:
         while todo:
             start = todo.pop()
             pipe = client.pipeline(transaction=False)
             for i in range(start, start + BATCH):
-                pipe.xadd(f"bench:s:{i % 8}", {**fields, "m": f"m-{i}", "b": body})
+                job = pack_job(f"{i:020d}", "user-1", f"m-{i}", 0, now, body)
+                pipe.xadd(f"bench:s:{i % 8}", {JOB_FIELD: job})
             await pipe.execute()
 
     started = time.perf_counter()
@@ -64,7 +68,6 @@ async def _xadd_limit(url: str, events: int, clients: int, body: bytes) -> float
 
 async def _script_limit(url: str, events: int, clients: int, body: bytes) -> float:
     """The same XADDs as one ``EVALSHA`` of 100 a round trip (destkit's ENQUEUE script)."""
-    import orjson
     import redis.asyncio as aioredis
 
     from sdk.queue._redis_scripts import ENQUEUE
@@ -75,16 +78,15 @@ async def _script_limit(url: str, events: int, clients: int, body: bytes) -> flo
     # counters, destinations, pending, then the streams (as ingest calls it)
     keys = ["bench:c", "bench:d", "bench:p", *(f"bench:s:{lane}" for lane in range(8))]
     todo = list(range(0, events, BATCH))
-    now, text = repr(time.time()), body.decode()
+    now = time.time()
 
     async def one() -> None:
         while todo:
             start = todo.pop()
-            jobs = [
-                (i % 8 + 4, f"{i:020d}", "user-1", f"m-{i}", now, text)
-                for i in range(start, start + BATCH)
-            ]
-            await script(keys=keys, args=[orjson.dumps(jobs), b"[]", b'["Sandbox"]'])
+            args: list[Any] = [b"[]", b'["Sandbox"]']
+            for i in range(start, start + BATCH):
+                args += (i % 8 + 4, pack_job(f"{i:020d}", "user-1", f"m-{i}", 0, now, body))
+            await script(keys=keys, args=args)
 
     started = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(clients)))
@@ -110,9 +112,10 @@ async def _read_ack_limit(url: str, events: int) -> float:
             if not read or not read[0][1]:
                 return
             ids = [entry[0] for entry in read[0][1]]
+            ms, seq = ids[-1].split(b"-")
             pipe = client.pipeline(transaction=False)
             pipe.xack(stream, "g", *ids)
-            pipe.xdel(stream, *ids)
+            pipe.xtrim(stream, minid=f"{ms.decode()}-{int(seq) + 1}")
             await pipe.execute()
             done += len(ids)
 
@@ -247,7 +250,7 @@ def report(r: dict[str, Any], url: str) -> None:
         )
     if "xreadgroup_xack_limit_per_s" in r:
         print(
-            f"| Redis limit: XREADGROUP 100 + XACK/XDEL | "
+            f"| Redis limit: XREADGROUP 100 + XACK/XTRIM | "
             f"{r['xreadgroup_xack_limit_per_s']:,.0f} | | | |"
         )
     labels = {
