@@ -1,5 +1,8 @@
-"""The embedded default queue: one SQLite file in WAL mode, written by one thread that commits
-every write waiting at that moment in one transaction (group commit).
+"""The embedded default queue: one SQLite file in WAL mode, whose writer commits every write
+waiting at that moment in one transaction (group commit): the writes of one turn of the event
+loop, on the loop's own thread (``destkit serve`` with ``durability: normal``, and its worker
+processes), or every write queued while a writer thread was committing (``durability: full``,
+where a commit waits for an fsync, and the admin commands).
 
 Concurrent requests therefore share one commit (and with ``durability: full`` one fsync), and a
 request is answered only after the commit that holds its messages returned. In WAL mode with
