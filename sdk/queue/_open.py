@@ -26,7 +26,9 @@ def open_queue(
             raise QueueError(f"--queue: {spec!r} must be redis://HOST:PORT/DB")
         from sdk.queue._sqlite import SqliteQueue
 
-        return SqliteQueue(data, durability=durability, owner=owner)
+        if owner:
+            return SqliteQueue.for_server(data, durability=durability)
+        return SqliteQueue(data, durability=durability, owner=False)
     try:
         from sdk.queue._redis import RedisQueue
     except ImportError:

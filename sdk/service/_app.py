@@ -51,7 +51,9 @@ class Service:
         self.data_dir = Path(data_dir)
         self.log = log or ServiceLog()
         self.metrics = ServiceMetrics()
-        self.queue = queue or SqliteQueue(self.data_dir, durability=config.delivery.durability)
+        self.queue = queue or SqliteQueue.for_server(
+            self.data_dir, durability=config.delivery.durability
+        )
         self._run_workers = workers
         self.workers: list[DestinationWorker] = []
         #: The worker processes (``worker_processes=N``, at most one a lane): they need the

@@ -23,7 +23,7 @@ import base64
 import binascii
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,6 +90,8 @@ class Ingest:
         self.config = config
         self.queue = queue
         self._keys = {s.write_key.get_secret_value(): s.name for s in config.sources}
+        #: Every destination, in order: where a message without an integrations object goes.
+        self._everyone = tuple(d.name for d in config.destinations)
         self._on_accepted = on_accepted
         self._on_rejected = on_rejected
         self._on_enqueued = on_enqueued
@@ -150,13 +152,8 @@ class Ingest:
             raise self._refuse(
                 429, "backlog", "queue: past its backlog; retry later", retry_after=5
             )
-        received = datetime.now(UTC)
-        stamp = (received, _iso(received))
         batch_sent_at = document.get("sentAt") if kind not in _SINGLE else None
-        accepted = [
-            self._accept(item, index, stamp, batch_sent_at, kind not in _SINGLE)
-            for index, item in enumerate(items)
-        ]
+        accepted = self._accept_all(items, datetime.now(UTC), batch_sent_at, kind not in _SINGLE)
         try:
             await self.queue.enqueue(accepted)
         except QueueError:
@@ -197,51 +194,79 @@ class Ingest:
             key = value if isinstance(value, str) else ""
         return self._keys.get(key)
 
-    def _accept(
-        self,
-        item: Any,
-        index: int,
-        stamp: tuple[datetime, str],
-        batch_sent_at: Any,
-        in_batch: bool,
-    ) -> Accepted:
-        where = f"batch[{index}]." if in_batch else ""
-        if not isinstance(item, dict):
-            raise self._refuse(400, "invalid", f"{where}message: must be a JSON object")
-        if batch_sent_at is not None and "sentAt" not in item:
-            item["sentAt"] = batch_sent_at
-        try:
-            message, wire = parse_message_json(item)
-        except (InvalidEvent, PayloadTooLarge) as exc:
-            raise self._invalid(where, exc) from None
-        received, received_text = stamp
-        item["messageId"] = message.message_id
-        item["receivedAt"] = received_text
-        if "originalTimestamp" not in item and "timestamp" in item:
-            item["originalTimestamp"] = item["timestamp"]  # the client's own text, kept as is
-        original = message.original_timestamp or (
-            message.timestamp if "timestamp" in item else None
-        )
-        if original is None:
-            item["timestamp"] = received_text
-        elif message.sent_at is not None:
-            skew = _aware(message.sent_at) - _aware(original)
-            item["timestamp"] = _iso(received - skew)
-        if len(wire) > MAX_MESSAGE_BYTES - _STAMPS_ROOM:
-            # The limit holds for what will be delivered: a message the stamps take past it
-            # is refused now, not accepted and then refused by every destination's worker.
+    def _accept_all(
+        self, items: list[Any], received: datetime, batch_sent_at: Any, in_batch: bool
+    ) -> list[Accepted]:
+        """Validate and stamp every message of a request, in order; the first invalid one
+        refuses the whole request (nothing of it is accepted)."""
+        received_text = _iso(received)  # once a request
+        received_utc = received.replace(tzinfo=None)  # naive UTC: the skew arithmetic's base
+        everyone = self._everyone
+        accepted: list[Accepted] = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                where = _where(index, in_batch)
+                raise self._refuse(400, "invalid", f"{where}message: must be a JSON object")
+            if batch_sent_at is not None and "sentAt" not in item:
+                item["sentAt"] = batch_sent_at
             try:
-                parse_message(item)
+                message, wire = parse_message_json(item)
             except (InvalidEvent, PayloadTooLarge) as exc:
-                raise self._invalid(where, exc) from None
+                raise self._invalid(_where(index, in_batch), exc) from None
+            message_id = message.message_id
+            item["messageId"] = message_id
+            item["receivedAt"] = received_text
+            original: datetime | None
+            if "timestamp" in item:
+                if "originalTimestamp" not in item:
+                    item["originalTimestamp"] = item["timestamp"]  # the client's text, as is
+                original = message.original_timestamp or message.timestamp
+            else:
+                original = message.original_timestamp
+            if original is None:
+                item["timestamp"] = received_text
+            elif message.sent_at is not None:
+                item["timestamp"] = _corrected(received_utc, message.sent_at, original)
+            if len(wire) > MAX_MESSAGE_BYTES - _STAMPS_ROOM:
+                # The limit holds for what will be delivered: a message the stamps take past it
+                # is refused now, not accepted and then refused by every destination's worker.
+                try:
+                    parse_message(item)
+                except (InvalidEvent, PayloadTooLarge) as exc:
+                    raise self._invalid(_where(index, in_batch), exc) from None
+            integrations = message.integrations
+            fanout: Sequence[str]
+            filtered: Sequence[tuple[str, str]]
+            if integrations:
+                fanout, filtered = self._route(integrations)
+            else:  # most messages: every destination, as route() says of an empty object
+                fanout, filtered = everyone, ()
+            user_key = message.user_id or message.anonymous_id or ""
+            accepted.append(Accepted(message_id, orjson.dumps(item), user_key, fanout, filtered))
+        return accepted
+
+    def _route(self, integrations: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
         fanout: list[str] = []
         filtered: list[tuple[str, str]] = []
-        for destination in self.config.destinations:
-            decision = route(message.integrations, destination.name)
+        for name in self._everyone:
+            decision = route(integrations, name)
             if decision.delivered:
-                fanout.append(destination.name)
+                fanout.append(name)
             else:
-                filtered.append((destination.name, decision.reason))
-        user_key = message.user_id or message.anonymous_id or ""
-        body = orjson.dumps(item)
-        return Accepted(message.message_id, body, user_key, fanout, filtered)
+                filtered.append((name, decision.reason))
+        return fanout, filtered
+
+
+def _where(index: int, in_batch: bool) -> str:
+    """Where an error is, in a batch."""
+    return f"batch[{index}]." if in_batch else ""
+
+
+def _corrected(received_utc: datetime, sent_at: datetime, original: datetime) -> str:
+    """``timestamp = receivedAt - (sentAt - originalTimestamp)`` as text; ``received_utc`` is
+    naive UTC. A client's time without a zone is read as UTC."""
+    try:
+        skew = sent_at - original
+    except TypeError:  # one has a zone, the other not
+        skew = _aware(sent_at) - _aware(original)
+    return (received_utc - skew).isoformat(timespec="milliseconds") + "Z"

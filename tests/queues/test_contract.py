@@ -28,10 +28,12 @@ def _message(i: int, user: str = "u1", dests: tuple[str, ...] = ("A",)) -> Accep
     return Accepted(f"m{i}", body, user, dests, [("B", "integrations.B is false")])
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "sqlite-loop", "redis"])
 async def queue(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Queue]:
     if request.param == "sqlite":
         made: Queue = SqliteQueue(tmp_path / "data")
+    elif request.param == "sqlite-loop":  # destkit serve's: writes on the event loop's thread
+        made = SqliteQueue.for_server(tmp_path / "data")
     else:
         url = request.getfixturevalue("redis_url")
         made = open_queue(url + "?visibility=0.5", tmp_path)
