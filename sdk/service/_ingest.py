@@ -226,7 +226,16 @@ class Ingest:
             if original is None:
                 item["timestamp"] = received_text
             elif message.sent_at is not None:
-                item["timestamp"] = _corrected(received_utc, message.sent_at, original)
+                try:
+                    item["timestamp"] = _corrected(received_utc, message.sent_at, original)
+                except OverflowError:  # a device clock thousands of years off
+                    where = _where(index, in_batch)
+                    raise self._refuse(
+                        400,
+                        "invalid",
+                        f"{where}sentAt: is too far from timestamp to correct the clock skew "
+                        "(the corrected timestamp is outside years 1 to 9999)",
+                    ) from None
             if len(wire) > MAX_MESSAGE_BYTES - _STAMPS_ROOM:
                 # The limit holds for what will be delivered: a message the stamps take past it
                 # is refused now, not accepted and then refused by every destination's worker.

@@ -282,3 +282,22 @@ async def test_a_message_the_stamps_would_take_past_32_kb_is_413_not_a_dead_lett
         assert answer.status_code == 200
         assert await until(lambda: len(delivered(sandbox)) == 1)
     assert delivered(sandbox)[0]["messageId"] == "m-big"
+
+
+async def test_a_clock_skew_past_the_calendar_is_400_naming_sent_at(
+    sandbox: Sandbox, tmp_path: Path
+):
+    """timestamp = receivedAt - (sentAt - timestamp) can leave years 1 to 9999: a device clock
+    that far off is refused naming the field (it was an internal error)."""
+    async with running(config_text(sandbox.url), tmp_path / "data", workers=False) as svc:
+        for timestamp, sent_at in [
+            ("9999-12-31T00:00:00Z", "0001-01-02T00:00:00Z"),
+            ("0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z"),
+        ]:
+            message = {"userId": "u", "event": "E", "timestamp": timestamp, "sentAt": sent_at}
+            answer = await svc.post("/v1/batch", {"batch": [{"type": "track", **message}]})
+            assert answer.status_code == 400
+            assert answer.json()["message"].startswith("batch[0].sentAt: is too far from")
+        assert svc.service.queue.pending() == 0
+        ok = await svc.post("/v1/track", {"userId": "u", "event": "E"})
+        assert ok.status_code == 200
