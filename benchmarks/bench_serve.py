@@ -2,7 +2,8 @@
 
 - **ingest**: events/s accepted by ``POST /v1/batch`` (100 messages a request, ``--clients``
   keep-alive connections) into a server with no workers, next to the raw SQLite limit: the same
-  rows (same schema, same WAL/synchronous settings) inserted 100 per commit by one thread.
+  rows (same schema, same WAL/synchronous settings) inserted 100 per commit by one thread, with
+  the multi-row INSERT statements the queue uses (``executemany``, slower, is shown beside it).
 - **end to end**: events/s from the first request to the last event acknowledged by a loopback
   sink (a separate process that answers 200 at once), with the workers running: in worker
   processes beside the server as ``destkit serve`` runs them on SQLite (one a CPU, at most 4),
@@ -224,9 +225,11 @@ def _get(port: int, path: str) -> bytes:
 # -- the measurements --------------------------------------------------------------------
 
 
-def raw_sqlite(events: int, durability: str, body: bytes) -> float:
-    """Rows/s inserting the same rows as ingest, 100 per commit, one thread."""
-    from sdk.queue._sqlite import SCHEMA
+def raw_sqlite(events: int, durability: str, body: bytes, *, multirow: bool = True) -> float:
+    """Rows/s inserting the same rows as ingest, 100 per commit, one thread: with the
+    multi-row INSERT statements the queue itself uses (faster than ``executemany``: the
+    limit is the faster of the two), or ``executemany`` (``multirow=False``)."""
+    from sdk.queue._sqlite import SCHEMA, _insert
 
     with tempfile.TemporaryDirectory() as tmp:
         conn = sqlite3.connect(Path(tmp) / "raw.sqlite3", isolation_level=None)
@@ -244,7 +247,10 @@ def raw_sqlite(events: int, durability: str, body: bytes) -> float:
                 for i in range(start, start + BATCH)
             ]
             conn.execute("BEGIN")
-            conn.executemany(insert, rows)
+            if multirow:
+                _insert(conn, [value for row in rows for value in row])
+            else:
+                conn.executemany(insert, rows)
             conn.execute("COMMIT")
         elapsed = time.perf_counter() - started
         conn.close()
@@ -468,6 +474,9 @@ def main() -> int:
         rate, per_cpu = ingest(events, args.durability, args.clients, Path(tmp))
         result["ingest_events_per_s"], result["ingest_events_per_cpu_s"] = rate, per_cpu
         result["raw_sqlite_rows_per_s_after"] = raw_sqlite(events, args.durability, body)
+        result["raw_sqlite_executemany_rows_per_s"] = raw_sqlite(
+            events, args.durability, body, multirow=False
+        )
         rate, per_cpu = end_to_end(events, args.durability, args.clients, Path(tmp))
         result["end_to_end_events_per_s"], result["end_to_end_events_per_cpu_s"] = rate, per_cpu
         rate, per_cpu = engine_alone(events)
@@ -487,7 +496,14 @@ def main() -> int:
     r = result
     print("| measurement | events/s | ratio | events per CPU-second of the server |")
     print("|---|---:|---:|---:|")
-    print(f"| raw SQLite insert, 100 rows a commit (mean of before/after) | {raw:,.0f} | 1.00 | |")
+    print(
+        f"| raw SQLite insert, 100 rows a commit, multi-row INSERT (mean of before/after) "
+        f"| {raw:,.0f} | 1.00 | |"
+    )
+    many = r["raw_sqlite_executemany_rows_per_s"]
+    print(
+        f"| raw SQLite insert, 100 rows a commit, executemany | {many:,.0f} | {many / raw:.2f} | |"
+    )
     print(
         f"| ingest `/v1/batch` of 100 | {r['ingest_events_per_s']:,.0f} | "
         f"{r['ingest_ratio']:.2f} | {r['ingest_events_per_cpu_s']:,.0f} |"
