@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+import orjson
+
 from sdk.transport._lifecycle import Attempt, ErrorInfo, Lifecycle, Outcome
 
 __all__ = ["DeliveryResult", "Record", "RecordPolicy", "delivered_result"]
@@ -165,6 +167,7 @@ class Item:
         "outcome",
         "payload",
         "routing",
+        "snapshot",
         "started",
         "tries",
     )
@@ -188,6 +191,38 @@ class Item:
         self.attempts: Sequence[Attempt] = ()
         self.tries = 0
         self.started = time.time() if keep and lifecycle is None else 0.0
+        #: The event as JSON, kept for a late record in place of ``event`` (see
+        #: :func:`event_snapshot`); ``None`` while ``event`` is kept.
+        self.snapshot: bytes | None = None
+
+
+#: What makes :func:`event_snapshot` refuse a value that JSON would carry in another form than
+#: the record's: a date or time, a dataclass, a subclass of a JSON type (and, as always, a key
+#: that is not text, an integer past 64 bits, any other object).
+_SNAPSHOT_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def event_snapshot(event: object) -> bytes | None:
+    """A validated event (a dict of plain JSON values) as compact JSON, for a late record in
+    place of the event itself; ``None`` for anything else (an event of other values is kept).
+
+    Why: an event kept until its request settles is a few containers that live across
+    several garbage collections, which the collector counts and walks again and again (in
+    bulk delivery, more CPU than validating the event); these bytes are not walked, and the
+    event is freed as soon as its caller lets it go. A late record reads them back: the same
+    document as the event's own, as its record is redacted (:meth:`Redactor.value` writes it
+    to JSON and reads it back); only a UUID or an enum, which orjson writes as their JSON
+    form, would then stay that form where the record's masking walks the event."""
+    if type(event) is not dict:
+        return None
+    try:
+        return orjson.dumps(event, option=_SNAPSHOT_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError: not plain JSON, or a key that is not text
+        return None
 
 
 def event_message_id(event: object) -> str | None:

@@ -13,7 +13,7 @@ from sdk.connector._destination import Action, BatchLimits
 from sdk.delivery._batching import Batch, Grouper, Refused, size_of
 from sdk.delivery._engine import Engine, Event
 from sdk.delivery._prepare import prepare
-from sdk.delivery._results import Item, RecordPolicy
+from sdk.delivery._results import Item, RecordPolicy, event_snapshot
 from sdk.delivery._settling import SettlingRun
 
 __all__ = ["StreamRun", "default_window"]
@@ -143,6 +143,13 @@ class StreamRun(SettlingRun):
         if action is None:
             self._settle(item)
             return False
+        if item.lifecycle is None:  # the event itself is no longer needed (see event_snapshot)
+            if self._keep:
+                snapshot = event_snapshot(event)
+                if snapshot is not None:
+                    item.snapshot, item.event = snapshot, None
+            else:  # no record will be made
+                item.event = None
         if item.lifecycle is not None:
             self._record_payload(action, item)
         group = self._plain.get(id(action))
