@@ -196,10 +196,11 @@ class Item:
         self.snapshot: bytes | None = None
 
 
-#: What makes :func:`event_snapshot` refuse a value that JSON would carry in another form than
-#: the record's: a date or time, a dataclass, a subclass of a JSON type (and, as always, a key
-#: that is not text, an integer past 64 bits, any other object).
-_SNAPSHOT_OPTIONS = (
+#: What makes :func:`event_snapshot` (and the stream's inlined copy of it) refuse a value that
+#: JSON would carry in another form than the record's: a date or time, a dataclass, a subclass
+#: of a JSON type (and, as always, a key that is not text, an integer past 64 bits, any other
+#: object).
+SNAPSHOT_OPTIONS = (
     orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -220,7 +221,7 @@ def event_snapshot(event: object) -> bytes | None:
     if type(event) is not dict:
         return None
     try:
-        return orjson.dumps(event, option=_SNAPSHOT_OPTIONS)
+        return orjson.dumps(event, option=SNAPSHOT_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: not plain JSON, or a key that is not text
         return None
 

@@ -9,14 +9,18 @@ import asyncio
 from collections.abc import AsyncIterable, Hashable, Iterable
 from typing import Any
 
+import orjson
+
 from sdk.connector._destination import Action, BatchLimits
 from sdk.delivery._batching import Batch, Grouper, Refused, size_of
 from sdk.delivery._engine import Engine, Event
 from sdk.delivery._prepare import prepare
-from sdk.delivery._results import Item, RecordPolicy, event_snapshot
+from sdk.delivery._results import SNAPSHOT_OPTIONS, Item, RecordPolicy
 from sdk.delivery._settling import SettlingRun
 
 __all__ = ["StreamRun", "default_window"]
+
+_dumps = orjson.dumps
 
 #: Largest default window (events held at once) whatever the batch size.
 _WINDOW_CAP = 40_000
@@ -143,15 +147,16 @@ class StreamRun(SettlingRun):
         if action is None:
             self._settle(item)
             return False
-        if item.lifecycle is None:  # the event itself is no longer needed (see event_snapshot)
-            if self._keep:
-                snapshot = event_snapshot(event)
-                if snapshot is not None:
-                    item.snapshot, item.event = snapshot, None
-            else:  # no record will be made
-                item.event = None
         if item.lifecycle is not None:
             self._record_payload(action, item)
+        elif not self._keep:  # no record will be made: the event is no longer needed
+            item.event = None
+        elif type(event) is dict:  # kept as its JSON for a late record (event_snapshot, inlined)
+            try:
+                item.snapshot = _dumps(event, option=SNAPSHOT_OPTIONS)
+                item.event = None
+            except TypeError:  # not plain JSON: the event itself is kept
+                pass
         group = self._plain.get(id(action))
         if group is not None:  # batched, one group per action (most): found at once
             return self._add(group, item)
