@@ -153,7 +153,7 @@ class StreamRun(SettlingRun):
             item.event = None
         elif type(event) is dict:  # kept as its JSON for a late record (event_snapshot, inlined)
             try:
-                item.snapshot = _dumps(event, option=SNAPSHOT_OPTIONS)
+                item.snapshot = _dumps(event, option=SNAPSHOT_OPTIONS)[:-1]  # newline cut off
                 item.event = None
             except TypeError:  # not plain JSON: the event itself is kept
                 pass
