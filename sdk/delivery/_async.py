@@ -131,7 +131,7 @@ class AsyncDelivery(Engine[SettingsT]):
         try:
             # Results made one at a time as they are yielded: each is gone once the caller is
             # done with it, rather than waiting in a list with all the others.
-            while settled := await run.next_settled():
+            while settled := await run._next_settled():
                 for result in results_of(settled):
                     yield result
         finally:

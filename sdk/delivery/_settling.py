@@ -42,7 +42,7 @@ class _Delivered:
 
 
 def results_of(settled: list[DeliveryResult | _Delivered]) -> Iterator[DeliveryResult]:
-    """The results of what :meth:`SettlingRun.next_settled` returned, in order, each made as
+    """The results of what :meth:`SettlingRun._next_settled` returned, in order, each made as
     it is reached."""
     for entry in settled:
         if type(entry) is _Delivered:
@@ -91,9 +91,9 @@ class SettlingRun:
         """The results settled since the last call: at least one, or ``[]`` when every item
         has its result. Raises what broke the run (reading the input, a send), after the
         results settled before it."""
-        return list(results_of(await self.next_settled()))
+        return list(results_of(await self._next_settled()))
 
-    async def next_settled(self) -> list[DeliveryResult | _Delivered]:
+    async def _next_settled(self) -> list[DeliveryResult | _Delivered]:
         """:meth:`next_results` with each run of delivered events left as it was queued:
         :func:`results_of` makes their results as they are iterated (``stream`` yields them
         so, one made as the caller takes the one before)."""
