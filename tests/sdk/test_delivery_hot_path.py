@@ -23,11 +23,13 @@ from sdk import (
     AnyMessage,
     AsyncDelivery,
     BatchLimits,
+    BatchResult,
     Context,
     Destination,
     DestinationKind,
     DestinationSettings,
     Outcome,
+    PayloadValidationError,
     Subscription,
 )
 from sdk.delivery import DeliveryResult
@@ -254,3 +256,44 @@ def _track(i: int, user: str) -> dict[str, Any]:
 class BadSink(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, json={})
+
+
+class PartlyRefused(Sized):
+    """Batches whose API refuses the user ``bad`` alone (a per-event error)."""
+
+    batch = BatchLimits(max_events=100)
+
+    async def perform_batch(
+        self, ctx: Context[Settings], payloads: Sequence[dict[str, Any]]
+    ) -> BatchResult:
+        await ctx.http.post("/v1/batch", json=list(payloads))
+        result = BatchResult(len(payloads))
+        for index, payload in enumerate(payloads):
+            if payload["user"] == "bad":
+                result.fail(index, PayloadValidationError("refused", status=400))
+        return result
+
+
+async def test_results_of_one_request_come_in_its_order_delivered_or_not() -> None:
+    users = ["a", "b", "bad", "c", "bad", "d"]
+    events = [{**_track(i, user), "properties": {"pad": ""}} for i, user in enumerate(users)]
+    destination = Destination(
+        name="Partly",
+        slug="partly",
+        kind=DestinationKind.EVENT,
+        settings=Settings,
+        actions=[PartlyRefused()],
+        base_url=ENDPOINT,
+    )
+    async with AsyncDelivery(destination, transport=Sink()) as delivery:
+        streamed = [r async for r in delivery.stream(events)]
+        run = delivery.open_stream(events)
+        taken: list[DeliveryResult] = []
+        while results := await run.next_results():
+            taken.extend(results)
+        await run.aclose()
+    for results in (streamed, taken):
+        assert [r.index for r in results] == list(range(6))  # one request: its order
+        assert [r.delivered for r in results] == [user != "bad" for user in users]
+        assert all(r.lifecycle is not None for r in results if not r.delivered)
+        assert all(r.attempts == 1 and r.message_id == f"m{r.index}" for r in results)
