@@ -6,7 +6,8 @@ another's caches), and rounds interleave the rows so that a change in machine lo
 of them alike; the best round of each row is kept.
 
 - **batched**: destkit ``AsyncDelivery.stream`` with the ``segment`` connector (dicts ->
-  validated -> routed -> mapped -> serialised -> 200; batches of up to 500 / 500 KB), next to
+  validated -> routed -> mapped -> serialised -> 200; batches of up to 500 / 500 KB) on the
+  default carrier (``http="auto"``: the lean HTTP/1.1 one) and on aiohttp directly, next to
   segment-analytics-python (``upload_size`` 100 and 500) and raw httpx posting batches of 500
   serialised before the clock starts (the floor).
 - **per event**: destkit ``webhook`` through ``stream`` (one event per request, concurrency 8)
@@ -72,11 +73,19 @@ async def _destkit_stream(
     return delivered
 
 
-def row_destkit_batched(url: str, count: int) -> int:
+def _batched(url: str, count: int, http: str) -> int:
     from connectors.segment import destination
 
     settings = {"write_key": "bench-key", "endpoint": url}
-    return asyncio.run(_destkit_stream(destination, settings, count))
+    return asyncio.run(_destkit_stream(destination, settings, count, http=http))
+
+
+def row_destkit_batched(url: str, count: int) -> int:
+    return _batched(url, count, "auto")  # the default: stream() on the lean HTTP/1.1 carrier
+
+
+def row_destkit_batched_aiohttp(url: str, count: int) -> int:
+    return _batched(url, count, "aiohttp")  # the direct aiohttp carrier (this row until 12-07)
 
 
 def _webhook(url: str, count: int, http: str) -> int:
@@ -328,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     batched = [
         ("destkit_batched", args.events),
+        ("destkit_batched_aiohttp", args.events),
         ("segment_100", args.events),
         ("segment_500", args.events),
         ("httpx_batched", args.events),
@@ -363,6 +373,9 @@ def _report(best: dict[str, dict[str, Any]], sizes: list[int], *, as_json: bool)
         segment_best = max(rate["segment_100"], rate["segment_500"])
         ratios["batched_vs_segment_python_best"] = rate["destkit_batched"] / segment_best
         ratios["batched_vs_raw_httpx"] = rate["destkit_batched"] / rate["httpx_batched"]
+        ratios["batched_aiohttp_vs_raw_httpx"] = (
+            rate["destkit_batched_aiohttp"] / rate["httpx_batched"]
+        )
     for carrier in ("", "_aiohttp", "_httpx_aiohttp", "_httpx"):
         ratios[f"webhook{carrier}_vs_aiohttp"] = (
             rate[f"destkit_webhook{carrier}"] / rate["aiohttp_event"]

@@ -1,11 +1,12 @@
 """Profile a destkit row of ``bench_peers.py`` in one process, against a loopback sink
 started here: where the per-event microseconds go. ``--row batched`` (the default: ``stream`` +
-``segment``) or ``--row webhook`` (``stream`` + ``webhook``, one event per request,
-concurrency 8); ``--row aiohttp`` runs the per-event peer the same way, for comparison.
+``segment`` on the default carrier; ``batched-aiohttp``: the same on aiohttp directly) or
+``--row webhook`` (``stream`` + ``webhook``, one event per request, concurrency 8); ``--row
+aiohttp`` runs the per-event peer the same way, for comparison.
 
-Run: ``python benchmarks/profile_batched.py [--row batched|webhook] [--events N] [--top 30]
-[--sort tottime] [--out FILE.prof]`` (``--no-profile`` times the row without the profiler:
-events/s and CPU µs/event).
+Run: ``python benchmarks/profile_batched.py [--row batched|batched-aiohttp|webhook] [--events N]
+[--top 30] [--sort tottime] [--out FILE.prof]`` (``--no-profile`` times the row without the
+profiler: events/s and CPU µs/event).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 #: ``--row`` choices: the ``bench_peers`` row each profiles.
 _ROWS = {
     "batched": "row_destkit_batched",
+    "batched-aiohttp": "row_destkit_batched_aiohttp",  # the same on the direct aiohttp carrier
     "webhook": "row_destkit_webhook",
     "aiohttp": "row_aiohttp_event",  # the per-event peer, for a same-run comparison
 }

@@ -78,89 +78,72 @@ class SegmentSettings(DestinationSettings):
     )
 
 
-class Forwarded:
-    """One forwarded message: its compact UTF-8 JSON, written once when the message is mapped.
-
-    Those bytes are what ``payload_size`` counts against the batch's limit and what the batch
-    body joins, so what is counted is what is sent; the JSON document (``payload_record``,
-    for a lifecycle) is read back from them only when one is recorded."""
-
-    __slots__ = ("raw",)
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-
-    def document(self) -> dict[str, Any]:
-        """The message as a JSON document (a new dict each call)."""
-        document: dict[str, Any] = json.loads(self.raw)
-        return document
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Forwarded) and other.raw == self.raw
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Forwarded({self.raw!r})"
-
-
 #: What the forwarded JSON leaves out of the validated message; ``integrations`` is written
 #: again at the end when entries naming other destinations are kept.
-_LEFT_OUT = frozenset({"integrations"})
-_LEFT_OUT_WITH_KEY = frozenset({"integrations", "writeKey"})
+_LEFT_OUT: set[str] = {"integrations"}
+_LEFT_OUT_WITH_KEY: set[str] = {"integrations", "writeKey"}
 _EMPTY_INTEGRATIONS = b',"integrations":{}'
+_EMPTY_LENGTH = len(_EMPTY_INTEGRATIONS)
+_INTEGRATIONS_KEY = b'"integrations":'
+_KEY_LENGTH = len(_INTEGRATIONS_KEY)
 
 
-class ForwardMessage(Action[SegmentSettings, Forwarded]):
+class ForwardMessage(Action[SegmentSettings, bytes]):
     """Forward the message (its messageId keeps it deduplicated downstream), without the
-    upstream ``writeKey`` and with ``integrations`` reset for the receiving workspace."""
+    upstream ``writeKey`` and with ``integrations`` reset for the receiving workspace.
+
+    A payload is the forwarded message's compact UTF-8 JSON, written once when the message is
+    mapped: those bytes are what ``payload_size`` counts against the batch's limit and what
+    the batch body joins, so what is counted is what is sent; the JSON document
+    (``payload_record``, for a lifecycle) is read back from them only when one is recorded.
+    (Plain ``bytes``, no wrapper object: one object fewer per event held in a batch.)"""
 
     name = "forward_message"
     description = "Send every message to a Segment source, routed by the receiving workspace."
     subscribe = Subscription.of("track", "identify", "page", "screen", "group", "alias")
     batch = BatchLimits(max_events=500, max_bytes=MAX_BATCH_BYTES - ENVELOPE_BYTES)
 
-    def map(self, event: AnyMessage, settings: SegmentSettings) -> Forwarded:
+    def map(self, event: AnyMessage, settings: SegmentSettings) -> bytes:
         # The validated message written once, straight to its wire JSON (no document copy):
         # the upstream source's key never travels on (the receiving key is in the header).
         extra = event.__pydantic_extra__
         left_out = _LEFT_OUT_WITH_KEY if extra and "writeKey" in extra else _LEFT_OUT
-        raw = type(event).__pydantic_serializer__.to_json(event, exclude=left_out)
+        raw: bytes = type(event).__pydantic_serializer__.to_json(event, exclude=left_out)
         integrations = event.integrations
         if integrations and not settings.strip_integrations:
             kept = _forwarded_integrations(integrations)
             if kept:  # last, as a document with the key popped and set again would have it
                 raw = b"".join((raw[:-1], b',"integrations":', pydantic_core.to_json(kept), b"}"))
-        return Forwarded(raw)
+        return raw
 
-    def map_wire(self, event: AnyMessage, wire: bytes, settings: SegmentSettings) -> Forwarded:
+    def map_wire(self, event: AnyMessage, wire: bytes, settings: SegmentSettings) -> bytes:
         # The common case (no integrations object, no upstream writeKey): the message's wire
         # JSON as the runtime wrote it for the size check, less its empty integrations
         # object. `"integrations":` can only be an object's key in JSON (a string holding it
         # escapes its quotes), so when it occurs once, it is the message's own, written
         # `,"integrations":{}` after the fields that always come first.
-        extra = event.__pydantic_extra__
-        if (
-            not event.integrations
-            and not (extra and "writeKey" in extra)
-            and wire.count(b'"integrations":') == 1
-            and _EMPTY_INTEGRATIONS in wire
-        ):
-            return Forwarded(wire.replace(_EMPTY_INTEGRATIONS, b"", 1))
+        if not event.integrations:
+            extra = event.__pydantic_extra__
+            if not (extra and "writeKey" in extra):
+                at = wire.find(_INTEGRATIONS_KEY)
+                if (
+                    at > 0
+                    and wire.find(_INTEGRATIONS_KEY, at + _KEY_LENGTH) < 0  # the only one
+                    and wire.startswith(_EMPTY_INTEGRATIONS, at - 1)
+                ):
+                    return wire[: at - 1] + wire[at - 1 + _EMPTY_LENGTH :]
         return self.map(event, settings)
 
-    def payload_size(self, payload: Forwarded) -> int:
-        return len(payload.raw)
+    def payload_size(self, payload: bytes) -> int:
+        return len(payload)
 
-    def payload_record(self, payload: Forwarded) -> Any:
-        return payload.document()
+    def payload_record(self, payload: bytes) -> Any:
+        return json.loads(payload)  # a new document each call
 
-    async def perform(self, ctx: Context[SegmentSettings], payload: Forwarded) -> None:
+    async def perform(self, ctx: Context[SegmentSettings], payload: bytes) -> None:
         await _post_batch(ctx, [payload])
 
-    async def perform_batch(
-        self, ctx: Context[SegmentSettings], payloads: Sequence[Forwarded]
-    ) -> None:
+    async def perform_batch(self, ctx: Context[SegmentSettings], payloads: Sequence[bytes]) -> None:
         await _post_batch(ctx, payloads)
 
 
@@ -171,14 +154,14 @@ def _forwarded_integrations(integrations: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in integrations.items() if name not in ("All", NAME)}
 
 
-async def _post_batch(ctx: Context[SegmentSettings], messages: Sequence[Forwarded]) -> None:
+async def _post_batch(ctx: Context[SegmentSettings], messages: Sequence[bytes]) -> None:
     # The body joins each message's JSON as written when it was mapped: nothing is dumped
     # again, and its size is the sum payload_size counted (plus the envelope's room).
     sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     body = b"".join(
         (
             b'{"batch":[',
-            b",".join([message.raw for message in messages]),
+            b",".join(messages),
             b'],"sentAt":"',
             sent_at.encode(),
             b'"}',

@@ -16,6 +16,7 @@ from sdk.delivery._batching import Grouper, Refused, chunks, sized
 from sdk.delivery._engine import Engine, Event, SettingsT, event_record
 from sdk.delivery._prepare import prepare
 from sdk.delivery._results import DeliveryResult, Item, Record, RecordPolicy
+from sdk.delivery._settling import results_of
 from sdk.delivery._stream import StreamRun, default_window
 from sdk.transport._lifecycle import Attempt, ErrorInfo, Lifecycle, Outcome, RetryDecision
 
@@ -128,8 +129,10 @@ class AsyncDelivery(Engine[SettingsT]):
         """
         run = self.open_stream(events, window=window, record=record, linger=linger)
         try:
-            while results := await run.next_results():
-                for result in results:
+            # Results made one at a time as they are yielded: each is gone once the caller is
+            # done with it, rather than waiting in a list with all the others.
+            while settled := await run._next_settled():
+                for result in results_of(settled):
                     yield result
         finally:
             await run.aclose()

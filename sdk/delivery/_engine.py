@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import httpx
+import orjson
 
 from sdk._errors import DestkitError, IntegrationError
 from sdk.connector._destination import Action, AnyMessage, Context, Destination, Subscription
@@ -195,7 +196,9 @@ class Engine(Generic[SettingsT]):
         lifecycle = Lifecycle(
             destination=destination.name,
             slug=destination.slug,
-            event=self.redactor.value(event_record(item.event)),
+            event=self.redactor.value(
+                event_record(item.event) if item.snapshot is None else orjson.loads(item.snapshot)
+            ),
             action=item.action,
             started_at=iso(item.started),
         )

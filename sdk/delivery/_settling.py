@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from sdk.connector._destination import Action
@@ -18,24 +19,50 @@ from sdk.delivery._results import DeliveryResult, Item, delivered_result
 from sdk.delivery._signals import Signal
 from sdk.transport._lifecycle import Lifecycle, Outcome
 
-__all__ = ["SettlingRun"]
+__all__ = ["SettlingRun", "results_of"]
 
 _DELIVERED = Outcome.DELIVERED
 #: One queued request: the action, its items, whether it is sent as a batch.
 _Job = tuple[Action[Any, Any], list[Item], bool]
 
 
+class _Delivered:
+    """Events of one request delivered without a full record, in order, as the caller will
+    take them: their results are made then (``delivered_result``), not when the request
+    settles. A result made at once would wait for the caller as an object of its own; made
+    when taken, it is gone as soon as the caller is done with it, and the garbage collector,
+    which counts and sweeps the objects that live a while, has one fewer per event."""
+
+    __slots__ = ("indices", "message_ids", "tries")
+
+    def __init__(self) -> None:
+        self.indices: list[int] = []
+        self.message_ids: list[str | None] = []
+        self.tries: list[int] = []
+
+
+def results_of(settled: list[DeliveryResult | _Delivered]) -> Iterator[DeliveryResult]:
+    """The results of what :meth:`SettlingRun._next_settled` returned, in order, each made as
+    it is reached."""
+    for entry in settled:
+        if type(entry) is _Delivered:
+            yield from map(delivered_result, entry.indices, entry.message_ids, entry.tries)
+        else:
+            yield entry  # type: ignore[misc]
+
+
 class SettlingRun:
     """A run whose ``_feed`` task reads its input and launches requests: each is queued in
     ``_jobs`` for the senders (``_tasks``, at most the engine's concurrency; a sender takes
     jobs in order until none is left, so no task is made per request while requests keep
-    coming). Each settled item's result goes to ``_results`` and sets ``_ready``.
+    coming). Each settled item's result goes to ``_results`` (a request's delivered events as
+    one :class:`_Delivered` run) and sets ``_ready``.
     :meth:`next_results` returns the results settled since the last call (at least one), or
     ``[]`` at the end."""
 
     def __init__(self, engine: Engine[Any]) -> None:
         self._engine = engine
-        self._results: collections.deque[DeliveryResult] = collections.deque()
+        self._results: collections.deque[DeliveryResult | _Delivered] = collections.deque()
         self._ready = Signal()
         self._room = Signal()
         self._jobs: collections.deque[_Job] = collections.deque()
@@ -64,6 +91,12 @@ class SettlingRun:
         """The results settled since the last call: at least one, or ``[]`` when every item
         has its result. Raises what broke the run (reading the input, a send), after the
         results settled before it."""
+        return list(results_of(await self._next_settled()))
+
+    async def _next_settled(self) -> list[DeliveryResult | _Delivered]:
+        """:meth:`next_results` with each run of delivered events left as it was queued:
+        :func:`results_of` makes their results as they are iterated (``stream`` yields them
+        so, one made as the caller takes the one before)."""
         if self._feeder is None:
             self._feeder = asyncio.create_task(self._feed())
         while not self._results:
@@ -77,12 +110,15 @@ class SettlingRun:
                 return []
             self._ready.clear()
             await self._ready.wait()
-        results = list(self._results)
+        settled = list(self._results)
         self._results.clear()
-        held = self._held = self._held - len(results)
+        count = 0
+        for entry in settled:
+            count += len(entry.indices) if type(entry) is _Delivered else 1
+        held = self._held = self._held - count
         if held <= self._room_at:
             self._room.set()
-        return results
+        return settled
 
     async def aclose(self) -> None:
         """Stop: cancel what is still reading or sending (a caller that left early)."""
@@ -154,12 +190,22 @@ class SettlingRun:
                 self._error = exc
                 self._ready.set()
             raise
+        # Most events of a request are delivered without a record: they are queued as one
+        # run of indices, message ids and tries, whose results are made when the caller takes
+        # them (see _Delivered); any other event's result is made here, in its place.
         result = self._engine._result
         out = self._results
+        run: _Delivered | None = None
         for item in items:
             if item.lifecycle is None and item.outcome is _DELIVERED:  # most of them
-                out.append(delivered_result(item.index, item.message_id, item.tries))
+                if run is None:
+                    run = _Delivered()
+                    out.append(run)
+                run.indices.append(item.index)
+                run.message_ids.append(item.message_id)
+                run.tries.append(item.tries)
             else:
+                run = None
                 out.append(result(item))
         self._ready.set()
 

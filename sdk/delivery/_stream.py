@@ -9,14 +9,18 @@ import asyncio
 from collections.abc import AsyncIterable, Hashable, Iterable
 from typing import Any
 
+import orjson
+
 from sdk.connector._destination import Action, BatchLimits
 from sdk.delivery._batching import Batch, Grouper, Refused, size_of
 from sdk.delivery._engine import Engine, Event
 from sdk.delivery._prepare import prepare
-from sdk.delivery._results import Item, RecordPolicy
+from sdk.delivery._results import SNAPSHOT_OPTIONS, Item, RecordPolicy
 from sdk.delivery._settling import SettlingRun
 
 __all__ = ["StreamRun", "default_window"]
+
+_dumps = orjson.dumps
 
 #: Largest default window (events held at once) whatever the batch size.
 _WINDOW_CAP = 40_000
@@ -72,6 +76,10 @@ class StreamRun(SettlingRun):
         self._window = window
         self._room_at = window - max(1, window // 4)
         self._policy = record
+        #: ``record.full``, or ``None`` when no event is recorded in full from the start
+        #: (most runs: no call per event then); ``record.failures``.
+        self._full = record.full if record.every else None
+        self._keep = record.failures
         self._linger = linger
         self._grouper = Grouper(engine)
         self._groups: dict[Hashable, _Group] = {}
@@ -130,17 +138,25 @@ class StreamRun(SettlingRun):
         if held > self.peak_held:
             self.peak_held = held
         engine = self._engine
-        policy = self._policy
-        if policy.full(index):
+        full = self._full
+        if full is not None and full(index):
             item = self._recorded_item(event, index)
         else:
-            item = Item(event, index, None, keep=policy.failures)
+            item = Item(event, index, None, keep=self._keep)
         action = prepare(engine, item)
         if action is None:
             self._settle(item)
             return False
         if item.lifecycle is not None:
             self._record_payload(action, item)
+        elif not self._keep:  # no record will be made: the event is no longer needed
+            item.event = None
+        elif type(event) is dict:  # kept as its JSON for a late record (event_snapshot, inlined)
+            try:
+                item.snapshot = _dumps(event, option=SNAPSHOT_OPTIONS)[:-1]  # newline cut off
+                item.event = None
+            except TypeError:  # not plain JSON: the event itself is kept
+                pass
         group = self._plain.get(id(action))
         if group is not None:  # batched, one group per action (most): found at once
             return self._add(group, item)
@@ -167,10 +183,18 @@ class StreamRun(SettlingRun):
         a sender task was started."""
         action = group.action
         batch = group.batch
-        size = size_of(self._engine, item, action, batch.limits)
-        if size is None:
-            self._settle(item)
-            return False
+        limit = batch.limits.max_bytes
+        if limit is None:
+            size = 0
+        else:  # size_of, inlined (per event) up to a refusal, which size_of words
+            try:
+                size = action.payload_size(item.payload)
+            except Exception:
+                size = limit  # payload_size crashed: size_of says so
+            if size + 2 > limit:  # even alone, as "[payload]": too large, or the crash
+                size_of(self._engine, item, action, batch.limits)
+                self._settle(item)
+                return False
         done = batch.add(item, size)
         started = False
         if done is not None:
