@@ -38,7 +38,7 @@ from sdk.spec._messages import (
     MAX_BATCH_BYTES,
     MAX_MESSAGE_BYTES,
     parse_message,
-    parse_message_json,
+    validate_message,
 )
 
 __all__ = ["MAX_REQUEST_BYTES", "Ingest"]
@@ -47,10 +47,14 @@ __all__ = ["MAX_REQUEST_BYTES", "Ingest"]
 MAX_REQUEST_BYTES = MAX_BATCH_BYTES + 16 * 1024
 _SINGLE = {"track", "identify", "page", "screen", "group", "alias"}
 _OK = Response(200, b'{"success": true}')
-#: What the stamps can add to a message's wire JSON, at most: ``receivedAt`` (48 bytes with its
-#: key), ``originalTimestamp`` (55) and a ``timestamp`` up to 12 bytes longer. A message this
-#: close to the 32 KB limit is checked again, exactly, once stamped.
-_STAMPS_ROOM = 128
+#: How much longer a stamped message's wire JSON (what its worker sends: the SDK's model of the
+#: stored body, written by pydantic) can be than the stored body (the stamped document written
+#: by orjson): the model's defaults (``context``, ``integrations``, ``properties`` or
+#: ``traits``: 47 bytes) and its four datetimes written in full (a timestamp given as ``0``
+#: becomes ``"1970-01-01T00:00:00Z"``: 31 bytes each at most); values are written alike by
+#: both (JSON parsed strictly: no NaN, Infinity or lone surrogate). A body this close to the
+#: 32 KB limit is checked exactly: the stamped message validated and written as it will be sent.
+_WIRE_ROOM = 512
 
 
 def _error(status: int, message: str, *, retry_after: int | None = None) -> Response:
@@ -210,8 +214,8 @@ class Ingest:
             if batch_sent_at is not None and "sentAt" not in item:
                 item["sentAt"] = batch_sent_at
             try:
-                message, wire = parse_message_json(item)
-            except (InvalidEvent, PayloadTooLarge) as exc:
+                message = validate_message(item)
+            except InvalidEvent as exc:
                 raise self._invalid(_where(index, in_batch), exc) from None
             message_id = message.message_id
             item["messageId"] = message_id
@@ -236,9 +240,10 @@ class Ingest:
                         f"{where}sentAt: is too far from timestamp to correct the clock skew "
                         "(the corrected timestamp is outside years 1 to 9999)",
                     ) from None
-            if len(wire) > MAX_MESSAGE_BYTES - _STAMPS_ROOM:
-                # The limit holds for what will be delivered: a message the stamps take past it
-                # is refused now, not accepted and then refused by every destination's worker.
+            body = orjson.dumps(item)
+            if len(body) > MAX_MESSAGE_BYTES - _WIRE_ROOM:
+                # The limit holds for what will be delivered, stamps included: a message over
+                # it is refused now, not accepted and then refused by every destination's worker.
                 try:
                     parse_message(item)
                 except (InvalidEvent, PayloadTooLarge) as exc:
@@ -251,7 +256,7 @@ class Ingest:
             else:  # most messages: every destination, as route() says of an empty object
                 fanout, filtered = everyone, ()
             user_key = message.user_id or message.anonymous_id or ""
-            accepted.append(Accepted(message_id, orjson.dumps(item), user_key, fanout, filtered))
+            accepted.append(Accepted(message_id, body, user_key, fanout, filtered))
         return accepted
 
     def _route(self, integrations: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:

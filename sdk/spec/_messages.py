@@ -44,6 +44,7 @@ __all__ = [
     "message_to_json",
     "parse_message",
     "parse_message_json",
+    "validate_message",
 ]
 
 #: Segment refuses a single message larger than 32 KB serialized.
@@ -306,6 +307,17 @@ def parse_message(
     if not isinstance(data, Mapping):
         raise InvalidEvent("message", "must be a JSON object")
     return parse_message_json(data)[0]
+
+
+def validate_message(data: Mapping[str, Any]) -> Track | Identify | Page | Screen | Group | Alias:
+    """Validate a mapping as a message, without writing its wire JSON: for a caller that
+    checks the size of what it will send itself, on a document it parsed from JSON text with
+    a strict parser (which holds no NaN, Infinity or lone surrogate for the wire checks of
+    :func:`parse_message_json` to find). Raises ``InvalidEvent`` naming the field."""
+    try:
+        return _VALIDATE(data)
+    except ValidationError as exc:
+        raise invalid_event_from(exc) from None
 
 
 def parse_message_json(
