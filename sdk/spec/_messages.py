@@ -330,18 +330,7 @@ def parse_message_json(
         message = _VALIDATE(data)
     except ValidationError as exc:
         raise invalid_event_from(exc) from None
-    # The size of what will be sent, defaults included: message_to_json, inlined (per event).
-    try:
-        raw = type(message).__pydantic_serializer__.to_json(message)
-    except PydanticSerializationError:
-        _refuse_unwritable(message)
-        raise InvalidEvent("message", "holds a value that cannot be written as JSON") from None
-    if (raw.find(b"N") >= 0 and raw.find(b"NaN") >= 0) or raw.find(b"Infinity") >= 0:
-        _refuse_unwritable(message)
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise PayloadTooLarge(
-            "message", f"is {len(raw)} bytes; Segment's limit is {MAX_MESSAGE_BYTES} bytes"
-        )
+    raw = message_to_json(message)  # the size of what will be sent, defaults included
     # Validation turns a lone surrogate in a mapping key into U+FFFD, silently: rare enough
     # to look at the input itself only then, and refuse it naming where. (ASCII JSON, most,
     # cannot hold U+FFFD: one C pass says so.)
