@@ -326,10 +326,7 @@ def parse_message_json(
     """:func:`parse_message` of a mapping, with the message's wire JSON as
     :func:`message_to_json` wrote it for the size check (the delivery runtime hands those bytes
     to a connector that forwards the message as it is, so it is written once)."""
-    try:
-        message = _VALIDATE(data)
-    except ValidationError as exc:
-        raise invalid_event_from(exc) from None
+    message = validate_message(data)
     raw = message_to_json(message)  # the size of what will be sent, defaults included
     # Validation turns a lone surrogate in a mapping key into U+FFFD, silently: rare enough
     # to look at the input itself only then, and refuse it naming where. (ASCII JSON, most,
