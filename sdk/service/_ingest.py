@@ -143,21 +143,25 @@ class Ingest:
         source = self._authenticate(request, document)
         if source is None:
             raise self._refuse(401, "unauthorized", "writeKey: unknown or missing write key")
+        items: Any
         if kind in _SINGLE:
-            items: list[Any] = [document]
+            items = [document]
             document.pop("writeKey", None)
             document["type"] = kind
         else:
-            batch = document.get("batch")
-            if not isinstance(batch, list):
+            items = document.get("batch")
+            if not isinstance(items, list):
                 raise self._refuse(400, "invalid", "batch: must be a list of messages")
-            items = batch
         if self.queue.pending() >= self.config.delivery.max_backlog:
             raise self._refuse(
                 429, "backlog", "queue: past its backlog; retry later", retry_after=5
             )
         batch_sent_at = document.get("sentAt") if kind not in _SINGLE else None
         accepted = self._accept_all(items, datetime.now(UTC), batch_sent_at, kind not in _SINGLE)
+        # The parsed request is done with: freed now, not kept alive while the commit is
+        # awaited (with a few requests waiting on one group commit, their hundreds of dicts
+        # each would be young objects the garbage collector walks again and again).
+        del document, items
         try:
             await self.queue.enqueue(accepted)
         except QueueError:
