@@ -297,4 +297,12 @@ def _corrected(received_utc: datetime, sent_at: datetime, original: datetime) ->
         skew = sent_at - original
     except TypeError:  # one has a zone, the other not
         skew = _aware(sent_at) - _aware(original)
-    return (received_utc - skew).isoformat(timespec="milliseconds") + "Z"
+    return _milliseconds(received_utc - skew)
+
+
+def _milliseconds(moment: datetime) -> str:
+    """``moment.isoformat(timespec="milliseconds") + "Z"`` of a naive datetime, 0.1 us cheaper
+    (a message's corrected timestamp): its full form cut to milliseconds, which truncates as
+    ``timespec`` does; the full form leaves out a zero fraction."""
+    text = moment.isoformat()
+    return (text[:23] if len(text) > 19 else text + ".000") + "Z"
