@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,32 +67,79 @@ def _request(path: str, body: bytes) -> bytes:
     return head.encode() + body
 
 
+class _Poster(asyncio.Protocol):
+    """One keep-alive connection of the load generator: writes the next pre-built request once
+    the last one's response is in, and reads a response by its status line and
+    ``Content-Length`` alone (the server's answers are small and never chunked)."""
+
+    def __init__(self, requests: list[bytes], counts: list[int], done: asyncio.Future[None]):
+        self.requests = requests  # shared by every connection, taken from the end
+        self.counts = counts  # [ok, failed], shared
+        self.done = done
+        self.buffer = b""
+        self.waiting = False  # a request is out and its response not yet in
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._send()
+
+    def _send(self) -> None:
+        assert self.transport is not None
+        if self.requests:
+            self.waiting = True
+            self.transport.write(self.requests.pop())
+        else:
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer + data if self.buffer else data
+        while True:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                break
+            at = buffer.find(b"\r\nContent-Length:", 0, end)
+            if at < 0:
+                at = buffer.lower().find(b"\r\ncontent-length:", 0, end)
+            length = int(buffer[at + 17 : buffer.find(b"\r\n", at + 17, end + 2)]) if at >= 0 else 0
+            if len(buffer) < end + 4 + length:
+                break
+            self.counts[0 if buffer.startswith(b"HTTP/1.1 200") else 1] += 1
+            buffer = buffer[end + 4 + length :]
+            self.waiting = False
+            self._send()
+        self.buffer = buffer
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.done.done():
+            return
+        if self.waiting:
+            self.done.set_exception(ConnectionError("bench_serve: the server closed a connection"))
+        else:
+            self.done.set_result(None)
+
+
+def _factory(
+    requests: list[bytes], counts: list[int], done: asyncio.Future[None]
+) -> Callable[[], _Poster]:
+    return lambda: _Poster(requests, counts, done)
+
+
 async def _post_all(port: int, requests: list[bytes], clients: int) -> tuple[int, int]:
-    """Send every request over ``clients`` keep-alive connections; (ok, failed) counts."""
+    """Send every request over ``clients`` keep-alive connections, one request in flight on
+    each; (ok, failed) counts. A protocol, not streams: the load generator runs beside the
+    server on the same cores, so its CPU a request is kept small."""
     queue = list(reversed(requests))
-    ok = failed = 0
-
-    async def client() -> None:
-        nonlocal ok, failed
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while queue:
-                writer.write(queue.pop())
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                await reader.readexactly(length)
-                if head.startswith(b"HTTP/1.1 200"):
-                    ok += 1
-                else:
-                    failed += 1
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return ok, failed
+    counts = [0, 0]
+    loop = asyncio.get_running_loop()
+    finished: list[asyncio.Future[None]] = []
+    for _ in range(clients):
+        done: asyncio.Future[None] = loop.create_future()
+        finished.append(done)
+        await loop.create_connection(_factory(queue, counts, done), "127.0.0.1", port)
+    await asyncio.gather(*finished)
+    return counts[0], counts[1]
 
 
 def _config(path: Path, endpoint: str, durability: str) -> Path:

@@ -138,30 +138,32 @@ class RedisQueue(Queue):
         now = time.time()
         order = time.time_ns()
         streams: dict[str, int] = {layout.COUNTERS: 1, layout.DESTS: 2, layout.PENDING: 3}
-        jobs: list[tuple[int, bytes]] = []
+        # A lane's key index, as the script's argument, by (destination, lane): a request's
+        # messages share a destination's few lanes, so each key is written once a request.
+        indexes: dict[tuple[str, int], bytes] = {}
+        dests: set[str] = set()
+        args: list[bytes | str | int] = [b"", b""]  # the counts and destinations, set below
         filtered: dict[tuple[str, str], int] = {}
+        lane_of_user, pack_job, stream = layout.lane_of_user, layout.pack_job, layout.stream
         for n, message in enumerate(messages):
-            lane = layout.lane_of_user(message.user_key)
             if message.destinations:
-                packed = layout.pack_job(
-                    f"{order + n:020d}",
-                    message.user_key,
-                    message.message_id,
-                    0,
-                    now,
-                    message.body,
+                user_key = message.user_key
+                lane = lane_of_user(user_key)
+                packed = pack_job(
+                    f"{order + n:020d}", user_key, message.message_id, 0, now, message.body
                 )
-            for dest in message.destinations:
-                key = streams.setdefault(layout.stream(dest, lane), len(streams) + 1)
-                jobs.append((key, packed))
+                for dest in message.destinations:
+                    index = indexes.get((dest, lane))
+                    if index is None:
+                        streams[stream(dest, lane)] = position = len(streams) + 1
+                        index = indexes[(dest, lane)] = b"%d" % position
+                        dests.add(dest)
+                    args += (index, packed)
             for dest, reason in message.filtered:
                 filtered[(dest, reason)] = filtered.get((dest, reason), 0) + 1
-        dests = {dest for message in messages for dest in message.destinations}
         dests.update(dest for dest, _ in filtered)
         counts = [[layout.counter(d, "filtered", r), n] for (d, r), n in filtered.items()]
-        args: list[bytes | str | int] = [orjson.dumps(counts), orjson.dumps(sorted(dests))]
-        for job in jobs:
-            args += job
+        args[0], args[1] = orjson.dumps(counts), orjson.dumps(sorted(dests))
         self._pending = int(await self._call(self._enqueue(keys=list(streams), args=args)))
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:

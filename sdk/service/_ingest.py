@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import zlib
 from collections.abc import Callable, Sequence
@@ -55,6 +56,11 @@ _OK = Response(200, b'{"success": true}')
 #: both (JSON parsed strictly: no NaN, Infinity or lone surrogate). A body this close to the
 #: 32 KB limit is checked exactly: the stamped message validated and written as it will be sent.
 _WIRE_ROOM = 512
+#: A stored body longer than this is checked exactly (see ``_WIRE_ROOM``).
+_EXACT_ABOVE = MAX_MESSAGE_BYTES - _WIRE_ROOM
+#: ``Accepted(...)`` without the named tuple's Python-level ``__new__``: one C call.
+_accepted: Callable[[tuple[str, bytes, str, Sequence[str], Sequence[tuple[str, str]]]], Accepted]
+_accepted = functools.partial(tuple.__new__, Accepted)
 
 
 def _error(status: int, message: str, *, retry_after: int | None = None) -> Response:
@@ -143,21 +149,25 @@ class Ingest:
         source = self._authenticate(request, document)
         if source is None:
             raise self._refuse(401, "unauthorized", "writeKey: unknown or missing write key")
+        items: Any
         if kind in _SINGLE:
-            items: list[Any] = [document]
+            items = [document]
             document.pop("writeKey", None)
             document["type"] = kind
         else:
-            batch = document.get("batch")
-            if not isinstance(batch, list):
+            items = document.get("batch")
+            if not isinstance(items, list):
                 raise self._refuse(400, "invalid", "batch: must be a list of messages")
-            items = batch
         if self.queue.pending() >= self.config.delivery.max_backlog:
             raise self._refuse(
                 429, "backlog", "queue: past its backlog; retry later", retry_after=5
             )
         batch_sent_at = document.get("sentAt") if kind not in _SINGLE else None
         accepted = self._accept_all(items, datetime.now(UTC), batch_sent_at, kind not in _SINGLE)
+        # The parsed request is done with: freed now, not kept alive while the commit is
+        # awaited (with a few requests waiting on one group commit, their hundreds of dicts
+        # each would be young objects the garbage collector walks again and again).
+        del document, items
         try:
             await self.queue.enqueue(accepted)
         except QueueError:
@@ -207,6 +217,8 @@ class Ingest:
         received_utc = received.replace(tzinfo=None)  # naive UTC: the skew arithmetic's base
         everyone = self._everyone
         accepted: list[Accepted] = []
+        # Names read once a request, not once a message (locals are the cheapest reads).
+        append, validate, dumps = accepted.append, validate_message, orjson.dumps
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 where = _where(index, in_batch)
@@ -214,22 +226,24 @@ class Ingest:
             if batch_sent_at is not None and "sentAt" not in item:
                 item["sentAt"] = batch_sent_at
             try:
-                message = validate_message(item)
+                message = validate(item)
             except InvalidEvent as exc:
                 raise self._invalid(_where(index, in_batch), exc) from None
             message_id = message.message_id
             item["messageId"] = message_id
             item["receivedAt"] = received_text
-            original: datetime | None
+            # The client's time of the message: its ``timestamp`` (validated: a datetime, never
+            # falsy), or else its ``originalTimestamp``; with neither, it is ``receivedAt``.
             if "timestamp" in item:
                 if "originalTimestamp" not in item:
                     item["originalTimestamp"] = item["timestamp"]  # the client's text, as is
-                original = message.original_timestamp or message.timestamp
+                timed = True
             else:
-                original = message.original_timestamp
-            if original is None:
+                timed = message.original_timestamp is not None
+            if not timed:
                 item["timestamp"] = received_text
             elif message.sent_at is not None:
+                original = message.original_timestamp or message.timestamp
                 try:
                     item["timestamp"] = _corrected(received_utc, message.sent_at, original)
                 except OverflowError:  # a device clock thousands of years off
@@ -240,8 +254,8 @@ class Ingest:
                         f"{where}sentAt: is too far from timestamp to correct the clock skew "
                         "(the corrected timestamp is outside years 1 to 9999)",
                     ) from None
-            body = orjson.dumps(item)
-            if len(body) > MAX_MESSAGE_BYTES - _WIRE_ROOM:
+            body = dumps(item)
+            if len(body) > _EXACT_ABOVE:
                 # The limit holds for what will be delivered, stamps included: a message over
                 # it is refused now, not accepted and then refused by every destination's worker.
                 try:
@@ -256,7 +270,7 @@ class Ingest:
             else:  # most messages: every destination, as route() says of an empty object
                 fanout, filtered = everyone, ()
             user_key = message.user_id or message.anonymous_id or ""
-            accepted.append(Accepted(message_id, body, user_key, fanout, filtered))
+            append(_accepted((message_id, body, user_key, fanout, filtered)))
         return accepted
 
     def _route(self, integrations: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -283,4 +297,12 @@ def _corrected(received_utc: datetime, sent_at: datetime, original: datetime) ->
         skew = sent_at - original
     except TypeError:  # one has a zone, the other not
         skew = _aware(sent_at) - _aware(original)
-    return (received_utc - skew).isoformat(timespec="milliseconds") + "Z"
+    return _milliseconds(received_utc - skew)
+
+
+def _milliseconds(moment: datetime) -> str:
+    """``moment.isoformat(timespec="milliseconds") + "Z"`` of a naive datetime, 0.1 us cheaper
+    (a message's corrected timestamp): its full form cut to milliseconds, which truncates as
+    ``timespec`` does; the full form leaves out a zero fraction."""
+    text = moment.isoformat()
+    return (text[:23] if len(text) > 19 else text + ".000") + "Z"

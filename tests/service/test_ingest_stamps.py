@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sdk.service._ingest as ingest_module
 from sdk.queue import Accepted, DeadLetter, DestinationStatus, Job, Queue, Settlement
@@ -145,3 +147,48 @@ async def test_fan_out_follows_the_routing(
     assert list(kept.destinations) == [n for n, d in decisions.items() if d.delivered]
     assert list(kept.filtered) == [(n, d.reason) for n, d in decisions.items() if not d.delivered]
     assert (kept.message_id, kept.user_key) == ("m1", "u1")
+
+
+# -- the corrected timestamp's text, against the plain datetime arithmetic ----------------
+
+_ZONES = st.one_of(
+    st.none(),
+    st.integers(min_value=-24 * 60 + 1, max_value=24 * 60 - 1).map(
+        lambda minutes: dt.timezone(dt.timedelta(minutes=minutes))
+    ),
+)
+
+
+@given(st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59)))
+def test_milliseconds_text_is_isoformat_cut_to_milliseconds(moment: dt.datetime):
+    expected = moment.isoformat(timespec="milliseconds") + "Z"
+    assert ingest_module._milliseconds(moment) == expected
+    assert ingest_module._milliseconds(moment.replace(microsecond=0)) == (
+        moment.replace(microsecond=0).isoformat(timespec="milliseconds") + "Z"
+    )
+
+
+def _reference(received: dt.datetime, sent: dt.datetime, original: dt.datetime) -> str:
+    """The corrected timestamp as it was written before its text was cut by hand."""
+    skew = ingest_module._aware(sent) - ingest_module._aware(original)
+    return (received - skew).isoformat(timespec="milliseconds") + "Z"
+
+
+@settings(max_examples=300)
+@given(
+    received=st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+    sent=st.datetimes(timezones=_ZONES),
+    original=st.datetimes(timezones=_ZONES),
+)
+def test_corrected_timestamp_is_the_datetime_arithmetic(
+    received: dt.datetime, sent: dt.datetime, original: dt.datetime
+):
+    try:
+        expected: str | type[OverflowError] = _reference(received, sent, original)
+    except OverflowError:
+        expected = OverflowError
+    if expected is OverflowError:
+        with pytest.raises(OverflowError):
+            ingest_module._corrected(received, sent, original)
+    else:
+        assert ingest_module._corrected(received, sent, original) == expected
