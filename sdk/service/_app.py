@@ -126,6 +126,13 @@ class Service:
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Start the workers and listen; returns the bound address."""
+        sock = None
+        if self._ingest_count > 1:
+            # Bound first, so that the ingest processes start (their imports take a moment)
+            # while the workers do; connections wait in the socket's backlog meanwhile.
+            sock = shared_socket(host, port, join=False)
+            address = sock.getsockname()
+            await self._start_ingest_processes((str(address[0]), int(address[1])))
         if self._processes:
             assert isinstance(self.queue, SqliteQueue)
             self._destinations()  # the sandbox, if one is needed, runs here
@@ -145,11 +152,11 @@ class Service:
                 )
                 worker.start()
                 self.workers.append(worker)
-        if self._ingest_count > 1:
-            bound = await self.http.start(host, port, sock=shared_socket(host, port, join=False))
-            await self._start_ingest_processes(bound)
-        else:
-            bound = await self.http.start(host, port)
+        bound = await self.http.start(host, port, sock=sock)
+        if self.ingest_processes:
+            # Listening (the one line on stdout) once every ingest process listens too.
+            await asyncio.gather(*(p.started(_START_WAIT) for p in self.ingest_processes))
+        more = {"ingest_processes": self._ingest_count} if self._ingest_count > 1 else {}
         self.log.event(
             "started",
             address=f"http://{bound[0]}:{bound[1]}",
@@ -157,7 +164,7 @@ class Service:
             destinations=",".join(d.name for d in self.config.destinations),
             pending=self.queue.pending(),
             durability=self.config.delivery.durability,
-            ingest_processes=self._ingest_count,
+            **more,
         )
         return bound
 
@@ -175,8 +182,6 @@ class Service:
             )
             await process.start()
             self.ingest_processes.append(process)
-        # Listening (the one line on stdout) once every one listens too.
-        await asyncio.gather(*(p.started(_START_WAIT) for p in self.ingest_processes))
         if not isinstance(self.queue, SqliteQueue):  # SQLite: the file's counter is shared
             self._backlog_task = asyncio.get_running_loop().create_task(self._tell_backlog())
 
