@@ -179,6 +179,7 @@ class Service:
                 self.log,
                 on_enqueued=self._wake,
                 render=self._render_metrics,
+                backlog=None if isinstance(self.queue, SqliteQueue) else self.queue.pending,
             )
             await process.start()
             self.ingest_processes.append(process)

@@ -231,12 +231,15 @@ class IngestProcess(ChildProcess):
         *,
         on_enqueued: Callable[[], None],
         render: Callable[[], tuple[bytes, str]],
+        backlog: Callable[[], int] | None = None,
     ) -> None:
         if not config.text:
             raise ValueError("an ingest process needs a configuration read by parse_config")
         self.metrics = metrics
         self._on_enqueued = on_enqueued
         self._render = render
+        #: On Redis, the server's view of the backlog, told to the process once it listens.
+        self._backlog = backlog
         order = {
             "config": config.text,
             "shape": shape_of(config),
@@ -261,6 +264,8 @@ class IngestProcess(ChildProcess):
             self.tell(["metrics", report[1], body.decode(), content_type])
         else:
             super()._apply(pid, report)
+            if kind == "ready" and self._backlog is not None:
+                self.tell(["pending", self._backlog()])
 
 
 def _terminate(process: asyncio.subprocess.Process | None) -> None:
