@@ -191,3 +191,19 @@ def test_ingest_processes_is_checked_on_the_command_line(tmp_path: Path) -> None
     )
     assert done.returncode == 2
     assert "--ingest-processes: must be a whole number 1 to 64" in done.stderr
+
+
+def test_durability_full_with_two_ingest_processes(sandbox: Sandbox, tmp_path: Path, serve_process):
+    # Each ingest process commits on its writer thread (an fsync a commit), taking turns on
+    # the write lock there.
+    config = config_text(sandbox.url, delivery="durability: full")
+    server = serve_process(config, "--ingest-processes", "2").start()
+    connections = _connections(server.url, 16)
+    ids = [f"f{k}" for k in range(len(connections))]
+    assert [_post(c, [one]) for c, one in zip(connections, ids, strict=True)] == [200] * 16
+    assert _server_ends(server, connections) == {server.proc.pid, *_ingest_pids(server.log)}
+    assert wait_until(lambda: len(delivered(sandbox)) == 16, timeout=15)
+    assert sorted(m["messageId"] for m in delivered(sandbox)) == sorted(ids)
+    for connection in connections:
+        connection.close()
+    assert server.terminate() == 0
