@@ -53,9 +53,9 @@ def serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="processes serving ingest on the port, committing to the same queue (default: "
-        f"one a CPU, at most {_MAX_INGEST}: one Python process is bound by its one core at about "
-        "9 us of CPU a message, and on 2 cores 2 measured faster than 1; 1: ingest in the "
-        "server's process only)",
+        f"one a CPU, at most {_MAX_INGEST}, on Linux: one Python process is bound to one core at "
+        "about 9 us of CPU a message, more use the other cores when they are free; 1: ingest "
+        "in the server's process only)",
     )
 
 
