@@ -1,7 +1,9 @@
 """``destkit serve`` throughput and crash safety, each next to its limit measured in the same run.
 
 - **ingest**: events/s accepted by ``POST /v1/batch`` (100 messages a request, ``--clients``
-  keep-alive connections) into a server with no workers, next to the raw SQLite limit: the same
+  keep-alive connections) into a server with no workers, with ``destkit serve``'s default
+  ingest processes (one a CPU, at most 4; or ``--ingest-processes N``) and with 1, next to the
+  raw SQLite limit: the same
   rows (same schema, same WAL/synchronous settings) inserted 100 per commit by one thread, both
   with the multi-row INSERT statements the queue uses and with ``executemany``, each before and
   after ingest; the limit (ratio 1.00) is the faster way's mean.
@@ -168,19 +170,31 @@ def _spawn(argv: list[str]) -> tuple[subprocess.Popen[str], int]:
 PROCESSES: list[str] = []
 
 
-def _serve(config: Path, data: Path, workers: bool) -> tuple[subprocess.Popen[str], int]:
+#: ``--ingest-processes N`` of the server; none given: as destkit serve chooses.
+INGEST: list[str] = []
+
+
+def _serve(
+    config: Path, data: Path, workers: bool, ingest: int | None = None
+) -> tuple[subprocess.Popen[str], int]:
     argv = [sys.executable, __file__, "--child-serve", str(config), str(data), *PROCESSES]
+    argv += INGEST if ingest is None else ["--ingest-processes", str(ingest)]
     return _spawn(argv + ([] if workers else ["--no-workers"]))
 
 
 # -- children: the server without workers, and the sink -----------------------------------
 
 
-def _child_serve(config: str, data: str, workers: bool, processes: int | None) -> None:
+def _child_serve(
+    config: str, data: str, workers: bool, processes: int | None, ingest: int | None
+) -> None:
+    from sdk.cli._serve import default_ingest_processes
     from sdk.service import Service, ServiceLog, load_config
 
     if processes is None:  # as destkit serve chooses on SQLite
         processes = min(os.cpu_count() or 1, 4)
+    if ingest is None:
+        ingest = default_ingest_processes()
 
     def listening(host: str, port: int) -> None:
         print(f"listening on http://{host}:{port}", flush=True)
@@ -192,6 +206,7 @@ def _child_serve(config: str, data: str, workers: bool, processes: int | None) -
             log=ServiceLog(quiet),
             workers=workers,
             worker_processes=processes,
+            ingest_processes=ingest,
         )
         asyncio.run(service.serve("127.0.0.1", 0, listening))
 
@@ -316,18 +331,22 @@ def _bodies(events: int, tag: str) -> list[bytes]:
     ]
 
 
-def ingest(events: int, durability: str, clients: int, tmp: Path) -> tuple[float, float]:
-    """(events/s, events per CPU-second of the server)."""
+def ingest(
+    events: int, durability: str, clients: int, tmp: Path, processes: int | None = None
+) -> tuple[float, float]:
+    """(events/s, events per CPU-second of the server and its ingest processes), with
+    ``processes`` ingest processes (None: the default)."""
     config = _config(tmp / "ingest.yaml", "http://127.0.0.1:9", durability)
-    server, port = _serve(config, tmp / "ingest-data", workers=False)
+    data = tmp / f"ingest-data-{processes}"
+    server, port = _serve(config, data, workers=False, ingest=processes)
     try:
         asyncio.run(_post_all(port, _bodies(BATCH * clients, "warm"), clients))
         requests = _bodies(events, "i")
-        cpu = _cpu(server.pid)
+        cpu = _tree_cpu(server.pid)
         started = time.perf_counter()
         ok, failed = asyncio.run(_post_all(port, requests, clients))
         elapsed = time.perf_counter() - started
-        cpu = _cpu(server.pid) - cpu
+        cpu = _tree_cpu(server.pid) - cpu
     finally:
         server.terminate()
         server.wait(30)
@@ -494,12 +513,22 @@ def main() -> int:
         metavar="N",
         help="the server's worker processes (destkit serve --worker-processes; 0: in process)",
     )
+    parser.add_argument(
+        "--ingest-processes",
+        type=int,
+        metavar="N",
+        help="the server's ingest processes (destkit serve --ingest-processes; default: as it "
+        "chooses); the ingest row also measures 1",
+    )
     parser.add_argument("--child-sink", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--ids", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_serve:
         _child_serve(
-            *args.child_serve, workers=not args.no_workers, processes=args.worker_processes
+            *args.child_serve,
+            workers=not args.no_workers,
+            processes=args.worker_processes,
+            ingest=args.ingest_processes,
         )
         return 0
     if args.child_sink:
@@ -508,6 +537,8 @@ def main() -> int:
     events = max(BATCH, args.events // BATCH * BATCH)
     if args.worker_processes is not None:
         PROCESSES.extend(["--worker-processes", str(args.worker_processes)])
+    if args.ingest_processes is not None:
+        INGEST.extend(["--ingest-processes", str(args.ingest_processes)])
     if args.queue:
         only = tuple(args.measure.split(","))
         counts = tuple(int(n) for n in args.workers.split(","))
@@ -523,8 +554,14 @@ def main() -> int:
         raw: dict[bool, list[float]] = {True: [], False: []}
         for multirow in (True, False):
             raw[multirow].append(raw_sqlite(events, args.durability, body, multirow=multirow))
-        rate, per_cpu = ingest(events, args.durability, args.clients, Path(tmp))
+        from sdk.cli._serve import default_ingest_processes
+
+        many = args.ingest_processes or default_ingest_processes()
+        result["ingest_processes"] = many
+        rate, per_cpu = ingest(events, args.durability, args.clients, Path(tmp), many)
         result["ingest_events_per_s"], result["ingest_events_per_cpu_s"] = rate, per_cpu
+        rate, per_cpu = ingest(events, args.durability, args.clients, Path(tmp), 1)
+        result["ingest_1_events_per_s"], result["ingest_1_events_per_cpu_s"] = rate, per_cpu
         for multirow in (False, True):
             raw[multirow].append(raw_sqlite(events, args.durability, body, multirow=multirow))
         result["raw_sqlite_multirow_rows_per_s"] = sum(raw[True]) / 2
@@ -539,6 +576,7 @@ def main() -> int:
     many = result["raw_sqlite_executemany_rows_per_s"]
     result["raw_sqlite_rows_per_s"] = limit = max(multi, many)
     result["ingest_ratio"] = result["ingest_events_per_s"] / limit
+    result["ingest_1_ratio"] = result["ingest_1_events_per_s"] / limit
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -556,8 +594,13 @@ def main() -> int:
             f"| {value:,.0f} | {value / limit:.2f} | |"
         )
     print(
-        f"| ingest `/v1/batch` of 100 | {r['ingest_events_per_s']:,.0f} | "
-        f"{r['ingest_ratio']:.2f} | {r['ingest_events_per_cpu_s']:,.0f} |"
+        f"| ingest `/v1/batch` of 100, {r['ingest_processes']} ingest processes (the default) | "
+        f"{r['ingest_events_per_s']:,.0f} | {r['ingest_ratio']:.2f} | "
+        f"{r['ingest_events_per_cpu_s']:,.0f} |"
+    )
+    print(
+        f"| ingest `/v1/batch` of 100, 1 ingest process | {r['ingest_1_events_per_s']:,.0f} | "
+        f"{r['ingest_1_ratio']:.2f} | {r['ingest_1_events_per_cpu_s']:,.0f} |"
     )
     print(
         f"| delivery engine alone (`stream` of 100 a call, 8 at once) to a loopback sink | "

@@ -23,6 +23,7 @@ import functools
 import itertools
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,15 +32,15 @@ import orjson
 
 from sdk.queue._interface import (
     Accepted,
-    DeadLetter,
-    DestinationStatus,
     Job,
     Queue,
     QueueError,
     Settlement,
     lane_of,
 )
+from sdk.queue._sqlite_admin import Operating
 from sdk.queue._sqlite_file import SCHEMA, LoopWriter, Writer, connect, lock_directory
+from sdk.queue._sqlite_shared import FRESH, WriteLock, move_depth, read_depth, recount
 
 __all__ = ["SCHEMA", "SqliteQueue"]
 
@@ -61,7 +62,7 @@ _COLUMNS = "id, dest, user_key, body, attempts, enq"
 _READ_TRIES = 20
 
 
-class SqliteQueue(Queue):
+class SqliteQueue(Operating, Queue):
     """The SQLite queue in ``directory`` (created if missing).
 
     A lane may claim its next batch while its last settle commits
@@ -89,6 +90,7 @@ class SqliteQueue(Queue):
         except OSError as exc:
             raise QueueError(f"data: cannot create {self.directory}: {exc.strerror}") from None
         self._lock_fd: int | None = None
+        self._write_lock: WriteLock | None = None
         #: Per destination, the settles still committing: their job ids, and the users whose
         #: retry they hold (``claim`` leaves both out, so a lane may claim while it settles).
         self._settling: dict[str, list[tuple[set[int], set[str]]]] = {}
@@ -98,12 +100,14 @@ class SqliteQueue(Queue):
         path = self.directory / "queue.sqlite3"
         self._writer: Writer | LoopWriter
         try:
-            if in_loop and owner:
+            if owner:
                 # The loop writer never waits for a lock; the file is created (or recovered
                 # after a kill -9) first on a connection that waits, as a worker process left
-                # by a killed server may still be writing to it.
+                # by a killed server may still be writing to it. The depth counter is
+                # recounted here, once a start.
                 with contextlib.closing(connect(path, synchronous=synchronous)) as first:
                     first.executescript(SCHEMA)
+                    recount(first)
             self._writer = LoopWriter(path, synchronous) if in_loop else Writer(path, synchronous)
         except sqlite3.Error as exc:
             self._unlock()
@@ -113,12 +117,13 @@ class SqliteQueue(Queue):
             # and its page cache is not emptied by its own settles' commits (as a second
             # connection's is by every commit of another).
             self._reader = self._writer.conn if in_loop else connect(path, synchronous=synchronous)
-            row = self._reader.execute("SELECT COUNT(*) FROM jobs WHERE state IN (0, 1)").fetchone()
+            #: Jobs queued or retrying in the whole file (every process), as of ``_seen``.
+            self._pending = read_depth(self._reader)
         except sqlite3.Error as exc:
             self._writer.conn.close()
             self._unlock()
             raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
-        self._pending = int(row[0])
+        self._seen = time.monotonic()
         if isinstance(self._writer, Writer):
             self._writer.start()
 
@@ -148,6 +153,17 @@ class SqliteQueue(Queue):
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+        if self._write_lock is not None:
+            self._write_lock.close()
+            self._write_lock = None
+
+    def serialise_writes(self) -> None:
+        """Take ``DIR/write.lock`` around every write transaction from now on: what the
+        processes of a server with several ingest processes do (see
+        :mod:`sdk.queue._sqlite_shared`)."""
+        if self._write_lock is None:
+            self._write_lock = WriteLock(self.directory)
+            self._writer.lock = self._write_lock
 
     async def close(self) -> None:
         if isinstance(self._writer, LoopWriter):
@@ -159,14 +175,19 @@ class SqliteQueue(Queue):
 
     def settled_elsewhere(self, count: int) -> None:
         """``count`` pending jobs left the store by another process's settle (the server's
-        worker process): what :meth:`pending` counts follows."""
-        self._pending = max(0, self._pending - count)
+        worker process): :meth:`pending` reads the shared count again."""
+        self._seen = 0.0
+
+    def _saw(self, count: int | None, delta: int) -> None:
+        """The depth counter as this process's commit left it (None: a file without one)."""
+        if count is None:
+            self._pending += delta
+        else:
+            self._pending, self._seen = count, time.monotonic()
 
     # -- ingest and workers -----------------------------------------------------------------
 
     async def enqueue(self, messages: Sequence[Accepted]) -> None:
-        import time
-
         now = time.time()
         # A lane's rows side by side in the file: the worker claims and deletes a lane's jobs
         # together, and they then touch about a fifth of the pages they would interleaved
@@ -187,13 +208,13 @@ class SqliteQueue(Queue):
         flat = [value for key in sorted(lanes) for value in lanes[key]]
         rows = len(flat) // _WIDTH
 
-        def op(conn: sqlite3.Connection) -> None:
+        def op(conn: sqlite3.Connection) -> int | None:
             _insert(conn, flat)
             if counts:
                 conn.executemany(_COUNT, [(d, "filtered", r, n) for (d, r), n in counts.items()])
+            return move_depth(conn, rows) if rows else None
 
-        await self._run(op)
-        self._pending += rows
+        self._saw(await self._run(op), rows)
 
     async def claim(self, destination: str, lane: int, limit: int, now: float) -> list[Job]:
         # A read of one lane's first rows by index: done here, on the reader connection, not
@@ -251,7 +272,9 @@ class SqliteQueue(Queue):
         for _, reason in settlement.filtered:
             filtered[reason] = filtered.get(reason, 0) + 1
 
-        def op(conn: sqlite3.Connection) -> None:
+        left = len(gone) + len(settlement.dead)
+
+        def op(conn: sqlite3.Connection) -> int | None:
             # Only the statements this batch needs: each call into SQLite is a hand-off of
             # the GIL that the writer must win back from the event loop.
             if gone:
@@ -277,6 +300,7 @@ class SqliteQueue(Queue):
                 *((destination, "filtered", r, n) for r, n in filtered.items()),
             ]
             conn.executemany(_COUNT, [c for c in counts if c[3]])
+            return move_depth(conn, -left) if left else None
 
         everything = [*gone, *(j.id for j, _, _ in settlement.retry)]
         everything += [j.id for j, _ in settlement.dead]
@@ -284,99 +308,21 @@ class SqliteQueue(Queue):
         in_flight = self._settling.setdefault(destination, [])
         in_flight.append(entry)
         try:
-            await self._run(op)
+            count = await self._run(op)
         finally:
             in_flight.remove(entry)
-        self._pending -= len(gone) + len(settlement.dead)
+        if left:
+            self._saw(count, -left)
 
     def pending(self) -> int:
+        """Jobs queued or retrying in the file, by every process: as this process's last
+        commit saw the shared counter, or read again when that is over :data:`FRESH` old."""
+        now = time.monotonic()
+        if now - self._seen >= FRESH:
+            self._seen = now
+            with contextlib.suppress(sqlite3.Error):  # busy, or closed: the last count
+                self._pending = read_depth(self._reader)
         return self._pending
-
-    # -- operating it ---------------------------------------------------------------------
-
-    async def status(self, now: float) -> list[DestinationStatus]:
-        def op(conn: sqlite3.Connection) -> list[DestinationStatus]:
-            found: dict[str, DestinationStatus] = {}
-
-            def of(dest: str) -> DestinationStatus:
-                return found.setdefault(dest, DestinationStatus(dest))
-
-            for dest, state, n, oldest in conn.execute(
-                "SELECT dest, state, COUNT(*), MIN(enq) FROM jobs GROUP BY dest, state"
-            ):
-                entry = of(dest)
-                if state == QUEUED:
-                    entry.queued = n
-                elif state == RETRYING:
-                    entry.retrying = n
-                else:
-                    entry.dead = n
-                if state != DEAD:
-                    age = max(0.0, now - oldest)
-                    current = entry.oldest_pending_age_s
-                    entry.oldest_pending_age_s = age if current is None else max(current, age)
-            for dest, kind, reason, n in conn.execute("SELECT dest, kind, reason, n FROM counters"):
-                entry = of(dest)
-                if kind == "delivered":
-                    entry.delivered = n
-                elif kind == "filtered":
-                    entry.filtered[reason] = n
-            return [found[name] for name in sorted(found)]
-
-        return await self._run(op)
-
-    async def dead_letters(self, destination: str | None, limit: int) -> list[DeadLetter]:
-        where, args = _dest_filter(destination)
-
-        def op(conn: sqlite3.Connection) -> list[DeadLetter]:
-            rows = conn.execute(
-                "SELECT id, dest, message_id, attempts, error, enq, body FROM jobs "
-                f"WHERE state = 2{where} ORDER BY id LIMIT ?",
-                (*args, limit),
-            ).fetchall()
-            return [DeadLetter(*row) for row in rows]
-
-        return await self._run(op)
-
-    async def dead_letter(self, job_id: int) -> DeadLetter | None:
-        def op(conn: sqlite3.Connection) -> DeadLetter | None:
-            row = conn.execute(
-                "SELECT id, dest, message_id, attempts, error, enq, body FROM jobs "
-                "WHERE state = 2 AND id = ?",
-                (job_id,),
-            ).fetchone()
-            return None if row is None else DeadLetter(*row)
-
-        return await self._run(op)
-
-    async def replay(self, destination: str | None, job_id: int | None = None) -> int:
-        import time
-
-        where, args = _dest_filter(destination)
-        if job_id is not None:
-            where, args = where + " AND id = ?", (*args, job_id)
-        now = time.time()
-
-        def op(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                f"UPDATE jobs SET state = 0, attempts = 0, due = 0, enq = ?, error = NULL "
-                f"WHERE state = 2{where}",
-                (now, *args),
-            )
-            return int(cursor.rowcount)
-
-        count = await self._run(op)
-        self._pending += count
-        return count
-
-    async def purge(self, destination: str | None) -> int:
-        where, args = _dest_filter(destination)
-
-        def op(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(f"DELETE FROM jobs WHERE state = 2{where}", args)
-            return int(cursor.rowcount)
-
-        return await self._run(op)
 
 
 def _insert(conn: sqlite3.Connection, flat: list[Any]) -> None:
@@ -396,7 +342,3 @@ def _insert(conn: sqlite3.Connection, flat: list[Any]) -> None:
 @functools.lru_cache(maxsize=8)
 def _statement(rows: int) -> str:
     return _INSERT + ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
-
-
-def _dest_filter(destination: str | None) -> tuple[str, tuple[Any, ...]]:
-    return ("", ()) if destination is None else (" AND dest = ?", (destination,))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sdk.queue._interface import QueueError
+from sdk.queue._sqlite_shared import DEPTH_SCHEMA, WriteLock
 
 __all__ = ["SCHEMA", "LoopWriter", "Writer", "connect", "lock_directory", "lock_lanes"]
 
@@ -26,7 +27,8 @@ _LoopResult = tuple[asyncio.Future[Any], Any, BaseException | None]
 #: A waiting operation's future: a thread's or the event loop's.
 _F = TypeVar("_F", concurrent.futures.Future[Any], asyncio.Future[Any])
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY,
     dest TEXT NOT NULL,
@@ -49,6 +51,8 @@ CREATE TABLE IF NOT EXISTS counters (
     PRIMARY KEY (dest, kind, reason)
 );
 """
+    + DEPTH_SCHEMA
+)
 
 
 def connect(path: Path, *, synchronous: str, busy_ms: int = 10000) -> sqlite3.Connection:
@@ -76,6 +80,8 @@ class Writer(threading.Thread):
         self.conn = connect(path, synchronous=synchronous)
         self.conn.executescript(SCHEMA)
         self.commits = 0
+        #: With several ingest processes on the file: taken around each transaction.
+        self.lock: WriteLock | None = None
 
     def submit(self, op: Op) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -105,7 +111,14 @@ class Writer(threading.Thread):
             batch = [(op, f) for op, f in batch if f.set_running_or_notify_cancel()]
             if not batch:
                 continue
-            results = self._alone(batch[0]) if len(batch) == 1 else self._together(batch)
+            lock = self.lock
+            if lock is not None:
+                lock.acquire()  # on this thread: the event loop goes on
+            try:
+                results = self._alone(batch[0]) if len(batch) == 1 else self._together(batch)
+            finally:
+                if lock is not None:
+                    lock.release()
             for future, value, problem in results:
                 if problem is not None:
                     future.set_exception(
@@ -167,6 +180,8 @@ class LoopWriter:
         self._scheduled = False
         self._closed = False
         self._since = 0.0  # when the current batch first found the lock taken
+        #: With several ingest processes on the file: waited for before each transaction.
+        self.lock: WriteLock | None = None
 
     def submit(self, op: Op) -> asyncio.Future[Any]:
         if self._closed:
@@ -193,6 +208,21 @@ class LoopWriter:
             self._ops, self._scheduled = [], False
             return
         conn = self.conn
+        lock = self.lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            self._run(loop, conn, batch)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _run(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        conn: sqlite3.Connection,
+        batch: list[tuple[Op, asyncio.Future[Any]]],
+    ) -> None:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

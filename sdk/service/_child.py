@@ -49,12 +49,14 @@ _FLUSH_EVERY = 0.05
 class Relay(ServiceMetrics, ServiceLog):
     """The worker process's metrics and log: each settled batch and each log event is one JSON
     line to the server, which counts and logs it as its own. Lines are written together at most
-    every :data:`_FLUSH_EVERY` seconds (one write, one wake-up of the server, for many batches)."""
+    every ``every`` seconds (:data:`_FLUSH_EVERY`: one write, one wake-up of the server, for many
+    batches)."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, every: float = _FLUSH_EVERY) -> None:
         ServiceMetrics.__init__(self)
         ServiceLog.__init__(self)
         self.fd = fd
+        self.every = every
         self._lines: list[bytes] = []
         self._timer: asyncio.TimerHandle | None = None
         self._pipe: asyncio.WriteTransport | None = None
@@ -79,7 +81,7 @@ class Relay(ServiceMetrics, ServiceLog):
         """Queue one line to the server, written with the others within the flush delay."""
         self._lines.append(orjson.dumps(line))
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(_FLUSH_EVERY, self.flush)
+            self._timer = asyncio.get_running_loop().call_later(self.every, self.flush)
 
     def flush(self) -> None:
         """Write the queued lines (a blocking write until :meth:`attach`)."""

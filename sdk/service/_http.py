@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -245,12 +246,19 @@ class HttpServer:
         self.closing = False
         self._server: asyncio.Server | None = None
 
-    async def start(self, host: str, port: int) -> tuple[str, int]:
-        """Listen; returns the bound host and port."""
+    async def start(
+        self, host: str, port: int, *, sock: socket.socket | None = None
+    ) -> tuple[str, int]:
+        """Listen (on ``sock``, bound already, if given); returns the bound host and port."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: _Connection(self), host, port, reuse_address=True, backlog=1024
-        )
+        if sock is not None:  # several ingest processes: bound with SO_REUSEPORT by the caller
+            self._server = await loop.create_server(
+                lambda: _Connection(self), sock=sock, backlog=1024
+            )
+        else:
+            self._server = await loop.create_server(
+                lambda: _Connection(self), host, port, reuse_address=True, backlog=1024
+            )
         bound = self._server.sockets[0].getsockname()
         return str(bound[0]), int(bound[1])
 

@@ -1,6 +1,6 @@
 """``destkit serve`` as a process: SIGTERM exits 0 and resumes after restart; the crash test
 (kill -9 several times mid-stream: every 200'd message is delivered at least once, and nothing
-that was never sent is)."""
+that was never sent is), with one ingest process and with two."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sdk.testing import Faults, Sandbox
 from tests.service.conftest import (
@@ -45,11 +46,12 @@ def test_sigterm_stops_accepting_exits_0_and_restart_resumes(
     assert sorted(m["messageId"] for m in delivered(sandbox)) == ["m1", "m2", "m3"]
 
 
+@pytest.mark.parametrize("ingest", ["1", "2"])
 def test_kill_9_mid_stream_loses_no_accepted_message(
-    sandbox: Sandbox, tmp_path: Path, serve_process
+    sandbox: Sandbox, tmp_path: Path, serve_process, ingest: str
 ):
     sandbox.set_faults(Faults(latency=0.01))
-    server = serve_process(config_text(sandbox.url))
+    server = serve_process(config_text(sandbox.url), "--ingest-processes", ingest)
     stream = BatchStream()
     rng = random.Random(7)
     for _round in range(4):
