@@ -5,6 +5,10 @@ delivery engine may then write that JSON once per event and skip ``map_wire`` (i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from sdk.spec._messages import message_to_json
+from sdk.spec._wire import WITHOUT_INTEGRATIONS
 
 __all__ = ["WireForward"]
 
@@ -27,3 +31,21 @@ class WireForward:
 
     drops_empty_integrations: bool = True
     unless_extra: frozenset[str] = field(default_factory=frozenset)
+
+    def is_plain(self, message: Any) -> bool:
+        """Whether ``message`` (validated) is one this promise covers."""
+        extra = message.__pydantic_extra__ or {}
+        return (
+            not message.integrations
+            and not message.context.get("personas")
+            and self.unless_extra.isdisjoint(extra)
+        )
+
+    def written(self, message: Any) -> bytes:
+        """The payload the engine's fused path writes for a plain ``message``, which
+        ``map_wire`` must return too (a connector's test compares them). Raises what
+        ``message_to_json`` raises for a message it refuses."""
+        wire = message_to_json(message)  # its checks
+        if not self.drops_empty_integrations:
+            return wire
+        return WITHOUT_INTEGRATIONS[type(message)](message)
