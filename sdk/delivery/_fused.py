@@ -16,11 +16,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from sdk.connector._destination import Action
+from sdk.connector._destination import Action, BatchLimits
 from sdk.delivery._batching import Grouper
 from sdk.delivery._engine import MESSAGE_CLASSES, Engine
 from sdk.delivery._prepare import default_routing
-from sdk.spec._wire import WITHOUT_INTEGRATIONS
+from sdk.spec._wire import MAX_PLAIN, WITHOUT_INTEGRATIONS
 
 __all__ = ["Lane", "lanes_of"]
 
@@ -30,14 +30,24 @@ _DEFAULT_NOTES = Action.payload_notes
 class Lane:
     """What the fused path shares for the events of one message class."""
 
-    __slots__ = ("action", "action_id", "max_bytes", "name", "routing", "unless", "write")
+    __slots__ = (
+        "action",
+        "action_id",
+        "largest",
+        "max_bytes",
+        "max_events",
+        "name",
+        "routing",
+        "unless",
+        "write",
+    )
 
     def __init__(
         self,
         action: Action[Any, Any],
         write: Callable[[Any], bytes],
         routing: dict[str, Any],
-        max_bytes: int,
+        limits: BatchLimits,
         unless: frozenset[str],
     ) -> None:
         self.action = action
@@ -46,7 +56,11 @@ class Lane:
         self.name = action.name
         self.write = write
         self.routing = routing
-        self.max_bytes = max_bytes
+        self.max_events = limits.max_events
+        self.max_bytes = sys.maxsize if limits.max_bytes is None else limits.max_bytes
+        #: The largest payload taken here: its wire JSON within Segment's limit
+        #: (``wire_is_plain``), and alone in a batch (``[payload]``) within the batch's.
+        self.largest = min(MAX_PLAIN, self.max_bytes - 2)
         #: Unknown top-level fields that send an event to the general path.
         self.unless = unless
 
@@ -72,9 +86,8 @@ def lanes_of(engine: Engine[Any]) -> dict[type, Lane] | None:
             continue
         if limits is None:
             continue
-        max_bytes = sys.maxsize if limits.max_bytes is None else limits.max_bytes
         write = WITHOUT_INTEGRATIONS[cls]
-        lanes[cls] = Lane(action, write, routing, max_bytes, forward.unless_extra)
+        lanes[cls] = Lane(action, write, routing, limits, forward.unless_extra)
     return lanes or None
 
 

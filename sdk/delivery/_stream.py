@@ -20,7 +20,7 @@ from sdk.delivery._fused import lanes_of
 from sdk.delivery._prepare import prepare
 from sdk.delivery._results import SNAPSHOT_OPTIONS, Item, RecordPolicy
 from sdk.delivery._settling import SettlingRun
-from sdk.spec._wire import validate_raw, wire_is_plain
+from sdk.spec._wire import REPLACEMENT, validate_raw
 
 __all__ = ["StreamRun", "default_window"]
 
@@ -164,7 +164,12 @@ class StreamRun(SettlingRun):
         except PydanticSerializationError:  # a lone surrogate...: refused there, named
             return self._take(event, message)
         size = len(payload)
-        if size + 2 > lane.max_bytes or not wire_is_plain(payload):
+        if (  # within both limits, and wire_is_plain(payload) (inlined: per event)
+            size > lane.largest
+            or (payload.find(b"N") >= 0 and payload.find(b"NaN") >= 0)
+            or payload.find(b"Infinity") >= 0
+            or (not payload.isascii() and payload.find(REPLACEMENT) >= 0)
+        ):
             return self._take(event, message)  # refused there as ever (or a U+FFFD taken)
         index = self._count
         self._count = index + 1
@@ -182,7 +187,19 @@ class StreamRun(SettlingRun):
                 item.snapshot = _dumps(event, option=SNAPSHOT_OPTIONS)[:-1]  # newline cut off
             except TypeError:  # not plain JSON: the event itself is kept
                 item.event = event
-        return self._add_sized(group, item, size)
+        batch = group.batch
+        items = batch.items
+        count = len(items)
+        if count and (count >= lane.max_events or batch.array + size + 1 > lane.max_bytes):
+            return self._add_sized(group, item, size)  # the batch goes out without it
+        items.append(item)  # Batch.add and _add_sized, inlined (per event) where none is cut
+        batch.array += size + 1
+        if count + 1 >= lane.max_events:  # full by count
+            return self._flush(group.key)
+        if group.timer is None:
+            loop = asyncio.get_running_loop()
+            group.timer = loop.call_later(self._linger, self._flush, group.key)
+        return False
 
     def _take(self, event: Event, message: AnyMessage | None = None) -> bool:
         """Prepare one event and put it in its batch (or send it, or settle it); ``True`` when

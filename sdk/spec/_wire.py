@@ -30,7 +30,17 @@ from sdk.spec._messages import (
     Track,
 )
 
-__all__ = ["INTEGRATIONS_BYTES", "WITHOUT_INTEGRATIONS", "validate_raw", "wire_is_plain"]
+__all__ = [
+    "INTEGRATIONS_BYTES",
+    "MAX_PLAIN",
+    "REPLACEMENT",
+    "WITHOUT_INTEGRATIONS",
+    "validate_raw",
+    "wire_is_plain",
+]
+
+#: U+FFFD as UTF-8 (what validation makes of a lone surrogate in a key).
+REPLACEMENT = _REPLACEMENT
 
 AnyMessage = Track | Identify | Page | Screen | Group | Alias
 
@@ -43,7 +53,7 @@ _EMPTY_INTEGRATIONS = b',"integrations":{}'
 #: ``integrations`` object is empty.
 INTEGRATIONS_BYTES = len(_EMPTY_INTEGRATIONS)
 #: The largest ``WITHOUT_INTEGRATIONS`` bytes whose wire JSON is within Segment's limit.
-_MAX_PLAIN = MAX_MESSAGE_BYTES - INTEGRATIONS_BYTES
+MAX_PLAIN = MAX_MESSAGE_BYTES - INTEGRATIONS_BYTES
 
 
 def _writer(cls: type[AnyMessage]) -> Callable[[AnyMessage], bytes]:
@@ -95,7 +105,7 @@ def wire_is_plain(raw: bytes) -> bool:
     key, refused naming where). ``False``: the general path refuses it, worded as ever (or,
     for a U+FFFD that the input held, takes it)."""
     return not (
-        len(raw) > _MAX_PLAIN
+        len(raw) > MAX_PLAIN
         or (raw.find(b"N") >= 0 and raw.find(b"NaN") >= 0)
         or raw.find(b"Infinity") >= 0
         or (not raw.isascii() and raw.find(_REPLACEMENT) >= 0)
