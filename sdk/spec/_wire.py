@@ -74,12 +74,13 @@ def _writer(cls: type[AnyMessage]) -> Callable[[AnyMessage], bytes]:
     if model.get("type") != "model" or "integrations" not in fields:
         return excluded
     fields["integrations"]["serialization_exclude"] = True
-    complete = cls.__dict__.get("__pydantic_complete__")
+    if cls.__dict__.get("__pydantic_complete__") is not True:
+        return excluded  # not a complete model as pydantic 2.x leaves one: the plain call
     cls.__pydantic_complete__ = False
     try:
         serializer = SchemaSerializer(schema, model.get("config"))
     finally:
-        cls.__pydantic_complete__ = bool(complete)
+        cls.__pydantic_complete__ = True
     probe: dict[str, Any] = {"type": cls.model_fields["type"].default, "userId": "u"}
     probe |= {"event": "e", "groupId": "g", "previousId": "p", "extra": [1.5, None, "\u00e9"]}
     probe["integrations"], probe["context"] = {}, {"integrations": {}}
