@@ -75,9 +75,11 @@ def main(argv: list[str] | None = None) -> int:
                     rate = done / (time.perf_counter() - start)
                     cpu_us = (time.process_time() - cpu) / done * 1e6
                     best[mode], best_cpu[mode] = max(best[mode], rate), min(best_cpu[mode], cpu_us)
-                    print(f"{mode}: {done} delivered, {rate:,.0f} ev/s, {cpu_us:.1f} CPU µs/event")
+                    label = f"{mode}: " if args.both else ""
+                    print(f"{label}{done} delivered, {rate:,.0f} ev/s, {cpu_us:.1f} CPU µs/event")
             for mode in modes:
-                print(f"best {mode}: {best[mode]:,.0f} ev/s, {best_cpu[mode]:.1f} CPU µs/event")
+                label = f" {mode}:" if args.both else ""
+                print(f"best{label} {best[mode]:,.0f} ev/s, {best_cpu[mode]:.1f} CPU µs/event")
             return 0
         _fused_path(not args.general)
         profile = cProfile.Profile()

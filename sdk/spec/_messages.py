@@ -327,7 +327,10 @@ def parse_message_json(
     :func:`message_to_json` wrote it for the size check (the delivery runtime hands those bytes
     to a connector that forwards the message as it is, so it is written once)."""
     message = validate_message(data)
-    return message, checked_wire(message, data)
+    raw = message_to_json(message)  # checked_wire, inlined: per event delivered
+    if not raw.isascii() and raw.find(_REPLACEMENT) >= 0:
+        _refuse_unwritable_input(data)
+    return message, raw
 
 
 def checked_wire(
