@@ -6,7 +6,9 @@ aiohttp`` runs the per-event peer the same way, for comparison.
 
 Run: ``python benchmarks/profile_batched.py [--row batched|batched-aiohttp|webhook] [--events N]
 [--top 30] [--sort tottime] [--out FILE.prof]`` (``--no-profile`` times the row without the
-profiler: events/s and CPU µs/event).
+profiler: events/s and CPU µs/event). ``--general`` turns the stream's fused path off (every
+event prepared by the general path, as before it), ``--both`` times the two alternately in one
+process (``--no-profile``): the fused path's gain, measured under the same load.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="also write the raw profile here (for snakeviz, pstats)")
     parser.add_argument("--no-profile", action="store_true", help="time only")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs (best kept)")
+    parser.add_argument("--general", action="store_true", help="without the fused path")
+    parser.add_argument("--both", action="store_true", help="fused and general, alternately")
     args = parser.parse_args(argv)
 
     import bench_peers
@@ -60,16 +64,24 @@ def main(argv: list[str] | None = None) -> int:
         url = sink.stdout.readline().split()[-1]
         if args.no_profile:
             # CPU seconds of this process are steadier than wall time on a shared machine.
-            best, best_cpu = 0.0, float("inf")
+            modes = ["fused", "general"] if args.both else ["general" if args.general else "fused"]
+            best = dict.fromkeys(modes, 0.0)
+            best_cpu = dict.fromkeys(modes, float("inf"))
             for _ in range(args.repeats):
-                start, cpu = time.perf_counter(), time.process_time()
-                done = row(url, args.events)
-                rate = done / (time.perf_counter() - start)
-                cpu_us = (time.process_time() - cpu) / done * 1e6
-                best, best_cpu = max(best, rate), min(best_cpu, cpu_us)
-                print(f"{done} delivered, {rate:,.0f} ev/s, {cpu_us:.1f} CPU µs/event")
-            print(f"best {best:,.0f} ev/s, {best_cpu:.1f} CPU µs/event")
+                for mode in modes:
+                    _fused_path(mode == "fused")
+                    start, cpu = time.perf_counter(), time.process_time()
+                    done = row(url, args.events)
+                    rate = done / (time.perf_counter() - start)
+                    cpu_us = (time.process_time() - cpu) / done * 1e6
+                    best[mode], best_cpu[mode] = max(best[mode], rate), min(best_cpu[mode], cpu_us)
+                    label = f"{mode}: " if args.both else ""
+                    print(f"{label}{done} delivered, {rate:,.0f} ev/s, {cpu_us:.1f} CPU µs/event")
+            for mode in modes:
+                label = f" {mode}:" if args.both else ""
+                print(f"best{label} {best[mode]:,.0f} ev/s, {best_cpu[mode]:.1f} CPU µs/event")
             return 0
+        _fused_path(not args.general)
         profile = cProfile.Profile()
         start = time.perf_counter()
         profile.enable()
@@ -83,6 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sink.kill()
     return 0
+
+
+def _fused_path(on: bool) -> None:
+    """Let streams take the fused path (the default), or not (``sdk.delivery._fused``)."""
+    from sdk.delivery import _fused, _stream
+
+    _stream.lanes_of = _fused.lanes_of if on else (lambda engine: None)  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

@@ -72,6 +72,7 @@ from sdk.connector._signing import (
     signature_headers,
     verify,
 )
+from sdk.connector._wire import WireForward
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -95,6 +96,7 @@ __all__ = [
     "Skipped",
     "Subscription",
     "WebhookVerificationError",
+    "WireForward",
     "all_destinations",
     "broken_connectors",
     "calling_code_for_country",

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from sdk._errors import DeliveryError, InvalidEvent, SkipEvent
 from sdk.connector._settings import DestinationSettings
+from sdk.connector._wire import WireForward
 from sdk.engage._personas import membership_of
 from sdk.mapping._conditions import Condition
 from sdk.mapping._fields import FieldMappings
@@ -211,6 +212,8 @@ class Action(Generic[SettingsT, PayloadT]):
     #: fields' mappings, and a condition narrowing ``subscribe``.
     overrides: Mapping[str, Any] = MappingProxyType({})
     condition: Condition | None = None
+    #: Declared when the payload is the message's own wire JSON (:class:`WireForward`).
+    wire_forward: ClassVar[WireForward | None] = None
 
     def field_mappings(self) -> FieldMappings:
         """The compiled mappings of ``fields`` (with this copy's overrides), compiled once."""

@@ -23,9 +23,9 @@ from sdk.engage._personas import (
 )
 from sdk.mapping._fields import MAPPING_NOTES
 from sdk.routing._integrations import RoutingDecision, route
-from sdk.spec._messages import Track, message_to_json, parse_message_json
+from sdk.spec._messages import Track, checked_wire, message_to_json, parse_message_json
 
-__all__ = ["prepare"]
+__all__ = ["default_routing", "prepare"]
 
 #: The JSON form of each routing decision that delivers (a handful per destination name),
 #: shared by the items that keep it for a late record; never changed (the record copies it).
@@ -34,14 +34,32 @@ _ROUTINGS: dict[RoutingDecision, dict[str, Any]] = {}
 _DEFAULT_ROUTINGS: dict[str, dict[str, Any]] = {}
 
 
-def prepare(engine: Engine[SettingsT], item: Item) -> Action[SettingsT, Any] | None:
+def default_routing(name: str) -> dict[str, Any]:
+    """The JSON form of the routing decision for an event without an integrations object, for
+    the destination ``name``: the one dict :func:`prepare` shares among such events."""
+    routing = _DEFAULT_ROUTINGS.get(name)
+    if routing is None:
+        decision = route(None, name)
+        routing = _ROUTINGS.get(decision)
+        if routing is None:
+            routing = _ROUTINGS[decision] = decision.to_dict()
+        _DEFAULT_ROUTINGS[name] = routing
+    return routing
+
+
+def prepare(
+    engine: Engine[SettingsT], item: Item, message: AnyMessage | None = None
+) -> Action[SettingsT, Any] | None:
     """Validate, route, apply the journey rules and map ``item``'s event. Returns the action
     that takes it, its payload and notes set on the item (the payload is recorded in the
     lifecycle by the caller, redacted); ``None`` when the event settled here (refused or
-    filtered, its outcome set)."""
+    filtered, its outcome set). ``message``: the event (a mapping) already validated, by
+    ``validate_raw`` (the fused path's first step), so it is not validated again."""
     event = item.event
     try:
-        if isinstance(event, (dict, Mapping)):
+        if message is not None:  # validated from the mapping ``event``: its wire checked here
+            wire = checked_wire(message, event)  # type: ignore[arg-type]
+        elif isinstance(event, (dict, Mapping)):
             # validated, and refused over 32 KB: its wire JSON was written for that check
             message, wire = parse_message_json(event)
         elif isinstance(event, MESSAGE_CLASSES):

@@ -10,13 +10,17 @@ from collections.abc import AsyncIterable, Hashable, Iterable
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
-from sdk.connector._destination import Action, BatchLimits
+from sdk.connector._destination import Action, AnyMessage, BatchLimits
 from sdk.delivery._batching import Batch, Grouper, Refused, size_of
 from sdk.delivery._engine import Engine, Event
+from sdk.delivery._fused import lanes_of
 from sdk.delivery._prepare import prepare
 from sdk.delivery._results import SNAPSHOT_OPTIONS, Item, RecordPolicy
 from sdk.delivery._settling import SettlingRun
+from sdk.spec._wire import REPLACEMENT, validate_raw
 
 __all__ = ["StreamRun", "default_window"]
 
@@ -87,6 +91,8 @@ class StreamRun(SettlingRun):
         #: ``id(action)`` (the group keeps the action alive).
         self._plain: dict[int, _Group] = {}
         self._count = 0
+        #: The fused path's lanes by message class (see ``sdk.delivery._fused``), if any.
+        self._lanes = lanes_of(engine)
 
     # -- the caller's side ----------------------------------------------------------------
 
@@ -100,7 +106,7 @@ class StreamRun(SettlingRun):
     async def _feed(self) -> None:
         try:
             events = self._events
-            take = self._take
+            take = self._take if self._lanes is None else self._take_fused
             if isinstance(events, AsyncIterable):
                 async for event in events:
                     if self._held >= self._window:
@@ -129,9 +135,76 @@ class StreamRun(SettlingRun):
             self._room.clear()
             await self._room.wait()
 
-    def _take(self, event: Event) -> bool:
+    def _take_fused(self, event: Event) -> bool:
+        """:meth:`_take` for a run with lanes (``sdk.delivery._fused``): a plain event of a
+        lane is validated, written once, checked and added to its batch here; any other
+        goes to :meth:`_take`, which says what it always said."""
+        if type(event) is not dict:
+            return self._take(event)
+        full = self._full
+        if full is not None and full(self._count):  # recorded in full from the start
+            return self._take(event)
+        try:
+            message = validate_raw(event)
+        except ValidationError:  # the general path validates it again and words the error
+            return self._take(event)
+        lane = self._lanes.get(type(message))  # type: ignore[union-attr]
+        if lane is None or message.integrations or message.context.get("personas"):
+            return self._take(event, message)
+        unless = lane.unless
+        if unless:
+            extra = message.__pydantic_extra__
+            if extra and not unless.isdisjoint(extra):
+                return self._take(event, message)
+        group = self._plain.get(lane.action_id)
+        if group is None:  # the action's first event makes its group, as ever
+            return self._take(event, message)
+        try:
+            payload = lane.write(message)
+        except PydanticSerializationError:  # a lone surrogate...: refused there, named
+            return self._take(event, message)
+        size = len(payload)
+        if (  # within both limits, and wire_is_plain(payload) (inlined: per event)
+            size > lane.largest
+            or (payload.find(b"N") >= 0 and payload.find(b"NaN") >= 0)
+            or payload.find(b"Infinity") >= 0
+            or (not payload.isascii() and payload.find(REPLACEMENT) >= 0)
+        ):
+            return self._take(event, message)  # refused there as ever (or a U+FFFD taken)
+        index = self._count
+        self._count = index + 1
+        held = self._held = self._held + 1
+        if held > self.peak_held:
+            self.peak_held = held
+        keep = self._keep
+        item = Item(None, index, None, keep=keep)
+        item.message_id = message.message_id
+        item.action = lane.name
+        item.routing = lane.routing
+        item.payload = payload
+        if keep:  # kept as its JSON for a late record (event_snapshot, inlined)
+            try:
+                item.snapshot = _dumps(event, option=SNAPSHOT_OPTIONS)[:-1]  # newline cut off
+            except TypeError:  # not plain JSON: the event itself is kept
+                item.event = event
+        batch = group.batch
+        items = batch.items
+        count = len(items)
+        if count and (count >= lane.max_events or batch.array + size + 1 > lane.max_bytes):
+            return self._add_sized(group, item, size)  # the batch goes out without it
+        items.append(item)  # Batch.add and _add_sized, inlined (per event) where none is cut
+        batch.array += size + 1
+        if count + 1 >= lane.max_events:  # full by count
+            return self._flush(group.key)
+        if group.timer is None:
+            loop = asyncio.get_running_loop()
+            group.timer = loop.call_later(self._linger, self._flush, group.key)
+        return False
+
+    def _take(self, event: Event, message: AnyMessage | None = None) -> bool:
         """Prepare one event and put it in its batch (or send it, or settle it); ``True`` when
-        a sender task was started (the caller lets it start)."""
+        a sender task was started (the caller lets it start). ``message``: the event
+        validated already (by :meth:`_take_fused`)."""
         index = self._count
         self._count = index + 1
         held = self._held = self._held + 1
@@ -143,7 +216,7 @@ class StreamRun(SettlingRun):
             item = self._recorded_item(event, index)
         else:
             item = Item(event, index, None, keep=self._keep)
-        action = prepare(engine, item)
+        action = prepare(engine, item, message)
         if action is None:
             self._settle(item)
             return False
@@ -195,6 +268,12 @@ class StreamRun(SettlingRun):
                 size_of(self._engine, item, action, batch.limits)
                 self._settle(item)
                 return False
+        return self._add_sized(group, item, size)
+
+    def _add_sized(self, group: _Group, item: Item, size: int) -> bool:
+        """:meth:`_add` once the item's size is known (and within the limit)."""
+        action = group.action
+        batch = group.batch
         done = batch.add(item, size)
         started = False
         if done is not None:

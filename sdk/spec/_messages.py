@@ -327,13 +327,24 @@ def parse_message_json(
     :func:`message_to_json` wrote it for the size check (the delivery runtime hands those bytes
     to a connector that forwards the message as it is, so it is written once)."""
     message = validate_message(data)
+    raw = message_to_json(message)  # checked_wire, inlined: per event delivered
+    if not raw.isascii() and raw.find(_REPLACEMENT) >= 0:
+        _refuse_unwritable_input(data)
+    return message, raw
+
+
+def checked_wire(
+    message: Track | Identify | Page | Screen | Group | Alias, data: Mapping[str, Any]
+) -> bytes:
+    """The wire JSON of ``message``, validated from the mapping ``data``, with the checks
+    :func:`parse_message_json` makes on it (``InvalidEvent``, ``PayloadTooLarge``)."""
     raw = message_to_json(message)  # the size of what will be sent, defaults included
     # Validation turns a lone surrogate in a mapping key into U+FFFD, silently: rare enough
     # to look at the input itself only then, and refuse it naming where. (ASCII JSON, most,
     # cannot hold U+FFFD: one C pass says so.)
     if not raw.isascii() and raw.find(_REPLACEMENT) >= 0:
         _refuse_unwritable_input(data)
-    return message, raw
+    return raw
 
 
 def message_to_json(message: Track | Identify | Page | Screen | Group | Alias) -> bytes:
