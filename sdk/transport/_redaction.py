@@ -73,6 +73,9 @@ _MIN_SECRET_LENGTH = 4
 # ``name=value`` pairs inside free text (a URL in an error message or a log line).
 _TEXT_PAIR = re.compile(r"(?<![^?&;\s])([A-Za-z0-9_.\-\[\]]+)=([^&\s#\"'<>]*)")
 _B64_CHARS = "[A-Za-z0-9+/]"
+_B64_SET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+#: The rest of a base64 word from a core's end: its characters, then up to two ``=``.
+_B64_TAIL = re.compile(f"{_B64_CHARS}*={{0,2}}")
 _PERCENT_HEX = re.compile(r"%[0-9A-F]{2}")
 # A Basic credential in text (an Authorization header quoted in a message): decoded and masked
 # whole when it holds a registered secret, however short the secret.
@@ -101,7 +104,8 @@ class Redactor:
         self._raw: set[str] = set()
         self._cores: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
-        self._b64_pattern: re.Pattern[str] | None = None
+        #: The base64 cores, any of them (the word around one is found from it).
+        self._b64_cores: re.Pattern[str] | None = None
         #: Lower-cased names of headers whose values are masked whole, whatever their name.
         self._masked_headers: set[str] = set()
         #: Literal forms searched for in a whole serialized document (cheaper than the regexes).
@@ -128,8 +132,7 @@ class Redactor:
             if self._cores:
                 # The whole base64 word around a core goes ("dXNlcjpzZWNyZXQ="), not just a
                 # part: so the order of the cores does not matter.
-                cores = "|".join(re.escape(c) for c in self._cores)
-                self._b64_pattern = re.compile(f"{_B64_CHARS}*(?:{cores}){_B64_CHARS}*={{0,2}}")
+                self._b64_cores = re.compile("|".join(re.escape(c) for c in self._cores))
 
     @staticmethod
     def _forms(secret: str) -> list[str]:
@@ -183,11 +186,35 @@ class Redactor:
             return value
         if self._raw:
             value = _BASIC.sub(self._mask_basic, value)
-        if self._b64_pattern is not None:
-            value = self._b64_pattern.sub(MASK, value)
+        if self._b64_cores is not None:
+            value = self._mask_base64_words(value, self._b64_cores)
         if self._pattern is not None:
             value = self._pattern.sub(MASK, value)
         return mask_text_pairs(value)
+
+    @staticmethod
+    def _mask_base64_words(value: str, cores: re.Pattern[str]) -> str:
+        """Mask each base64 word (and its ``=`` padding) that holds a core, in one pass: the
+        cores are found as literals, then each one's word is widened to its ends. Linear in
+        ``value``: the single pattern ``[B64]*(?:cores)[B64]*`` this replaces backtracked over
+        every start of a long base64 run (4 s of CPU for 32 KB of "xxx...", a vendor's answer
+        or a refused event's record)."""
+        parts: list[str] = []
+        done = 0  # everything before this is copied or masked
+        for found in cores.finditer(value):
+            start = found.start()
+            if start < done:  # inside a word already masked
+                continue
+            while start > done and value[start - 1] in _B64_SET:
+                start -= 1
+            tail = _B64_TAIL.match(value, found.end())
+            end = tail.end() if tail is not None else found.end()
+            parts += (value[done:start], MASK)
+            done = end
+        if not parts:
+            return value
+        parts.append(value[done:])
+        return "".join(parts)
 
     @property
     def generation(self) -> tuple[int, int]:
