@@ -73,15 +73,27 @@ class WriteLock:
 
     def __init__(self, directory: Path) -> None:
         self.fd = os.open(directory / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self.closed = False
 
     def acquire(self) -> None:
         """Wait for the lock (the other processes' transactions take about a millisecond)."""
         fcntl.flock(self.fd, fcntl.LOCK_EX)
 
+    def try_acquire(self) -> bool:
+        """Take the lock if no other process holds it; False (at once) if one does."""
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
     def release(self) -> None:
-        """Let the next process in."""
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        """Let the next process in (nothing once closed: closing released it)."""
+        if not self.closed:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         """Release it for good."""
-        os.close(self.fd)
+        if not self.closed:
+            self.closed = True
+            os.close(self.fd)

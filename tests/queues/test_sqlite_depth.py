@@ -74,3 +74,38 @@ def _lane_of_user0() -> int:
     from sdk.queue import lane_of
 
     return lane_of("user-0")
+
+
+async def test_a_write_waiting_for_another_process_s_lock_leaves_the_loop_running(
+    tmp_path: Path,
+) -> None:
+    """While another process holds ``DIR/write.lock``, an ingest process's event loop goes on
+    (its requests are read and validated meanwhile) and what it submits joins the waiting
+    transaction: one commit once the lock is free."""
+    import asyncio
+
+    from sdk.queue._sqlite_shared import WriteLock
+
+    server = SqliteQueue(tmp_path, in_loop=True)
+    ingest = SqliteQueue(tmp_path, owner=False, in_loop=True)
+    ingest.serialise_writes()
+    other = WriteLock(tmp_path)  # another process's hold: its own open file, so it excludes
+    try:
+        other.acquire()
+        commits = ingest.commits
+        first = asyncio.ensure_future(ingest.enqueue(_messages(2, "a")))
+        ticks = 0
+        for _ in range(5):  # the loop turns while the write waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        second = asyncio.ensure_future(ingest.enqueue(_messages(3, "b")))
+        await asyncio.sleep(0.01)
+        assert ticks == 5 and not first.done() and not second.done()
+        other.release()
+        await asyncio.wait_for(asyncio.gather(first, second), 5)
+        assert ingest.commits == commits + 1  # both in one transaction
+        assert ingest.pending() == 10
+    finally:
+        other.close()
+        await ingest.close()
+        await server.close()
