@@ -337,7 +337,7 @@ def ingest(
     """(events/s, events per CPU-second of the server and its ingest processes), with
     ``processes`` ingest processes (None: the default)."""
     config = _config(tmp / "ingest.yaml", "http://127.0.0.1:9", durability)
-    data = tmp / f"ingest-data-{processes}"
+    data = tmp / f"ingest-data-{processes}-{clients}"
     server, port = _serve(config, data, workers=False, ingest=processes)
     try:
         asyncio.run(_post_all(port, _bodies(BATCH * clients, "warm"), clients))
@@ -487,6 +487,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=50_000, help="events per measurement")
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
+    parser.add_argument(
+        "--ingest-clients",
+        default="8,32",
+        help="the ingest row's concurrent connections, each measured (comma-separated): one "
+        "request in flight a connection, so a few connections leave several ingest processes "
+        "idle between their answers and the next requests; more measure them saturated",
+    )
     parser.add_argument("--durability", choices=["normal", "full"], default="normal")
     parser.add_argument("--restarts", type=int, default=10, help="kill -9 restarts in the soak")
     parser.add_argument("--skip-soak", action="store_true")
@@ -543,6 +550,7 @@ def main() -> int:
         only = tuple(args.measure.split(","))
         counts = tuple(int(n) for n in args.workers.split(","))
         return _redis_main(args.queue, events, args.clients, args.json, args.rounds, only, counts)
+    ingest_clients = [int(n) for n in args.ingest_clients.split(",")]
     body = json.dumps(_message(1)).encode()
     result: dict[str, Any] = {
         "events": events,
@@ -558,10 +566,19 @@ def main() -> int:
 
         many = args.ingest_processes or default_ingest_processes()
         result["ingest_processes"] = many
-        rate, per_cpu = ingest(events, args.durability, args.clients, Path(tmp), many)
-        result["ingest_events_per_s"], result["ingest_events_per_cpu_s"] = rate, per_cpu
-        rate, per_cpu = ingest(events, args.durability, args.clients, Path(tmp), 1)
-        result["ingest_1_events_per_s"], result["ingest_1_events_per_cpu_s"] = rate, per_cpu
+        runs: list[dict[str, Any]] = []
+        for processes in dict.fromkeys((many, 1)):
+            for clients in ingest_clients:
+                rate, per_cpu = ingest(events, args.durability, clients, Path(tmp), processes)
+                runs.append(
+                    {
+                        "processes": processes,
+                        "clients": clients,
+                        "events_per_s": rate,
+                        "events_per_cpu_s": per_cpu,
+                    }
+                )
+        result["ingest"] = runs
         for multirow in (False, True):
             raw[multirow].append(raw_sqlite(events, args.durability, body, multirow=multirow))
         result["raw_sqlite_multirow_rows_per_s"] = sum(raw[True]) / 2
@@ -575,13 +592,13 @@ def main() -> int:
     multi = result["raw_sqlite_multirow_rows_per_s"]
     many = result["raw_sqlite_executemany_rows_per_s"]
     result["raw_sqlite_rows_per_s"] = limit = max(multi, many)
-    result["ingest_ratio"] = result["ingest_events_per_s"] / limit
-    result["ingest_1_ratio"] = result["ingest_1_events_per_s"] / limit
+    for run in result["ingest"]:
+        run["ratio"] = run["events_per_s"] / limit
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(
-        f"destkit serve, {events} events, durability={args.durability}, {args.clients} clients, "
+        f"destkit serve, {events} events, durability={args.durability}, {args.clients} clients end to end, "
         f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cpus"
     )
     print()
@@ -593,15 +610,15 @@ def main() -> int:
             f"| raw SQLite insert, 100 rows a commit, {name} (mean of before/after) "
             f"| {value:,.0f} | {value / limit:.2f} | |"
         )
-    print(
-        f"| ingest `/v1/batch` of 100, {r['ingest_processes']} ingest processes (the default) | "
-        f"{r['ingest_events_per_s']:,.0f} | {r['ingest_ratio']:.2f} | "
-        f"{r['ingest_events_per_cpu_s']:,.0f} |"
-    )
-    print(
-        f"| ingest `/v1/batch` of 100, 1 ingest process | {r['ingest_1_events_per_s']:,.0f} | "
-        f"{r['ingest_1_ratio']:.2f} | {r['ingest_1_events_per_cpu_s']:,.0f} |"
-    )
+    for run in r["ingest"]:
+        processes = run["processes"]
+        which = "processes" if processes > 1 else "process"
+        default = " (the default)" if processes == r["ingest_processes"] else ""
+        print(
+            f"| ingest `/v1/batch` of 100, {processes} ingest {which}{default}, "
+            f"{run['clients']} connections | {run['events_per_s']:,.0f} | {run['ratio']:.2f} | "
+            f"{run['events_per_cpu_s']:,.0f} |"
+        )
     print(
         f"| delivery engine alone (`stream` of 100 a call, 8 at once) to a loopback sink | "
         f"{r['engine_events_per_s']:,.0f} | 1.00 | {r['engine_events_per_cpu_s']:,.0f} |"
