@@ -100,7 +100,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """Load the config, open the queue, serve until a signal; one-line errors, exit 2."""
     from sdk._errors import InputError
     from sdk.queue import QueueError, is_redis, open_queue
-    from sdk.service import Service, ServiceLog, load_config
+    from sdk.service import Service, ServiceLog, load_config, settle_collector
 
     if args.no_worker and not is_redis(args.queue):
         print("destkit serve: error: --no-worker: only with --queue redis://", file=sys.stderr)
@@ -151,6 +151,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"listening on http://{shown}:{port}", flush=True)
 
     try:
+        settle_collector()
         asyncio.run(service.serve(args.host, args.port, listening))
     except OSError as exc:
         print(f"destkit serve: error: cannot listen: {exc.strerror or exc}", file=sys.stderr)

@@ -37,7 +37,7 @@ def run_worker(args: argparse.Namespace) -> int:
     """Load the config, open the queue, deliver until a signal; one-line errors, exit 2."""
     from sdk._errors import InputError
     from sdk.queue import QueueError, is_redis, open_queue
-    from sdk.service import ServiceLog, load_config
+    from sdk.service import ServiceLog, load_config, settle_collector
 
     if not is_redis(args.queue):
         return _fail("--queue: must be redis://HOST:PORT/DB (SQLite is served by destkit serve)")
@@ -56,6 +56,7 @@ def run_worker(args: argparse.Namespace) -> int:
         queue = open_queue(args.queue, ".")
     except QueueError as exc:
         return _fail(str(exc))
+    settle_collector()
     asyncio.run(_work(config, queue, log))
     return 0
 

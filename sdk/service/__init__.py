@@ -7,6 +7,7 @@ dead-lettering what cannot be delivered.
 """
 
 from sdk.service._app import Service
+from sdk.service._collector import settle_collector
 from sdk.service._config import (
     MAX_CONFIG_BYTES,
     ConfigError,
@@ -40,4 +41,5 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_duration",
+    "settle_collector",
 ]

@@ -27,7 +27,6 @@ SIGTERM stops it as it stops the server: the socket closes, requests being answe
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import signal
 import socket
@@ -42,6 +41,7 @@ from sdk.queue._interface import Accepted, Queue
 from sdk.queue._open import open_queue
 from sdk.queue._sqlite import SqliteQueue
 from sdk.service._child import Relay
+from sdk.service._collector import settle_collector
 from sdk.service._config import parse_config, shape_of
 from sdk.service._http import HttpServer, Request, Response
 from sdk.service._ingest import MAX_REQUEST_BYTES, Ingest
@@ -181,7 +181,7 @@ def main() -> None:
             Path(order["data"]), durability=durability, owner=False, in_loop=durability != "full"
         )
         queue.serialise_writes()
-    gc.freeze()  # what was loaded so far lives as long as the process
+    settle_collector()
     asyncio.run(_serve(config, queue, Relay(relay_fd), order["host"], order["port"]))
 
 
