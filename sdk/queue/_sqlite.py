@@ -40,7 +40,14 @@ from sdk.queue._interface import (
 )
 from sdk.queue._sqlite_admin import Operating
 from sdk.queue._sqlite_file import SCHEMA, LoopWriter, Writer, connect, lock_directory
-from sdk.queue._sqlite_shared import FRESH, WriteLock, move_depth, read_depth, recount
+from sdk.queue._sqlite_shared import (
+    FRESH,
+    Checkpointer,
+    WriteLock,
+    move_depth,
+    read_depth,
+    recount,
+)
 
 __all__ = ["SCHEMA", "SqliteQueue"]
 
@@ -126,6 +133,11 @@ class SqliteQueue(Operating, Queue):
         self._seen = time.monotonic()
         if isinstance(self._writer, Writer):
             self._writer.start()
+        #: The server's checkpoints, for every process on the file (``_sqlite_shared``).
+        self._checkpointer: Checkpointer | None = None
+        if owner:
+            self._checkpointer = Checkpointer(lambda: connect(path, synchronous=synchronous))
+            self._checkpointer.start()
 
     @classmethod
     def for_server(cls, directory: str | Path, *, durability: str = "normal") -> SqliteQueue:
@@ -171,6 +183,9 @@ class SqliteQueue(Operating, Queue):
         else:
             await asyncio.to_thread(self._writer.close)
             self._reader.close()
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.close)
+            self._checkpointer = None
         self._unlock()
 
     def settled_elsewhere(self, count: int) -> None:

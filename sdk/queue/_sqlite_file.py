@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sdk.queue._interface import QueueError
-from sdk.queue._sqlite_shared import DEPTH_SCHEMA, WriteLock
+from sdk.queue._sqlite_shared import DEPTH_SCHEMA, LOG_LIMIT, WriteLock
 
 __all__ = ["SCHEMA", "LoopWriter", "Writer", "connect", "lock_directory", "lock_lanes"]
 
@@ -64,6 +64,9 @@ def connect(path: Path, *, synchronous: str, busy_ms: int = 10000) -> sqlite3.Co
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+    # Never a checkpoint inside a commit: the server's Checkpointer thread runs them.
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute(f"PRAGMA journal_size_limit={LOG_LIMIT}")
     return conn
 
 
