@@ -45,13 +45,16 @@ def cli(argv: list[str], ready: str) -> tuple[subprocess.Popen[str], str]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) process ``pid`` has used so far (Linux ``/proc``); 0 when
-    it cannot be read (a redis-server on another machine)."""
+    """CPU seconds (user + system) process ``pid`` and its children (an ingest node's ingest
+    processes) have used so far (Linux ``/proc``); 0 when it cannot be read (a redis-server on
+    another machine)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total + sum(cpu_seconds(int(child)) for child in children)
 
 
 def runqueue_seconds(pid: int) -> float:
