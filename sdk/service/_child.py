@@ -35,7 +35,7 @@ import orjson
 from sdk.queue._sqlite import SqliteQueue
 from sdk.queue._sqlite_file import lock_lanes
 from sdk.service._collector import settle_collector
-from sdk.service._config import parse_config, point_at_sandbox, shape_of
+from sdk.service._config import ServiceConfig, parse_config, point_at_sandbox, shape_of
 from sdk.service._log import ServiceLog
 from sdk.service._metrics import ServiceMetrics
 from sdk.service._worker import DestinationWorker
@@ -115,17 +115,28 @@ class Relay(ServiceMetrics, ServiceLog):
         self.send(["log", name, {key: str(value) for key, value in fields.items()}])
 
 
-def main() -> None:
-    """Run the worker process (its stdin and stdout are the server's pipes)."""
+def start_child(what: str) -> tuple[int, dict[str, Any], ServiceConfig]:
+    """The start of a process of the server's (``what``: "worker process", "ingest
+    process"): its stdout kept as the pipe to the server (anything printed by accident, a
+    connector's print, goes to stderr instead), its order read from the first line of stdin,
+    and the configuration it carries checked against the server's. Exits 0 when the server is
+    gone before it said anything, 3 when the configuration's text does not match. Returns
+    (the pipe's descriptor, the order, the configuration)."""
     relay_fd = os.dup(1)
-    os.dup2(2, 1)  # a connector's print goes to stderr, never into the pipe to the server
+    os.dup2(2, 1)
     order = orjson.loads(sys.stdin.buffer.readline() or b"null")
-    if not isinstance(order, dict):  # the server is gone before it said anything
+    if not isinstance(order, dict):
         sys.exit(0)
     config = parse_config(order["config"])
     if shape_of(config) != order["shape"]:
-        print("destkit worker process: the configuration's text does not match", file=sys.stderr)
+        print(f"destkit {what}: the configuration's text does not match", file=sys.stderr)
         sys.exit(3)
+    return relay_fd, order, config
+
+
+def main() -> None:
+    """Run the worker process (its stdin and stdout are the server's pipes)."""
+    relay_fd, order, config = start_child("worker process")
     data = Path(order["data"])
     lanes: list[int] = order["lanes"]
     lock = lock_lanes(data, lanes)  # waits for a worker process of a killed server to be gone

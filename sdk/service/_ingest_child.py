@@ -40,9 +40,8 @@ import orjson
 from sdk.queue._interface import Accepted, Queue
 from sdk.queue._open import open_queue
 from sdk.queue._sqlite import SqliteQueue
-from sdk.service._child import Relay
+from sdk.service._child import Relay, start_child
 from sdk.service._collector import settle_collector
-from sdk.service._config import parse_config, shape_of
 from sdk.service._http import HttpServer, Request, Response
 from sdk.service._ingest import MAX_REQUEST_BYTES, Ingest
 
@@ -163,15 +162,7 @@ class _Backlog(Queue):
 
 def main() -> None:
     """Run the ingest process (its stdin and stdout are the server's pipes)."""
-    relay_fd = os.dup(1)
-    os.dup2(2, 1)  # nothing printed by accident goes into the pipe to the server
-    order = orjson.loads(sys.stdin.buffer.readline() or b"null")
-    if not isinstance(order, dict):  # the server is gone before it said anything
-        sys.exit(0)
-    config = parse_config(order["config"])
-    if shape_of(config) != order["shape"]:
-        print("destkit ingest process: the configuration's text does not match", file=sys.stderr)
-        sys.exit(3)
+    relay_fd, order, config = start_child("ingest process")
     durability = config.delivery.durability
     queue: Queue
     if order["queue"]:
