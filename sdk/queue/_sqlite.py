@@ -131,13 +131,21 @@ class SqliteQueue(Operating, Queue):
             self._unlock()
             raise QueueError(f"data: cannot open the queue in {self.directory}: {exc}") from None
         self._seen = time.monotonic()
-        if isinstance(self._writer, Writer):
-            self._writer.start()
         #: The server's checkpoints, for every process on the file (``_sqlite_shared``).
         self._checkpointer: Checkpointer | None = None
         if owner:
-            self._checkpointer = Checkpointer(lambda: connect(path, synchronous=synchronous))
+            try:
+                self._checkpointer = Checkpointer(lambda: connect(path, synchronous=synchronous))
+            except sqlite3.Error as exc:
+                self._writer.conn.close()
+                if self._reader is not self._writer.conn:
+                    self._reader.close()
+                self._unlock()
+                where = self.directory
+                raise QueueError(f"data: cannot open the queue in {where}: {exc}") from None
             self._checkpointer.start()
+        if isinstance(self._writer, Writer):
+            self._writer.start()
 
     @classmethod
     def for_server(cls, directory: str | Path, *, durability: str = "normal") -> SqliteQueue:
