@@ -7,6 +7,8 @@ writes it about twenty times faster; where its bytes would differ, the standard 
 writes them:
 
 - a float with a one-digit negative exponent (orjson ``1e-7``, json ``1e-07``);
+- a float from 1e-5 up to 1e-4, which orjson writes without an exponent (``0.00001``, json
+  ``1e-05``): found by ``0.0000`` in the bytes;
 - a value orjson refuses: an integer past 64 bits, a key that is not a string, a string that
   is not valid Unicode, a ``datetime``/dataclass/subclass (json then decides: it raises
   ``TypeError`` for what it cannot write, as httpx would);
@@ -51,6 +53,7 @@ def compact_json(value: Any, *, allow_nan: bool = False) -> bytes:
         content is None
         or b"null" in content
         or (b"e-" in content and _SHORT_EXPONENT.search(content) is not None)
+        or b"0.0000" in content
     ):
         return (_LOOSE if allow_nan else _STRICT).encode(value).encode("utf-8")
     return content

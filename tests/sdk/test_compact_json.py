@@ -34,6 +34,8 @@ def _random_floats(count: int) -> list[float]:
     [
         {"a": 'é\x00\x1f\u2028😀"\\', "n": [1e-7, 2**70, -0.0, 1e16, 0.1, True, None]},
         {"text": "a string with e-0 in it", "x": 1.5},
+        [6.103515625e-05, -2.5e-05, 1e-05, 9.99e-05, 0.0001234],  # 1e-5 <= |x| < 1e-4
+        {"text": "0.00001 in a string", "x": 0.5},
         {1: "an integer key"},
         [("a", 1)],
         _random_floats(5000),
