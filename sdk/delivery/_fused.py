@@ -59,7 +59,7 @@ class Lane:
         self.max_events = limits.max_events
         self.max_bytes = sys.maxsize if limits.max_bytes is None else limits.max_bytes
         #: The largest payload taken here: its wire JSON within Segment's limit
-        #: (``wire_is_plain``), and alone in a batch (``[payload]``) within the batch's.
+        #: (``MAX_PLAIN``), and alone in a batch (``[payload]``) within the batch's.
         self.largest = min(MAX_PLAIN, self.max_bytes - 2)
         #: Unknown top-level fields that send an event to the general path.
         self.unless = unless

@@ -164,7 +164,9 @@ class StreamRun(SettlingRun):
         except PydanticSerializationError:  # a lone surrogate...: refused there, named
             return self._take(event, message)
         size = len(payload)
-        if (  # within both limits, and wire_is_plain(payload) (inlined: per event)
+        if (  # within both limits, and no NaN, Infinity or U+FFFD: message_to_json's checks
+            # (nonfinite_written, replacement_written), inlined: per event (calling them
+            # measured 0.15 us an event more, about 2%)
             size > lane.largest
             or (payload.find(b"N") >= 0 and payload.find(b"NaN") >= 0)
             or payload.find(b"Infinity") >= 0

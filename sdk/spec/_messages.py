@@ -327,10 +327,7 @@ def parse_message_json(
     :func:`message_to_json` wrote it for the size check (the delivery runtime hands those bytes
     to a connector that forwards the message as it is, so it is written once)."""
     message = validate_message(data)
-    raw = message_to_json(message)  # checked_wire, inlined: per event delivered
-    if not raw.isascii() and raw.find(_REPLACEMENT) >= 0:
-        _refuse_unwritable_input(data)
-    return message, raw
+    return message, checked_wire(message, data)
 
 
 def checked_wire(
@@ -340,11 +337,23 @@ def checked_wire(
     :func:`parse_message_json` makes on it (``InvalidEvent``, ``PayloadTooLarge``)."""
     raw = message_to_json(message)  # the size of what will be sent, defaults included
     # Validation turns a lone surrogate in a mapping key into U+FFFD, silently: rare enough
-    # to look at the input itself only then, and refuse it naming where. (ASCII JSON, most,
-    # cannot hold U+FFFD: one C pass says so.)
-    if not raw.isascii() and raw.find(_REPLACEMENT) >= 0:
+    # to look at the input itself only then, and refuse it naming where.
+    if replacement_written(raw):
         _refuse_unwritable_input(data)
     return raw
+
+
+def nonfinite_written(raw: bytes) -> bool:
+    """Whether the JSON ``raw`` may hold NaN or Infinity (rare; it may be inside a string, so
+    a caller that finds one looks closer). Most JSON has no "N": one memchr says so, cheaper
+    than searching for the word (``find`` is cheaper than ``in`` too, which takes a buffer of
+    its argument)."""
+    return (raw.find(b"N") >= 0 and raw.find(b"NaN") >= 0) or raw.find(b"Infinity") >= 0
+
+
+def replacement_written(raw: bytes) -> bool:
+    """Whether the JSON ``raw`` holds U+FFFD (ASCII JSON, most, cannot: one C pass says so)."""
+    return not raw.isascii() and raw.find(_REPLACEMENT) >= 0
 
 
 def message_to_json(message: Track | Identify | Page | Screen | Group | Alias) -> bytes:
@@ -356,10 +365,7 @@ def message_to_json(message: Track | Identify | Page | Screen | Group | Alias) -
         # A lone surrogate ("\ud800"), or a Python object JSON has no form for.
         _refuse_unwritable(message)
         raise InvalidEvent("message", "holds a value that cannot be written as JSON") from None
-    # NaN or Infinity? Rare: look closer then (it may be inside a string). Most JSON has no
-    # "N": one memchr says so, cheaper than searching for the word ("find" is cheaper than
-    # "in" too, which takes a buffer of its argument).
-    if (raw.find(b"N") >= 0 and raw.find(b"NaN") >= 0) or raw.find(b"Infinity") >= 0:
+    if nonfinite_written(raw):  # rare: look closer then (it may be inside a string)
         _refuse_unwritable(message)
     if len(raw) > MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(

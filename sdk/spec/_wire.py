@@ -1,6 +1,6 @@
-"""A message's wire JSON without its empty ``integrations`` member, written in one pass, and
-the checks :func:`message_to_json` makes, on those bytes: for the delivery engine's fused path
-(an action that forwards the message as it is, ``WireForward``).
+"""A message's wire JSON without its empty ``integrations`` member, written in one pass: for
+the delivery engine's fused path (an action that forwards the message as it is,
+``WireForward``), which makes :func:`message_to_json`'s checks on those bytes.
 
 For a message whose ``integrations`` object is empty, ``message_to_json`` writes
 ``,"integrations":{}`` between ``context`` and the fields after it (never first: ``messageId``
@@ -36,7 +36,6 @@ __all__ = [
     "REPLACEMENT",
     "WITHOUT_INTEGRATIONS",
     "validate_raw",
-    "wire_is_plain",
 ]
 
 #: U+FFFD as UTF-8 (what validation makes of a lone surrogate in a key).
@@ -97,17 +96,3 @@ def _writer(cls: type[AnyMessage]) -> Callable[[AnyMessage], bytes]:
 WITHOUT_INTEGRATIONS: dict[type[AnyMessage], Callable[[AnyMessage], bytes]] = {
     cls: _writer(cls) for cls in (Track, Identify, Page, Screen, Group, Alias)
 }
-
-
-def wire_is_plain(raw: bytes) -> bool:
-    """Whether ``message_to_json`` and ``parse_message_json`` would take the message that
-    ``raw`` (``WITHOUT_INTEGRATIONS``' bytes) was written from as it is: within Segment's
-    limit with its ``"integrations":{}``, no NaN or Infinity, no U+FFFD (a lone surrogate in a
-    key, refused naming where). ``False``: the general path refuses it, worded as ever (or,
-    for a U+FFFD that the input held, takes it)."""
-    return not (
-        len(raw) > MAX_PLAIN
-        or (raw.find(b"N") >= 0 and raw.find(b"NaN") >= 0)
-        or raw.find(b"Infinity") >= 0
-        or (not raw.isascii() and raw.find(_REPLACEMENT) >= 0)
-    )
